@@ -1,0 +1,255 @@
+/* xtcpd/plugin.h — the stable plugin ABI: what a plugin exports and what the host lends it.
+ *
+ * A plugin is a shared object exporting exactly one symbol, XTCPD_PLUGIN_SYMBOL, a const
+ * struct xtcpd_plugin made with XTCPD_PLUGIN(). Plugins never link against the daemon:
+ * everything they need from it comes through struct xtcpd_host. The ABI grows only by
+ * appending fields; the host reads a field only when the plugin's struct_size covers it.
+ * Actions return 0 or -errno. Plugins never exit() or abort(). */
+#ifndef XTCPD_PLUGIN_H
+#define XTCPD_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+
+#include <xtcpd/record.h>
+
+#define XTCPD_ABI_MAJOR 1
+#define XTCPD_ABI_MINOR 0
+#define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
+
+#if defined(__GNUC__)
+#define XTCPD_EXPORT __attribute__((visibility("default")))
+#define XTCPD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define XTCPD_EXPORT
+#define XTCPD_PRINTF(f, a)
+#endif
+
+enum xtcpd_kind {
+	XTCPD_KIND_SOURCE = 1,
+	XTCPD_KIND_MARSHALLER = 2,
+	XTCPD_KIND_SINK = 3,
+};
+
+/* ---- configuration keys ------------------------------------------------------------ */
+
+enum xtcpd_key_type {
+	XTCPD_KEY_BOOL = 1,     /* true/false/yes/no/on/off/1/0          -> num 0|1        */
+	XTCPD_KEY_INT,          /* decimal integer in [min, max]          -> num            */
+	XTCPD_KEY_STRING,       /* any text (max = maximum length if > 0) -> str            */
+	XTCPD_KEY_ENUM,         /* one of choices "a|b|c"                 -> num = index    */
+	XTCPD_KEY_DURATION,     /* 250ms, 10s, 2m, 1h (bare number = s)   -> num in ms      */
+	XTCPD_KEY_SIZE,         /* 512, 64k, 768KiB, 1M, 1MiB (powers of 2) -> num in bytes */
+	XTCPD_KEY_LIST,         /* comma-separated words, each in choices ("" = any)  -> str */
+};
+
+enum xtcpd_key_flag {
+	XTCPD_KEY_REQUIRED = 1u << 0, /* no default: the section must set it */
+	XTCPD_KEY_PREFIX = 1u << 1,   /* name is a prefix ("property."): any key starting with
+	                               * it is accepted and passed in xtcpd_config.extra */
+};
+
+/* One declared key. Tables end with an entry whose name is NULL. */
+struct xtcpd_key {
+	const char *name;
+	enum xtcpd_key_type type;
+	const char *def;       /* default as text; NULL = unset (str NULL, num 0) */
+	int64_t min, max;      /* INT/DURATION(ms)/SIZE(bytes) range; STRING max length */
+	const char *choices;   /* ENUM/LIST: "a|b|c" */
+	uint32_t flags;        /* enum xtcpd_key_flag */
+	const char *help;      /* one line */
+};
+
+#define XTCPD_KEYS_END { NULL, 0, NULL, 0, 0, NULL, 0, NULL }
+
+/* A key's validated value. */
+struct xtcpd_value {
+	const char *str;       /* the text as written (or the default); NULL if unset */
+	int64_t num;           /* parsed number, see enum xtcpd_key_type */
+	int set;               /* 1 when the configuration set it, 0 for the default */
+};
+
+struct xtcpd_kv {
+	const char *key, *value;
+};
+
+/* What a plugin instance is created with. Borrowed: valid until destroy. */
+struct xtcpd_config {
+	const char *instance;              /* instance name ("file", "kafka-main", ...) */
+	const struct xtcpd_value *values;  /* one per entry of the plugin's key table, same order */
+	size_t n_values;
+	const struct xtcpd_kv *extra;      /* keys matched by an XTCPD_KEY_PREFIX entry, in order */
+	size_t n_extra;
+};
+
+/* ---- objects the host lends -------------------------------------------------------- */
+
+struct xtcpd_ctx;      /* the host's handle for one plugin instance (opaque) */
+struct xtcpd_pool;     /* a fixed-capacity object pool (opaque) */
+
+/* A batch buffer: marshallers write into it, sinks send data[off, len). Owned by one
+ * stage at a time; a sink gives it back with host->buf_release() exactly once. */
+struct xtcpd_buf {
+	uint8_t *data;
+	size_t off;            /* first byte of the message (room reserved for a prefix) */
+	size_t len;            /* end of the message */
+	size_t cap;            /* bytes available at data */
+	uint32_t rows;         /* records in it */
+	uint32_t flags;        /* XTCPD_BUF_* */
+	void *priv;            /* the host's; do not touch */
+};
+
+enum xtcpd_buf_flag {
+	XTCPD_BUF_DUMP_INTR = 1u << 0, /* holds records of an interrupted dump */
+};
+
+/* A network namespace the host knows. The source may keep per-namespace state in
+ * source_priv between ns_add and ns_del. */
+struct xtcpd_netns {
+	const char *name;      /* bind-mount name, "pid:<pid>" or "netns:[inode]" */
+	uint64_t inode;
+	uint32_t nsid;         /* as seen from the host namespace; 0 for the host itself */
+	int fd;                /* O_RDONLY fd of the namespace (borrowed) */
+	int is_host;
+	void *source_priv;
+};
+
+/* One poll cycle, given to source->poll(). */
+struct xtcpd_cycle {
+	uint64_t seq;                       /* 1, 2, ... */
+	int64_t start_ns;                   /* CLOCK_REALTIME at poll start */
+	int64_t deadline_ns;                /* CLOCK_MONOTONIC: stop waiting after this */
+	struct xtcpd_netns *const *ns;      /* the namespaces to poll this cycle */
+	size_t n_ns;
+};
+
+enum xtcpd_log_level { XTCPD_LOG_ERR = 3, XTCPD_LOG_WARN = 4, XTCPD_LOG_INFO = 6, XTCPD_LOG_DEBUG = 7 };
+
+enum xtcpd_metric_type { XTCPD_METRIC_COUNTER = 1, XTCPD_METRIC_GAUGE = 2 };
+
+/* Services the host lends to a plugin instance. Every function is thread-safe. */
+struct xtcpd_host {
+	uint32_t struct_size;
+	uint16_t abi_major, abi_minor;
+
+	/* Log one line, prefixed "kind/instance: ". */
+	void (*log)(struct xtcpd_ctx *ctx, int level, const char *fmt, ...) XTCPD_PRINTF(3, 4);
+	/* Like log, but at most one line per `interval_ms` per call site key (`key` is any
+	 * stable pointer, e.g. a static); lines suppressed meanwhile are counted in the next. */
+	void (*log_ratelimited)(struct xtcpd_ctx *ctx, const void *key, int interval_ms, int level,
+	                        const char *fmt, ...) XTCPD_PRINTF(5, 6);
+
+	/* Register a metric; returns a slot the plugin updates with atomics, or NULL on
+	 * -ENOMEM. `name` gets the "xtcpd_" prefix; `labels` is NULL or a fixed label set
+	 * such as "reason=\"enobufs\"" (bounded cardinality!). The host adds the instance
+	 * label. Same name+labels twice returns the same slot. */
+	_Atomic uint64_t *(*metric)(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type,
+	                            const char *name, const char *labels, const char *help);
+
+	/* Pools of fixed-size objects, all allocated at create. get waits up to wait_ms
+	 * (0 = no wait) and returns NULL when none is free (counted as a miss). */
+	struct xtcpd_pool *(*pool_create)(struct xtcpd_ctx *ctx, const char *name,
+	                                  size_t obj_size, unsigned capacity);
+	void *(*pool_get)(struct xtcpd_pool *pool, int wait_ms);
+	void (*pool_put)(struct xtcpd_pool *pool, void *obj);
+	void (*pool_destroy)(struct xtcpd_pool *pool);
+
+	/* Sources: hand one record to the pipeline from reader `lane` (< the source's
+	 * lanes()). Borrows rec and fills its metadata fields. Returns 0, or -errno when the
+	 * record was dropped (already counted by the host). */
+	int (*emit)(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec);
+
+	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed (counted by the host). */
+	void (*buf_release)(struct xtcpd_ctx *ctx, struct xtcpd_buf *buf, int ok);
+
+	/* Open socket(domain, type, protocol) inside namespace `ns` (from a helper thread
+	 * that enters it with setns and returns). Returns the fd or -errno. */
+	int (*ns_socket)(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int domain,
+	                 int type, int protocol);
+
+	/* A directory to write raw captures to (--capture), or NULL. */
+	const char *(*capture_dir)(struct xtcpd_ctx *ctx);
+};
+
+/* ---- what a plugin provides -------------------------------------------------------- */
+
+/* Every kind's ops table starts with this. create() gets the host table (borrowed for
+ * the instance's life), the instance's handle and its validated configuration; on
+ * failure it returns -errno after logging why, with *inst set to whatever it built
+ * (destroy accepts NULL and half-built instances). */
+struct xtcpd_ops_common {
+	uint32_t struct_size;
+	int (*create)(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+	              const struct xtcpd_config *cfg, void **inst);
+	int (*start)(void *inst);   /* NULL = nothing to start */
+	void (*stop)(void *inst);   /* NULL = nothing to stop; called before destroy */
+	void (*destroy)(void *inst);
+};
+
+struct xtcpd_source_ops {
+	struct xtcpd_ops_common common;
+	/* Reader threads that will call host->emit (lane ids 0 .. lanes-1). */
+	unsigned (*lanes)(void *inst);
+	/* The host found / lost a namespace (called between cycles, from the main thread). */
+	int (*ns_add)(void *inst, struct xtcpd_netns *ns);
+	void (*ns_del)(void *inst, struct xtcpd_netns *ns);
+	/* Collect one cycle: emit every record, return when done or at cyc->deadline_ns. No
+	 * emit may happen after it returns. Returns 0 or -errno (the cycle counts as failed). */
+	int (*poll)(void *inst, const struct xtcpd_cycle *cyc);
+};
+
+struct xtcpd_marshaller_ops {
+	struct xtcpd_ops_common common;
+	/* Start a batch in an empty buffer (reserve room for a prefix: set buf->off/len). */
+	int (*begin)(void *inst, struct xtcpd_buf *buf);
+	/* Append one record. -ENOSPC: it does not fit, the buffer is unchanged (the host
+	 * flushes and retries in a fresh one); other -errno: the record is dropped. Must
+	 * not allocate after warm-up; called concurrently for different buffers. */
+	int (*append)(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec);
+	/* Close the batch before it goes to the sinks (write the prefix, set off/len). */
+	int (*finish)(void *inst, struct xtcpd_buf *buf);
+};
+
+struct xtcpd_sink_ops {
+	struct xtcpd_ops_common common;
+	/* Largest message the sink can take, in bytes; 0 = no limit. Read after create. */
+	size_t (*max_message)(void *inst);
+	/* Send one batch (takes buf: call host->buf_release once, now or later from any
+	 * thread). Called from the sink's own thread, one batch at a time. */
+	int (*send)(void *inst, struct xtcpd_buf *buf);
+	/* Wait up to timeout_ms for what is in flight; returns the batches still undelivered. */
+	int (*flush)(void *inst, int timeout_ms);
+	/* Reopen outputs (SIGHUP); NULL = nothing to do. */
+	int (*reopen)(void *inst);
+};
+
+/* The one exported descriptor. */
+struct xtcpd_plugin {
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t struct_size;        /* sizeof(struct xtcpd_plugin) as the plugin was built */
+	uint32_t kind;               /* enum xtcpd_kind */
+	const char *name;
+	const char *version;
+	const char *description;     /* one line */
+	const struct xtcpd_key *keys;
+	const void *ops;             /* struct xtcpd_{source,marshaller,sink}_ops */
+};
+
+/* XTCPD_PLUGIN(kind, name, version, description, keys, ops) defines the export. */
+#define XTCPD_PLUGIN(KIND, NAME, VERSION, DESC, KEYS, OPS)                               \
+	XTCPD_EXPORT const struct xtcpd_plugin xtcpd_plugin = {                          \
+		.abi_major = XTCPD_ABI_MAJOR,                                            \
+		.abi_minor = XTCPD_ABI_MINOR,                                            \
+		.struct_size = sizeof(struct xtcpd_plugin),                              \
+		.kind = (KIND),                                                          \
+		.name = (NAME),                                                          \
+		.version = (VERSION),                                                    \
+		.description = (DESC),                                                   \
+		.keys = (KEYS),                                                          \
+		.ops = (OPS),                                                            \
+	}
+
+#endif /* XTCPD_PLUGIN_H */

@@ -342,7 +342,7 @@ static int nls_poll_ns(struct nls *s, struct nls_ns *n, const struct xtcpd_cycle
 	s->outstanding++;
 	pthread_mutex_unlock(&s->lock);
 	NLS_ADD(s, NLS_M_DUMPS, 1);
-	if (nls_send(s, n, family) < 0) {
+	if (nls_send(s, n, family, 0) < 0) {
 		nls_dump_finished(s, n);
 		return 0;
 	}

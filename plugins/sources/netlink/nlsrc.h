@@ -33,6 +33,8 @@ struct nls_ns {
 	int ss4, ss6;            /* sockstat/sockstat6 of the namespace, -1 = unknown */
 	pthread_mutex_t lock;    /* seq/family/cycle/capture changes */
 	_Atomic uint32_t seq;    /* seq of the request running on fd */
+	_Atomic uint32_t seq_prev; /* the request before it in this cycle (0 = none): its
+	                          * last datagrams may still be parsed by another reader */
 	int family;              /* 0 legacy (both), AF_INET or AF_INET6 */
 	uint64_t cycle;          /* cycle that sent it */
 	int busy;                /* a dump is running on fd */
@@ -80,12 +82,14 @@ struct nls {
 /* reader.c */
 int nls_readers_start(struct nls *s);
 void nls_readers_stop(struct nls *s);
-/* Send the request for family (0 = legacy, both) on n; 0 or -errno. */
-int nls_send(struct nls *s, struct nls_ns *n, int family);
+/* Send the request for family (0 = legacy, both) on n; `chained` = 1 when it follows
+ * another request of the same cycle. 0 or -errno. */
+int nls_send(struct nls *s, struct nls_ns *n, int family, int chained);
 /* Decode one buffer of messages. live = 1: answers of n's socket (checked, finishes
- * dumps); live = 0: replay (no checks, always emitted). */
+ * dumps); live = 0: replay (no checks). emit = 0: parse and count, emit nothing (the
+ * cycle was closed when the reader took the datagram). */
 void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len,
-		 unsigned lane, int live);
+		 unsigned lane, int live, int emit);
 /* A dump of the current cycle is over (done or failed). */
 void nls_dump_finished(struct nls *s, struct nls_ns *n);
 

@@ -21,7 +21,7 @@ struct nls_lane {
 	unsigned id;
 };
 
-int nls_send(struct nls *s, struct nls_ns *n, int family)
+int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
 {
 	uint8_t req[NLR_REQ_MAX] __attribute__((aligned(4)));
 	uint32_t seq = atomic_fetch_add(&s->next_seq, 1);
@@ -30,6 +30,7 @@ int nls_send(struct nls *s, struct nls_ns *n, int family)
 	ssize_t r;
 
 	n->family = family;
+	atomic_store(&n->seq_prev, chained ? atomic_load(&n->seq) : 0);
 	atomic_store(&n->seq, seq);
 	do
 		r = sendto(n->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
@@ -76,7 +77,7 @@ static void nls_dump_end(struct nls *s, struct nls_ns *n, const struct nlmsghdr 
 			s->host->log_ratelimited(s->ctx, &s->legacy_ok, 60000, XTCPD_LOG_WARN,
 				"legacy TCPDIAG_GETSOCK dump refused (%s): using per-family dumps",
 				strerror(-err));
-			if (nls_send(s, n, AF_INET) == 0)
+			if (nls_send(s, n, AF_INET, 1) == 0)
 				return;
 		} else {
 			s->host->log_ratelimited(s->ctx, nls_dump_end, 10000, XTCPD_LOG_WARN,
@@ -88,7 +89,7 @@ static void nls_dump_end(struct nls *s, struct nls_ns *n, const struct nlmsghdr 
 	}
 	if (atomic_load(&n->intr))
 		NLS_ADD(s, NLS_M_DUMP_INTR, 1);
-	if (n->family == AF_INET && nls_send(s, n, AF_INET6) == 0)
+	if (n->family == AF_INET && nls_send(s, n, AF_INET6, 1) == 0)
 		return;
 	nls_dump_finished(s, n);
 }
@@ -121,20 +122,14 @@ static void nls_fold(struct nls *s, const struct nlp_counts *c)
 }
 
 void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len,
-		 unsigned lane, int live)
+		 unsigned lane, int live, int emit)
 {
 	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
 	struct nlp_counts c = { 0 };
 	struct xtcpd_record rec;
-	int rem = (int)len, emit = 1;
+	int rem = (int)len;
 	uint64_t msgs = 0, late = 0;
 
-	if (live) {
-		/* Emit only while this dump's cycle is open; poll() waits for us. */
-		pthread_mutex_lock(&s->lock);
-		emit = s->cycle_open && n->cycle == s->cycle;
-		pthread_mutex_unlock(&s->lock);
-	}
 	for (; mnl_nlmsg_ok(h, rem); h = mnl_nlmsg_next(h, &rem)) {
 		msgs++;
 		if (live) {
@@ -142,7 +137,8 @@ void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len
 				NLS_ADD(s, NLS_M_ERR_PORTID, 1);
 				continue;
 			}
-			if (h->nlmsg_seq != atomic_load(&n->seq)) {
+			if (h->nlmsg_seq != atomic_load(&n->seq) &&
+			    (h->nlmsg_seq == 0 || h->nlmsg_seq != atomic_load(&n->seq_prev))) {
 				NLS_ADD(s, NLS_M_ERR_SEQ, 1); /* a stale answer: never ours to emit */
 				continue;
 			}
@@ -198,7 +194,7 @@ static void nls_rearm(struct nls *s, struct nls_ns *n)
 }
 
 /* One datagram of namespace n. */
-static void nls_read_one(struct nls *s, struct nls_ns *n, unsigned lane)
+static void nls_read_one(struct nls *s, struct nls_ns *n, unsigned lane, int emit)
 {
 	uint8_t *buf = s->host->pool_get(s->bufs, 1000);
 	struct iovec iov;
@@ -230,7 +226,7 @@ static void nls_read_one(struct nls *s, struct nls_ns *n, unsigned lane)
 	NLS_ADD(s, NLS_M_BYTES, r);
 	if (n->capture_fd >= 0)
 		nls_capture(s, n, buf, (size_t)r);
-	nls_process(s, n, buf, (size_t)r, lane, 1);
+	nls_process(s, n, buf, (size_t)r, lane, 1, emit);
 out:
 	s->host->pool_put(s->bufs, buf);
 }
@@ -243,7 +239,7 @@ static void *nls_reader(void *arg)
 	for (;;) {
 		struct epoll_event ev;
 		struct nls_ns *n;
-		int k;
+		int k, emit;
 
 		/* A quiescent point: an event taken before this is fully handled. The timeout
 		 * bounds how long a dead namespace waits to be freed. */
@@ -264,9 +260,12 @@ static void *nls_reader(void *arg)
 			pthread_mutex_unlock(&s->lock);
 			continue;
 		}
+		/* Decided before recv: a dump's later datagram (its DONE) may close the cycle
+		 * while we parse this one, and poll() waits for every inflight reader. */
+		emit = s->cycle_open && n->cycle == s->cycle;
 		s->inflight++;
 		pthread_mutex_unlock(&s->lock);
-		nls_read_one(s, n, l->id);
+		nls_read_one(s, n, l->id, emit);
 		pthread_mutex_lock(&s->lock);
 		if (--s->inflight == 0)
 			pthread_cond_broadcast(&s->cond);

@@ -44,7 +44,7 @@ static int nls_replay_file(struct nls *s, int dfd, const char *name)
 	close(fd);
 	if (!err) {
 		NLS_ADD(s, NLS_M_BYTES, off);
-		nls_process(s, NULL, buf, off, 0, 0);
+		nls_process(s, NULL, buf, off, 0, 0, 1);
 	}
 	free(buf);
 	return err;

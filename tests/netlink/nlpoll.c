@@ -181,8 +181,9 @@ int main(int argc, char **argv)
 	}
 	if (threads)
 		printf("threads=%d namespaces=%zu\n", count_threads(), netns_mgr_count(m));
-	printf("records=%lu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",
-	       n_records, (unsigned long long)th_metric("netlink_sockets_total", NULL),
+	printf("records=%lu dumps=%llu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",
+	       n_records, (unsigned long long)th_metric("netlink_dumps_total", NULL),
+	       (unsigned long long)th_metric("netlink_sockets_total", NULL),
 	       (unsigned long long)th_metric("netlink_namespaces_skipped_total", NULL),
 	       (unsigned long long)th_metric("netlink_dumps_missed_total", NULL),
 	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"seq\""),

@@ -188,6 +188,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)th_metric("netlink_dumps_missed_total", NULL),
 	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"seq\""),
 	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"nlmsg_error\""));
+	th_metrics_print(stdout);
 	netns_mgr_destroy(m);
 	ops->common.stop(src_inst);
 	ops->common.destroy(src_inst);

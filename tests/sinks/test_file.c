@@ -24,36 +24,6 @@
 static struct th_plugin file_plugin, null_plugin;
 static char tmpdir[] = "/tmp/xt-test-file-XXXXXX";
 
-struct inst {
-	struct xtcpd_ctx *ctx;
-	struct xtcpd_config *cfg;
-	void *sink;
-	const struct xtcpd_sink_ops *ops;
-};
-
-static int inst_create(struct inst *in, struct th_plugin *p, const char *const *kv)
-{
-	int err;
-
-	in->ops = p->ops;
-	in->ctx = th_ctx_new(p->desc->name);
-	in->cfg = th_config(p->desc, p->desc->name, kv);
-	assert_non_null(in->cfg);
-	err = in->ops->common.create(&th_host, in->ctx, in->cfg, &in->sink);
-	if (!err && in->ops->common.start)
-		err = in->ops->common.start(in->sink);
-	return err;
-}
-
-static void inst_destroy(struct inst *in)
-{
-	if (in->ops->common.stop)
-		in->ops->common.stop(in->sink);
-	in->ops->common.destroy(in->sink);
-	th_config_free(in->cfg);
-	th_ctx_free(in->ctx);
-}
-
 /* Batch i: `len` bytes of a line pattern that names the batch, so misplaced or torn
  * batches show up in a byte comparison. */
 static void batch_fill(char *p, size_t len, unsigned i)
@@ -62,7 +32,7 @@ static void batch_fill(char *p, size_t len, unsigned i)
 		p[j] = (j + 1) % 64 == 0 ? '\n' : (char)('a' + (i + j) % 26);
 }
 
-static void send_batch(struct inst *in, unsigned i, size_t len)
+static void send_batch(struct th_inst *in, unsigned i, size_t len)
 {
 	char data[20000];
 
@@ -100,10 +70,10 @@ static void path_of(char *out, size_t n, const char *name)
 static void test_null(void **state)
 {
 	struct th_released r;
-	struct inst in;
+	struct th_inst in;
 
 	(void)state;
-	assert_int_equal(inst_create(&in, &null_plugin, NULL), 0);
+	assert_int_equal(th_inst_create(&in, &null_plugin, NULL), 0);
 	assert_int_equal(in.ops->max_message(in.sink), 0);
 	for (unsigned i = 0; i < 100; i++)
 		send_batch(&in, i, 100);
@@ -118,7 +88,7 @@ static void test_null(void **state)
 	assert_int_equal(th_metric(in.ctx, "sink_delivered_rows_total", NULL), 5050);
 	assert_int_equal(th_metric(in.ctx, "sink_delivered_bytes_total", NULL), 10000);
 	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 0);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 }
 
 static void test_write_append_truncate(void **state)
@@ -126,12 +96,12 @@ static void test_write_append_truncate(void **state)
 	char path[256], kv_path[300];
 	const char *kv[] = { kv_path, NULL, NULL };
 	struct th_released r;
-	struct inst in;
+	struct th_inst in;
 
 	(void)state;
 	path_of(path, sizeof(path), "plain.out");
 	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	assert_int_equal(in.ops->max_message(in.sink), 0);
 	for (unsigned i = 0; i < 10; i++)
 		send_batch(&in, i, 640);
@@ -142,20 +112,20 @@ static void test_write_append_truncate(void **state)
 	assert_int_equal(r.failed + r.twice, 0);
 	assert_int_equal(th_metric(in.ctx, "sink_delivered_bytes_total", NULL), 6400);
 	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 
 	/* append = yes (default): a new instance continues the file. */
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	send_batch(&in, 10, 640);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 	expect_file(path, 0, 10, 640);
 
 	/* append = no: truncated once at start. */
 	kv[1] = "append=no";
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	send_batch(&in, 20, 640);
 	send_batch(&in, 21, 640);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 	expect_file(path, 20, 21, 640);
 }
 
@@ -163,12 +133,12 @@ static void test_rotate(void **state)
 {
 	char path[256], kv_path[300], name[300];
 	const char *kv[] = { kv_path, "rotate_bytes=1000", "rotate_keep=2", "fsync=batch", NULL };
-	struct inst in;
+	struct th_inst in;
 
 	(void)state;
 	path_of(path, sizeof(path), "rot.out");
 	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	/* 3 batches of 300 bytes fit in 1000; the 4th starts a new file. */
 	for (unsigned i = 0; i < 10; i++)
 		send_batch(&in, i, 300);
@@ -187,14 +157,14 @@ static void test_rotate(void **state)
 	expect_file(name, 10, 10, 1500);
 	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), 12);
 	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 }
 
 static void test_reopen(void **state)
 {
 	char dir[256], old[300], path[300], kv_path[320], moved[300];
 	const char *kv[] = { kv_path, NULL };
-	struct inst in;
+	struct th_inst in;
 
 	(void)state;
 	path_of(dir, sizeof(dir), "rd");
@@ -202,7 +172,7 @@ static void test_reopen(void **state)
 	snprintf(path, sizeof(path), "%s/reopen.out", dir);
 	snprintf(moved, sizeof(moved), "%s/reopen.moved", dir);
 	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	send_batch(&in, 0, 128);
 	send_batch(&in, 1, 128);
 	/* logrotate renames the file; until the reopen the sink keeps the old one. */
@@ -226,14 +196,14 @@ static void test_reopen(void **state)
 	expect_file(path, 3, 4, 128);
 	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), 6);
 	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 0);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 }
 
 static void test_stdout(void **state)
 {
 	char path[256];
 	const char *kv[] = { "path=-", NULL };
-	struct inst in;
+	struct th_inst in;
 	int saved, fd;
 
 	(void)state;
@@ -244,12 +214,12 @@ static void test_stdout(void **state)
 	assert_true(fd >= 0 && saved >= 0);
 	dup2(fd, STDOUT_FILENO);
 	close(fd);
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	send_batch(&in, 7, 200);
 	send_batch(&in, 8, 200);
 	assert_int_equal(in.ops->reopen(in.sink), 0);
 	send_batch(&in, 9, 200);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	expect_file(path, 7, 9, 200);
@@ -260,14 +230,14 @@ static void test_create_fails(void **state)
 	char kv_path[300];
 	const char *kv[] = { kv_path, NULL };
 	struct th_logs logs;
-	struct inst in;
+	struct th_inst in;
 
 	(void)state;
 	snprintf(kv_path, sizeof(kv_path), "path=%s/no/such/dir/x", tmpdir);
-	assert_int_equal(inst_create(&in, &file_plugin, kv), -ENOENT);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -ENOENT);
 	th_logs_get(in.ctx, &logs);
 	assert_int_equal(logs.lines, 1);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 }
 
 /* ---- full disk ------------------------------------------------------------------- */
@@ -310,7 +280,7 @@ static void test_enospc(void **state)
 			     "fsync_interval=10ms", NULL };
 	struct th_released r;
 	struct th_logs logs;
-	struct inst in;
+	struct th_inst in;
 	pthread_t th;
 
 	(void)state;
@@ -321,7 +291,7 @@ static void test_enospc(void **state)
 	/* 128 KiB tmpfs, 64 KiB of filler: the sink has 16 pages = 65536 bytes. */
 	make_filler(filler, 65536);
 	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	for (unsigned i = 0; i < 6; i++)
 		send_batch(&in, i, 10000);
 	/* The 7th batch does not fit: the torn write is cut off, retried for 300 ms, then
@@ -343,11 +313,9 @@ static void test_enospc(void **state)
 	assert_true(logs.suppressed >= 3);
 
 	/* Space comes back while the sink retries: the batch is delivered, not dropped. */
-	in.ops->common.destroy(in.sink);
-	th_config_free(in.cfg);
-	th_ctx_free(in.ctx);
+	th_inst_destroy(&in);
 	kv[1] = "retry_timeout=20s";
-	assert_int_equal(inst_create(&in, &file_plugin, kv), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
 	pthread_create(&th, NULL, free_space_later, filler);
 	send_batch(&in, 6, 10000);
 	pthread_join(th, NULL);
@@ -358,7 +326,7 @@ static void test_enospc(void **state)
 	assert_int_equal(r.failed, 0);
 	assert_true(th_metric(in.ctx, "sink_retried_total", NULL) >= 1);
 	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 0);
-	inst_destroy(&in);
+	th_inst_destroy(&in);
 	umount(tmpfs_dir);
 }
 

@@ -316,3 +316,32 @@ void th_unload(struct th_plugin *p)
 		dlclose(p->dl);
 	p->dl = NULL;
 }
+
+int th_inst_create(struct th_inst *in, struct th_plugin *p, const char *const *kv)
+{
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->ops = p->ops;
+	in->ctx = th_ctx_new(p->desc->name);
+	in->cfg = th_config(p->desc, p->desc->name, kv);
+	if (!in->cfg)
+		return -EINVAL;
+	err = in->ops->common.create(&th_host, in->ctx, in->cfg, &in->sink);
+	if (!err && in->ops->common.start)
+		err = in->ops->common.start(in->sink);
+	return err;
+}
+
+void th_inst_destroy(struct th_inst *in)
+{
+	if (in->cfg) {
+		if (in->ops->common.stop)
+			in->ops->common.stop(in->sink);
+		in->ops->common.destroy(in->sink);
+	}
+	th_config_free(in->cfg);
+	th_ctx_free(in->ctx);
+	in->cfg = NULL;
+	in->ctx = NULL;
+}

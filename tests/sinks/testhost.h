@@ -51,6 +51,18 @@ struct th_logs {
 };
 void th_logs_get(struct xtcpd_ctx *ctx, struct th_logs *l);
 
+/* One sink instance made through the ops table: create (+ start). */
+struct th_inst {
+	struct xtcpd_ctx *ctx;
+	struct xtcpd_config *cfg;
+	void *sink;
+	const struct xtcpd_sink_ops *ops;
+};
+/* Returns create's (or start's) result, or -EINVAL if the configuration did not parse. */
+int th_inst_create(struct th_inst *in, struct th_plugin *p, const char *const *kv);
+/* stop + destroy, and free the handle and configuration. */
+void th_inst_destroy(struct th_inst *in);
+
 /* Run `cmd` through sh -c, read its stdout into a malloc'ed buffer (*len bytes). */
 char *th_run(const char *cmd, size_t *len);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "caps.h"
 #include "log.h"
 #include "metrics.h"
 #include "netns.h"
@@ -159,6 +160,26 @@ static void reload(struct daemon *d)
 	}
 }
 
+/* Say what is missing and what that costs, then keep only what the running daemon
+ * needs. Done before any thread starts, so every thread inherits the reduced sets. */
+static void check_caps(const struct conf *c)
+{
+	static const int keep[] = CAPS_KEEP_RUNTIME;
+	struct caps_report r;
+	char msg[1024], *line, *save = NULL;
+	int rc = caps_check(&r, msg, sizeof(msg));
+
+	if (rc) {
+		log_warn("cannot read capabilities: %s", strerror(-rc));
+		return;
+	}
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_warn("%s", line);
+	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
+	if (rc && rc != -EPERM)
+		log_warn("cannot drop capabilities: %s", strerror(-rc));
+}
+
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -232,6 +253,7 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  (int[]){ XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG }[d.conf.core[CK_LOG_LEVEL].num]);
+	check_caps(&d.conf);
 	if ((rc = stats_start(&d.conf))) {
 		rc = EXIT_CONFIG;
 		goto out;

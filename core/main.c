@@ -17,6 +17,13 @@
 #include "compat.h"
 #endif
 
+#ifdef XTCPD_WITH_COMPAT
+static void compat_warn_stderr(const char *line)
+{
+	fprintf(stderr, "xtcpd: warning: %s\n", line);
+}
+#endif
+
 static void usage(FILE *out)
 {
 	fprintf(out,

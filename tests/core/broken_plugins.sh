@@ -8,7 +8,7 @@ LIBS="$XTCPD_BUILDDIR/.libs"
 setup() {
 	mkdir -p "$TMP/$1"
 	chmod 755 "$TMP/$1"
-	cp "$LIBS/test_synth.so" "$TMP/$1/source_synth.so"
+	cp "$LIBS/source_synth.so" "$TMP/$1/source_synth.so"
 	cp "$LIBS/$2" "$TMP/$1/$3"
 	chmod 755 "$TMP/$1"/*.so
 }

@@ -148,7 +148,7 @@ static int check_section(struct conf *c, struct conf_section *s, const struct xt
 static int check_sink_marshaller(struct conf *c, struct conf_section *s)
 {
 	struct xtcpd_value *m = &s->kind_values[SK_MARSHALLER];
-	char w[600], have[600] = "";
+	char w[600], have[600] = "", sname[300];
 	size_t n_m = 0, len = 0;
 	const char *only = NULL;
 
@@ -164,16 +164,17 @@ static int check_sink_marshaller(struct conf *c, struct conf_section *s)
 		m->str = only;
 		return 0;
 	}
+	section_name(s, sname, sizeof(sname));
 	if (!m->str) {
 		where(s->file, s->line, w, sizeof(w));
-		return fail(c, "%s: [sink %s %s]: missing key 'marshaller' (allowed: %s)", w, s->plugin,
-			    s->instance, n_m ? have : "none: add a [marshaller NAME] section");
+		return fail(c, "%s: %s: missing key 'marshaller' (allowed: %s)", w, sname,
+			    n_m ? have : "none: add a [marshaller NAME] section");
 	}
 	for (size_t i = 0; i < s->n_entries; i++)
 		if (!strcmp(s->entries[i].key, "marshaller"))
 			where(s->entries[i].file, s->entries[i].line, w, sizeof(w));
-	return fail(c, "%s: [sink %s %s] marshaller: no [marshaller %s] section (allowed: %s)", w,
-		    s->plugin, s->instance, m->str, n_m ? have : "none: add a [marshaller NAME] section");
+	return fail(c, "%s: %s marshaller: no [marshaller %s] section (allowed: %s)", w, sname,
+		    m->str, n_m ? have : "none: add a [marshaller NAME] section");
 }
 
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
@@ -223,16 +224,20 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 		if (c->sec[i]->kind == CONF_SINK && (rc = check_sink_marshaller(c, c->sec[i])))
 			return rc;
 	if (!counts[CONF_SOURCE])
-		return fail(c, "configuration: no [source NAME] section: enable a source in conf.d/ "
-			    "(for example [source netlink])");
+		return fail(c, "%s: no [source NAME] section: enable a source in conf.d/ "
+			    "(for example [source netlink])", c->n_files ? c->files[0] : "configuration");
 	if (!counts[CONF_SINK])
-		return fail(c, "configuration: no [sink NAME] section: enable a sink in conf.d/ "
-			    "(for example [sink file] with path = -)");
+		return fail(c, "%s: no [sink NAME] section: enable a sink in conf.d/ "
+			    "(for example [sink file] with path = -)", c->n_files ? c->files[0] : "configuration");
 	if (!c->core[CK_TIMEOUT].set) {
 		c->core[CK_TIMEOUT].num = c->core[CK_FREQUENCY].num - c->core[CK_FREQUENCY].num / 10;
 	} else if (c->core[CK_TIMEOUT].num >= c->core[CK_FREQUENCY].num) {
-		return fail(c, "configuration: [core] timeout = %s must be below frequency = %s",
-			    c->core[CK_TIMEOUT].str, c->core[CK_FREQUENCY].str);
+		for (size_t i = 0; i < core->n_entries; i++)
+			if (!strcmp(core->entries[i].key, "timeout"))
+				where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
+		return fail(c, "%s: [core] timeout: %s must be below frequency = %s (%lld ms)", w,
+			    c->core[CK_TIMEOUT].str, c->core[CK_FREQUENCY].str,
+			    (long long)c->core[CK_FREQUENCY].num);
 	}
 	if (c->core[CK_HOSTNAME].str && *c->core[CK_HOSTNAME].str) {
 		snprintf(c->hostname, sizeof(c->hostname), "%s", c->core[CK_HOSTNAME].str);

@@ -98,6 +98,47 @@ static inline unsigned mstr_copy(uint8_t *dst, const char *s, size_t n)
 	}
 }
 
+/* Write n bytes of s as the inside of a JSON string: '"', '\\' and control characters
+ * escaped, invalid UTF-8 bytes replaced by '?' (counted in *bad). dst needs 6 * n
+ * bytes at most. Returns the end. */
+static inline uint8_t *mstr_json(uint8_t *dst, const char *s, size_t n, unsigned *bad)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		uint8_t c = u[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			*dst++ = c;
+			i++;
+		} else if (c < 0x80) {
+			*dst++ = '\\';
+			switch (c) {
+			case '"': *dst++ = '"'; break;
+			case '\\': *dst++ = '\\'; break;
+			case '\n': *dst++ = 'n'; break;
+			case '\r': *dst++ = 'r'; break;
+			case '\t': *dst++ = 't'; break;
+			default:
+				*dst++ = 'u', *dst++ = '0', *dst++ = '0';
+				*dst++ = (uint8_t)hex[c >> 4], *dst++ = (uint8_t)hex[c & 15];
+			}
+			i++;
+		} else if ((k = mstr_utf8_seq(u + i, n - i)) != 0) {
+			memcpy(dst, u + i, k);
+			dst += k;
+			i += k;
+		} else {
+			*dst++ = '?';
+			(*bad)++;
+			i++;
+		}
+	}
+	return dst;
+}
+
 /* Decimal digits of v into p; returns the end. */
 static inline uint8_t *mstr_u64(uint8_t *p, uint64_t v)
 {

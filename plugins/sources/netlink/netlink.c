@@ -1,0 +1,408 @@
+/* netlink — the sock_diag source: one NETLINK_SOCK_DIAG socket per namespace, a dump
+ * request per namespace per cycle (one table walk for both families when the kernel
+ * allows it), answered into shared reader threads (reader.c) that parse in place. */
+#include <config.h>
+
+#include "nlsrc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+enum {
+	K_NETLINKERS, K_DESER, K_STATES, K_DUMP, K_SPORT, K_DPORT, K_SRC, K_DST, K_RECVBUF,
+	K_SKIP_EMPTY, K_REPLAY, K_COUNT
+};
+
+static const struct xtcpd_key nls_keys[] = {
+	[K_NETLINKERS] = { "netlinkers", XTCPD_KEY_INT, "4", 1, 64, NULL, 0,
+		"reader threads shared by all namespaces" },
+	[K_DESER] = { "deserializers", XTCPD_KEY_LIST, "default", 0, 0,
+		"meminfo|info|vegas|cong|tos|tc|skmem|shut|dctcp|bbr|classid|cgroup|sockopt|mark|all|default", 0,
+		"attributes to request and decode (default = meminfo,info,cong,skmem)" },
+	[K_STATES] = { "states", XTCPD_KEY_LIST, "all", 0, 0,
+		"all|established|syn-sent|syn-recv|fin-wait-1|fin-wait-2|time-wait|close|close-wait|"
+		"last-ack|listen|closing|new-syn-recv|bound-inactive", 0,
+		"TCP states to dump (all = every state but bound-inactive)" },
+	[K_DUMP] = { "dump", XTCPD_KEY_ENUM, "auto", 0, 0, "auto|legacy|per_family", 0,
+		"auto: one legacy walk for both families, per-family if refused" },
+	[K_SPORT] = { "sport", XTCPD_KEY_STRING, NULL, 0, 1024, NULL, 0,
+		"local ports, e.g. 22,8000-8100 (kernel-side filter)" },
+	[K_DPORT] = { "dport", XTCPD_KEY_STRING, NULL, 0, 1024, NULL, 0,
+		"remote ports, e.g. 443,1024-65535 (kernel-side filter)" },
+	[K_SRC] = { "src", XTCPD_KEY_STRING, NULL, 0, 1024, NULL, 0,
+		"local address prefixes, e.g. 10.0.0.0/8,fd00::/8 (kernel-side filter)" },
+	[K_DST] = { "dst", XTCPD_KEY_STRING, NULL, 0, 1024, NULL, 0,
+		"remote address prefixes (kernel-side filter)" },
+	[K_RECVBUF] = { "recv_buffer", XTCPD_KEY_SIZE, "64KiB", 32768, 16 << 20, NULL, 0,
+		"receive buffer per read (the kernel sends dumps in datagrams up to 32 KiB)" },
+	[K_SKIP_EMPTY] = { "skip_empty", XTCPD_KEY_BOOL, "true", 0, 1, NULL, 0,
+		"skip namespaces whose sockstat shows no TCP socket" },
+	[K_REPLAY] = { "replay_dir", XTCPD_KEY_STRING, NULL, 0, 4096, NULL, 0,
+		"testing: parse the captured dumps in this folder instead of the kernel's" },
+	[K_COUNT] = XTCPD_KEYS_END,
+};
+
+static const struct {
+	const char *name, *labels, *help;
+	enum xtcpd_metric_type type;
+} nls_metric_defs[NLS_M_COUNT] = {
+	[NLS_M_RECORDS] = { "netlink_sockets_total", NULL, "sockets parsed", XTCPD_METRIC_COUNTER },
+	[NLS_M_MESSAGES] = { "netlink_messages_total", NULL, "netlink messages received", XTCPD_METRIC_COUNTER },
+	[NLS_M_BYTES] = { "netlink_bytes_total", NULL, "bytes received", XTCPD_METRIC_COUNTER },
+	[NLS_M_DATAGRAMS] = { "netlink_datagrams_total", NULL, "datagrams received", XTCPD_METRIC_COUNTER },
+	[NLS_M_DUMPS] = { "netlink_dumps_total", NULL, "namespace dumps requested", XTCPD_METRIC_COUNTER },
+	[NLS_M_DUMPS_MISSED] = { "netlink_dumps_missed_total", NULL, "dumps unfinished at the cycle deadline", XTCPD_METRIC_COUNTER },
+	[NLS_M_DUMP_INTR] = { "netlink_dump_intr_total", NULL, "dumps flagged NLM_F_DUMP_INTR", XTCPD_METRIC_COUNTER },
+	[NLS_M_OVERSIZE] = { "netlink_info_oversize_total", NULL, "tcp_info longer than this build knows", XTCPD_METRIC_COUNTER },
+	[NLS_M_UNKNOWN_ATTR] = { "netlink_unknown_attributes_total", NULL, "attributes of unknown type skipped", XTCPD_METRIC_COUNTER },
+	[NLS_M_NS_SKIPPED] = { "netlink_namespaces_skipped_total", NULL, "namespace polls skipped: no TCP socket", XTCPD_METRIC_COUNTER },
+	[NLS_M_NS_BUSY] = { "netlink_namespaces_busy_total", NULL, "namespace polls skipped: previous dump still running", XTCPD_METRIC_COUNTER },
+	[NLS_M_LATE] = { "netlink_late_records_total", NULL, "records received after their cycle closed", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_NLMSG] = { "netlink_errors_total", "reason=\"nlmsg_error\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_SEQ] = { "netlink_errors_total", "reason=\"seq\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_PORTID] = { "netlink_errors_total", "reason=\"portid\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_HEADER] = { "netlink_errors_total", "reason=\"short_header\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_ATTR] = { "netlink_errors_total", "reason=\"bad_attribute\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_TYPE] = { "netlink_errors_total", "reason=\"message_type\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_TRUNC] = { "netlink_errors_total", "reason=\"truncated\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_RECV] = { "netlink_errors_total", "reason=\"recv\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_SEND] = { "netlink_errors_total", "reason=\"send\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_POOL] = { "netlink_errors_total", "reason=\"no_buffer\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_CAPTURE] = { "netlink_errors_total", "reason=\"capture\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_NAMESPACES] = { "netlink_namespaces", NULL, "namespaces with an open sock_diag socket", XTCPD_METRIC_GAUGE },
+};
+
+static void nls_destroy(void *inst);
+
+static int nls_conf(struct nls *s, const struct xtcpd_config *cfg)
+{
+	const struct xtcpd_value *v = cfg->values;
+	int err;
+
+	if (cfg->n_values < K_COUNT)
+		return -EINVAL;
+	s->netlinkers = (unsigned)v[K_NETLINKERS].num;
+	if (nlr_deserializers(v[K_DESER].str, &s->ext, &s->decode) < 0) {
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "deserializers: unknown name in '%s'", v[K_DESER].str);
+		return -EINVAL;
+	}
+	if (nlr_states(v[K_STATES].str, &s->states) < 0) {
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "states: unknown state in '%s'", v[K_STATES].str);
+		return -EINVAL;
+	}
+	s->dump = (int)v[K_DUMP].num;
+	for (int k = K_SPORT; k <= K_DST; k++) {
+		const char *t = v[k].str;
+
+		if (t && (k <= K_DPORT ? nlr_bc_check_ports(t) : nlr_bc_check_prefixes(t)) < 0) {
+			s->host->log(s->ctx, XTCPD_LOG_ERR, "%s: cannot use '%s' (%s)", nls_keys[k].name, t,
+				     k <= K_DPORT ? "ports or ranges like 22,8000-8100" :
+						    "address prefixes like 10.0.0.0/8,::1");
+			return -EINVAL;
+		}
+	}
+	err = nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, s->bc,
+			   sizeof(s->bc), &s->bc_len);
+	if (err) {
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "filters: too many conditions");
+		return err;
+	}
+	s->recv_buffer = (size_t)v[K_RECVBUF].num;
+	s->skip_empty = (int)v[K_SKIP_EMPTY].num;
+	s->replay_dir = v[K_REPLAY].str && *v[K_REPLAY].str ? v[K_REPLAY].str : NULL;
+	return 0;
+}
+
+static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+		      const struct xtcpd_config *cfg, void **inst)
+{
+	struct nls *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
+	int err;
+
+	*inst = s;
+	if (!s)
+		return -ENOMEM;
+	s->host = host;
+	s->ctx = ctx;
+	s->epfd = s->stopfd = -1;
+	atomic_store(&s->legacy_ok, 1);
+	atomic_store(&s->next_seq, 1);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	for (int i = 0; i < NLS_M_COUNT; i++) {
+		s->m[i] = host->metric(ctx, nls_metric_defs[i].type, nls_metric_defs[i].name,
+				       nls_metric_defs[i].labels, nls_metric_defs[i].help);
+		if (!s->m[i])
+			s->m[i] = &s->m_dummy;
+	}
+	err = nls_conf(s, cfg);
+	if (err)
+		return err;
+	/* Two buffers per reader: one being parsed while the next recv goes on. */
+	s->bufs = host->pool_create(ctx, "netlink_recv", s->recv_buffer, 2 * s->netlinkers);
+	if (!s->bufs) {
+		host->log(ctx, XTCPD_LOG_ERR, "cannot allocate %u receive buffers", 2 * s->netlinkers);
+		return -ENOMEM;
+	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	return 0;
+}
+
+static int nls_start(void *inst)
+{
+	struct nls *s = inst;
+	int err = nls_readers_start(s);
+
+	if (err)
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "cannot start reader threads: %s", strerror(-err));
+	return err;
+}
+
+static void nls_stop(void *inst)
+{
+	struct nls *s = inst;
+
+	if (s)
+		nls_readers_stop(s);
+}
+
+static void nls_destroy(void *inst)
+{
+	struct nls *s = inst;
+
+	if (!s)
+		return;
+	if (s->n_threads)
+		nls_readers_stop(s);
+	nls_grave_reap(s, 1);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->bufs)
+		s->host->pool_destroy(s->bufs);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static unsigned nls_lanes(void *inst)
+{
+	return ((struct nls *)inst)->netlinkers;
+}
+
+static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
+{
+	struct nls *s = inst;
+	struct nls_ns *n;
+	struct sockaddr_nl sa;
+	socklen_t sl = sizeof(sa);
+	struct epoll_event ev;
+	int fd;
+
+	if (s->replay_dir)
+		return 0;
+	fd = s->host->ns_socket(s->ctx, ns, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		s->host->log(s->ctx, XTCPD_LOG_WARN, "namespace %s: no sock_diag socket: %s",
+			     ns->name, strerror(-fd));
+		return fd;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n->src = s;
+	n->ns = ns;
+	n->fd = fd;
+	n->capture_fd = -1;
+	n->ss4 = n->ss6 = -1;
+	pthread_mutex_init(&n->lock, NULL);
+	/* The kernel assigns the port id at the first send; bind now to know it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		goto fail;
+	n->portid = sa.nl_pid;
+	if (s->skip_empty)
+		nls_sockstat_open(n); /* failure = always dump */
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.ptr = n;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	ns->source_priv = n;
+	NLS_ADD(s, NLS_M_NAMESPACES, 1);
+	return 0;
+fail:
+	{
+		int err = -errno;
+
+		nls_sockstat_close(n);
+		close(fd);
+		pthread_mutex_destroy(&n->lock);
+		free(n);
+		return err;
+	}
+}
+
+static void nls_ns_del(void *inst, struct xtcpd_netns *ns)
+{
+	struct nls *s = inst;
+	struct nls_ns *n = ns->source_priv;
+
+	if (!n)
+		return;
+	/* A reader may hold n from an epoll_wait that returned before the DEL: mark it dead
+	 * (readers check under the lock), wait for readers mid-buffer, close now (that
+	 * releases the namespace) and free n once every reader has looped again. */
+	pthread_mutex_lock(&s->lock);
+	n->dead = 1;
+	if (n->busy && n->cycle == s->cycle && s->cycle_open && s->outstanding > 0)
+		s->outstanding--;
+	n->busy = 0;
+	pthread_mutex_unlock(&s->lock);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, n->fd, NULL);
+	pthread_mutex_lock(&s->lock);
+	while (s->inflight > 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	nls_sockstat_close(n);
+	if (n->capture_fd >= 0)
+		close(n->capture_fd);
+	close(n->fd);
+	n->fd = n->capture_fd = -1;
+	n->ns = NULL;
+	ns->source_priv = NULL;
+	atomic_fetch_sub(s->m[NLS_M_NAMESPACES], 1);
+	n->snap = calloc(s->n_threads ? s->n_threads : 1, sizeof(*n->snap));
+	for (unsigned i = 0; n->snap && i < s->n_threads; i++)
+		n->snap[i] = atomic_load(&s->loops[i]);
+	n->grave_next = s->grave;
+	s->grave = n;
+	nls_grave_reap(s, s->n_threads == 0);
+}
+
+static void nls_capture_open(struct nls *s, struct nls_ns *n, const struct xtcpd_cycle *cyc)
+{
+	const char *dir = s->host->capture_dir ? s->host->capture_dir(s->ctx) : NULL;
+	char path[4096];
+
+	pthread_mutex_lock(&n->lock);
+	if (n->capture_fd >= 0)
+		close(n->capture_fd);
+	n->capture_fd = -1;
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/netlink-%llu-%06llu.nlraw", dir,
+			 (unsigned long long)n->ns->inode, (unsigned long long)cyc->seq);
+		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (n->capture_fd < 0)
+			NLS_ADD(s, NLS_M_ERR_CAPTURE, 1);
+	}
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* Start this cycle's dump in namespace n; 1 if a dump is now running. */
+static int nls_poll_ns(struct nls *s, struct nls_ns *n, const struct xtcpd_cycle *cyc)
+{
+	int family;
+
+	pthread_mutex_lock(&s->lock);
+	if (n->busy) {
+		pthread_mutex_unlock(&s->lock);
+		NLS_ADD(s, NLS_M_NS_BUSY, 1); /* still draining a dump that missed its deadline */
+		return 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (s->skip_empty && !nls_sockstat_has_tcp(n)) {
+		NLS_ADD(s, NLS_M_NS_SKIPPED, 1);
+		return 0;
+	}
+	nls_capture_open(s, n, cyc);
+	atomic_store(&n->intr, 0);
+	family = s->dump == NLR_DUMP_PER_FAMILY ||
+		 (s->dump == NLR_DUMP_AUTO && !atomic_load(&s->legacy_ok)) ? AF_INET : 0;
+	pthread_mutex_lock(&s->lock);
+	n->busy = 1;
+	n->cycle = cyc->seq;
+	s->outstanding++;
+	pthread_mutex_unlock(&s->lock);
+	NLS_ADD(s, NLS_M_DUMPS, 1);
+	if (nls_send(s, n, family, 0) < 0) {
+		nls_dump_finished(s, n);
+		return 0;
+	}
+	return 1;
+}
+
+static int nls_poll(void *inst, const struct xtcpd_cycle *cyc)
+{
+	struct nls *s = inst;
+	struct timespec dl = { (time_t)(cyc->deadline_ns / 1000000000), (long)(cyc->deadline_ns % 1000000000) };
+	int err = 0;
+
+	if (s->replay_dir)
+		return nls_replay(s, cyc);
+	if (s->grave)
+		nls_grave_reap(s, 0);
+	pthread_mutex_lock(&s->lock);
+	s->cycle = cyc->seq;
+	s->cycle_open = 1;
+	s->outstanding = 0;
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < cyc->n_ns; i++) {
+		struct nls_ns *n = cyc->ns[i]->source_priv;
+
+		if (n)
+			nls_poll_ns(s, n, cyc);
+	}
+	pthread_mutex_lock(&s->lock);
+	while (s->outstanding > 0 && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&s->cond, &s->lock, &dl);
+	if (s->outstanding > 0) {
+		NLS_ADD(s, NLS_M_DUMPS_MISSED, s->outstanding);
+		s->host->log_ratelimited(s->ctx, nls_poll, 10000, XTCPD_LOG_WARN,
+			"cycle %llu: %u namespace dumps unfinished at the deadline",
+			(unsigned long long)cyc->seq, s->outstanding);
+		err = -ETIMEDOUT;
+	} else {
+		err = 0;
+	}
+	/* No emit after we return: close the cycle, then wait for readers mid-buffer. */
+	s->cycle_open = 0;
+	while (s->inflight > 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static const struct xtcpd_source_ops nls_ops = {
+	.common = {
+		.struct_size = sizeof(struct xtcpd_source_ops),
+		.create = nls_create,
+		.start = nls_start,
+		.stop = nls_stop,
+		.destroy = nls_destroy,
+	},
+	.lanes = nls_lanes,
+	.ns_add = nls_ns_add,
+	.ns_del = nls_ns_del,
+	.poll = nls_poll,
+};
+
+XTCPD_PLUGIN(XTCPD_KIND_SOURCE, "netlink", PACKAGE_VERSION,
+	     "TCP sockets of every namespace via sock_diag (inet_diag)", nls_keys, &nls_ops);

@@ -1,0 +1,341 @@
+/* reader — the `netlinkers` threads shared by every namespace. Each waits on one epoll
+ * set holding every namespace's sock_diag socket (EPOLLONESHOT, re-armed right after
+ * recv, so the next datagram of the same dump goes to another reader while this one
+ * parses), checks each answer and emits its records. */
+#include "nlsrc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <libmnl/libmnl.h>
+
+struct nls_lane {
+	struct nls *src;
+	unsigned id;
+};
+
+int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
+{
+	uint8_t req[NLR_REQ_MAX] __attribute__((aligned(4)));
+	uint32_t seq = atomic_fetch_add(&s->next_seq, 1);
+	struct nlmsghdr *nlh = nlr_build(req, family, seq, s->ext, s->states, s->bc, s->bc_len);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	ssize_t r;
+
+	n->family = family;
+	atomic_store(&n->seq_prev, chained ? atomic_load(&n->seq) : 0);
+	atomic_store(&n->seq, seq);
+	do
+		r = sendto(n->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		NLS_ADD(s, NLS_M_ERR_SEND, 1);
+		return -errno;
+	}
+	return 0;
+}
+
+void nls_dump_finished(struct nls *s, struct nls_ns *n)
+{
+	pthread_mutex_lock(&s->lock);
+	if (n->busy && n->cycle == s->cycle && s->cycle_open && s->outstanding > 0) {
+		s->outstanding--;
+		if (s->outstanding == 0)
+			pthread_cond_broadcast(&s->cond);
+	}
+	n->busy = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* NLMSG_DONE or NLMSG_ERROR for the running request. */
+static void nls_dump_end(struct nls *s, struct nls_ns *n, const struct nlmsghdr *h)
+{
+	int err = 0;
+
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+		err = h->nlmsg_len >= NLMSG_HDRLEN + sizeof(*e) ? e->error : -EBADMSG;
+	} else if (h->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
+		/* NLMSG_DONE carries the dump's return value (negative if it failed). */
+		memcpy(&err, mnl_nlmsg_get_payload(h), sizeof(err));
+	}
+	if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+		atomic_store(&n->intr, 1);
+	if (err < 0) {
+		NLS_ADD(s, NLS_M_ERR_NLMSG, 1);
+		if (n->family == 0 && s->dump == NLR_DUMP_AUTO) {
+			/* The kernel refuses the one-walk legacy dump: ask per family from now on. */
+			atomic_store(&s->legacy_ok, 0);
+			s->host->log_ratelimited(s->ctx, &s->legacy_ok, 60000, XTCPD_LOG_WARN,
+				"legacy TCPDIAG_GETSOCK dump refused (%s): using per-family dumps",
+				strerror(-err));
+			if (nls_send(s, n, AF_INET, 1) == 0)
+				return;
+		} else {
+			s->host->log_ratelimited(s->ctx, nls_dump_end, 10000, XTCPD_LOG_WARN,
+				"namespace %s: dump failed: %s", n->ns ? n->ns->name : "?",
+				strerror(-err));
+		}
+		nls_dump_finished(s, n);
+		return;
+	}
+	if (atomic_load(&n->intr))
+		NLS_ADD(s, NLS_M_DUMP_INTR, 1);
+	if (n->family == AF_INET && nls_send(s, n, AF_INET6, 1) == 0)
+		return;
+	nls_dump_finished(s, n);
+}
+
+static void nls_meta(struct xtcpd_record *rec, const struct nls_ns *n, unsigned lane)
+{
+	if (n && n->ns) {
+		rec->netns = n->ns->name;
+		rec->netns_inode = n->ns->inode;
+		rec->nsid = n->ns->nsid;
+	}
+	rec->socket_fd = n ? (uint64_t)n->fd : 0;
+	rec->netlinker_id = lane;
+}
+
+static void nls_fold(struct nls *s, const struct nlp_counts *c)
+{
+	if (c->records)
+		NLS_ADD(s, NLS_M_RECORDS, c->records);
+	if (c->oversize_info)
+		NLS_ADD(s, NLS_M_OVERSIZE, c->oversize_info);
+	if (c->unknown_attr)
+		NLS_ADD(s, NLS_M_UNKNOWN_ATTR, c->unknown_attr);
+	if (c->bad_header)
+		NLS_ADD(s, NLS_M_ERR_HEADER, c->bad_header);
+	if (c->bad_attr)
+		NLS_ADD(s, NLS_M_ERR_ATTR, c->bad_attr);
+	if (c->bad_type)
+		NLS_ADD(s, NLS_M_ERR_TYPE, c->bad_type);
+}
+
+void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len,
+		 unsigned lane, int live, int emit)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	struct nlp_counts c = { 0 };
+	struct xtcpd_record rec;
+	int rem = (int)len;
+	uint64_t msgs = 0, late = 0;
+
+	for (; mnl_nlmsg_ok(h, rem); h = mnl_nlmsg_next(h, &rem)) {
+		msgs++;
+		if (live) {
+			if (h->nlmsg_pid != n->portid) {
+				NLS_ADD(s, NLS_M_ERR_PORTID, 1);
+				continue;
+			}
+			if (h->nlmsg_seq != atomic_load(&n->seq) &&
+			    (h->nlmsg_seq == 0 || h->nlmsg_seq != atomic_load(&n->seq_prev))) {
+				NLS_ADD(s, NLS_M_ERR_SEQ, 1); /* a stale answer: never ours to emit */
+				continue;
+			}
+		}
+		switch (h->nlmsg_type) {
+		case NLMSG_NOOP:
+			continue;
+		case NLMSG_DONE:
+		case NLMSG_ERROR:
+			if (live)
+				nls_dump_end(s, n, h);
+			continue;
+		default:
+			break;
+		}
+		if (nlp_parse(h, s->decode, &rec, &c) != 0)
+			continue;
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR) {
+			rec.flags |= XTCPD_REC_DUMP_INTR;
+			if (live)
+				atomic_store(&n->intr, 1);
+		}
+		if (live && atomic_load_explicit(&n->intr, memory_order_relaxed))
+			rec.flags |= XTCPD_REC_DUMP_INTR;
+		if (!emit) {
+			late++;
+			continue;
+		}
+		nls_meta(&rec, n, lane);
+		s->host->emit(s->ctx, lane, &rec);
+	}
+	if (rem > 0)
+		NLS_ADD(s, NLS_M_ERR_TRUNC, 1); /* bytes that are not a whole message */
+	NLS_ADD(s, NLS_M_MESSAGES, msgs);
+	if (late)
+		NLS_ADD(s, NLS_M_LATE, late);
+	nls_fold(s, &c);
+}
+
+static void nls_capture(struct nls *s, struct nls_ns *n, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&n->lock);
+	if (n->capture_fd >= 0 && write(n->capture_fd, buf, len) != (ssize_t)len)
+		NLS_ADD(s, NLS_M_ERR_CAPTURE, 1);
+	pthread_mutex_unlock(&n->lock);
+}
+
+static void nls_rearm(struct nls *s, struct nls_ns *n)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = n };
+
+	epoll_ctl(s->epfd, EPOLL_CTL_MOD, n->fd, &ev);
+}
+
+/* One datagram of namespace n. */
+static void nls_read_one(struct nls *s, struct nls_ns *n, unsigned lane, int emit)
+{
+	uint8_t *buf = s->host->pool_get(s->bufs, 1000);
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r;
+
+	if (!buf) {
+		NLS_ADD(s, NLS_M_ERR_POOL, 1);
+		nls_rearm(s, n);
+		return;
+	}
+	iov.iov_base = buf;
+	iov.iov_len = s->recv_buffer;
+	do
+		r = recvmsg(n->fd, &mh, MSG_DONTWAIT);
+	while (r < 0 && errno == EINTR);
+	nls_rearm(s, n);
+	if (r < 0) {
+		if (errno != EAGAIN) {
+			NLS_ADD(s, NLS_M_ERR_RECV, 1);
+			s->host->log_ratelimited(s->ctx, nls_read_one, 10000, XTCPD_LOG_WARN,
+				"namespace %s: recv: %s", n->ns ? n->ns->name : "?", strerror(errno));
+		}
+		goto out;
+	}
+	if (mh.msg_flags & MSG_TRUNC)
+		NLS_ADD(s, NLS_M_ERR_TRUNC, 1);
+	NLS_ADD(s, NLS_M_DATAGRAMS, 1);
+	NLS_ADD(s, NLS_M_BYTES, r);
+	if (n->capture_fd >= 0)
+		nls_capture(s, n, buf, (size_t)r);
+	nls_process(s, n, buf, (size_t)r, lane, 1, emit);
+out:
+	s->host->pool_put(s->bufs, buf);
+}
+
+static void *nls_reader(void *arg)
+{
+	struct nls_lane *l = arg;
+	struct nls *s = l->src;
+
+	for (;;) {
+		struct epoll_event ev;
+		struct nls_ns *n;
+		int k, emit;
+
+		/* A quiescent point: an event taken before this is fully handled. The timeout
+		 * bounds how long a dead namespace waits to be freed. */
+		atomic_fetch_add(&s->loops[l->id], 1);
+		k = epoll_wait(s->epfd, &ev, 1, 100);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		if (k == 0)
+			continue;
+		if (ev.data.ptr == NULL)
+			break; /* stopfd: level-triggered, so every reader sees it */
+		n = ev.data.ptr;
+		pthread_mutex_lock(&s->lock);
+		if (n->dead) {
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		/* Decided before recv: a dump's later datagram (its DONE) may close the cycle
+		 * while we parse this one, and poll() waits for every inflight reader. */
+		emit = s->cycle_open && n->cycle == s->cycle;
+		s->inflight++;
+		pthread_mutex_unlock(&s->lock);
+		nls_read_one(s, n, l->id, emit);
+		pthread_mutex_lock(&s->lock);
+		if (--s->inflight == 0)
+			pthread_cond_broadcast(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return NULL;
+}
+
+int nls_readers_start(struct nls *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct nls_lane *lanes;
+
+	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stopfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, &ev) < 0)
+		return -errno;
+	s->threads = calloc(s->netlinkers, sizeof(*s->threads) + sizeof(*lanes));
+	s->loops = calloc(s->netlinkers, sizeof(*s->loops));
+	if (!s->threads || !s->loops)
+		return -ENOMEM;
+	lanes = (struct nls_lane *)(s->threads + s->netlinkers);
+	for (unsigned i = 0; i < s->netlinkers; i++) {
+		int err;
+
+		lanes[i].src = s;
+		lanes[i].id = i;
+		err = pthread_create(&s->threads[i], NULL, nls_reader, &lanes[i]);
+		if (err)
+			return -err;
+		s->n_threads++;
+	}
+	return 0;
+}
+
+void nls_readers_stop(struct nls *s)
+{
+	uint64_t one = 1;
+
+	if (s->stopfd >= 0 && write(s->stopfd, &one, sizeof(one)) < 0)
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "cannot stop the readers: %s", strerror(errno));
+	for (unsigned i = 0; i < s->n_threads; i++)
+		pthread_join(s->threads[i], NULL);
+	s->n_threads = 0;
+	free(s->threads);
+	s->threads = NULL;
+	nls_grave_reap(s, 1);
+	free(s->loops);
+	s->loops = NULL;
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	s->stopfd = -1;
+}
+
+void nls_grave_reap(struct nls *s, int all)
+{
+	struct nls_ns **pp = &s->grave;
+
+	while (*pp) {
+		struct nls_ns *n = *pp;
+		int quiet = all || n->snap != NULL;
+
+		for (unsigned i = 0; !all && quiet && i < s->n_threads; i++)
+			quiet = atomic_load(&s->loops[i]) > n->snap[i];
+		if (!quiet) {
+			pp = &n->grave_next;
+			continue;
+		}
+		*pp = n->grave_next;
+		pthread_mutex_destroy(&n->lock);
+		free(n->snap);
+		free(n);
+	}
+}

@@ -1,0 +1,194 @@
+/* nlpoll — drives the netlink source plugin and the namespace manager without the
+ * daemon, printing one line per socket (key=value) for the shell tests to compare with
+ * ss. Options: -o key=value (plugin key), -d DIRS (bind-mount folders, ':'-separated),
+ * -p (scan /proc too), -H (host only), -c CYCLES, -i INTERVAL_MS, -r RECONCILE_MS,
+ * -C CAPTURE_DIR, -q (count only), -t (print the thread count), -T TIMEOUT_MS,
+ * -w FILE (after the first cycle, create FILE; keep cycling until it is removed). */
+#include <dirent.h>
+#include <pthread.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include "core/netns.h"
+#include "tests/netlink/host.h"
+
+extern const struct xtcpd_plugin xtcpd_plugin;
+
+static int quiet;
+static _Atomic unsigned long n_records;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *src_inst;
+static const struct xtcpd_source_ops *ops;
+
+static void addr(char *out, size_t n, int family, const uint8_t *a, uint16_t port)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	inet_ntop(family, a, t, sizeof(t));
+	if (family == AF_INET6)
+		snprintf(out, n, "[%s]:%u", t, port);
+	else
+		snprintf(out, n, "%s:%u", t, port);
+}
+
+static int on_emit(unsigned lane, struct xtcpd_record *r)
+{
+	char l[64], p[64];
+	const struct xtcpd_tcp_info *t = &r->tcpi;
+
+	n_records++;
+	if (quiet)
+		return 0;
+	addr(l, sizeof(l), r->family, r->src, r->sport);
+	addr(p, sizeof(p), r->family, r->dst, r->dport);
+	pthread_mutex_lock(&out_lock);
+	printf("ns=%s ino=%llu nsid=%u lane=%u family=%u state=%u local=%s peer=%s inode=%u cookie=%llx "
+	       "uid=%u present=%#x flags=%#x rq=%u wq=%u",
+	       r->netns, (unsigned long long)r->netns_inode, r->nsid, lane, r->family, r->state, l, p,
+	       r->inode, (unsigned long long)r->cookie, r->uid, r->present, r->flags, r->rqueue, r->wqueue);
+	if (r->present & XTCPD_HAS_CONG)
+		printf(" cong=%s", r->cong_name);
+	if (r->present & XTCPD_HAS_INFO)
+		printf(" tcpi_len=%u wscale=%u,%u rto=%u ato=%u mss=%u pmtu=%u rcvmss=%u advmss=%u cwnd=%u"
+		       " bytes_sent=%llu bytes_acked=%llu bytes_received=%llu segs_out=%u segs_in=%u"
+		       " data_segs_out=%u data_segs_in=%u rcv_space=%u rcv_ssthresh=%u minrtt=%u"
+		       " snd_wnd=%u rcv_wnd=%u delivered=%u",
+		       r->tcpi_len, XTCPD_TCPI_SND_WSCALE(t), XTCPD_TCPI_RCV_WSCALE(t), t->rto, t->ato,
+		       t->snd_mss, t->pmtu, t->rcv_mss, t->advmss, t->snd_cwnd,
+		       (unsigned long long)t->bytes_sent, (unsigned long long)t->bytes_acked,
+		       (unsigned long long)t->bytes_received, t->segs_out, t->segs_in, t->data_segs_out,
+		       t->data_segs_in, t->rcv_space, t->rcv_ssthresh, t->min_rtt, t->snd_wnd, t->rcv_wnd,
+		       t->delivered);
+	if (r->present & XTCPD_HAS_SKMEM)
+		printf(" skmem=r%u,rb%u,t%u,tb%u,f%u,w%u,o%u,bl%u,d%u", r->skmem[0], r->skmem[1],
+		       r->skmem[2], r->skmem[3], r->skmem[4], r->skmem[5], r->skmem[6], r->skmem[7],
+		       r->skmem[8]);
+	if (r->present & XTCPD_HAS_MEMINFO)
+		printf(" mem=%u,%u,%u,%u", r->mem_rmem, r->mem_wmem, r->mem_fmem, r->mem_tmem);
+	printf("\n");
+	pthread_mutex_unlock(&out_lock);
+	return 0;
+}
+
+static int ns_add(void *arg, struct xtcpd_netns *ns)
+{
+	(void)arg;
+	return ops->ns_add(src_inst, ns);
+}
+
+static void ns_del(void *arg, struct xtcpd_netns *ns)
+{
+	(void)arg;
+	fprintf(stderr, "nlpoll: namespace %s gone\n", ns->name);
+	ops->ns_del(src_inst, ns);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	const char *kv[32];
+	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 5000;
+	struct netns_conf nc = { 0, "/run/netns", 0, 30000 };
+	struct netns_ops no = { NULL, ns_add, ns_del };
+	struct xtcpd_value vals[32];
+	struct xtcpd_config cfg;
+	struct netns_mgr *m;
+	const char *wait_file = NULL;
+	int err, rc = 0;
+
+	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:")) != -1) {
+		switch (opt) {
+		case 'o': if (nkv < 32) kv[nkv++] = optarg; break;
+		case 'd': nc.dirs = optarg; break;
+		case 'p': nc.proc_scan = 1; break;
+		case 'H': nc.host_only = 1; break;
+		case 'c': cycles = atoi(optarg); break;
+		case 'i': interval = atoi(optarg); break;
+		case 'r': nc.reconcile_ms = atoi(optarg); break;
+		case 'C': th_capture = optarg; break;
+		case 'q': quiet = 1; break;
+		case 't': threads = 1; break;
+		case 'T': timeout = atoi(optarg); break;
+		case 'w': wait_file = optarg; break;
+		default: return 2;
+		}
+	}
+	ops = xtcpd_plugin.ops;
+	th_emit_cb = on_emit;
+	if (th_config(xtcpd_plugin.keys, kv, nkv, vals, &cfg) < 0) {
+		fprintf(stderr, "nlpoll: unknown key\n");
+		return 2;
+	}
+	err = ops->common.create(&th_host, NULL, &cfg, &src_inst);
+	if (!err)
+		err = ops->common.start(src_inst);
+	if (err) {
+		fprintf(stderr, "nlpoll: source: %s\n", strerror(-err));
+		ops->common.destroy(src_inst);
+		return 1;
+	}
+	err = netns_mgr_create(&nc, &no, &m);
+	if (err) {
+		fprintf(stderr, "nlpoll: netns: %s\n", strerror(-err));
+		return 1;
+	}
+	for (int c = 1; c <= cycles || (wait_file && access(wait_file, F_OK) == 0); c++) {
+		struct xtcpd_cycle cyc = { .seq = (uint64_t)c };
+		struct timespec rt;
+
+		netns_mgr_tick(m, mono_ns() / 1000000);
+		clock_gettime(CLOCK_REALTIME, &rt);
+		cyc.start_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+		cyc.deadline_ns = mono_ns() + (int64_t)timeout * 1000000;
+		cyc.n_ns = netns_mgr_list(m, &cyc.ns);
+		if (ops->poll(src_inst, &cyc) < 0)
+			rc = 1;
+		fflush(stdout);
+		if (c == 1 && wait_file) {
+			FILE *f = fopen(wait_file, "w");
+
+			if (f)
+				fclose(f);
+		}
+		if (interval)
+			usleep((useconds_t)interval * 1000);
+	}
+	if (threads)
+		printf("threads=%d namespaces=%zu\n", count_threads(), netns_mgr_count(m));
+	printf("records=%lu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",
+	       n_records, (unsigned long long)th_metric("netlink_sockets_total", NULL),
+	       (unsigned long long)th_metric("netlink_namespaces_skipped_total", NULL),
+	       (unsigned long long)th_metric("netlink_dumps_missed_total", NULL),
+	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"seq\""),
+	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"nlmsg_error\""));
+	netns_mgr_destroy(m);
+	ops->common.stop(src_inst);
+	ops->common.destroy(src_inst);
+	return rc;
+}

@@ -23,7 +23,7 @@ section() { # file heading
 # Every key of a --help output appears as a tag in the section, and nothing else does.
 compare() { # rendered heading help-output label
 	section "$1" "$2" > "$tmp/sec"
-	awk -F '\t' 'NF >= 5 && !($1 == "name" && $2 == "type") { print $1 }' "$3" | sort > "$tmp/want"
+	awk -F '\t' 'NF >= 5 && !/^#/ { print $1 }' "$3" | sort > "$tmp/want"
 	# a key: one word indented 7, then its description indented 14
 	awk 'prev != "" && /^              [^ ]/ { print prev }
 	     { prev = ($0 ~ /^       [^ ]+$/) ? substr($0, 8) : "" }' "$tmp/sec" | sort > "$tmp/got"
@@ -46,9 +46,9 @@ render "$tmp/fake.5" > "$tmp/fake.txt"
 grep -q '^xtcpd 9.9.9 .*2026-01-02' "$tmp/fake.txt" || fail "version/date footer"
 # only the *_NAME.so plugins, in kind order
 got=$(grep '^   \[' "$tmp/fake.txt" | tr -s ' ' | tr '\n' '|')
-[ "$got" = " [marshaller *]| [source netlink]| [marshaller json]| [sink file]|" ] ||
+[ "$got" = " [source netlink]| [marshaller json]| [sink file]|" ] ||
 	fail "sections: $got"
-"$FAKE" --help-core | sed '/^\[/,$d' > "$tmp/h"
+"$FAKE" --help-core > "$tmp/h"
 compare "$tmp/fake.txt" CORE "$tmp/h" "fake core"
 for p in source:netlink marshaller:json sink:file; do
 	"$FAKE" --help-plugin "${p#*:}" > "$tmp/h"
@@ -57,12 +57,20 @@ done
 # one entry exactly; roff requests and backslashes in help text come out literally
 section "$tmp/fake.txt" "[source netlink]" > "$tmp/sec"
 printf '%s\n' "       File source_netlink.so." "" \
-	"       netlink: dump sockets over NETLINK_SOCK_DIAG" "" \
-	"       netlinkers" "              int, default 4; 1..64" "              Reader threads." "" \
-	"       states" "              list, no default; established|listen|all" "              States to dump." "" \
-	> "$tmp/want"
+	"       TCP sockets via sock_diag (version 0.1.0)" "" \
+	"       netlinkers" "              int, default 4; 1..64" "              reader threads" "" \
+	"       states" "              list, default all; choices: all, established, listen" \
+	"              TCP states to dump" "" > "$tmp/want"
 cmp -s "$tmp/want" "$tmp/sec" || { fail "netlink section text"; diff "$tmp/want" "$tmp/sec" || true; }
 grep -qF '.not a request; a \ backslash and a tab:' "$tmp/fake.txt" || fail "escaping"
+# "-" is no default, "(required) " becomes "required"
+section "$tmp/fake.txt" "[sink file]" > "$tmp/sec"
+printf '%s\n' "       File sink_file.so." "" "       append batches to a file (version 0.1.0)" "" \
+	"       path" "              string, required; up to 4095 characters" \
+	"              file to append to, or - for standard output" "" \
+	"       property.*" "              string, default ''" "              library properties" "" \
+	> "$tmp/want"
+cmp -s "$tmp/want" "$tmp/sec" || { fail "file section text"; diff "$tmp/want" "$tmp/sec" || true; }
 # a failing daemon fails the generator
 if sh "$GEN" /bin/false "$tmp/plugins" > /dev/null 2>&1; then fail "daemon failure ignored"; fi
 
@@ -73,7 +81,7 @@ if [ -n "$X" ] && [ -x "$X" ] && "$X" --help-core > /dev/null 2>&1; then
 	sh "$GEN" "$X" "$D" > "$tmp/real.5"
 	render "$tmp/real.5" > "$tmp/real.txt"
 	[ ! -s "$tmp/warn" ] || { fail "man warnings (real)"; cat "$tmp/warn"; }
-	"$X" --help-core | sed '/^\[/,$d' > "$tmp/h"
+	"$X" --help-core > "$tmp/h"
 	compare "$tmp/real.txt" CORE "$tmp/h" "core"
 	for kind in source marshaller sink; do
 		for so in "$D/${kind}_"*.so; do

@@ -1,0 +1,173 @@
+/* batch — the data path: emit() appends a record to the lane's current batch of every
+ * marshaller, a full batch is finished and queued to each sink of that marshaller, and
+ * the last sink to release it returns it to the pool. Nothing here allocates. */
+#include "config.h"
+#include "pipeline_int.h"
+#include "pipeline.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
+{
+	struct bufhdr *h = pool_get(m->bufs, p->pool_wait_ms);
+
+	if (!h)
+		return NULL;
+	h->m = m;
+	h->buf = (struct xtcpd_buf){ .data = (uint8_t *)(h + 1), .cap = m->buf_cap, .priv = h };
+	if (m->ops->begin(m->ctx.inst, &h->buf)) {
+		pool_put(m->bufs, h);
+		return NULL;
+	}
+	return &h->buf;
+}
+
+static void buf_free(struct xtcpd_buf *b)
+{
+	struct bufhdr *h = b->priv;
+
+	pool_put(h->m->bufs, h);
+}
+
+/* Hand a batch to every sink of its marshaller; each holds one reference. */
+static void flush(struct marsh *m, struct xtcpd_buf *b)
+{
+	struct bufhdr *h = b->priv;
+
+	if (!b->rows || m->ops->finish(m->ctx.inst, b)) {
+		if (b->rows)
+			metric_add(m->m_drop_error, b->rows);
+		buf_free(b);
+		return;
+	}
+	metric_add(m->m_batches, 1);
+	metric_add(m->m_bytes, b->len - b->off);
+	if (!m->n_sinks) {
+		metric_add(m->m_drop_nosink, b->rows);
+		buf_free(b);
+		return;
+	}
+	atomic_store(&h->refs, (int)m->n_sinks);
+	h->flushed_ns = mono_ns();
+	for (size_t i = 0; i < m->n_sinks; i++) {
+		struct sinkinst *k = m->sinks[i];
+		uint32_t rows = b->rows;
+		int rc = queue_push(k->q, b, k->drop_when_full ? 0 : k->block_ms);
+
+		if (rc) {
+			metric_add(k->m_drop_batches, 1);
+			metric_add(k->m_drop_records, rows);
+			log_ratelimited(k, 10000, XTCPD_LOG_WARN, k->ctx.prefix,
+					"queue full: batch of %u records dropped", rows);
+			if (atomic_fetch_sub(&h->refs, 1) == 1)
+				buf_free(b);
+		} else {
+			metric_add(k->m_batches_queued, 1);
+			metric_add(k->m_records_queued, rows);
+			metric_set(k->m_queue_depth, queue_depth(k->q));
+		}
+	}
+}
+
+void pipeline_buf_release(struct xtcpd_ctx *ctx, struct xtcpd_buf *b, int ok)
+{
+	struct sinkinst *k = (struct sinkinst *)ctx; /* ctx is the first member */
+	struct bufhdr *h = b->priv;
+
+	metric_add(ok ? k->m_delivered_batches : k->m_failed_batches, 1);
+	metric_add(ok ? k->m_delivered_records : k->m_failed_records, b->rows);
+	metrics_observe(k->latency, (double)(mono_ns() - h->flushed_ns) / 1e9);
+	if (atomic_fetch_sub(&h->refs, 1) == 1)
+		buf_free(b);
+}
+
+static void append(struct pipeline *p, struct marsh *m, struct xtcpd_buf **slot,
+		   const struct xtcpd_record *rec)
+{
+	struct xtcpd_buf *b = *slot;
+	int rc;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!b && !(b = *slot = buf_new(p, m))) {
+			metric_add(m->m_drop_nobuf, 1);
+			log_ratelimited(m, 10000, XTCPD_LOG_WARN, m->ctx.prefix,
+					"no free batch buffer: record dropped (raise buffers or pool_wait)");
+			return;
+		}
+		rc = m->ops->append(m->ctx.inst, b, rec);
+		if (rc == 0) {
+			b->rows++;
+			if (rec->flags & XTCPD_REC_DUMP_INTR)
+				b->flags |= XTCPD_BUF_DUMP_INTR;
+			metric_add(m->m_records, 1);
+			if (b->rows >= m->flush_rows || b->len >= m->flush_bytes) {
+				flush(m, b);
+				*slot = NULL;
+			}
+			return;
+		}
+		if (rc != -ENOSPC || !b->rows)
+			break;
+		flush(m, b); /* full: send it and retry in a fresh buffer */
+		b = *slot = NULL;
+	}
+	metric_add(rc == -ENOSPC ? m->m_drop_toolarge : m->m_drop_error, 1);
+}
+
+int pipeline_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec)
+{
+	struct srcinst *src = (struct srcinst *)ctx;
+	struct pipeline *p = ctx->pl;
+	const struct conf *c = p->conf;
+
+	if (lane >= src->lanes)
+		return -EINVAL;
+	rec->schema_version = XTCPD_SCHEMA_VERSION;
+	rec->daemon_version = p->daemon_version;
+	rec->timestamp_ns = atomic_load_explicit(&p->cycle_start_ns, memory_order_relaxed);
+	rec->hostname = c->hostname;
+	rec->label = c->core[CK_LABEL].str;
+	rec->tag = c->core[CK_TAG].str;
+	rec->location = c->core[CK_LOCATION].str;
+	rec->record_counter = atomic_fetch_add_explicit(&p->record_counter, 1, memory_order_relaxed) + 1;
+	rec->netlinker_id = lane;
+	metric_add(src->m_records, 1);
+	for (size_t i = 0; i < p->n_marsh; i++)
+		append(p, p->marsh[i], &src->cur[(size_t)lane * p->n_marsh + i], rec);
+	return 0;
+}
+
+/* End of a source's cycle: flush every lane's partial batch (empty ones stay for the
+ * next cycle, so an idle cycle costs no pool traffic). */
+void pipeline_flush_source(struct pipeline *p, struct srcinst *src)
+{
+	for (size_t i = 0; i < (size_t)src->lanes * p->n_marsh; i++) {
+		struct xtcpd_buf *b = src->cur[i];
+
+		if (b && b->rows) {
+			flush(p->marsh[i % p->n_marsh], b);
+			src->cur[i] = NULL;
+		}
+	}
+}
+
+void pipeline_drop_partial(struct pipeline *p, struct srcinst *src)
+{
+	for (size_t i = 0; src->cur && i < (size_t)src->lanes * p->n_marsh; i++)
+		if (src->cur[i]) {
+			buf_free(src->cur[i]);
+			src->cur[i] = NULL;
+		}
+}

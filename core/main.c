@@ -1,0 +1,210 @@
+/* main — the command line: options, --help-plugin / --help-core, --list-plugins,
+ * then daemon_run(). */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "plugin.h"
+#ifdef XTCPD_WITH_COMPAT
+#include "compat.h"
+#endif
+
+#ifdef XTCPD_WITH_COMPAT
+static void compat_warn_stderr(const char *line)
+{
+	fprintf(stderr, "xtcpd: warning: %s\n", line);
+}
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: xtcpd [options]\n"
+		"  -c, --config FILE        main configuration (default %s/xtcpd/xtcpd.conf)\n"
+		"  -C, --confdir DIR        conf.d folder (default: conf.d beside the main file)\n"
+		"  -o, --set SEC.KEY=VALUE  override a key: core.frequency=5s, sink.stdout.path=/tmp/x\n"
+		"  -n, --check              check the configuration, print 'configuration OK'\n"
+		"      --once               run one poll cycle and exit\n"
+		"      --dest URI           one destination instead of the configured sinks:\n"
+		"                           kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout, null\n"
+		"      --marshal NAME       marshaller for --dest: protobufList, protoJson, json\n"
+		"      --capture DIR        write every raw netlink dump into DIR\n"
+		"      --help-plugin NAME   list a plugin's configuration keys\n"
+		"      --help-core          list the core's configuration keys\n"
+		"      --list-plugins       load every plugin of the plugin folder and report\n"
+		"  -d                       debug logging (core.log_level=debug)\n"
+		"  -V, --version            print the version\n"
+		"  -h, --help               this text\n"
+		"Plugins are loaded from core.plugin_dir (default %s; env XTCPD_PLUGIN_DIR).\n",
+		SYSCONFDIR, PLUGINDIR);
+}
+
+static const char *plugin_dir(void)
+{
+	const char *d = getenv("XTCPD_PLUGIN_DIR");
+
+	return d ? d : PLUGINDIR;
+}
+
+static int help_plugin(const char *name)
+{
+	struct plugin_set ps;
+	const struct plugin *pl = NULL;
+	char err[600] = "";
+	unsigned kind;
+
+	plugin_set_init(&ps, plugin_dir());
+	for (kind = XTCPD_KIND_SOURCE; kind <= XTCPD_KIND_SINK; kind++) {
+		int rc = plugin_load(&ps, kind, name, &pl, err, sizeof(err));
+		if (!rc)
+			break;
+		if (rc != -ENOENT) {
+			fprintf(stderr, "xtcpd: %s\n", err);
+			plugin_set_fini(&ps);
+			return 1;
+		}
+	}
+	if (!pl) {
+		fprintf(stderr, "xtcpd: no plugin named '%s' in %s\n", name, ps.dir);
+		plugin_set_fini(&ps);
+		return 1;
+	}
+	printf("# %s %s %s: %s\n", plugin_kind_name(kind), pl->desc->name, pl->desc->version,
+	       pl->desc->description);
+	printf("# name\ttype\tdefault\tallowed\thelp\n");
+	conf_print_keys(stdout, pl->desc->keys);
+	if (kind == XTCPD_KIND_MARSHALLER)
+		conf_print_keys(stdout, conf_marshaller_keys);
+	else if (kind == XTCPD_KIND_SINK)
+		conf_print_keys(stdout, conf_sink_keys);
+	plugin_set_fini(&ps);
+	return 0;
+}
+
+static int so_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 3 && !strcmp(d->d_name + n - 3, ".so");
+}
+
+static int list_plugins(void)
+{
+	struct plugin_set ps;
+	struct dirent **names;
+	int n, bad = 0;
+
+	plugin_set_init(&ps, plugin_dir());
+	n = scandir(ps.dir, &names, so_filter, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "xtcpd: %s: %s\n", ps.dir, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4400], err[600];
+		const struct plugin *pl;
+
+		snprintf(path, sizeof(path), "%s/%s", ps.dir, names[i]->d_name);
+		if (plugin_load_file(&ps, path, 0, NULL, &pl, err, sizeof(err))) {
+			fprintf(stderr, "xtcpd: %s\n", err);
+			bad++;
+		} else {
+			printf("%s\t%s\t%s\t%s\n", plugin_kind_name(pl->desc->kind), pl->desc->name,
+			       pl->desc->version, pl->desc->description);
+		}
+		free(names[i]);
+	}
+	free(names);
+	plugin_set_fini(&ps);
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_ONCE = 256, O_DEST, O_MARSHAL, O_CAPTURE, O_HELP_PLUGIN, O_HELP_CORE, O_LIST };
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "confdir", required_argument, NULL, 'C' },
+		{ "set", required_argument, NULL, 'o' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "dest", required_argument, NULL, O_DEST },
+		{ "marshal", required_argument, NULL, O_MARSHAL },
+		{ "capture", required_argument, NULL, O_CAPTURE },
+		{ "help-plugin", required_argument, NULL, O_HELP_PLUGIN },
+		{ "help-core", no_argument, NULL, O_HELP_CORE },
+		{ "list-plugins", no_argument, NULL, O_LIST },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_opts o = { 0 };
+	char *confdir_buf = NULL, **args = argv;
+	int opt, rc, nargs = argc;
+
+#ifdef XTCPD_WITH_COMPAT
+	char cerr[512];
+	if (compat_rewrite(argc, argv, &nargs, &args, cerr, sizeof(cerr), compat_warn_stderr)) {
+		fprintf(stderr, "xtcpd: %s\n", cerr);
+		return EXIT_CONFIG;
+	}
+#endif
+	o.overrides = calloc((size_t)nargs + 2, sizeof(char *));
+	if (!o.overrides)
+		return 1;
+	while ((opt = getopt_long(nargs, args, "c:C:o:ndVh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o.conf_path = optarg; break;
+		case 'C': o.confdir = optarg; break;
+		case 'o': o.overrides[o.n_overrides++] = optarg; break;
+		case 'n': o.check_only = 1; break;
+		case 'd': o.overrides[o.n_overrides++] = "core.log_level=debug"; break;
+		case O_ONCE: o.once = 1; break;
+		case O_DEST: o.dest = optarg; break;
+		case O_MARSHAL: o.marshal = optarg; break;
+		case O_CAPTURE: o.capture_dir = optarg; break;
+		case O_HELP_PLUGIN: return help_plugin(optarg);
+		case O_HELP_CORE:
+			printf("# core\n# name\ttype\tdefault\tallowed\thelp\n");
+			conf_print_keys(stdout, conf_core_keys);
+			return 0;
+		case O_LIST: return list_plugins();
+		case 'V': printf("xtcpd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, XTCPD_ABI_MAJOR, XTCPD_ABI_MINOR); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_CONFIG;
+		}
+	}
+	if (optind < nargs) {
+		fprintf(stderr, "xtcpd: unexpected argument '%s'\n", args[optind]);
+		return EXIT_CONFIG;
+	}
+	if (o.marshal && !o.dest) {
+		fprintf(stderr, "xtcpd: --marshal needs --dest\n");
+		return EXIT_CONFIG;
+	}
+	if (!o.conf_path)
+		o.conf_path = SYSCONFDIR "/xtcpd/xtcpd.conf";
+	if (!o.confdir) {
+		char *tmp = strdup(o.conf_path);
+		if (!tmp || asprintf(&confdir_buf, "%s/conf.d", dirname(tmp)) < 0)
+			confdir_buf = NULL;
+		free(tmp);
+		o.confdir = confdir_buf;
+	}
+	rc = daemon_run(&o);
+	free(confdir_buf);
+	free(o.overrides);
+#ifdef XTCPD_WITH_COMPAT
+	if (args != argv)
+		compat_free(nargs, args);
+#endif
+	return rc;
+}

@@ -1,0 +1,105 @@
+/* pipeline_int — pipeline internals shared by pipeline.c (wiring, batches) and
+ * host.c (the service table lent to plugins). */
+#ifndef XTCPD_PIPELINE_INT_H
+#define XTCPD_PIPELINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <xtcpd/plugin.h>
+
+#include "conf.h"
+#include "metrics.h"
+#include "plugin.h"
+#include "pool.h"
+#include "queue.h"
+
+struct pipeline;
+
+struct xtcpd_ctx {
+	struct pipeline *pl;
+	enum conf_kind kind;
+	char prefix[300];            /* "sink/stdout" (log prefix) */
+	char labels[320];            /* instance="sink/stdout" */
+	const struct plugin *plugin;
+	struct conf_section *sec;
+	void *inst;
+	int created, started;
+};
+
+struct marsh;
+
+/* One batch buffer in a pool object: header, then cap bytes of data. */
+struct bufhdr {
+	struct xtcpd_buf buf;
+	struct marsh *m;
+	_Atomic int refs;
+	int64_t flushed_ns;          /* CLOCK_MONOTONIC when queued: sink latency */
+};
+
+struct sinkinst {
+	struct xtcpd_ctx ctx;
+	const struct xtcpd_sink_ops *ops;
+	struct marsh *m;
+	struct queue *q;
+	pthread_t thread;
+	int thread_ok;
+	int stuck;                   /* its thread did not finish in time: leave it alone */
+	struct xtcpd_buf *volatile inflight; /* the batch inside send(), for shutdown accounting */
+	int drop_when_full;
+	int block_ms;
+	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
+	_Atomic uint64_t *m_abandoned_records;
+	_Atomic uint64_t *m_delivered_batches, *m_delivered_records;
+	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
+	struct metrics_hist *latency;
+};
+
+struct marsh {
+	struct xtcpd_ctx ctx;
+	const struct xtcpd_marshaller_ops *ops;
+	struct pool *bufs;
+	size_t buf_cap;
+	uint32_t flush_rows;
+	size_t flush_bytes;
+	struct sinkinst **sinks;
+	size_t n_sinks;
+	_Atomic uint64_t *m_records, *m_batches, *m_bytes;
+	_Atomic uint64_t *m_drop_nobuf, *m_drop_toolarge, *m_drop_error, *m_drop_nosink;
+};
+
+struct srcinst {
+	struct xtcpd_ctx ctx;
+	const struct xtcpd_source_ops *ops;
+	unsigned lanes;
+	struct xtcpd_buf **cur;      /* [lane * n_marsh + m] */
+	_Atomic uint64_t *m_records;
+};
+
+struct pipeline {
+	struct conf *conf;
+	const char *daemon_version;
+	const char *capture_dir;
+	struct srcinst **src;
+	size_t n_src;
+	struct marsh **marsh;
+	size_t n_marsh;
+	struct sinkinst **sinks;
+	size_t n_sinks;
+	int pool_wait_ms;
+	_Atomic int64_t cycle_start_ns;
+	_Atomic uint64_t record_counter;
+};
+
+/* host.c */
+void ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
+	      struct conf_section *sec, const struct plugin *plugin);
+void ctx_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...) XTCPD_PRINTF(3, 4);
+_Atomic uint64_t *ctx_metric(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type, const char *name,
+			     const char *labels, const char *help);
+/* pipeline.c */
+int pipeline_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec);
+void pipeline_buf_release(struct xtcpd_ctx *ctx, struct xtcpd_buf *buf, int ok);
+void pipeline_flush_source(struct pipeline *p, struct srcinst *src);
+void pipeline_drop_partial(struct pipeline *p, struct srcinst *src);
+
+#endif

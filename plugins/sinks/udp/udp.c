@@ -1,0 +1,239 @@
+/* sink udp — one datagram per batch to a fixed address (IPv4 or IPv6). The socket is
+ * connected (so a closed port comes back as ECONNREFUSED) and non-blocking: a full
+ * socket buffer or any other send error drops the batch with a count, it never waits. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <xtcpd/plugin.h>
+
+#include "plugins/sinks/sink_stats.h"
+
+#define UDP_LOG_INTERVAL_MS 10000
+
+enum udp_key { K_ADDRESS, K_MAX_DATAGRAM, K_SNDBUF };
+
+static const struct xtcpd_key udp_keys[] = {
+	[K_ADDRESS] = { "address", XTCPD_KEY_STRING, NULL, 0, 300, NULL, XTCPD_KEY_REQUIRED,
+			"destination host:port, IPv4 or [IPv6]:port" },
+	[K_MAX_DATAGRAM] = { "max_datagram", XTCPD_KEY_SIZE, "65507", 1, 65535, NULL, 0,
+			     "largest datagram; marshallers size their batches to fit it" },
+	[K_SNDBUF] = { "sndbuf", XTCPD_KEY_SIZE, "0", 0, 256 << 20, NULL, 0,
+		       "SO_SNDBUF of the socket (0 = the kernel default)" },
+	XTCPD_KEYS_END,
+};
+
+enum udp_reason { R_ECONNREFUSED, R_ENOBUFS, R_EMSGSIZE, R_OTHER, R_N };
+static const char *const udp_reasons[R_N] = { "econnrefused", "enobufs", "emsgsize", "other" };
+
+struct udp_sink {
+	const struct xtcpd_host *host;
+	struct xtcpd_ctx *ctx;
+	struct sink_stats st;
+	_Atomic uint64_t *failed[R_N];
+	int fd;
+	size_t max_datagram;
+	char rl[R_N];               /* rate-limit keys, one per reason */
+};
+
+/* "host:port", "[v6]:port" -> host, port (in place in `s`). */
+static int udp_split(char *s, char **host, char **port)
+{
+	char *colon;
+
+	if (s[0] == '[') {
+		char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		*end = '\0';
+		*host = s + 1;
+		*port = end + 2;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon)  /* bare IPv6 needs brackets */
+			return -EINVAL;
+		*colon = '\0';
+		*host = s;
+		*port = colon + 1;
+	}
+	return **host && **port ? 0 : -EINVAL;
+}
+
+static int udp_connect(struct udp_sink *us, const char *address, int sndbuf)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res, *ai;
+	char buf[320], *host, *port;
+	int err, gai;
+
+	snprintf(buf, sizeof(buf), "%s", address);
+	if (udp_split(buf, &host, &port)) {
+		us->host->log(us->ctx, XTCPD_LOG_ERR,
+			      "address '%s': expected host:port or [IPv6]:port", address);
+		return -EINVAL;
+	}
+	gai = getaddrinfo(host, port, &hints, &res);
+	if (gai) {
+		us->host->log(us->ctx, XTCPD_LOG_ERR, "address '%s': %s", address,
+			      gai_strerror(gai));
+		return -EINVAL;
+	}
+	err = -EADDRNOTAVAIL;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			err = -errno;
+			continue;
+		}
+		if ((sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0) ||
+		    connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			err = -errno;
+			close(fd);
+			continue;
+		}
+		us->fd = fd;
+		err = 0;
+		break;
+	}
+	freeaddrinfo(res);
+	if (err)
+		us->host->log(us->ctx, XTCPD_LOG_ERR, "address '%s': %s", address, strerror(-err));
+	return err;
+}
+
+static unsigned udp_reason_of(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return R_ECONNREFUSED;
+	case ENOBUFS:
+	case EAGAIN:
+		return R_ENOBUFS;
+	case EMSGSIZE:
+		return R_EMSGSIZE;
+	default:
+		return R_OTHER;
+	}
+}
+
+static void udp_fail(struct udp_sink *us, int err, size_t n)
+{
+	unsigned r = udp_reason_of(err);
+
+	sink_stats_fail(&us->st, r);
+	us->host->log_ratelimited(us->ctx, &us->rl[r], UDP_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+				  "datagram of %zu bytes not sent: %s", n, strerror(err));
+}
+
+static int udp_send(void *inst, struct xtcpd_buf *buf)
+{
+	struct udp_sink *us = inst;
+	const uint8_t *p = buf->data + buf->off;
+	size_t n = buf->len - buf->off;
+	int retried = 0, ok = 0, err;
+
+	sink_count(us->st.sent, 1);
+	if (n > us->max_datagram) {
+		udp_fail(us, EMSGSIZE, n);
+		goto out;
+	}
+	for (;;) {
+		ssize_t w = send(us->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w == (ssize_t)n) {
+			ok = 1;
+			break;
+		}
+		if (w >= 0) {           /* datagram sockets do not send short, but be sure */
+			udp_fail(us, EMSGSIZE, n);
+			break;
+		}
+		err = errno;
+		if (err == EINTR)
+			continue;
+		udp_fail(us, err, n);
+		/* ECONNREFUSED reports an ICMP error for an earlier datagram and clears
+		 * it; this one was not sent yet, so one more try is honest. */
+		if (err != ECONNREFUSED || retried++)
+			break;
+		sink_count(us->st.retried, 1);
+	}
+out:
+	sink_stats_done(&us->st, us->host, us->ctx, buf, ok);
+	return 0;
+}
+
+static size_t udp_max_message(void *inst)
+{
+	struct udp_sink *us = inst;
+
+	return us->max_datagram;
+}
+
+static int udp_flush(void *inst, int timeout_ms)
+{
+	(void)inst;
+	(void)timeout_ms;       /* send() is synchronous: nothing in flight */
+	return 0;
+}
+
+static void udp_destroy(void *inst)
+{
+	struct udp_sink *us = inst;
+
+	if (!us)
+		return;
+	if (us->fd >= 0)
+		close(us->fd);
+	free(us);
+}
+
+static int udp_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+		      const struct xtcpd_config *cfg, void **inst)
+{
+	const struct xtcpd_value *v = cfg->values;
+	struct udp_sink *us;
+	int err;
+
+	*inst = NULL;
+	if (cfg->n_values < K_SNDBUF + 1 || !v[K_ADDRESS].str) {
+		host->log(ctx, XTCPD_LOG_ERR, "address is required");
+		return -EINVAL;
+	}
+	us = calloc(1, sizeof(*us));
+	if (!us)
+		return -ENOMEM;
+	us->fd = -1;
+	us->host = host;
+	us->ctx = ctx;
+	*inst = us;
+	us->max_datagram = (size_t)v[K_MAX_DATAGRAM].num;
+	err = sink_stats_init(&us->st, host, ctx, udp_reasons, R_N, us->failed);
+	if (err) {
+		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
+		return err;
+	}
+	return udp_connect(us, v[K_ADDRESS].str, (int)v[K_SNDBUF].num);
+}
+
+static const struct xtcpd_sink_ops udp_ops = {
+	.common = {
+		.struct_size = sizeof(struct xtcpd_sink_ops),
+		.create = udp_create,
+		.destroy = udp_destroy,
+	},
+	.max_message = udp_max_message,
+	.send = udp_send,
+	.flush = udp_flush,
+};
+
+XTCPD_PLUGIN(XTCPD_KIND_SINK, "udp", PACKAGE_VERSION,
+	     "send each batch as one UDP datagram (IPv4 or IPv6)", udp_keys, &udp_ops);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/netns.h"
@@ -97,6 +98,15 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int64_t cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
+}
+
 static int count_threads(void)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -121,6 +131,7 @@ int main(int argc, char **argv)
 	struct netns_mgr *m;
 	const char *wait_file = NULL;
 	int err, rc = 0;
+	int64_t cpu0 = 0;
 
 	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:")) != -1) {
 		switch (opt) {
@@ -158,6 +169,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nlpoll: netns: %s\n", strerror(-err));
 		return 1;
 	}
+	netns_mgr_tick(m, mono_ns() / 1000000);
+	cpu0 = cpu_us();
 	for (int c = 1; c <= cycles || (wait_file && access(wait_file, F_OK) == 0); c++) {
 		struct xtcpd_cycle cyc = { .seq = (uint64_t)c };
 		struct timespec rt;
@@ -179,6 +192,8 @@ int main(int argc, char **argv)
 		if (interval)
 			usleep((useconds_t)interval * 1000);
 	}
+	/* CPU of every thread of the process (readers included) over the cycles. */
+	printf("cycles=%d cpu_us_per_cycle=%lld\n", cycles, (long long)((cpu_us() - cpu0) / (cycles ? cycles : 1)));
 	if (threads)
 		printf("threads=%d namespaces=%zu\n", count_threads(), netns_mgr_count(m));
 	printf("records=%lu dumps=%llu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",

@@ -36,4 +36,30 @@ rc=0
 [ "$t1" = 5 ] || { echo "FAIL: expected 5 threads (main + 4 readers), got $t1"; rc=1; }
 [ "$t200" = "$t1" ] || { echo "FAIL: $t200 threads with $N namespaces, $t1 with one"; rc=1; }
 [ "$dumps" = $((2 * (N + 1))) ] || { echo "FAIL: expected $((2 * (N + 1))) dumps, got $dumps"; rc=1; }
+# skip_empty (the default): the 200 namespaces have no TCP socket, only the host is dumped.
+"$B/tests/netlink/nlpoll" -d "$T/netns" -q -c 2 >"$T/out" 2>"$T/err" || exit 1
+dumps=$(sed -n 's/.* dumps=\([0-9]*\) .*/\1/p' "$T/out")
+skipped=$(sed -n 's/.* skipped=\([0-9]*\) .*/\1/p' "$T/out")
+echo "skip_empty: dumps=$dumps skipped=$skipped"
+[ "$dumps" = 2 ] && [ "$skipped" = $((2 * N)) ] || { echo "FAIL: want 2 dumps and $((2 * N)) skipped"; rc=1; }
+# The daemon too: same thread count with 1 and with 200 namespaces.
+if [ -x "${XTCPD:-}" ] && [ -e "${XTCPD_PLUGIN_DIR:-/nonexistent}/marshaller_json.so" ]; then
+	mkdir -p "$T/conf.d" "$T/one"
+	printf '[source netlink]\n' >"$T/xtcpd.conf"
+	touch "$T/one/x" && mount --bind "/run/netns/$P-1" "$T/one/x"
+	dthreads() {
+		"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --dest null --marshal json -o core.frequency=1s \
+			-o core.netns_dirs="$1" -o core.netns_proc_scan=false 2>"$T/derr" &
+		d=$!
+		sleep 2.5
+		n=$(ls /proc/$d/task | wc -l)
+		kill $d; wait $d
+		echo "$n"
+	}
+	d1=$(dthreads "$T/one")
+	d200=$(dthreads "$T/netns")
+	umount "$T/one/x"
+	echo "daemon: $d1 threads with 1 namespace, $d200 with $N"
+	[ "$d1" = "$d200" ] && [ "$d1" -gt 1 ] || { echo "FAIL: daemon thread count $d1 vs $d200"; cat "$T/derr"; rc=1; }
+fi
 exit $rc

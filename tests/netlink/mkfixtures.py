@@ -41,3 +41,7 @@ open(os.path.join(d, 'a-synthetic.nlraw'), 'wb').write(m1 + m2 + m3 + bytes(bad)
 # 5: a file cut in the middle of a message: the whole messages before it still count
 m5 = msg(diag(22, 40005, 1005, 5))
 open(os.path.join(d, 'b-cut.nlraw'), 'wb').write(m5 + m1[:50])
+# 6: a length near 4 GiB (libmnl's int compare would accept it and never advance)
+huge = bytearray(msg(diag(22, 40006, 1006, 6)))
+struct.pack_into('=I', huge, 0, 0xfffffffc)
+open(os.path.join(d, 'c-huge.nlraw'), 'wb').write(m5.replace(struct.pack('>H', 40005), struct.pack('>H', 40007)) + bytes(huge))

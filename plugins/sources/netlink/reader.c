@@ -124,13 +124,15 @@ static void nls_fold(struct nls *s, const struct nlp_counts *c)
 void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len,
 		 unsigned lane, int live, int emit)
 {
-	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
 	struct nlp_counts c = { 0 };
 	struct xtcpd_record rec;
-	int rem = (int)len;
+	size_t off = 0;
 	uint64_t msgs = 0, late = 0;
 
-	for (; mnl_nlmsg_ok(h, rem); h = mnl_nlmsg_next(h, &rem)) {
+	for (; off < len && nlp_msg_ok((const struct nlmsghdr *)(buf + off), len - off);
+	     off += nlp_msg_step((const struct nlmsghdr *)(buf + off), len - off)) {
+		const struct nlmsghdr *h = (const struct nlmsghdr *)(buf + off);
+
 		msgs++;
 		if (live) {
 			if (h->nlmsg_pid != n->portid) {
@@ -170,7 +172,7 @@ void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len
 		nls_meta(&rec, n, lane);
 		s->host->emit(s->ctx, lane, &rec);
 	}
-	if (rem > 0)
+	if (off < len)
 		NLS_ADD(s, NLS_M_ERR_TRUNC, 1); /* bytes that are not a whole message */
 	NLS_ADD(s, NLS_M_MESSAGES, msgs);
 	if (late)

@@ -26,14 +26,13 @@ int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
 	uint8_t req[NLR_REQ_MAX] __attribute__((aligned(4)));
 	uint32_t seq = atomic_fetch_add(&s->next_seq, 1);
 	struct nlmsghdr *nlh = nlr_build(req, family, seq, s->ext, s->states, s->bc, s->bc_len);
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	ssize_t r;
 
 	n->family = family;
 	atomic_store(&n->seq_prev, chained ? atomic_load(&n->seq) : 0);
 	atomic_store(&n->seq, seq);
 	do
-		r = sendto(n->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+		r = send(n->fd, nlh, nlh->nlmsg_len, 0); /* unconnected netlink: to the kernel */
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		NLS_ADD(s, NLS_M_ERR_SEND, 1);

@@ -189,18 +189,20 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. */
+/* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A
+ * signal already pending is taken even when the time has passed (an overrunning daemon
+ * must still stop on SIGTERM). */
 static int wait_until(const sigset_t *set, int64_t until)
 {
 	for (;;) {
 		int64_t left = until - mono_ns();
-		struct timespec ts;
+		struct timespec ts = { 0, 0 };
 		int sig;
 
-		if (left <= 0)
-			return 0;
-		ts.tv_sec = left / 1000000000LL;
-		ts.tv_nsec = left % 1000000000LL;
+		if (left > 0) {
+			ts.tv_sec = left / 1000000000LL;
+			ts.tv_nsec = left % 1000000000LL;
+		}
 		sig = sigtimedwait(set, NULL, &ts);
 		if (sig > 0)
 			return sig;

@@ -184,9 +184,11 @@ static enum MHD_Result httpd_ready(struct httpd *h, struct MHD_Connection *c)
 	if (!h->hd.ready || h->hd.ready(h->hd.arg, reason, sizeof(reason) - 1) == 1)
 		return REPLY_STATIC(c, MHD_HTTP_OK, "ready\n");
 	reason[sizeof(reason) - 2] = '\0';
-	if (!*reason)
-		strcpy(reason, "not ready");
 	n = strlen(reason);
+	while (n && (reason[n - 1] == '\n' || reason[n - 1] == ' '))  /* one newline, ours */
+		n--;
+	if (!n)
+		n = (size_t)snprintf(reason, sizeof(reason), "not ready");
 	reason[n++] = '\n';
 	return httpd_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, reason, n, MHD_RESPMEM_MUST_COPY);
 }

@@ -199,6 +199,11 @@ static void test_readyz_flips(void **state)
 	expect(AF_INET, port, "GET", "/readyz", 503, "last poll cycle overdue by 12s\n", NULL);
 	fk.reason = "";
 	expect(AF_INET, port, "GET", "/readyz", 503, "not ready\n", NULL);
+	/* a reason that already ends in a newline gets no second one */
+	fk.reason = "no poll cycle has completed yet\n";
+	expect(AF_INET, port, "GET", "/readyz", 503, "no poll cycle has completed yet\n", NULL);
+	fk.reason = "\n";
+	expect(AF_INET, port, "GET", "/readyz", 503, "not ready\n", NULL);
 }
 
 static void test_metrics(void **state)

@@ -65,6 +65,7 @@ static void flush(struct marsh *m, struct xtcpd_buf *b)
 				buf_free(b);
 		} else {
 			metric_add(k->m_batches_queued, 1);
+			metric_add(k->m_records_queued, rows);
 			metric_set(k->m_queue_depth, queue_depth(k->q));
 		}
 	}

@@ -96,6 +96,12 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 	k->m_delivered_records = ctx_metric(&k->ctx, M_COUNTER, "sink_records_done_total", "result=\"delivered\"", "Records the sink finished with, by result");
 	k->m_failed_records = ctx_metric(&k->ctx, M_COUNTER, "sink_records_done_total", "result=\"failed\"", "Records the sink finished with, by result");
 	k->m_queue_depth = ctx_metric(&k->ctx, XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the sink's queue");
+	{
+		static const double b[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
+		k->latency = metrics_histogram("xtcpd_sink_latency_seconds", k->ctx.labels,
+					       "From a batch's flush to its sink releasing it (queue wait + send)",
+					       b, sizeof(b) / sizeof(b[0]));
+	}
 	return create_instance(&k->ctx, &k->ops->common);
 }
 

@@ -33,6 +33,7 @@ struct bufhdr {
 	struct xtcpd_buf buf;
 	struct marsh *m;
 	_Atomic int refs;
+	int64_t flushed_ns;          /* CLOCK_MONOTONIC when queued: sink latency */
 };
 
 struct sinkinst {
@@ -50,6 +51,7 @@ struct sinkinst {
 	_Atomic uint64_t *m_abandoned_records;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
+	struct metrics_hist *latency;
 };
 
 struct marsh {

@@ -6,18 +6,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <xtcpd/plugin.h>
 
 #include "synth_record.h"
 
-enum { K_RECORDS, K_LANES, K_POLL_DELAY };
+enum { K_RECORDS, K_LANES };
 static const struct xtcpd_key synth_keys[] = {
 	[K_RECORDS] = { "records", XTCPD_KEY_INT, "1000", 0, 10000000, NULL, 0, "records per cycle" },
 	[K_LANES] = { "lanes", XTCPD_KEY_INT, "2", 1, 64, NULL, 0, "emitting threads" },
-	[K_POLL_DELAY] = { "poll_delay", XTCPD_KEY_DURATION, "0", 0, 600000, NULL, 0,
-			   "sleep this long in each poll (a slow or stuck source, for tests)" },
 	XTCPD_KEYS_END,
 };
 
@@ -32,7 +29,6 @@ struct synth {
 	const struct xtcpd_host *host;
 	struct xtcpd_ctx *ctx;
 	uint64_t records;
-	int64_t delay_ms;
 	unsigned lanes, started;
 	struct lane *lane;
 	pthread_mutex_t lock;
@@ -82,7 +78,6 @@ static int synth_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	s->ctx = ctx;
 	s->records = (uint64_t)cfg->values[K_RECORDS].num;
 	s->lanes = (unsigned)cfg->values[K_LANES].num;
-	s->delay_ms = cfg->values[K_POLL_DELAY].num;
 	s->lane = calloc(s->lanes, sizeof(*s->lane));
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->go, NULL);
@@ -137,10 +132,6 @@ static int synth_poll(void *inst, const struct xtcpd_cycle *cyc)
 {
 	struct synth *s = inst;
 
-	if (s->delay_ms) {
-		struct timespec ts = { s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
 	pthread_mutex_lock(&s->lock);
 	s->pending = s->lanes;
 	s->gen++;

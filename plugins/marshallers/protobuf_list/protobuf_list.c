@@ -157,8 +157,8 @@ static uint8_t *pbl_fields_safe(uint8_t *p, const uint8_t *end,
  * unknown until its fields are written, so the fields go after a 2-byte length slot
  * (rows are 128..16383 bytes in practice) and move by one byte in the rare other
  * cases: one pass, canonical varints, nothing to size twice. */
-static int pbl_append_row(uint8_t *data, size_t *len, size_t cap, const struct xtcpd_record *r,
-                   struct pbl_stats *st)
+static int pbl_append_row(uint8_t *data, size_t *len, size_t cap,
+                          const struct xtcpd_record *r, struct pbl_stats *st)
 {
 	uint8_t *start = data + *len, *end = data + cap, *p, *q;
 	size_t rowlen, k;

@@ -46,9 +46,9 @@ static const struct compat_opt compat_opts[] = {
 	{ "promListen", ACT_KEY, VAL_STR, "core.prom_listen" },
 	{ "netlinkers", ACT_KEY, VAL_UINT, "source.netlink.netlinkers" },
 	{ "deserializers", ACT_KEY, VAL_STR, "source.netlink.deserializers" },
-	{ "ioUring", ACT_KEY, VAL_BOOL, "source.netlink.io_uring" },
-	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "source.netlink.io_uring_recv_batch" },
-	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "source.netlink.io_uring_cqe_batch" },
+	{ "ioUring", ACT_KEY, VAL_BOOL, "core.io_uring" },
+	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "core.io_uring_recv_batch" },
+	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "core.io_uring_cqe_batch" },
 	{ "topic", ACT_KEY, VAL_STR, "sink.kafka.topic" },
 	{ "dest", ACT_LONG, VAL_STR, "--dest" },
 	{ "marshal", ACT_LONG, VAL_STR, "--marshal" },
@@ -107,7 +107,7 @@ static const struct compat_opt compat_opts[] = {
 
 /* xtcpd's own options whose value is the next argument: never rewrite that value. */
 static const char *const compat_native_with_value[] = {
-	"-o", "-c", "-C", "--help-plugin", "--capture",
+	"-o", "-c", "-C", "--set", "--config", "--confdir", "--help-plugin", "--capture",
 };
 
 /* xtcp2's default marshaller: its envelope flush options applied to it. */

@@ -17,6 +17,7 @@
 #include "netns.h"
 #include "pipeline.h"
 #include "stats.h"
+#include "tuning.h"
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -254,6 +255,14 @@ int daemon_run(const struct daemon_opts *o)
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  (int[]){ XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG }[d.conf.core[CK_LOG_LEVEL].num]);
 	check_caps(&d.conf);
+	{
+		char err[300];
+		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
+			log_err("[core] %s", err);
+			rc = EXIT_CONFIG;
+			goto out;
+		}
+	}
 	if ((rc = stats_start(&d.conf))) {
 		rc = EXIT_CONFIG;
 		goto out;

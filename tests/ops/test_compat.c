@@ -81,8 +81,8 @@ static const struct row keys[] = {
 	{ "tag", "a=b", "core.tag=a=b" },
 	{ "location", "fra1", "core.location=fra1" },
 	{ "hostname", "web-1", "core.hostname=web-1" },
-	{ "ioUringRecvBatch", "256", "source.netlink.io_uring_recv_batch=256" },
-	{ "ioUringCqeBatch", "512", "source.netlink.io_uring_cqe_batch=512" },
+	{ "ioUringRecvBatch", "256", "core.io_uring_recv_batch=256" },
+	{ "ioUringCqeBatch", "512", "core.io_uring_cqe_batch=512" },
 	{ "envelopeFlushRows", "5000", "marshaller.protobufList.flush_rows=5000" },
 	{ "envelopeFlushBytes", "1048576", "marshaller.protobufList.flush_bytes=1048576" },
 };
@@ -148,14 +148,14 @@ static void test_durations(void **state)
 
 static void test_bool_io_uring(void **state)
 {
-	check(L("-ioUring"), L("-o", "source.netlink.io_uring=true"));
-	check(L("--ioUring"), L("-o", "source.netlink.io_uring=true"));
-	check(L("-ioUring=false"), L("-o", "source.netlink.io_uring=false"));
-	check(L("-ioUring=T"), L("-o", "source.netlink.io_uring=true"));
-	check(L("--ioUring=0"), L("-o", "source.netlink.io_uring=false"));
+	check(L("-ioUring"), L("-o", "core.io_uring=true"));
+	check(L("--ioUring"), L("-o", "core.io_uring=true"));
+	check(L("-ioUring=false"), L("-o", "core.io_uring=false"));
+	check(L("-ioUring=T"), L("-o", "core.io_uring=true"));
+	check(L("--ioUring=0"), L("-o", "core.io_uring=false"));
 	/* a Go bool flag never takes the next argument */
 	check(L("-ioUring", "-netlinkers", "2"),
-	      L("-o", "source.netlink.io_uring=true", "-o", "source.netlink.netlinkers=2"));
+	      L("-o", "core.io_uring=true", "-o", "source.netlink.netlinkers=2"));
 	check_fail(L("-ioUring=maybe"), "xtcp2 option -ioUring: \"maybe\" is not true or false");
 }
 
@@ -211,6 +211,8 @@ static void test_native_untouched(void **state)
 		"-n", "--once", "--help-plugin", "json", "--capture", "/tmp/cap", "--version"));
 	/* the value of a native option is not read as an xtcp2 flag */
 	check(L("-o", "-frequency", "-c", "-d"), L("-o", "-frequency", "-c", "-d"));
+	check(L("--set", "-timeout", "--config", "-d", "--confdir", "-tag"),
+	      L("--set", "-timeout", "--config", "-d", "--confdir", "-tag"));
 	check(L("-frequency", "1s", "--", "-frequency", "2s"),
 	      L("-o", "core.frequency=1s", "--", "-frequency", "2s"));
 	/* unknown spellings are for xtcpd's own parser to refuse */

@@ -37,6 +37,7 @@ struct xtcpd_ctx {
 	unsigned n_rl;
 	struct th_released rel;
 	struct th_logs logs;
+	char last_log[1024];
 };
 
 struct th_bufmeta {
@@ -49,6 +50,9 @@ static void th_vlog(struct xtcpd_ctx *ctx, int level, const char *fmt, va_list a
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	fprintf(stderr, "[%d] sink/%s: %s\n", level, ctx->name, line);
+	pthread_mutex_lock(&ctx->lock);
+	memcpy(ctx->last_log, line, sizeof(line));
+	pthread_mutex_unlock(&ctx->lock);
 }
 
 static void th_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...)
@@ -267,6 +271,13 @@ void th_logs_get(struct xtcpd_ctx *ctx, struct th_logs *l)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+void th_last_log(struct xtcpd_ctx *ctx, char *out, size_t n)
+{
+	pthread_mutex_lock(&ctx->lock);
+	snprintf(out, n, "%s", ctx->last_log);
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 char *th_run(const char *cmd, size_t *len)
 {
 	FILE *f = popen(cmd, "r");
@@ -333,13 +344,19 @@ int th_inst_create(struct th_inst *in, struct th_plugin *p, const char *const *k
 	return err;
 }
 
-void th_inst_destroy(struct th_inst *in)
+void th_inst_destroy_sink(struct th_inst *in)
 {
-	if (in->cfg) {
+	if (in->sink) {
 		if (in->ops->common.stop)
 			in->ops->common.stop(in->sink);
 		in->ops->common.destroy(in->sink);
 	}
+	in->sink = NULL;
+}
+
+void th_inst_destroy(struct th_inst *in)
+{
+	th_inst_destroy_sink(in);
 	th_config_free(in->cfg);
 	th_ctx_free(in->ctx);
 	in->cfg = NULL;

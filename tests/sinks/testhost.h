@@ -50,6 +50,8 @@ struct th_logs {
 	unsigned suppressed;  /* log_ratelimited calls that were held back */
 };
 void th_logs_get(struct xtcpd_ctx *ctx, struct th_logs *l);
+/* The text of the last line logged. */
+void th_last_log(struct xtcpd_ctx *ctx, char *out, size_t n);
 
 /* One sink instance made through the ops table: create (+ start). */
 struct th_inst {
@@ -60,6 +62,8 @@ struct th_inst {
 };
 /* Returns create's (or start's) result, or -EINVAL if the configuration did not parse. */
 int th_inst_create(struct th_inst *in, struct th_plugin *p, const char *const *kv);
+/* stop + destroy the sink only (the handle stays readable). */
+void th_inst_destroy_sink(struct th_inst *in);
 /* stop + destroy, and free the handle and configuration. */
 void th_inst_destroy(struct th_inst *in);
 

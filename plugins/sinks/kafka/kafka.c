@@ -1,0 +1,371 @@
+/* sink kafka — produces each batch as one Kafka message through librdkafka, without
+ * copying it: the pooled buffer is the payload and goes back to its pool from the
+ * delivery report. A poll thread serves delivery reports continuously. Brokers that are
+ * down only make librdkafka's queue grow up to its bounds; a full queue blocks the sink
+ * thread for at most block_timeout_ms (or not at all), then the batch is dropped and
+ * counted. Collection never waits on Kafka. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+#include <xtcpd/plugin.h>
+
+#include "plugins/sinks/kafka/kafka.h"
+#include "plugins/sinks/sink_stats.h"
+
+#define KAFKA_POLL_MS 100
+#define KAFKA_PURGE_WAIT_MS 10000
+
+static const struct xtcpd_key kafka_keys[] = {
+	[K_BROKERS] = { "brokers", XTCPD_KEY_STRING, NULL, 0, 4096, NULL, XTCPD_KEY_REQUIRED,
+			"bootstrap brokers, host:port[,host:port...]" },
+	[K_TOPIC] = { "topic", XTCPD_KEY_STRING, NULL, 0, 249, NULL, XTCPD_KEY_REQUIRED,
+		      "topic to produce to" },
+	[K_KEY] = { "key", XTCPD_KEY_ENUM, "hostname", 0, 0, "hostname|netns|none", 0,
+		    "message key: this host's name, host name + network namespace, or none" },
+	[K_COMPRESSION] = { "compression", XTCPD_KEY_ENUM, "none", 0, 0,
+			    "none|gzip|snappy|lz4|zstd", 0, "compression codec" },
+	[K_ACKS] = { "acks", XTCPD_KEY_ENUM, "all", 0, 0, "all|-1|0|1", 0,
+		     "acknowledgements to wait for (all enables idempotence)" },
+	[K_LINGER_MS] = { "linger_ms", XTCPD_KEY_INT, "5", 0, 900000, NULL, 0,
+			  "wait this long to fill a produce request" },
+	[K_QUEUE_MAX_MESSAGES] = { "queue_max_messages", XTCPD_KEY_INT, "100000", 1, 10000000,
+				   NULL, 0, "messages (batches) librdkafka may hold" },
+	[K_QUEUE_MAX_KBYTES] = { "queue_max_kbytes", XTCPD_KEY_INT, "1048576", 1, 2147483647,
+				 NULL, 0, "KiB librdkafka may hold" },
+	[K_ON_FULL] = { "on_full", XTCPD_KEY_ENUM, "block", 0, 0, "block|drop", 0,
+			"librdkafka queue full: wait up to block_timeout_ms, or drop at once" },
+	[K_BLOCK_TIMEOUT_MS] = { "block_timeout_ms", XTCPD_KEY_INT, "1000", 0, 60000, NULL, 0,
+				 "longest wait for room with on_full = block" },
+	[K_PROPERTY] = { "property.", XTCPD_KEY_STRING, NULL, 0, 0, NULL, XTCPD_KEY_PREFIX,
+			 "property.NAME = VALUE: any librdkafka property, validated by it" },
+	XTCPD_KEYS_END,
+};
+
+static const char *const kafka_reasons[R_N] = {
+	[R_QUEUE_FULL] = "queue_full",
+	[R_MSG_SIZE] = "msg_size_too_large",
+	[R_TIMED_OUT] = "msg_timed_out",
+	[R_PURGED] = "purged",
+	[R_UNKNOWN_TOPIC] = "unknown_topic",
+	[R_FATAL] = "fatal",
+	[R_OTHER] = "other",
+};
+
+static unsigned kafka_reason_of(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+		return R_QUEUE_FULL;
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+		return R_MSG_SIZE;
+	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+		return R_TIMED_OUT;
+	case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+	case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+		return R_PURGED;
+	case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+	case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+	case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+		return R_UNKNOWN_TOPIC;
+	case RD_KAFKA_RESP_ERR__FATAL:
+		return R_FATAL;
+	default:
+		return R_OTHER;
+	}
+}
+
+static void kafka_fail(struct kafka_sink *ks, rd_kafka_resp_err_t err, const char *what)
+{
+	unsigned r = kafka_reason_of(err);
+
+	sink_stats_fail(&ks->st, r);
+	ks->host->log_ratelimited(ks->ctx, &ks->rl[r], KAFKA_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+				  "%s: %s", what, rd_kafka_err2str(err));
+}
+
+/* Delivery report (from the poll thread, or from rd_kafka_flush/poll elsewhere): the
+ * batch is done either way, after librdkafka's own retries. */
+static void kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+	struct kafka_sink *ks = opaque;
+	struct xtcpd_buf *buf = msg->_private;
+
+	(void)rk;
+	if (msg->err)
+		kafka_fail(ks, msg->err, "delivery failed");
+	sink_stats_done(&ks->st, ks->host, ks->ctx, buf, !msg->err);
+	atomic_fetch_sub(&ks->in_flight, 1);
+	if (atomic_load_explicit(&ks->waiters, memory_order_acquire)) {
+		pthread_mutex_lock(&ks->lock);
+		pthread_cond_broadcast(&ks->room);
+		pthread_mutex_unlock(&ks->lock);
+	}
+}
+
+/* Client-level errors (broker down, all brokers down...): not about one batch. */
+static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_sink *ks = opaque;
+	char fatal[512];
+
+	sink_count(ks->client_errors, 1);
+	if (err == RD_KAFKA_RESP_ERR__FATAL) {
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		ks->host->log(ks->ctx, XTCPD_LOG_ERR, "fatal: %s", fatal);
+		return;
+	}
+	ks->host->log_ratelimited(ks->ctx, &ks->rl_client, KAFKA_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+				  "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	struct kafka_sink *ks = rd_kafka_opaque(rk);
+
+	/* FAIL lines repeat what kafka_error() already reports. */
+	if (level <= 4 && strcmp(fac, "FAIL") != 0)
+		ks->host->log_ratelimited(ks->ctx, &ks->rl_log, KAFKA_LOG_INTERVAL_MS,
+					  level <= 3 ? XTCPD_LOG_ERR : XTCPD_LOG_WARN,
+					  "librdkafka %s: %s", fac, buf);
+}
+
+static void *kafka_poller(void *arg)
+{
+	struct kafka_sink *ks = arg;
+
+	while (!atomic_load(&ks->stopping)) {
+		rd_kafka_poll(ks->rk, KAFKA_POLL_MS);
+		atomic_store_explicit(ks->queue_len, (uint64_t)rd_kafka_outq_len(ks->rk),
+				      memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static void kafka_deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+static rd_kafka_resp_err_t kafka_produce(struct kafka_sink *ks, struct xtcpd_buf *buf)
+{
+	/* msgflags 0: neither RD_KAFKA_MSG_F_COPY nor _FREE — librdkafka points at our
+	 * buffer until the delivery report, which gives it back. */
+	if (rd_kafka_produce(ks->rkt, RD_KAFKA_PARTITION_UA, 0, buf->data + buf->off,
+			     buf->len - buf->off, ks->key, ks->key_len, buf) == 0)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	return rd_kafka_last_error();
+}
+
+/* Queue full with on_full = block: wait for delivery reports to make room, bounded. */
+static rd_kafka_resp_err_t kafka_produce_blocking(struct kafka_sink *ks, struct xtcpd_buf *buf)
+{
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+	struct timespec until;
+	int timed_out = 0;
+
+	kafka_deadline(&until, ks->block_timeout_ms);
+	atomic_fetch_add(&ks->waiters, 1);
+	pthread_mutex_lock(&ks->lock);
+	while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !timed_out) {
+		/* Short slices: a report can land between our produce and the wait. */
+		struct timespec slice;
+
+		kafka_deadline(&slice, 10);
+		if (slice.tv_sec > until.tv_sec ||
+		    (slice.tv_sec == until.tv_sec && slice.tv_nsec > until.tv_nsec))
+			slice = until;
+		if (pthread_cond_timedwait(&ks->room, &ks->lock, &slice) == ETIMEDOUT &&
+		    slice.tv_sec == until.tv_sec && slice.tv_nsec == until.tv_nsec)
+			timed_out = 1;
+		pthread_mutex_unlock(&ks->lock);
+		sink_count(ks->st.retried, 1);
+		err = kafka_produce(ks, buf);
+		pthread_mutex_lock(&ks->lock);
+	}
+	pthread_mutex_unlock(&ks->lock);
+	atomic_fetch_sub(&ks->waiters, 1);
+	return err;
+}
+
+static int kafka_send(void *inst, struct xtcpd_buf *buf)
+{
+	struct kafka_sink *ks = inst;
+	rd_kafka_resp_err_t err;
+
+	sink_count(ks->st.sent, 1);
+	atomic_fetch_add(&ks->in_flight, 1);
+	err = kafka_produce(ks, buf);
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block && ks->block_timeout_ms > 0)
+		err = kafka_produce_blocking(ks, buf);
+	if (err) {
+		atomic_fetch_sub(&ks->in_flight, 1);
+		kafka_fail(ks, err, "batch dropped");
+		sink_stats_done(&ks->st, ks->host, ks->ctx, buf, 0);
+	}
+	return 0;
+}
+
+static int kafka_flush(void *inst, int timeout_ms)
+{
+	struct kafka_sink *ks = inst;
+	uint64_t left;
+
+	rd_kafka_flush(ks->rk, timeout_ms);
+	left = atomic_load(&ks->in_flight);
+	if (left)
+		ks->host->log(ks->ctx, XTCPD_LOG_WARN,
+			      "%llu batches not delivered after %d ms",
+			      (unsigned long long)left, timeout_ms);
+	return (int)(left > INT32_MAX ? INT32_MAX : left);
+}
+
+static size_t kafka_max_message(void *inst)
+{
+	struct kafka_sink *ks = inst;
+
+	return ks->max_message;
+}
+
+static int kafka_start(void *inst)
+{
+	struct kafka_sink *ks = inst;
+	int err = pthread_create(&ks->poller, NULL, kafka_poller, ks);
+
+	if (err) {
+		ks->host->log(ks->ctx, XTCPD_LOG_ERR, "cannot start the poll thread: %s",
+			      strerror(err));
+		return -err;
+	}
+	ks->poller_running = 1;
+	return 0;
+}
+
+static void kafka_stop(void *inst)
+{
+	struct kafka_sink *ks = inst;
+
+	if (!ks || !ks->poller_running)
+		return;
+	atomic_store(&ks->stopping, 1);
+	pthread_join(ks->poller, NULL);
+	ks->poller_running = 0;
+}
+
+/* Every buffer must be back with the host before we return: purge what librdkafka
+ * still holds and serve the resulting delivery reports. */
+static void kafka_destroy(void *inst)
+{
+	struct kafka_sink *ks = inst;
+	struct timespec until, now;
+
+	if (!ks)
+		return;
+	kafka_stop(ks);
+	if (ks->rk) {
+		if (atomic_load(&ks->in_flight))
+			rd_kafka_purge(ks->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		kafka_deadline(&until, KAFKA_PURGE_WAIT_MS);
+		while (atomic_load(&ks->in_flight)) {
+			rd_kafka_poll(ks->rk, 50);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > until.tv_sec) {
+				ks->host->log(ks->ctx, XTCPD_LOG_ERR,
+					      "%llu batches still held by librdkafka",
+					      (unsigned long long)atomic_load(&ks->in_flight));
+				break;
+			}
+		}
+		if (ks->rkt)
+			rd_kafka_topic_destroy(ks->rkt);
+		rd_kafka_destroy(ks->rk);
+	} else if (ks->conf) {
+		rd_kafka_conf_destroy(ks->conf);
+	}
+	pthread_cond_destroy(&ks->room);
+	pthread_mutex_destroy(&ks->lock);
+	free(ks);
+}
+
+static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+			const struct xtcpd_config *cfg, void **inst)
+{
+	struct kafka_sink *ks;
+	char errstr[512];
+	int err;
+
+	*inst = NULL;
+	if (cfg->n_values < K_PROPERTY + 1) {
+		host->log(ctx, XTCPD_LOG_ERR, "configuration has %zu keys, expected %d",
+			  cfg->n_values, K_PROPERTY + 1);
+		return -EINVAL;
+	}
+	ks = calloc(1, sizeof(*ks));
+	if (!ks)
+		return -ENOMEM;
+	ks->host = host;
+	ks->ctx = ctx;
+	pthread_mutex_init(&ks->lock, NULL);
+	pthread_cond_init(&ks->room, NULL);
+	*inst = ks;
+	err = sink_stats_init(&ks->st, host, ctx, kafka_reasons, R_N, ks->failed);
+	ks->client_errors = host->metric(ctx, XTCPD_METRIC_COUNTER, "sink_kafka_errors_total",
+					 NULL, "librdkafka client errors (brokers down...)");
+	ks->queue_len = host->metric(ctx, XTCPD_METRIC_GAUGE, "sink_kafka_queue_messages",
+				     NULL, "messages held by librdkafka");
+	if (err || !ks->client_errors || !ks->queue_len) {
+		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
+		return -ENOMEM;
+	}
+	err = kafka_conf_build(ks, cfg);
+	if (err)
+		return err;
+	rd_kafka_conf_set_dr_msg_cb(ks->conf, kafka_dr);
+	rd_kafka_conf_set_error_cb(ks->conf, kafka_error);
+	rd_kafka_conf_set_log_cb(ks->conf, kafka_log);
+	rd_kafka_conf_set_opaque(ks->conf, ks);
+	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, ks->conf, errstr, sizeof(errstr));
+	if (!ks->rk) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s", errstr);
+		return -EINVAL;
+	}
+	ks->conf = NULL;        /* rd_kafka_new took it */
+	ks->rkt = rd_kafka_topic_new(ks->rk, cfg->values[K_TOPIC].str, NULL);
+	if (!ks->rkt) {
+		err = rd_kafka_last_error();
+		host->log(ctx, XTCPD_LOG_ERR, "topic %s: %s", cfg->values[K_TOPIC].str,
+			  rd_kafka_err2str(err));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct xtcpd_sink_ops kafka_ops = {
+	.common = {
+		.struct_size = sizeof(struct xtcpd_sink_ops),
+		.create = kafka_create,
+		.start = kafka_start,
+		.stop = kafka_stop,
+		.destroy = kafka_destroy,
+	},
+	.max_message = kafka_max_message,
+	.send = kafka_send,
+	.flush = kafka_flush,
+};
+
+XTCPD_PLUGIN(XTCPD_KIND_SINK, "kafka", PACKAGE_VERSION,
+	     "produce each batch as one Kafka message (librdkafka, zero-copy)",
+	     kafka_keys, &kafka_ops);

@@ -1,0 +1,58 @@
+/* kafka.h — the kafka sink's instance, shared by kafka.c (ops, delivery) and
+ * kafka_conf.c (turning our keys into a librdkafka configuration). */
+#ifndef XTCPD_SINK_KAFKA_H
+#define XTCPD_SINK_KAFKA_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+#include <xtcpd/plugin.h>
+
+#include "plugins/sinks/sink_stats.h"
+
+#define KAFKA_LOG_INTERVAL_MS 10000
+#define KAFKA_KEY_MAX 320
+
+/* Key table order (values[] of struct xtcpd_config follow it). */
+enum kafka_key {
+	K_BROKERS, K_TOPIC, K_KEY, K_COMPRESSION, K_ACKS, K_LINGER_MS, K_QUEUE_MAX_MESSAGES,
+	K_QUEUE_MAX_KBYTES, K_ON_FULL, K_BLOCK_TIMEOUT_MS, K_PROPERTY,
+};
+enum kafka_msgkey { KEY_HOSTNAME, KEY_NETNS, KEY_NONE };
+
+/* Failure reasons (label values of xtcpd_sink_failed_total). */
+enum kafka_reason { R_QUEUE_FULL, R_MSG_SIZE, R_TIMED_OUT, R_PURGED, R_UNKNOWN_TOPIC, R_FATAL,
+		    R_OTHER, R_N };
+
+struct kafka_sink {
+	const struct xtcpd_host *host;
+	struct xtcpd_ctx *ctx;
+	struct sink_stats st;
+	_Atomic uint64_t *failed[R_N];
+	_Atomic uint64_t *client_errors, *queue_len;
+
+	rd_kafka_conf_t *conf;          /* until rd_kafka_new takes it */
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	char key[KAFKA_KEY_MAX];        /* the message key of every batch (see README) */
+	size_t key_len;
+	size_t max_message;
+	int on_full_block, block_timeout_ms;
+
+	pthread_t poller;
+	int poller_running;
+	atomic_int stopping;
+	atomic_uint_fast64_t in_flight; /* produced, delivery report not yet served */
+	atomic_int waiters;             /* sends blocked on a full queue */
+	pthread_mutex_t lock;
+	pthread_cond_t room;            /* a delivery report made room */
+	char rl[R_N], rl_client, rl_log; /* rate-limit keys */
+};
+
+/* Build ks->conf, ks->key and ks->max_message from the configuration; logs librdkafka's
+ * own error text and returns -EINVAL on a bad property. */
+int kafka_conf_build(struct kafka_sink *ks, const struct xtcpd_config *cfg);
+
+#endif

@@ -1,0 +1,100 @@
+/* kafka_conf — maps the sink's keys and the property.* pass-through onto a librdkafka
+ * configuration, letting librdkafka validate every value with its own error text, and
+ * works out the message key and the largest batch the sink accepts. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugins/sinks/kafka/kafka.h"
+
+/* librdkafka refuses a message whose wire size (payload, key and record overhead) is
+ * above message.max.bytes; keep this much slack for the record framing. */
+#define KAFKA_RECORD_OVERHEAD 64
+
+static int kafka_set(struct kafka_sink *ks, const char *name, const char *value)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(ks->conf, name, value, errstr, sizeof(errstr)) !=
+	    RD_KAFKA_CONF_OK) {
+		ks->host->log(ks->ctx, XTCPD_LOG_ERR, "%s = %s: %s", name, value, errstr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* hostname: this host's name; netns: the name plus the daemon's own network namespace.
+ * A batch mixes records of many namespaces, so a per-record key is not available to a
+ * sink; both keys keep one host's messages on one partition, in order. */
+static int kafka_key_build(struct kafka_sink *ks, int which)
+{
+	char host[256] = "", ns[64] = "";
+	ssize_t n;
+
+	if (which == KEY_NONE)
+		return 0;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "unknown");
+	if (which == KEY_NETNS) {
+		n = readlink("/proc/self/ns/net", ns, sizeof(ns) - 1);
+		ns[n > 0 ? n : 0] = '\0';
+		snprintf(ks->key, sizeof(ks->key), "%s/%s", host, ns);
+	} else {
+		snprintf(ks->key, sizeof(ks->key), "%s", host);
+	}
+	ks->key_len = strlen(ks->key);
+	return 0;
+}
+
+int kafka_conf_build(struct kafka_sink *ks, const struct xtcpd_config *cfg)
+{
+	static const char *const codecs[] = { "none", "gzip", "snappy", "lz4", "zstd" };
+	static const char *const acks[] = { "all", "-1", "0", "1" };
+	const struct xtcpd_value *v = cfg->values;
+	const char *prefix = "property.";
+	char num[32], max[32];
+	size_t max_len = sizeof(max);
+	int err = 0;
+
+	ks->conf = rd_kafka_conf_new();
+	if (!ks->conf)
+		return -ENOMEM;
+	err |= kafka_set(ks, "bootstrap.servers", v[K_BROKERS].str);
+	err |= kafka_set(ks, "client.id", "xtcpd");
+	err |= kafka_set(ks, "compression.codec", codecs[v[K_COMPRESSION].num]);
+	err |= kafka_set(ks, "acks", acks[v[K_ACKS].num]);
+	/* With acks=all, idempotence costs nothing and keeps retries after a broker
+	 * outage from duplicating batches. property.enable.idempotence overrides it. */
+	if (v[K_ACKS].num <= 1)
+		err |= kafka_set(ks, "enable.idempotence", "true");
+	snprintf(num, sizeof(num), "%lld", (long long)v[K_LINGER_MS].num);
+	err |= kafka_set(ks, "linger.ms", num);
+	snprintf(num, sizeof(num), "%lld", (long long)v[K_QUEUE_MAX_MESSAGES].num);
+	err |= kafka_set(ks, "queue.buffering.max.messages", num);
+	snprintf(num, sizeof(num), "%lld", (long long)v[K_QUEUE_MAX_KBYTES].num);
+	err |= kafka_set(ks, "queue.buffering.max.kbytes", num);
+	if (err)
+		return -EINVAL;
+	for (size_t i = 0; i < cfg->n_extra; i++) {
+		const char *name = cfg->extra[i].key;
+
+		if (strncmp(name, prefix, strlen(prefix)) == 0)
+			name += strlen(prefix);
+		if (kafka_set(ks, name, cfg->extra[i].value))
+			return -EINVAL;
+	}
+	ks->on_full_block = v[K_ON_FULL].num == 0;
+	ks->block_timeout_ms = (int)v[K_BLOCK_TIMEOUT_MS].num;
+	kafka_key_build(ks, (int)v[K_KEY].num);
+	if (rd_kafka_conf_get(ks->conf, "message.max.bytes", max, &max_len) != RD_KAFKA_CONF_OK)
+		return -EINVAL;
+	ks->max_message = strtoull(max, NULL, 10);
+	ks->max_message = ks->max_message > ks->key_len + KAFKA_RECORD_OVERHEAD
+				  ? ks->max_message - ks->key_len - KAFKA_RECORD_OVERHEAD
+				  : 1;
+	return 0;
+}

@@ -78,19 +78,20 @@ quiet_snapshot() {
 	tries=0
 	while [ $tries -lt 20 ]; do
 		tries=$((tries + 1))
-		scrape "$TMP/q0"
+		scrape "$TMP/q0" || return 1
 		c=$(metric "$TMP/q0" xtcpd_poll_cycles_total)
 		wait_metric xtcpd_poll_cycles_total $((c + 1)) 100 || continue
-		i=0
-		while [ $i -lt 50 ]; do
+		i=0 drained=no
+		while [ $i -lt 20 ]; do
 			scrape "$TMP/q1"
 			s=$(metric "$TMP/q1" "xtcpd_sink_sent_total{instance=\"sink/$2\"}")
 			d=$(metric "$TMP/q1" "xtcpd_sink_delivered_total{instance=\"sink/$2\"}")
 			x=$(metric "$TMP/q1" "xtcpd_sink_dropped_total{instance=\"sink/$2\"}")
 			q=$(metric "$TMP/q1" "xtcpd_sink_queue_depth{instance=\"sink/$2\"}")
-			[ "$s" = $((d + x)) ] && [ "$q" = 0 ] && break
+			[ "$s" = $((d + x)) ] && [ "$q" = 0 ] && { drained=yes; break; }
 			sleep 0.05; i=$((i + 1))
 		done
+		[ $drained = yes ] || continue      # still delivering: try after the next cycle
 		sleep 0.3
 		scrape "$TMP/q2"
 		# Process figures (CPU, memory) move on their own: compare the rest.

@@ -65,6 +65,7 @@ struct marsh {
 	size_t n_sinks;
 	_Atomic uint64_t *m_records, *m_batches, *m_bytes;
 	_Atomic uint64_t *m_drop_nobuf, *m_drop_toolarge, *m_drop_error, *m_drop_nosink;
+	atomic_int starved;          /* the last pool_get missed: do not wait again */
 };
 
 struct srcinst {

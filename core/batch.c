@@ -21,8 +21,13 @@ static int64_t mono_ns(void)
 
 static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
 {
-	struct bufhdr *h = pool_get(m->bufs, p->pool_wait_ms);
+	/* Once the pool ran dry, wait no more until a buffer comes back: a sink that
+	 * holds every buffer (Kafka during an outage) then costs the cycle one pool_wait,
+	 * not one per record. */
+	int wait = atomic_load_explicit(&m->starved, memory_order_relaxed) ? 0 : p->pool_wait_ms;
+	struct bufhdr *h = pool_get(m->bufs, wait);
 
+	atomic_store_explicit(&m->starved, !h, memory_order_relaxed);
 	if (!h)
 		return NULL;
 	h->m = m;

@@ -118,6 +118,8 @@ struct compat_out {
 	int argc;
 	char *err;
 	size_t errn;
+	int has_dest;            /* -dest/--dest seen */
+	int marshal_slot;        /* index of the "--marshal" a single-dash -marshal became */
 };
 
 static int compat_fail(struct compat_out *o, const char *fmt, ...)
@@ -339,6 +341,9 @@ static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
 			if (!strcmp(v, "jsonl"))   /* xtcp2's JSON lines = xtcpd's json */
 				v = "json";
 			*marshal = v;
+			o->marshal_slot = strcmp(dash, "-") ? -1 : o->argc;
+		} else {
+			o->has_dest = 1;
 		}
 		if ((r = compat_push(o, "%s", opt->target)))
 			return r;
@@ -403,13 +408,27 @@ static int compat_run(struct compat_out *o, int argc, char **argv, struct compat
 			return -ENOMEM;
 		}
 	}
+	/* xtcp2 took -marshal alone (with its default destination); xtcpd's --marshal only
+	 * goes with --dest, so without one the configured marshallers and sinks are used */
+	if (o->marshal_slot >= 0 && !o->has_dest) {
+		int at = o->marshal_slot;
+
+		free(o->argv[at]);
+		free(o->argv[at + 1]);
+		memmove(&o->argv[at], &o->argv[at + 2], (size_t)(o->argc - at - 2) * sizeof(char *));
+		o->argc -= 2;
+		o->argv[o->argc] = NULL;
+		if (warn)
+			warn("ignoring xtcp2 option -marshal without -dest: the configured marshallers "
+			     "and sinks are used");
+	}
 	return 0;
 }
 
 int compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv, char *err,
 		   size_t errn, void (*warn)(const char *line))
 {
-	struct compat_out o = { .err = err, .errn = errn };
+	struct compat_out o = { .err = err, .errn = errn, .marshal_slot = -1 };
 	struct compat_flush *fl;
 	int r;
 

@@ -6,6 +6,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -89,6 +90,7 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 	k->m_batches_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_queued_total", NULL, "Batches handed to the sink's queue");
 	k->m_records_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_records_queued_total", NULL, "Records in batches handed to the sink's queue");
 	k->m_abandoned_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink\",reason=\"shutdown\"", "Records dropped, by stage and reason");
+	k->m_abandoned_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"shutdown\"", "Batches dropped before the sink, by reason");
 	k->m_drop_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"queue_full\"", "Batches dropped before the sink, by reason");
 	k->m_drop_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink_queue\",reason=\"queue_full\"", "Records dropped, by stage and reason");
 	k->m_delivered_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_done_total", "result=\"delivered\"", "Batches the sink finished with, by result");
@@ -223,6 +225,12 @@ static void *sink_thread(void *arg)
 
 	while ((b = queue_pop(k->q))) {
 		metric_set(k->m_queue_depth, queue_depth(k->q));
+		if (atomic_load(&k->expired)) { /* shutdown deadline passed: count, don't send */
+			metric_add(k->m_abandoned_batches, 1);
+			metric_add(k->m_abandoned_records, b->rows);
+			pipeline_buf_release(&k->ctx, b, 0);
+			continue;
+		}
 		k->inflight = b;
 		k->ops->send(k->ctx.inst, b);
 		k->inflight = NULL;
@@ -325,17 +333,38 @@ void pipeline_reopen(struct pipeline *p)
 	}
 }
 
-/* Join a sink's thread by the shared deadline; a thread stuck in send (a sink blocked
- * on a write that never returns) is left running and its sink never destroyed. */
+static struct timespec deadline_in(int ms)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	return dl;
+}
+
+/* Join a sink's thread by the shared deadline. Past it, what is still queued is dropped
+ * (counted) and a send still running is cancelled when the sink can; a thread still
+ * stuck a second later (a write that never returns) is left running and its sink never
+ * destroyed. */
 static int join_sink(struct sinkinst *k, const struct timespec *deadline)
 {
+	struct timespec grace;
 	unsigned left;
-	int rc = pthread_timedjoin_np(k->thread, NULL, deadline);
 
-	if (!rc) {
-		k->thread_ok = 0;
-		return 0;
-	}
+	if (!pthread_timedjoin_np(k->thread, NULL, deadline))
+		goto joined;
+	atomic_store(&k->expired, 1);
+	if (k->ops->common.struct_size >= offsetof(struct xtcpd_sink_ops, cancel) + sizeof(void *) &&
+	    k->ops->cancel)
+		k->ops->cancel(k->ctx.inst);
+	grace = deadline_in(1000);
+	if (!pthread_timedjoin_np(k->thread, NULL, &grace))
+		goto joined;
 	k->stuck = 1;
 	left = queue_depth(k->q);
 	ctx_log(&k->ctx, XTCPD_LOG_ERR, "did not finish in time: the batch being sent and %u queued "
@@ -347,7 +376,14 @@ static int join_sink(struct sinkinst *k, const struct timespec *deadline)
 		if (b)
 			metric_add(k->m_abandoned_records, b->rows);
 	}
+	metric_add(k->m_abandoned_batches, 1 + left);
 	return 1 + (int)left;
+joined:
+	k->thread_ok = 0;
+	if (atomic_load(&k->expired))
+		ctx_log(&k->ctx, XTCPD_LOG_WARN, "shutdown deadline passed: queued batches dropped "
+			"(counted as reason=\"shutdown\")");
+	return 0;
 }
 
 int pipeline_stop(struct pipeline *p, int timeout_ms)
@@ -365,13 +401,7 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 		if (src->cur)
 			pipeline_flush_source(p, src);
 	}
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	dl = deadline_in(timeout_ms);
 	for (size_t i = 0; i < p->n_sinks; i++)
 		if (p->sinks[i]->q)
 			queue_close(p->sinks[i]->q);
@@ -379,9 +409,12 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 		struct sinkinst *k = p->sinks[i];
 		if (k->stuck)
 			continue;
-		if (k->thread_ok && join_sink(k, &dl)) {
-			undelivered++;
-			continue;
+		if (k->thread_ok) {
+			int abandoned = join_sink(k, &dl);
+			if (abandoned) {
+				undelivered += abandoned;
+				continue;
+			}
 		}
 		if (k->ctx.created && !k->stuck) {
 			struct timespec now;

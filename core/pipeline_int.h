@@ -44,11 +44,12 @@ struct sinkinst {
 	pthread_t thread;
 	int thread_ok;
 	int stuck;                   /* its thread did not finish in time: leave it alone */
+	atomic_int expired;          /* shutdown deadline passed: drop what is still queued */
 	struct xtcpd_buf *volatile inflight; /* the batch inside send(), for shutdown accounting */
 	int drop_when_full;
 	int block_ms;
 	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
-	_Atomic uint64_t *m_abandoned_records;
+	_Atomic uint64_t *m_abandoned_records, *m_abandoned_batches;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
 	struct metrics_hist *latency;
@@ -65,6 +66,7 @@ struct marsh {
 	size_t n_sinks;
 	_Atomic uint64_t *m_records, *m_batches, *m_bytes;
 	_Atomic uint64_t *m_drop_nobuf, *m_drop_toolarge, *m_drop_error, *m_drop_nosink;
+	atomic_int starved;          /* the last pool_get missed: do not wait again */
 };
 
 struct srcinst {

@@ -162,7 +162,7 @@ int stats_start(const struct conf *c)
 		struct httpd_handlers h = { .arg = NULL, .metrics = http_metrics, .ready = http_ready };
 		int rc = httpd_start(listen, &h, &st.http);
 		if (rc) {
-			log_err("prom_listen = %s: cannot serve metrics: %s", listen, strerror(-rc));
+			log_err("[core] prom_listen: %s", httpd_error());
 			return rc;
 		}
 	}

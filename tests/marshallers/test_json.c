@@ -247,6 +247,32 @@ static void test_enospc(void **state)
 	}
 }
 
+/* protoJson: a row that fits only without the fast path's slack is still accepted (the
+ * checked path keeps a margin of one numeric field's worst case: 64 bytes here). */
+static void test_tight_fit(void **state)
+{
+	static char host[1001];
+	static uint8_t roomy[1 << 16];
+	struct xtcpd_buf buf, big;
+	int rc;
+
+	(void)state;
+	memset(host, 'h', 1000);
+	mt_fill(&recs[0], MT_FULL, 2);
+	recs[0].r.hostname = host;
+	mt_batch(pz, iz, &big, roomy, sizeof(roomy), recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	recs[0].r.location = host;
+	mt_batch(pz, iz, &big, roomy, sizeof(roomy), recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	mt_batch(pz, iz, &buf, data, big.len + 64, recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(buf.len, big.len);
+	assert_memory_equal(buf.data, big.data, big.len);
+	mt_batch(pz, iz, &buf, data, big.len - 1, recs, 1, &rc);
+	assert_int_equal(rc, -ENOSPC);
+}
+
 static void test_bad_strings(void **state)
 {
 	static char big[3000];
@@ -302,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_json_equals_record),
 		cmocka_unit_test(test_json_threads),
 		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_tight_fit),
 		cmocka_unit_test(test_bad_strings),
 	};
 

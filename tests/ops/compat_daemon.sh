@@ -33,6 +33,9 @@ run 0 "$OK" -d=0
 run 0 "$OK" -dest udp:127.0.0.1:9 -marshal jsonl -envelopeFlushRows 100 -envelopeFlushBytes 65536
 run 0 "$OK" -dest stdout -marshal protoJson
 run 0 "$OK" -dest null -envelopeFlushRows 0
+# -marshal alone: the shipped configuration (json into stdout) stays, flush rows set on it
+run 0 "xtcpd: warning: ignoring xtcp2 option -marshal without -dest: the configured marshallers and sinks are used
+$OK" -marshal json -envelopeFlushRows 500
 run 0 "xtcpd: warning: ignoring xtcp2 option -goMaxProcs: use -o core.cpus=LIST to confine xtcpd's threads, -o core.max_threads=N to cap them
 $OK" -goMaxProcs 4
 

@@ -114,17 +114,37 @@ static void test_dest_marshal(void **state)
 	      L("--dest", "file:/var/tmp/x.json", "--marshal", "json"));
 	check(L("-dest", "stdout", "-marshal", "jsonl"), L("--dest", "stdout", "--marshal", "json"));
 	check(L("-dest=null"), L("--dest", "null"));
+	/* -dest after -marshal works too */
+	check(L("-marshal", "json", "-n", "-dest", "stdout"),
+	      L("--marshal", "json", "-n", "--dest", "stdout"));
 	/* xtcpd's own spellings come out unchanged */
 	check(L("--dest", "null", "--marshal", "protoJson"),
 	      L("--dest", "null", "--marshal", "protoJson"));
 }
 
+/* xtcp2's -marshal without -dest kept its default destination: xtcpd keeps the
+ * configured pipeline, and the flush options still name that marshaller. */
+static void test_marshal_without_dest(void **state)
+{
+	check(L("-marshal", "json", "-envelopeFlushRows", "50", "-n"),
+	      L("-o", "marshaller.json.flush_rows=50", "-n"));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -marshal without -dest: the "
+			    "configured marshallers and sinks are used");
+	check(L("-n", "-marshal=jsonl"), L("-n"));
+	assert_int_equal(n_warned, 1);
+	/* xtcpd's own --marshal is left for the daemon to refuse without --dest */
+	check(L("--marshal", "json"), L("--marshal", "json"));
+	assert_int_equal(n_warned, 0);
+}
+
 /* The envelope flush options follow -marshal wherever it appears. */
 static void test_flush_follows_marshal(void **state)
 {
-	check(L("-envelopeFlushRows", "100", "-marshal", "protoJson", "-envelopeFlushBytes=65536"),
+	check(L("-envelopeFlushRows", "100", "-marshal", "protoJson", "-envelopeFlushBytes=65536",
+		"-dest", "null"),
 	      L("-o", "marshaller.protoJson.flush_rows=100", "--marshal", "protoJson",
-		"-o", "marshaller.protoJson.flush_bytes=65536"));
+		"-o", "marshaller.protoJson.flush_bytes=65536", "--dest", "null"));
 	/* 0 = "use the daemon default" in xtcp2: nothing to set */
 	check(L("-envelopeFlushRows", "0", "-envelopeFlushBytes=0", "-n"), L("-n"));
 }
@@ -261,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_keys_all_spellings),
 		cmocka_unit_test(test_dest_marshal),
 		cmocka_unit_test(test_flush_follows_marshal),
+		cmocka_unit_test(test_marshal_without_dest),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bool_io_uring),
 		cmocka_unit_test(test_debug),

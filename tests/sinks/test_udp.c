@@ -1,7 +1,7 @@
 /* test_udp — the udp sink through its ops table against real loopback receivers: every
  * batch arrives as one byte-exact datagram (IPv4 and IPv6), oversize batches are dropped
- * with a count (our max_datagram and the kernel's EMSGSIZE), a closed port is counted
- * without blocking, and bad addresses are refused at create. */
+ * with a count (our max_datagram and the kernel's EMSGSIZE), a closed port and a full
+ * socket buffer are counted without blocking, and bad addresses are refused at create. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -199,6 +201,63 @@ static void test_closed_port(void **state)
 	th_inst_destroy(&in);
 }
 
+/* ENOBUFS/EAGAIN: in a private network namespace, a slow token bucket on lo keeps the
+ * datagrams queued, so a socket with a small sndbuf fills up. The sink must drop and
+ * count, never wait. Runs in a child (the namespace is per process); 77 = cannot set up. */
+static int enobufs_child(void)
+{
+	char kv_addr[64];
+	const char *kv[] = { kv_addr, "sndbuf=4096", NULL };
+	struct th_released r;
+	struct th_logs logs;
+	struct th_inst in;
+	unsigned port;
+	uint64_t nobufs;
+	int rfd;
+
+	if (unshare(CLONE_NEWNET) < 0 ||
+	    system("ip link set lo up && tc qdisc add dev lo root tbf rate 8kbit burst 1600 "
+		   "limit 100000 2>/dev/null") != 0)
+		return 77;
+	rfd = receiver(AF_INET, &port);
+	snprintf(kv_addr, sizeof(kv_addr), "address=127.0.0.1:%u", port);
+	if (rfd < 0 || th_inst_create(&in, &udp_plugin, kv))
+		return 1;
+	fill(sendbuf, 1000, 5);
+	for (unsigned i = 0; i < 50; i++)
+		in.ops->send(in.sink, th_buf(sendbuf, 1000, 2));
+	th_released_get(in.ctx, &r);
+	th_logs_get(in.ctx, &logs);
+	nobufs = th_metric(in.ctx, "sink_failed_total", "reason=\"enobufs\"");
+	fprintf(stderr, "enobufs: %llu sent, %llu dropped (enobufs %llu), %u log line(s)\n",
+		(unsigned long long)r.ok, (unsigned long long)r.failed,
+		(unsigned long long)nobufs, logs.lines);
+	if (r.ok + r.failed != 50 || r.twice || r.failed < 1 || nobufs != r.failed ||
+	    th_metric(in.ctx, "sink_dropped_rows_total", NULL) != 2 * r.failed ||
+	    th_metric(in.ctx, "sink_retried_total", NULL) != 0 || logs.lines != 1)
+		return 1;
+	th_inst_destroy(&in);
+	return 0;
+}
+
+static void test_enobufs(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(enobufs_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_bad_address(void **state)
 {
 	static const char *const bad[] = {
@@ -226,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_closed_port),
+		cmocka_unit_test(test_enobufs),
 		cmocka_unit_test(test_bad_address),
 	};
 

@@ -105,6 +105,7 @@ static void kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque
 	atomic_fetch_sub(&ks->in_flight, 1);
 	if (atomic_load_explicit(&ks->waiters, memory_order_acquire)) {
 		pthread_mutex_lock(&ks->lock);
+		ks->dr_gen++;
 		pthread_cond_broadcast(&ks->room);
 		pthread_mutex_unlock(&ks->lock);
 	}
@@ -170,31 +171,31 @@ static rd_kafka_resp_err_t kafka_produce(struct kafka_sink *ks, struct xtcpd_buf
 	return rd_kafka_last_error();
 }
 
-/* Queue full with on_full = block: wait for delivery reports to make room, bounded. */
+/* Queue full with on_full = block: retry each time a delivery report made room, until
+ * block_timeout_ms. dr_gen tells whether a report landed since our last attempt, so a
+ * report between the attempt and the wait is not missed. */
 static rd_kafka_resp_err_t kafka_produce_blocking(struct kafka_sink *ks, struct xtcpd_buf *buf)
 {
-	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+	rd_kafka_resp_err_t err;
 	struct timespec until;
 	int timed_out = 0;
 
 	kafka_deadline(&until, ks->block_timeout_ms);
 	atomic_fetch_add(&ks->waiters, 1);
 	pthread_mutex_lock(&ks->lock);
-	while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !timed_out) {
-		/* Short slices: a report can land between our produce and the wait. */
-		struct timespec slice;
+	for (;;) {
+		unsigned gen = ks->dr_gen;
 
-		kafka_deadline(&slice, 10);
-		if (slice.tv_sec > until.tv_sec ||
-		    (slice.tv_sec == until.tv_sec && slice.tv_nsec > until.tv_nsec))
-			slice = until;
-		if (pthread_cond_timedwait(&ks->room, &ks->lock, &slice) == ETIMEDOUT &&
-		    slice.tv_sec == until.tv_sec && slice.tv_nsec == until.tv_nsec)
-			timed_out = 1;
 		pthread_mutex_unlock(&ks->lock);
 		sink_count(ks->st.retried, 1);
 		err = kafka_produce(ks, buf);
 		pthread_mutex_lock(&ks->lock);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		while (ks->dr_gen == gen && !timed_out && !atomic_load(&ks->cancelled))
+			timed_out = pthread_cond_timedwait(&ks->room, &ks->lock, &until) == ETIMEDOUT;
+		if (ks->dr_gen == gen)
+			break;      /* timed out (or cancelled) with no room made */
 	}
 	pthread_mutex_unlock(&ks->lock);
 	atomic_fetch_sub(&ks->waiters, 1);
@@ -254,6 +255,17 @@ static int kafka_start(void *inst)
 	return 0;
 }
 
+/* Shutdown deadline passed while send() waits for room: give up now. */
+static void kafka_cancel(void *inst)
+{
+	struct kafka_sink *ks = inst;
+
+	atomic_store(&ks->cancelled, 1);
+	pthread_mutex_lock(&ks->lock);
+	pthread_cond_broadcast(&ks->room);
+	pthread_mutex_unlock(&ks->lock);
+}
+
 static void kafka_stop(void *inst)
 {
 	struct kafka_sink *ks = inst;
@@ -303,6 +315,7 @@ static void kafka_destroy(void *inst)
 static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 			const struct xtcpd_config *cfg, void **inst)
 {
+	pthread_condattr_t cattr;
 	struct kafka_sink *ks;
 	char errstr[512];
 	int err;
@@ -319,7 +332,10 @@ static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	ks->host = host;
 	ks->ctx = ctx;
 	pthread_mutex_init(&ks->lock, NULL);
-	pthread_cond_init(&ks->room, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);   /* kafka_deadline() */
+	pthread_cond_init(&ks->room, &cattr);
+	pthread_condattr_destroy(&cattr);
 	*inst = ks;
 	err = sink_stats_init(&ks->st, host, ctx, kafka_reasons, R_N, ks->failed);
 	ks->client_errors = host->metric(ctx, XTCPD_METRIC_COUNTER, "sink_kafka_errors_total",
@@ -364,6 +380,7 @@ static const struct xtcpd_sink_ops kafka_ops = {
 	.max_message = kafka_max_message,
 	.send = kafka_send,
 	.flush = kafka_flush,
+	.cancel = kafka_cancel,
 };
 
 XTCPD_PLUGIN(XTCPD_KIND_SINK, "kafka", PACKAGE_VERSION,

@@ -291,8 +291,10 @@ static void netns_scan_dir(struct netns_mgr *m, size_t k)
 		if (stat(path, &st) == 0) {
 			if (st.st_dev == m->nsfs_dev)
 				netns_found(m, path, (uint64_t)st.st_ino, names[i]->d_name);
-			else
-				m->pending = 1; /* `ip netns add` creates the file, then mounts on it */
+			else if (time(NULL) - st.st_ctime < 5)
+				/* `ip netns add` creates the file, then mounts on it: look again
+				 * soon. (Not forever: a stale placeholder would rescan every tick.) */
+				m->pending = 1;
 		}
 		free(names[i]);
 	}

@@ -27,7 +27,7 @@ for line in sys.stdin:
         continue
     r = json.loads(line)
     g = lambda k: r.get(k, 0)
-    out = ['ns=%s' % r.get('netns', ''), 'state=%d' % STATES[r['inet_diag_msg_state']],
+    out = ['ns=%s' % r.get('netns', ''), 'nsid=%d' % r.get('nsid', 0), 'state=%d' % STATES[r['inet_diag_msg_state']],
            'local=%s' % ep(r, 'source', 'source_port'), 'peer=%s' % ep(r, 'destination', 'destination_port'),
            'inode=%d' % g('inet_diag_msg_inode'), 'cookie=%x' % int(g('inet_diag_msg_socket_cookie'))]
     if 'congestion_algorithm_string' in r:

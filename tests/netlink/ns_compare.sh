@@ -25,6 +25,10 @@ for ns in "$NS1" "$NS2"; do
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
 done
+# An nsid for the first namespace (as a veth peer or `ip netns set` gives one): records
+# carry it; the second has none (0).
+NSID=$(( ($$ % 1000) + 1000 ))
+ip netns set "$NS1" "$NSID"
 # Only the namespaces of this test are scanned: a private bind-mount folder.
 mkdir "$T/netns"
 for ns in "$NS1" "$NS2"; do
@@ -65,6 +69,8 @@ for mode in $modes; do
 		/usr/bin/python3 "$S/tests/netlink/compare_ss.py" "$T/out.$mode" "$ns" "$T/$ns.tane" "$T/$ns.tinm" \
 			$((base + 10)) $((base + 11)) $((base + 12)) || { rc=1; tail -1 "$T/out.$mode"; cat "$T/err.$mode"; }
 	done
+	grep "^ns=$NS1 " "$T/out.$mode" | grep -vq " nsid=$NSID " && { echo "FAIL $mode: $NS1 records without nsid $NSID"; rc=1; }
+	grep "^ns=$NS2 " "$T/out.$mode" | grep -vq " nsid=0 " && { echo "FAIL $mode: $NS2 records with an nsid"; rc=1; }
 	# Both families are there, and time-wait and listeners.
 	for what in "state=1 local=\\[" "state=1 local=1" "state=6 " "state=10 "; do
 		grep -q "ns=$NS1 .*$what" "$T/out.$mode" || { echo "FAIL $mode: no '$what' in $NS1"; rc=1; }

@@ -67,6 +67,21 @@ x=$(echo "$x_out" | field cpu_us_per_cycle)
 xrec=$(echo "$x_out" | field records)
 x1=$("$B/tests/netlink/nlpoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o netlinkers=1 2>/dev/null | field cpu_us_per_cycle)
 xpf=$("$B/tests/netlink/nlpoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o dump=per_family 2>/dev/null | field cpu_us_per_cycle)
+# The whole daemon for reference: netlink -> protobufList -> null sink, frequency 1 s,
+# P cycles (includes startup, namespace discovery and marshalling).
+xd=
+if [ -x "${XTCPD:-$B/xtcpd}" ] && [ -e "$B/.libs/marshaller_protobufList.so" ]; then
+	mkdir -p "$T/conf.d"
+	printf '[source netlink]\n' >"$T/xtcpd.conf"
+	xd=$(XTCPD_PLUGIN_DIR="$B/.libs" /usr/bin/python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(int((r.ru_utime + r.ru_stime) * 1e6))' "${XTCPD:-$B/xtcpd}" -c "$T/xtcpd.conf" -C "$T/conf.d" \
+		--dest null --marshal protobufList -o core.frequency=1s -o core.max_loops="$P" \
+		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false)
+	[ -n "$xd" ] && xd=$((xd / P))
+fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v a="$1" 'BEGIN { printf "%.2f", a / 1000 }'; }
 echo "netlink dump cost: $socks sockets in $((M + 1)) namespaces (host included), $P passes, kernel $(uname -r)"
@@ -76,5 +91,6 @@ printf '%-58s %10s %8s\n' "floor: raw legacy dump, one walk, no parsing" "$(ms $
 printf '%-58s %10s %8s\n' "xtcpd netlink source (legacy, 4 readers) -> no sink" "$(ms $x)" "$(ratio $x $floor)"
 printf '%-58s %10s %8s\n' "xtcpd netlink source (legacy, 1 reader) -> no sink" "$(ms $x1)" "$(ratio $x1 $floor)"
 printf '%-58s %10s %8s\n' "xtcpd netlink source (per_family, 4 readers)" "$(ms $xpf)" "$(ratio $xpf $floor)"
+[ -n "$xd" ] && printf '%-58s %10s %8s\n' "whole daemon: netlink -> protobufList -> null (per cycle)" "$(ms $xd)" "$(ratio $xd $floor)"
 printf '%-58s %10s %8s\n' "raw per-family dump (2 requests), same states" "$(ms $perfam)" "$(ratio $perfam $floor)"
 printf '%-58s %10s %8s\n' "naive: raw 2 requests, all states (incl. bound-inactive)" "$(ms $naive)" "$(ratio $naive $floor)"

@@ -43,6 +43,18 @@ if [ "$(id -u)" = 0 ]; then
 	[ -s "$T/a" ] || fail "live poll found no socket"
 	cmp -s "$T/a" "$T/b" || { fail "replay differs from live"; diff "$T/a" "$T/b" | head; }
 	echo "live capture: $(wc -l <"$T/a") sockets replayed identically"
+	# The daemon's --capture: its files replay to as many records as it printed.
+	if [ -x "${XTCPD:-}" ] && [ -e "${XTCPD_PLUGIN_DIR:-/nonexistent}/marshaller_json.so" ]; then
+		mkdir "$T/dcap" "$T/conf.d"
+		printf '[source netlink]\n' >"$T/xtcpd.conf"
+		"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
+			-o core.netns=host --capture "$T/dcap" >"$T/djson" 2>"$T/derr" || fail "daemon --capture"
+		"$B/tests/netlink/nlpoll" -H -q -o replay_dir="$T/dcap" >"$T/dreplay" 2>/dev/null || fail "replay of the daemon's capture"
+		printed=$(grep -c '^{' "$T/djson")
+		replayed=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/dreplay")
+		echo "daemon --capture: printed $printed, replayed $replayed"
+		[ "$printed" -gt 0 ] && [ "$printed" = "$replayed" ] || fail "daemon printed $printed records, its capture replays $replayed"
+	fi
 fi
 [ $rc = 0 ] && echo "replay fixtures: $recs records, counters exact"
 exit $rc

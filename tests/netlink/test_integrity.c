@@ -3,7 +3,8 @@
  * id and stale sequence numbers dropped and counted, NLM_F_DUMP_INTR flagged on the
  * records and counted at the end of the dump, NLMSG_ERROR counted, the legacy request's
  * refusal falling back to per-family requests (read back from the socket's other end),
- * the per-family chain IPv4 -> IPv6 -> done, and records of a closed cycle not emitted. */
+ * the per-family chain IPv4 -> IPv6 -> done, records of a closed cycle not emitted, and
+ * a namespace whose dump never ended skipped, then asked again. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,6 +218,34 @@ static void test_closed_cycle_not_emitted(void **state)
 	assert_int_equal(M("netlink_sockets_total", NULL), 3 + 3 + 2);
 }
 
+static void test_busy_namespace_retried(void **state)
+{
+	const struct xtcpd_source_ops *ops = xtcpd_plugin.ops;
+	struct xtcpd_netns *list[1] = { &ns };
+	struct xtcpd_cycle cyc = { .ns = list, .n_ns = 1 };
+	uint32_t seq;
+	(void)state;
+
+	/* A dump from an earlier cycle never ended: skipped 4 cycles, then asked again. */
+	ns.source_priv = &n;
+	n.busy = 1;
+	n.busy_skips = 0;
+	for (int i = 1; i <= 4; i++) {
+		cyc.seq = 10 + (uint64_t)i;
+		cyc.deadline_ns = 0; /* long past */
+		assert_int_equal(ops->poll(s, &cyc), 0);
+		nothing_sent();
+	}
+	assert_int_equal(M("netlink_namespaces_busy_total", NULL), 4);
+	cyc.seq = 15;
+	assert_int_equal(ops->poll(s, &cyc), -ETIMEDOUT); /* nobody answers here */
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET, &seq);        /* per family since the refusal */
+	assert_int_equal(M("netlink_dumps_missed_total", NULL), 1);
+	assert_int_equal(n.busy, 1);
+	assert_int_equal(n.busy_skips, 0);
+	ns.source_priv = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_legacy_refused_falls_back),
 		cmocka_unit_test(test_error_per_family_ends_dump),
 		cmocka_unit_test(test_closed_cycle_not_emitted),
+		cmocka_unit_test(test_busy_namespace_retried),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -83,6 +83,8 @@ static const struct {
 
 static void nls_destroy(void *inst);
 
+#define NLS_BUSY_MAX 5 /* cycles a namespace waits for its previous dump's end */
+
 static int nls_conf(struct nls *s, const struct xtcpd_config *cfg)
 {
 	const struct xtcpd_value *v = cfg->values;
@@ -322,11 +324,18 @@ static int nls_poll_ns(struct nls *s, struct nls_ns *n, const struct xtcpd_cycle
 	int family;
 
 	pthread_mutex_lock(&s->lock);
-	if (n->busy) {
+	if (n->busy && ++n->busy_skips < NLS_BUSY_MAX) {
 		pthread_mutex_unlock(&s->lock);
 		NLS_ADD(s, NLS_M_NS_BUSY, 1); /* still draining a dump that missed its deadline */
 		return 0;
 	}
+	if (n->busy)
+		/* Its end never came (a lost datagram?): ask again; if the kernel is really
+		 * still dumping, it answers EBUSY and we retry next cycle. */
+		s->host->log_ratelimited(s->ctx, nls_poll_ns, 60000, XTCPD_LOG_WARN,
+			"namespace %s: no end of dump for %u cycles, asking again",
+			n->ns->name, n->busy_skips);
+	n->busy_skips = 0;
 	pthread_mutex_unlock(&s->lock);
 	if (s->skip_empty && !nls_sockstat_has_tcp(n)) {
 		NLS_ADD(s, NLS_M_NS_SKIPPED, 1);

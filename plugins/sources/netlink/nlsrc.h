@@ -38,6 +38,7 @@ struct nls_ns {
 	int family;              /* 0 legacy (both), AF_INET or AF_INET6 */
 	uint64_t cycle;          /* cycle that sent it */
 	int busy;                /* a dump is running on fd */
+	unsigned busy_skips;     /* cycles skipped in a row because of it */
 	_Atomic int intr;        /* NLM_F_DUMP_INTR seen in this dump */
 	int capture_fd;          /* raw datagrams of this cycle, -1 = off */
 	int dead;                /* ns_del ran: readers must not touch it (under src->lock) */

@@ -4,7 +4,7 @@
  * -p (scan /proc too), -H (host only), -c CYCLES, -i INTERVAL_MS, -r RECONCILE_MS,
  * -C CAPTURE_DIR, -q (count only), -t (print the thread count), -T TIMEOUT_MS,
  * -w FILE (after the first cycle, create FILE; keep cycling until it is removed),
- * -L TIMEOUT_MS for the last cycle (default -T). Prints "cycle=N emitted=M" after each
+ * -L TIMEOUT_MS for the last cycle (default -T), -A (count heap calls after cycle 1). Prints "cycle=N emitted=M" after each
  * cycle and the counters at the end. */
 #include <dirent.h>
 #include <pthread.h>
@@ -22,6 +22,39 @@
 #include "tests/netlink/host.h"
 
 extern const struct xtcpd_plugin xtcpd_plugin;
+
+/* Heap calls of every thread, counted once `count_allocs` is set (-A): after the first
+ * cycle a cycle must not allocate. Forwarded to glibc's own entry points. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+static _Atomic int count_allocs;
+static _Atomic unsigned long n_allocs;
+
+void *malloc(size_t n);
+void *calloc(size_t a, size_t b);
+void *realloc(void *p, size_t n);
+
+void *malloc(size_t n)
+{
+	if (count_allocs)
+		n_allocs++;
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t a, size_t b)
+{
+	if (count_allocs)
+		n_allocs++;
+	return __libc_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n)
+{
+	if (count_allocs)
+		n_allocs++;
+	return __libc_realloc(p, n);
+}
 
 static int quiet;
 static _Atomic unsigned long n_records;
@@ -130,6 +163,7 @@ int main(int argc, char **argv)
 {
 	const char *kv[32];
 	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 5000, last_timeout = -1;
+	int allocs = 0;
 	unsigned long before;
 	struct netns_conf nc = { 0, "/run/netns", 0, 30000 };
 	struct netns_ops no = { NULL, ns_add, ns_del };
@@ -140,7 +174,7 @@ int main(int argc, char **argv)
 	int err, rc = 0;
 	int64_t cpu0 = 0;
 
-	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:A")) != -1) {
 		switch (opt) {
 		case 'o': if (nkv < 32) kv[nkv++] = optarg; break;
 		case 'd': nc.dirs = optarg; break;
@@ -155,6 +189,7 @@ int main(int argc, char **argv)
 		case 'T': timeout = atoi(optarg); break;
 		case 'w': wait_file = optarg; break;
 		case 'L': last_timeout = atoi(optarg); break;
+		case 'A': allocs = 1; break;
 		default: return 2;
 		}
 	}
@@ -195,6 +230,10 @@ int main(int argc, char **argv)
 			rc = 1;
 		in_poll = 0;
 		printf("cycle=%d emitted=%lu\n", c, n_records - before);
+		if (c == 1 && allocs) {
+			fflush(stdout);
+			count_allocs = 1; /* warm-up done */
+		}
 		fflush(stdout);
 		if (c == 1 && wait_file) {
 			FILE *f = fopen(wait_file, "w");
@@ -204,6 +243,10 @@ int main(int argc, char **argv)
 		}
 		if (interval)
 			usleep((useconds_t)interval * 1000);
+	}
+	if (allocs) {
+		count_allocs = 0;
+		printf("allocs_after_first_cycle=%lu\n", n_allocs);
 	}
 	if (interval)
 		usleep((useconds_t)interval * 1000); /* late answers now arrive outside poll() */

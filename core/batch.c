@@ -7,8 +7,17 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
 {
@@ -56,6 +65,7 @@ static void flush(struct marsh *m, struct xtcpd_buf *b)
 		return;
 	}
 	atomic_store(&h->refs, (int)m->n_sinks);
+	h->flushed_ns = mono_ns();
 	for (size_t i = 0; i < m->n_sinks; i++) {
 		struct sinkinst *k = m->sinks[i];
 		uint32_t rows = b->rows;
@@ -70,6 +80,7 @@ static void flush(struct marsh *m, struct xtcpd_buf *b)
 				buf_free(b);
 		} else {
 			metric_add(k->m_batches_queued, 1);
+			metric_add(k->m_records_queued, rows);
 			metric_set(k->m_queue_depth, queue_depth(k->q));
 		}
 	}
@@ -82,6 +93,7 @@ void pipeline_buf_release(struct xtcpd_ctx *ctx, struct xtcpd_buf *b, int ok)
 
 	metric_add(ok ? k->m_delivered_batches : k->m_failed_batches, 1);
 	metric_add(ok ? k->m_delivered_records : k->m_failed_records, b->rows);
+	metrics_observe(k->latency, (double)(mono_ns() - h->flushed_ns) / 1e9);
 	if (atomic_fetch_sub(&h->refs, 1) == 1)
 		buf_free(b);
 }

@@ -46,9 +46,9 @@ static const struct compat_opt compat_opts[] = {
 	{ "promListen", ACT_KEY, VAL_STR, "core.prom_listen" },
 	{ "netlinkers", ACT_KEY, VAL_UINT, "source.netlink.netlinkers" },
 	{ "deserializers", ACT_KEY, VAL_STR, "source.netlink.deserializers" },
-	{ "ioUring", ACT_KEY, VAL_BOOL, "source.netlink.io_uring" },
-	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "source.netlink.io_uring_recv_batch" },
-	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "source.netlink.io_uring_cqe_batch" },
+	{ "ioUring", ACT_KEY, VAL_BOOL, "core.io_uring" },
+	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "core.io_uring_recv_batch" },
+	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "core.io_uring_cqe_batch" },
 	{ "topic", ACT_KEY, VAL_STR, "sink.kafka.topic" },
 	{ "dest", ACT_LONG, VAL_STR, "--dest" },
 	{ "marshal", ACT_LONG, VAL_STR, "--marshal" },
@@ -107,7 +107,7 @@ static const struct compat_opt compat_opts[] = {
 
 /* xtcpd's own options whose value is the next argument: never rewrite that value. */
 static const char *const compat_native_with_value[] = {
-	"-o", "-c", "-C", "--help-plugin", "--capture",
+	"-o", "-c", "-C", "--set", "--config", "--confdir", "--help-plugin", "--capture",
 };
 
 /* xtcp2's default marshaller: its envelope flush options applied to it. */
@@ -118,6 +118,8 @@ struct compat_out {
 	int argc;
 	char *err;
 	size_t errn;
+	int has_dest;            /* -dest/--dest seen */
+	int marshal_slot;        /* index of the "--marshal" a single-dash -marshal became */
 };
 
 static int compat_fail(struct compat_out *o, const char *fmt, ...)
@@ -339,6 +341,9 @@ static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
 			if (!strcmp(v, "jsonl"))   /* xtcp2's JSON lines = xtcpd's json */
 				v = "json";
 			*marshal = v;
+			o->marshal_slot = strcmp(dash, "-") ? -1 : o->argc;
+		} else {
+			o->has_dest = 1;
 		}
 		if ((r = compat_push(o, "%s", opt->target)))
 			return r;
@@ -403,13 +408,27 @@ static int compat_run(struct compat_out *o, int argc, char **argv, struct compat
 			return -ENOMEM;
 		}
 	}
+	/* xtcp2 took -marshal alone (with its default destination); xtcpd's --marshal only
+	 * goes with --dest, so without one the configured marshallers and sinks are used */
+	if (o->marshal_slot >= 0 && !o->has_dest) {
+		int at = o->marshal_slot;
+
+		free(o->argv[at]);
+		free(o->argv[at + 1]);
+		memmove(&o->argv[at], &o->argv[at + 2], (size_t)(o->argc - at - 2) * sizeof(char *));
+		o->argc -= 2;
+		o->argv[o->argc] = NULL;
+		if (warn)
+			warn("ignoring xtcp2 option -marshal without -dest: the configured marshallers "
+			     "and sinks are used");
+	}
 	return 0;
 }
 
 int compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv, char *err,
 		   size_t errn, void (*warn)(const char *line))
 {
-	struct compat_out o = { .err = err, .errn = errn };
+	struct compat_out o = { .err = err, .errn = errn, .marshal_slot = -1 };
 	struct compat_flush *fl;
 	int r;
 

@@ -2,6 +2,7 @@
  * the per-kind keys the core adds, and each plugin's. Stops at the first error. */
 #include "config.h"
 #include "conf.h"
+#include "tuning.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -238,6 +239,16 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 		return fail(c, "%s: [core] timeout: %s must be below frequency = %s (%lld ms)", w,
 			    c->core[CK_TIMEOUT].str, c->core[CK_FREQUENCY].str,
 			    (long long)c->core[CK_FREQUENCY].num);
+	}
+	if (c->core[CK_CPUS].str && *c->core[CK_CPUS].str) {
+		cpu_set_t set;
+		char err[300];
+		if (tuning_parse_cpus(c->core[CK_CPUS].str, &set, err, sizeof(err))) {
+			for (size_t i = 0; i < core->n_entries; i++)
+				if (!strcmp(core->entries[i].key, "cpus"))
+					where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
+			return fail(c, "%s: [core] %s", w, err);
+		}
 	}
 	if (c->core[CK_HOSTNAME].str && *c->core[CK_HOSTNAME].str) {
 		snprintf(c->hostname, sizeof(c->hostname), "%s", c->core[CK_HOSTNAME].str);

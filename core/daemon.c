@@ -17,6 +17,9 @@
 #include "netns.h"
 #include "pipeline.h"
 #include "stats.h"
+#include "tuning.h"
+
+static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -98,7 +101,7 @@ static int bring_up(struct daemon *d)
 	const struct conf *c = &d->conf;
 	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
 	struct netns_conf nc = {
-		.host_only = c->core[CK_NETNS].num == 1,
+		.host_only = c->core[CK_NETNS].num == 1 || no_setns,
 		.dirs = c->core[CK_NETNS_DIRS].str,
 		.proc_scan = (int)c->core[CK_NETNS_PROC_SCAN].num,
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
@@ -175,6 +178,7 @@ static void check_caps(const struct conf *c)
 	}
 	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_warn("%s", line);
+	no_setns = !r.sys_admin;
 	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
 	if (rc && rc != -EPERM)
 		log_warn("cannot drop capabilities: %s", strerror(-rc));
@@ -188,18 +192,20 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. */
+/* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A
+ * signal already pending is taken even when the time has passed (an overrunning daemon
+ * must still stop on SIGTERM). */
 static int wait_until(const sigset_t *set, int64_t until)
 {
 	for (;;) {
 		int64_t left = until - mono_ns();
-		struct timespec ts;
+		struct timespec ts = { 0, 0 };
 		int sig;
 
-		if (left <= 0)
-			return 0;
-		ts.tv_sec = left / 1000000000LL;
-		ts.tv_nsec = left % 1000000000LL;
+		if (left > 0) {
+			ts.tv_sec = left / 1000000000LL;
+			ts.tv_nsec = left % 1000000000LL;
+		}
 		sig = sigtimedwait(set, NULL, &ts);
 		if (sig > 0)
 			return sig;
@@ -253,10 +259,20 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  (int[]){ XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG }[d.conf.core[CK_LOG_LEVEL].num]);
-	check_caps(&d.conf);
+	/* The endpoint first: it may bind a port below 1024; its thread drops its own
+	 * capabilities before serving. */
 	if ((rc = stats_start(&d.conf))) {
 		rc = EXIT_CONFIG;
 		goto out;
+	}
+	check_caps(&d.conf);
+	{
+		char err[300];
+		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
+			log_err("[core] %s", err);
+			rc = EXIT_CONFIG;
+			goto out;
+		}
 	}
 	if ((rc = bring_up(&d))) {
 		rc = rc == -E2BIG ? EXIT_CONFIG : 1;

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <microhttpd.h>
 
@@ -27,6 +29,7 @@ struct httpd {
 	/* Scrape buffer: only MHD's single thread touches it, so no lock. */
 	char *mbuf;
 	size_t mlen, mcap;
+	int caps_shed;          /* MHD's thread has dropped its capabilities */
 };
 
 static _Thread_local char httpd_err[256];
@@ -136,6 +139,24 @@ static int httpd_listen(const char *listen)
 	return r < 0 ? httpd_fail(r, listen, "cannot listen") : fd;
 }
 
+/* Capabilities are per thread: the one thread that parses what the network sends needs
+ * none, whatever the daemon keeps for setns. It sheds them all (effective, permitted,
+ * inheritable) when it accepts its first connection, before reading a byte of it; this
+ * holds even when the daemon starts the endpoint before dropping its own capabilities
+ * (to bind a port below 1024). The thread never execs, so the bounding set is moot. */
+static void httpd_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+		       enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[2] = { { 0 } };
+
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED || h->caps_shed)
+		return;
+	if (syscall(SYS_capset, &hdr, none) == 0)
+		h->caps_shed = 1;
+}
+
 static enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
 				   const char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -184,9 +205,11 @@ static enum MHD_Result httpd_ready(struct httpd *h, struct MHD_Connection *c)
 	if (!h->hd.ready || h->hd.ready(h->hd.arg, reason, sizeof(reason) - 1) == 1)
 		return REPLY_STATIC(c, MHD_HTTP_OK, "ready\n");
 	reason[sizeof(reason) - 2] = '\0';
-	if (!*reason)
-		strcpy(reason, "not ready");
 	n = strlen(reason);
+	while (n && (reason[n - 1] == '\n' || reason[n - 1] == ' '))  /* one newline, ours */
+		n--;
+	if (!n)
+		n = (size_t)snprintf(reason, sizeof(reason), "not ready");
 	reason[n++] = '\n';
 	return httpd_reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, TEXT, reason, n, MHD_RESPMEM_MUST_COPY);
 }
@@ -237,6 +260,7 @@ int httpd_start(const char *listen, const struct httpd_handlers *hd, struct http
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_CONNECTION, httpd_conn, h,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		close(fd);

@@ -1,7 +1,8 @@
 /* httpd — the operator's HTTP endpoint (libmicrohttpd): /metrics, /healthz, /readyz.
  * It runs in one internal MHD thread (epoll), with a connection limit and a per-connection
  * timeout, so a slow or abusive client never holds up collection; the handlers it calls
- * must therefore be thread-safe and quick (read counters, never wait on the poll loop). */
+ * must therefore be thread-safe and quick (read counters, never wait on the poll loop).
+ * That thread drops all its capabilities before it reads its first request. */
 #ifndef XTCPD_HTTPD_H
 #define XTCPD_HTTPD_H
 

@@ -72,9 +72,9 @@ void log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A small fixed table of rate-limit slots keyed by call-site pointer; collisions just
- * share a slot, which only makes limiting stricter. */
-#define RL_SLOTS 64
+/* A fixed table of rate-limit slots keyed by call-site pointer, open addressing. When
+ * all slots are taken (more than RL_SLOTS distinct keys) a new key shares slot 0. */
+#define RL_SLOTS 256
 static struct {
 	const void *key;
 	int64_t last_ms;
@@ -93,12 +93,19 @@ static int64_t mono_ms(void)
 void log_vratelimited(const void *key, int interval_ms, int level, const char *prefix,
 		      const char *fmt, va_list ap)
 {
-	size_t slot = ((uintptr_t)key >> 4) % RL_SLOTS;
+	size_t h = ((uintptr_t)key >> 4) % RL_SLOTS, slot = 0;
 	int64_t now = mono_ms();
 	uint64_t suppressed;
 	char pfx[256];
 
 	pthread_mutex_lock(&rl_lock);
+	for (size_t i = 0; i < RL_SLOTS; i++) {
+		size_t s = (h + i) % RL_SLOTS;
+		if (rl[s].key == key || !rl[s].key) {
+			slot = s;
+			break;
+		}
+	}
 	if (rl[slot].key == key && now - rl[slot].last_ms < interval_ms) {
 		rl[slot].suppressed++;
 		pthread_mutex_unlock(&rl_lock);

@@ -19,7 +19,7 @@ struct metric {
 
 struct metrics_hist {
 	struct metrics_hist *next;
-	char *name, *help;
+	char *name, *help, *labels;
 	unsigned n;
 	double *bounds;
 	_Atomic uint64_t *counts;  /* n + 1 (last is +Inf) */
@@ -76,20 +76,30 @@ _Atomic uint64_t *metrics_get(enum xtcpd_metric_type type, const char *name,
 	return m ? &m->value : NULL;
 }
 
-struct metrics_hist *metrics_histogram(const char *name, const char *help,
+struct metrics_hist *metrics_histogram(const char *name, const char *labels, const char *help,
 				       const double *bounds, unsigned n)
 {
-	struct metrics_hist *h = calloc(1, sizeof(*h));
+	struct metrics_hist *h, **tail;
 
+	pthread_mutex_lock(&mlock); /* same name + labels again (a reload): the same one */
+	for (h = hists; h; h = h->next)
+		if (streq(h->name, name) && streq(h->labels, labels))
+			break;
+	pthread_mutex_unlock(&mlock);
+	if (h)
+		return h;
+	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->name = strdup(name);
 	h->help = strdup(help);
+	h->labels = strdup(labels ? labels : "");
 	h->bounds = calloc(n, sizeof(double));
 	h->counts = calloc(n + 1, sizeof(*h->counts));
-	if (!h->name || !h->help || !h->bounds || !h->counts) {
+	if (!h->name || !h->help || !h->labels || !h->bounds || !h->counts) {
 		free(h->name);
 		free(h->help);
+		free(h->labels);
 		free(h->bounds);
 		free(h->counts);
 		free(h);
@@ -98,8 +108,9 @@ struct metrics_hist *metrics_histogram(const char *name, const char *help,
 	memcpy(h->bounds, bounds, n * sizeof(double));
 	h->n = n;
 	pthread_mutex_lock(&mlock);
-	h->next = hists;
-	hists = h;
+	for (tail = &hists; *tail; tail = &(*tail)->next)
+		;
+	*tail = h;
 	pthread_mutex_unlock(&mlock);
 	return h;
 }
@@ -187,20 +198,21 @@ static void render_family(struct mbuf *out, struct metric *first)
 
 static void render_hist(struct mbuf *out, struct metrics_hist *h)
 {
+	const char *sep = *h->labels ? "," : "";
 	uint64_t cum = 0;
 
-	mbuf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name);
 	for (unsigned i = 0; i <= h->n; i++) {
 		cum += atomic_load_explicit(&h->counts[i], memory_order_relaxed);
 		if (i < h->n)
-			mbuf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", h->name, h->bounds[i],
-				    (unsigned long long)cum);
+			mbuf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->name, h->labels, sep,
+				    h->bounds[i], (unsigned long long)cum);
 		else
-			mbuf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", h->name,
+			mbuf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->name, h->labels, sep,
 				    (unsigned long long)cum);
 	}
-	mbuf_printf(out, "%s_sum %.6f\n%s_count %llu\n", h->name,
-		    (double)atomic_load(&h->sum_micro) / 1e6, h->name, (unsigned long long)cum);
+	mbuf_printf(out, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", h->name, *h->labels ? "{" : "",
+		    h->labels, *h->labels ? "}" : "", (double)atomic_load(&h->sum_micro) / 1e6, h->name,
+		    *h->labels ? "{" : "", h->labels, *h->labels ? "}" : "", (unsigned long long)cum);
 }
 
 int metrics_render(struct mbuf *out)
@@ -214,8 +226,18 @@ int metrics_render(struct mbuf *out)
 		if (p == m) /* first of its family */
 			render_family(out, m);
 	}
-	for (struct metrics_hist *h = hists; h; h = h->next)
-		render_hist(out, h);
+	for (struct metrics_hist *h = hists; h; h = h->next) {
+		struct metrics_hist *p;
+
+		for (p = hists; p != h && strcmp(p->name, h->name); p = p->next)
+			;
+		if (p != h)
+			continue; /* rendered with the first of its family */
+		mbuf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name);
+		for (p = h; p; p = p->next)
+			if (!strcmp(p->name, h->name))
+				render_hist(out, p);
+	}
 	for (struct collector *c = collectors; c; c = c->next)
 		c->fn(c->arg, out);
 	pthread_mutex_unlock(&mlock);
@@ -253,6 +275,7 @@ void metrics_reset(void)
 		hists = h->next;
 		free(h->name);
 		free(h->help);
+		free(h->labels);
 		free(h->bounds);
 		free(h->counts);
 		free(h);

@@ -14,7 +14,8 @@ _Atomic uint64_t *metrics_get(enum xtcpd_metric_type type, const char *name,
 			      const char *labels, const char *help);
 
 struct metrics_hist;
-struct metrics_hist *metrics_histogram(const char *name, const char *help,
+/* labels: NULL or a fixed label set; histograms of one name render as one family. */
+struct metrics_hist *metrics_histogram(const char *name, const char *labels, const char *help,
 				       const double *bounds, unsigned n_bounds);
 void metrics_observe(struct metrics_hist *h, double v);
 

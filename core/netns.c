@@ -98,6 +98,38 @@ int netns_socket(const struct xtcpd_netns *ns, int domain, int type, int protoco
 	return j.result;
 }
 
+/* An fd opened through a bind mount pins that mount (umount gets EBUSY): swap it for
+ * one of the namespace's own nsfs file, opened from inside it. */
+struct netns_rehome_job {
+	int fd, result;
+};
+
+static void *netns_rehome_thread(void *arg)
+{
+	struct netns_rehome_job *j = arg;
+
+	if (setns(j->fd, CLONE_NEWNET) < 0) {
+		j->result = -errno;
+		return NULL;
+	}
+	j->result = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (j->result < 0)
+		j->result = -errno;
+	return NULL;
+}
+
+static int netns_rehome(int fd)
+{
+	struct netns_rehome_job j = { fd, -EIO };
+	pthread_t t;
+	int err = pthread_create(&t, NULL, netns_rehome_thread, &j);
+
+	if (err)
+		return -err;
+	pthread_join(t, NULL);
+	return j.result;
+}
+
 /* ---- nsid ------------------------------------------------------------------------------ */
 
 /* The id the host namespace gives ns (RTM_GETNSID); 0 when none is assigned. */
@@ -207,6 +239,16 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 		netns_ent_free(e);
 		return 0;
 	}
+	if (strncmp(path, "/proc/", 6) != 0) {
+		int fd = netns_rehome(e->ns.fd);
+
+		close(e->ns.fd);
+		e->ns.fd = fd;
+		if (fd < 0) {
+			netns_ent_free(e);
+			return 0;
+		}
+	}
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->ns.name = e->name;
 	e->ns.inode = inode;
@@ -224,32 +266,37 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 	return 0;
 }
 
+static int netns_visible(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* Sorted, so a namespace mounted under two names always gets the same one. */
 static void netns_scan_dir(struct netns_mgr *m, size_t k)
 {
-	DIR *d = opendir(m->dirs[k]);
-	struct dirent *de;
+	struct dirent **names;
+	int n;
 
-	if (!d)
-		return;
 	if (m->wd[k] < 0 && m->ifd >= 0)
 		m->wd[k] = inotify_add_watch(m->ifd, m->dirs[k],
 			IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_ONLYDIR);
-	while ((de = readdir(d))) {
+	n = scandir(m->dirs[k], &names, netns_visible, alphasort);
+	if (n < 0)
+		return;
+	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 		struct stat st;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", m->dirs[k], de->d_name);
-		if (stat(path, &st) < 0)
-			continue;
-		if (st.st_dev != m->nsfs_dev) {
-			m->pending = 1; /* `ip netns add` creates the file, then mounts on it */
-			continue;
+		snprintf(path, sizeof(path), "%s/%s", m->dirs[k], names[i]->d_name);
+		if (stat(path, &st) == 0) {
+			if (st.st_dev == m->nsfs_dev)
+				netns_found(m, path, (uint64_t)st.st_ino, names[i]->d_name);
+			else
+				m->pending = 1; /* `ip netns add` creates the file, then mounts on it */
 		}
-		netns_found(m, path, (uint64_t)st.st_ino, de->d_name);
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 }
 
 static void netns_scan_proc(struct netns_mgr *m)

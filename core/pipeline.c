@@ -6,6 +6,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -87,6 +88,9 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 	if (rc)
 		return rc;
 	k->m_batches_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_queued_total", NULL, "Batches handed to the sink's queue");
+	k->m_records_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_records_queued_total", NULL, "Records in batches handed to the sink's queue");
+	k->m_abandoned_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink\",reason=\"shutdown\"", "Records dropped, by stage and reason");
+	k->m_abandoned_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"shutdown\"", "Batches dropped before the sink, by reason");
 	k->m_drop_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"queue_full\"", "Batches dropped before the sink, by reason");
 	k->m_drop_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink_queue\",reason=\"queue_full\"", "Records dropped, by stage and reason");
 	k->m_delivered_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_done_total", "result=\"delivered\"", "Batches the sink finished with, by result");
@@ -94,6 +98,12 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 	k->m_delivered_records = ctx_metric(&k->ctx, M_COUNTER, "sink_records_done_total", "result=\"delivered\"", "Records the sink finished with, by result");
 	k->m_failed_records = ctx_metric(&k->ctx, M_COUNTER, "sink_records_done_total", "result=\"failed\"", "Records the sink finished with, by result");
 	k->m_queue_depth = ctx_metric(&k->ctx, XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the sink's queue");
+	{
+		static const double b[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
+		k->latency = metrics_histogram("xtcpd_sink_latency_seconds", k->ctx.labels,
+					       "From a batch's flush to its sink releasing it (queue wait + send)",
+					       b, sizeof(b) / sizeof(b[0]));
+	}
 	return create_instance(&k->ctx, &k->ops->common);
 }
 
@@ -215,7 +225,15 @@ static void *sink_thread(void *arg)
 
 	while ((b = queue_pop(k->q))) {
 		metric_set(k->m_queue_depth, queue_depth(k->q));
+		if (atomic_load(&k->expired)) { /* shutdown deadline passed: count, don't send */
+			metric_add(k->m_abandoned_batches, 1);
+			metric_add(k->m_abandoned_records, b->rows);
+			pipeline_buf_release(&k->ctx, b, 0);
+			continue;
+		}
+		k->inflight = b;
 		k->ops->send(k->ctx.inst, b);
+		k->inflight = NULL;
 	}
 	return NULL;
 }
@@ -315,8 +333,62 @@ void pipeline_reopen(struct pipeline *p)
 	}
 }
 
+static struct timespec deadline_in(int ms)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	return dl;
+}
+
+/* Join a sink's thread by the shared deadline. Past it, what is still queued is dropped
+ * (counted) and a send still running is cancelled when the sink can; a thread still
+ * stuck a second later (a write that never returns) is left running and its sink never
+ * destroyed. */
+static int join_sink(struct sinkinst *k, const struct timespec *deadline)
+{
+	struct timespec grace;
+	unsigned left;
+
+	if (!pthread_timedjoin_np(k->thread, NULL, deadline))
+		goto joined;
+	atomic_store(&k->expired, 1);
+	if (k->ops->common.struct_size >= offsetof(struct xtcpd_sink_ops, cancel) + sizeof(void *) &&
+	    k->ops->cancel)
+		k->ops->cancel(k->ctx.inst);
+	grace = deadline_in(1000);
+	if (!pthread_timedjoin_np(k->thread, NULL, &grace))
+		goto joined;
+	k->stuck = 1;
+	left = queue_depth(k->q);
+	ctx_log(&k->ctx, XTCPD_LOG_ERR, "did not finish in time: the batch being sent and %u queued "
+		"batches are abandoned (counted as reason=\"shutdown\")", left);
+	if (k->inflight)
+		metric_add(k->m_abandoned_records, k->inflight->rows);
+	for (unsigned i = 0; i < left; i++) {
+		struct xtcpd_buf *b = queue_pop(k->q);
+		if (b)
+			metric_add(k->m_abandoned_records, b->rows);
+	}
+	metric_add(k->m_abandoned_batches, 1 + left);
+	return 1 + (int)left;
+joined:
+	k->thread_ok = 0;
+	if (atomic_load(&k->expired))
+		ctx_log(&k->ctx, XTCPD_LOG_WARN, "shutdown deadline passed: queued batches dropped "
+			"(counted as reason=\"shutdown\")");
+	return 0;
+}
+
 int pipeline_stop(struct pipeline *p, int timeout_ms)
 {
+	struct timespec dl;
 	int undelivered = 0;
 
 	if (!p)
@@ -329,16 +401,27 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 		if (src->cur)
 			pipeline_flush_source(p, src);
 	}
+	dl = deadline_in(timeout_ms);
+	for (size_t i = 0; i < p->n_sinks; i++)
+		if (p->sinks[i]->q)
+			queue_close(p->sinks[i]->q);
 	for (size_t i = 0; i < p->n_sinks; i++) {
 		struct sinkinst *k = p->sinks[i];
-		if (k->q)
-			queue_close(k->q);
+		if (k->stuck)
+			continue;
 		if (k->thread_ok) {
-			pthread_join(k->thread, NULL);
-			k->thread_ok = 0;
+			int abandoned = join_sink(k, &dl);
+			if (abandoned) {
+				undelivered += abandoned;
+				continue;
+			}
 		}
-		if (k->ctx.created) {
-			int left = k->ops->flush(k->ctx.inst, timeout_ms);
+		if (k->ctx.created && !k->stuck) {
+			struct timespec now;
+			int ms;
+			clock_gettime(CLOCK_REALTIME, &now);
+			ms = (int)((dl.tv_sec - now.tv_sec) * 1000 + (dl.tv_nsec - now.tv_nsec) / 1000000);
+			int left = k->ops->flush(k->ctx.inst, ms > 0 ? ms : 0);
 			if (left > 0) {
 				ctx_log(&k->ctx, XTCPD_LOG_WARN, "%d batches not delivered at shutdown", left);
 				undelivered += left;
@@ -352,13 +435,22 @@ void pipeline_destroy(struct pipeline *p)
 {
 	if (!p)
 		return;
-	pipeline_stop(p, 0);
+	pipeline_stop(p, 1000); /* no-op when already stopped */
 	for (size_t i = 0; i < p->n_src; i++) {
 		pipeline_drop_partial(p, p->src[i]);
 		destroy_instance(&p->src[i]->ctx, &p->src[i]->ops->common);
 		free(p->src[i]->cur);
 		free(p->src[i]);
 	}
+	for (size_t i = 0; i < p->n_sinks; i++)
+		if (p->sinks[i]->stuck) {
+			/* A thread is still inside send() and may touch its sink, the buffers and
+			 * their marshaller when it returns: leave all of that allocated. */
+			log_warn("a sink thread is stuck: its pipeline's memory is not freed");
+			free(p->src);
+			free(p);
+			return;
+		}
 	for (size_t i = 0; i < p->n_sinks; i++) {
 		destroy_instance(&p->sinks[i]->ctx, &p->sinks[i]->ops->common);
 		queue_destroy(p->sinks[i]->q);

@@ -33,6 +33,7 @@ struct bufhdr {
 	struct xtcpd_buf buf;
 	struct marsh *m;
 	_Atomic int refs;
+	int64_t flushed_ns;          /* CLOCK_MONOTONIC when queued: sink latency */
 };
 
 struct sinkinst {
@@ -42,11 +43,16 @@ struct sinkinst {
 	struct queue *q;
 	pthread_t thread;
 	int thread_ok;
+	int stuck;                   /* its thread did not finish in time: leave it alone */
+	atomic_int expired;          /* shutdown deadline passed: drop what is still queued */
+	struct xtcpd_buf *volatile inflight; /* the batch inside send(), for shutdown accounting */
 	int drop_when_full;
 	int block_ms;
-	_Atomic uint64_t *m_batches_queued, *m_drop_batches, *m_drop_records;
+	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
+	_Atomic uint64_t *m_abandoned_records, *m_abandoned_batches;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
+	struct metrics_hist *latency;
 };
 
 struct marsh {

@@ -153,7 +153,7 @@ int stats_start(const struct conf *c)
 	st.errors = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_errors_total", NULL, "Poll cycles in which a source reported an error");
 	st.namespaces = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces", NULL, "Network namespaces polled in the last cycle");
 	st.last_cycle = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_poll_last_cycle", NULL, "Sequence number of the last completed cycle");
-	st.duration = metrics_histogram("xtcpd_poll_duration_seconds", "Duration of poll cycles", bounds,
+	st.duration = metrics_histogram("xtcpd_poll_duration_seconds", NULL, "Duration of poll cycles", bounds,
 					sizeof(bounds) / sizeof(bounds[0]));
 	metrics_add_collector(collect, NULL);
 #ifdef XTCPD_WITH_HTTPD
@@ -162,7 +162,7 @@ int stats_start(const struct conf *c)
 		struct httpd_handlers h = { .arg = NULL, .metrics = http_metrics, .ready = http_ready };
 		int rc = httpd_start(listen, &h, &st.http);
 		if (rc) {
-			log_err("prom_listen = %s: cannot serve metrics: %s", listen, strerror(-rc));
+			log_err("[core] prom_listen: %s", httpd_error());
 			return rc;
 		}
 	}

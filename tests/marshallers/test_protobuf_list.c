@@ -215,6 +215,32 @@ static void test_too_big_for_empty_buffer(void **state)
 	assert_int_equal(mt_ops(plugin)->begin(inst, &buf), -ENOSPC);
 }
 
+/* A row that fits only without the fast path's slack (long strings, tight buffer) is
+ * still accepted, byte for byte as in a roomy buffer. */
+static void test_tight_fit(void **state)
+{
+	static char host[1001];
+	static uint8_t roomy[1 << 16];
+	struct xtcpd_buf buf, big;
+	size_t env;
+	int rc;
+
+	(void)state;
+	memset(host, 'h', 1000);
+	mt_fill(&recs[0], MT_FULL, 2);
+	recs[0].r.hostname = host;
+	recs[0].r.location = host;
+	mt_batch(plugin, inst, &big, roomy, sizeof(roomy), recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	env = big.len - 3; /* 64 KiB: 3 bytes of prefix room */
+	assert_true(env > 2200); /* more than the fast path's numeric slack */
+	/* room 2, prefix 2; the checked path keeps a margin of one numeric field (13) */
+	mt_batch(plugin, inst, &buf, data, env + 2 + 13, recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(buf.len - buf.off, env + 2);
+	assert_memory_equal(buf.data + buf.off, big.data + big.off, env + 2);
+}
+
 static void test_bad_strings(void **state)
 {
 	static char big[5000], huge[20][1100];
@@ -301,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_enospc_leaves_buffer),
 		cmocka_unit_test(test_too_big_for_empty_buffer),
+		cmocka_unit_test(test_tight_fit),
 		cmocka_unit_test(test_bad_strings),
 	};
 

@@ -71,6 +71,13 @@ uint64_t th_metric(const char *name, const char *labels)
 	return 0;
 }
 
+void th_metrics_print(FILE *f)
+{
+	for (int i = 0; i < th_n_metrics; i++)
+		fprintf(f, "metric %s{%s} %llu\n", th_metrics[i].name, th_metrics[i].labels,
+			(unsigned long long)th_metrics[i].v);
+}
+
 struct xtcpd_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -5,6 +5,7 @@
 #define TH_HOST_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <xtcpd/plugin.h>
 
 extern struct xtcpd_host th_host;
@@ -18,5 +19,7 @@ int th_config(const struct xtcpd_key *keys, const char *const *kv, int n,
 	      struct xtcpd_value *vals, struct xtcpd_config *cfg);
 /* Value of a registered metric (0 if never registered). */
 uint64_t th_metric(const char *name, const char *labels);
+/* Print every metric as "metric NAME{LABELS} VALUE" lines. */
+void th_metrics_print(FILE *f);
 
 #endif

@@ -3,7 +3,9 @@
  * ss. Options: -o key=value (plugin key), -d DIRS (bind-mount folders, ':'-separated),
  * -p (scan /proc too), -H (host only), -c CYCLES, -i INTERVAL_MS, -r RECONCILE_MS,
  * -C CAPTURE_DIR, -q (count only), -t (print the thread count), -T TIMEOUT_MS,
- * -w FILE (after the first cycle, create FILE; keep cycling until it is removed). */
+ * -w FILE (after the first cycle, create FILE; keep cycling until it is removed),
+ * -L TIMEOUT_MS for the last cycle (default -T). Prints "cycle=N emitted=M" after each
+ * cycle and the counters at the end. */
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/netns.h"
@@ -22,6 +25,8 @@ extern const struct xtcpd_plugin xtcpd_plugin;
 
 static int quiet;
 static _Atomic unsigned long n_records;
+static _Atomic int in_poll;                 /* emits are allowed only inside poll() */
+static _Atomic unsigned long outside_poll;  /* emits seen outside: a contract breach */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *src_inst;
 static const struct xtcpd_source_ops *ops;
@@ -43,6 +48,8 @@ static int on_emit(unsigned lane, struct xtcpd_record *r)
 	const struct xtcpd_tcp_info *t = &r->tcpi;
 
 	n_records++;
+	if (!in_poll)
+		outside_poll++;
 	if (quiet)
 		return 0;
 	addr(l, sizeof(l), r->family, r->src, r->sport);
@@ -97,6 +104,15 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int64_t cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec +
+	       ru.ru_stime.tv_usec;
+}
+
 static int count_threads(void)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -113,7 +129,8 @@ static int count_threads(void)
 int main(int argc, char **argv)
 {
 	const char *kv[32];
-	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 5000;
+	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 5000, last_timeout = -1;
+	unsigned long before;
 	struct netns_conf nc = { 0, "/run/netns", 0, 30000 };
 	struct netns_ops no = { NULL, ns_add, ns_del };
 	struct xtcpd_value vals[32];
@@ -121,8 +138,9 @@ int main(int argc, char **argv)
 	struct netns_mgr *m;
 	const char *wait_file = NULL;
 	int err, rc = 0;
+	int64_t cpu0 = 0;
 
-	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:")) != -1) {
 		switch (opt) {
 		case 'o': if (nkv < 32) kv[nkv++] = optarg; break;
 		case 'd': nc.dirs = optarg; break;
@@ -136,6 +154,7 @@ int main(int argc, char **argv)
 		case 't': threads = 1; break;
 		case 'T': timeout = atoi(optarg); break;
 		case 'w': wait_file = optarg; break;
+		case 'L': last_timeout = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -158,6 +177,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nlpoll: netns: %s\n", strerror(-err));
 		return 1;
 	}
+	netns_mgr_tick(m, mono_ns() / 1000000);
+	cpu0 = cpu_us();
 	for (int c = 1; c <= cycles || (wait_file && access(wait_file, F_OK) == 0); c++) {
 		struct xtcpd_cycle cyc = { .seq = (uint64_t)c };
 		struct timespec rt;
@@ -165,10 +186,15 @@ int main(int argc, char **argv)
 		netns_mgr_tick(m, mono_ns() / 1000000);
 		clock_gettime(CLOCK_REALTIME, &rt);
 		cyc.start_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
-		cyc.deadline_ns = mono_ns() + (int64_t)timeout * 1000000;
+		cyc.deadline_ns = mono_ns() +
+			(int64_t)(c == cycles && last_timeout >= 0 ? last_timeout : timeout) * 1000000;
 		cyc.n_ns = netns_mgr_list(m, &cyc.ns);
-		if (ops->poll(src_inst, &cyc) < 0)
+		before = n_records;
+		in_poll = 1;
+		if (ops->poll(src_inst, &cyc) < 0 && cycles == 1)
 			rc = 1;
+		in_poll = 0;
+		printf("cycle=%d emitted=%lu\n", c, n_records - before);
 		fflush(stdout);
 		if (c == 1 && wait_file) {
 			FILE *f = fopen(wait_file, "w");
@@ -179,14 +205,21 @@ int main(int argc, char **argv)
 		if (interval)
 			usleep((useconds_t)interval * 1000);
 	}
+	if (interval)
+		usleep((useconds_t)interval * 1000); /* late answers now arrive outside poll() */
+	printf("emits_outside_poll=%lu\n", outside_poll);
+	/* CPU of every thread of the process (readers included) over the cycles. */
+	printf("cycles=%d cpu_us_per_cycle=%lld\n", cycles, (long long)((cpu_us() - cpu0) / (cycles ? cycles : 1)));
 	if (threads)
 		printf("threads=%d namespaces=%zu\n", count_threads(), netns_mgr_count(m));
-	printf("records=%lu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",
-	       n_records, (unsigned long long)th_metric("netlink_sockets_total", NULL),
+	printf("records=%lu dumps=%llu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",
+	       n_records, (unsigned long long)th_metric("netlink_dumps_total", NULL),
+	       (unsigned long long)th_metric("netlink_sockets_total", NULL),
 	       (unsigned long long)th_metric("netlink_namespaces_skipped_total", NULL),
 	       (unsigned long long)th_metric("netlink_dumps_missed_total", NULL),
 	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"seq\""),
 	       (unsigned long long)th_metric("netlink_errors_total", "reason=\"nlmsg_error\""));
+	th_metrics_print(stdout);
 	netns_mgr_destroy(m);
 	ops->common.stop(src_inst);
 	ops->common.destroy(src_inst);

@@ -73,4 +73,20 @@ cannot dump sockets over NETLINK_SOCK_DIAG (Too many open files): nothing can be
 # ... and without libcap, no fd to read /proc/thread-self/status either
 check "proc: status unreadable" "rc=-24
 sock_diag=0 sys_admin=0 sys_ptrace=0 net_admin=0" "$B/caps_probe_proc" --fd-limit
+# the daemon says the same at start (synth source, host namespace only: no other warning)
+P=${XTCPD_PLUGIN_DIR:-}
+if [ -n "${XTCPD:-}" ] && [ -x "$XTCPD" ] && [ -e "$P/source_synth.so" ] &&
+   [ -e "$P/marshaller_json.so" ] && [ -e "$P/sink_null.so" ]; then
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	printf '[core]\nprom_listen =\nnetns = host\n[source synth]\nrecords = 5\n[marshaller json]\n[sink null]\nmarshaller = json\n' \
+		> "$tmp/x.conf"
+	mkdir "$tmp/conf.d"
+	check "daemon: all present" "" "$XTCPD" -c "$tmp/x.conf" -C "$tmp/conf.d" --once
+	check "daemon: no sys_admin, sys_ptrace" "xtcpd: warning: $ADMIN
+xtcpd: warning: $PTRACE" setpriv --inh-caps=-all --bounding-set=-sys_admin,-sys_ptrace \
+		"$XTCPD" -c "$tmp/x.conf" -C "$tmp/conf.d" --once
+else
+	echo "note: no daemon or synth/json/null plugins: the daemon's report is not checked"
+fi
 [ "$fails" = 0 ]

@@ -81,8 +81,8 @@ static const struct row keys[] = {
 	{ "tag", "a=b", "core.tag=a=b" },
 	{ "location", "fra1", "core.location=fra1" },
 	{ "hostname", "web-1", "core.hostname=web-1" },
-	{ "ioUringRecvBatch", "256", "source.netlink.io_uring_recv_batch=256" },
-	{ "ioUringCqeBatch", "512", "source.netlink.io_uring_cqe_batch=512" },
+	{ "ioUringRecvBatch", "256", "core.io_uring_recv_batch=256" },
+	{ "ioUringCqeBatch", "512", "core.io_uring_cqe_batch=512" },
 	{ "envelopeFlushRows", "5000", "marshaller.protobufList.flush_rows=5000" },
 	{ "envelopeFlushBytes", "1048576", "marshaller.protobufList.flush_bytes=1048576" },
 };
@@ -114,17 +114,37 @@ static void test_dest_marshal(void **state)
 	      L("--dest", "file:/var/tmp/x.json", "--marshal", "json"));
 	check(L("-dest", "stdout", "-marshal", "jsonl"), L("--dest", "stdout", "--marshal", "json"));
 	check(L("-dest=null"), L("--dest", "null"));
+	/* -dest after -marshal works too */
+	check(L("-marshal", "json", "-n", "-dest", "stdout"),
+	      L("--marshal", "json", "-n", "--dest", "stdout"));
 	/* xtcpd's own spellings come out unchanged */
 	check(L("--dest", "null", "--marshal", "protoJson"),
 	      L("--dest", "null", "--marshal", "protoJson"));
 }
 
+/* xtcp2's -marshal without -dest kept its default destination: xtcpd keeps the
+ * configured pipeline, and the flush options still name that marshaller. */
+static void test_marshal_without_dest(void **state)
+{
+	check(L("-marshal", "json", "-envelopeFlushRows", "50", "-n"),
+	      L("-o", "marshaller.json.flush_rows=50", "-n"));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -marshal without -dest: the "
+			    "configured marshallers and sinks are used");
+	check(L("-n", "-marshal=jsonl"), L("-n"));
+	assert_int_equal(n_warned, 1);
+	/* xtcpd's own --marshal is left for the daemon to refuse without --dest */
+	check(L("--marshal", "json"), L("--marshal", "json"));
+	assert_int_equal(n_warned, 0);
+}
+
 /* The envelope flush options follow -marshal wherever it appears. */
 static void test_flush_follows_marshal(void **state)
 {
-	check(L("-envelopeFlushRows", "100", "-marshal", "protoJson", "-envelopeFlushBytes=65536"),
+	check(L("-envelopeFlushRows", "100", "-marshal", "protoJson", "-envelopeFlushBytes=65536",
+		"-dest", "null"),
 	      L("-o", "marshaller.protoJson.flush_rows=100", "--marshal", "protoJson",
-		"-o", "marshaller.protoJson.flush_bytes=65536"));
+		"-o", "marshaller.protoJson.flush_bytes=65536", "--dest", "null"));
 	/* 0 = "use the daemon default" in xtcp2: nothing to set */
 	check(L("-envelopeFlushRows", "0", "-envelopeFlushBytes=0", "-n"), L("-n"));
 }
@@ -148,14 +168,14 @@ static void test_durations(void **state)
 
 static void test_bool_io_uring(void **state)
 {
-	check(L("-ioUring"), L("-o", "source.netlink.io_uring=true"));
-	check(L("--ioUring"), L("-o", "source.netlink.io_uring=true"));
-	check(L("-ioUring=false"), L("-o", "source.netlink.io_uring=false"));
-	check(L("-ioUring=T"), L("-o", "source.netlink.io_uring=true"));
-	check(L("--ioUring=0"), L("-o", "source.netlink.io_uring=false"));
+	check(L("-ioUring"), L("-o", "core.io_uring=true"));
+	check(L("--ioUring"), L("-o", "core.io_uring=true"));
+	check(L("-ioUring=false"), L("-o", "core.io_uring=false"));
+	check(L("-ioUring=T"), L("-o", "core.io_uring=true"));
+	check(L("--ioUring=0"), L("-o", "core.io_uring=false"));
 	/* a Go bool flag never takes the next argument */
 	check(L("-ioUring", "-netlinkers", "2"),
-	      L("-o", "source.netlink.io_uring=true", "-o", "source.netlink.netlinkers=2"));
+	      L("-o", "core.io_uring=true", "-o", "source.netlink.netlinkers=2"));
 	check_fail(L("-ioUring=maybe"), "xtcp2 option -ioUring: \"maybe\" is not true or false");
 }
 
@@ -211,6 +231,8 @@ static void test_native_untouched(void **state)
 		"-n", "--once", "--help-plugin", "json", "--capture", "/tmp/cap", "--version"));
 	/* the value of a native option is not read as an xtcp2 flag */
 	check(L("-o", "-frequency", "-c", "-d"), L("-o", "-frequency", "-c", "-d"));
+	check(L("--set", "-timeout", "--config", "-d", "--confdir", "-tag"),
+	      L("--set", "-timeout", "--config", "-d", "--confdir", "-tag"));
 	check(L("-frequency", "1s", "--", "-frequency", "2s"),
 	      L("-o", "core.frequency=1s", "--", "-frequency", "2s"));
 	/* unknown spellings are for xtcpd's own parser to refuse */
@@ -259,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_keys_all_spellings),
 		cmocka_unit_test(test_dest_marshal),
 		cmocka_unit_test(test_flush_follows_marshal),
+		cmocka_unit_test(test_marshal_without_dest),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bool_io_uring),
 		cmocka_unit_test(test_debug),

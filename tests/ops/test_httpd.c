@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <inttypes.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -199,6 +201,11 @@ static void test_readyz_flips(void **state)
 	expect(AF_INET, port, "GET", "/readyz", 503, "last poll cycle overdue by 12s\n", NULL);
 	fk.reason = "";
 	expect(AF_INET, port, "GET", "/readyz", 503, "not ready\n", NULL);
+	/* a reason that already ends in a newline gets no second one */
+	fk.reason = "no poll cycle has completed yet\n";
+	expect(AF_INET, port, "GET", "/readyz", 503, "no poll cycle has completed yet\n", NULL);
+	fk.reason = "\n";
+	expect(AF_INET, port, "GET", "/readyz", 503, "not ready\n", NULL);
 }
 
 static void test_metrics(void **state)
@@ -376,6 +383,54 @@ static void test_null_handlers(void **state)
 	httpd_stop(h);
 }
 
+/* CapEff and CapPrm of one thread of this process. */
+static void task_caps(const char *tid, uint64_t *eff, uint64_t *prm)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "CapEff: %" SCNx64, eff);
+		sscanf(line, "CapPrm: %" SCNx64, prm);
+	}
+	fclose(f);
+}
+
+/* The HTTP thread holds no capability once it has served a connection; the calling
+ * thread keeps its own. */
+static void test_http_thread_has_no_caps(void **state)
+{
+	uint64_t eff = 0, prm = 0, main_eff = 0;
+	char me[32];
+	struct dirent *e;
+	DIR *d;
+	int others = 0;
+
+	snprintf(me, sizeof(me), "%d", (int)getpid());
+	task_caps(me, &main_eff, &prm);
+	if (!main_eff)
+		skip();   /* nothing to shed when not privileged */
+	expect(AF_INET, port, "GET", "/healthz", 200, "ok\n", NULL);
+	d = opendir("/proc/self/task");
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, me))
+			continue;
+		eff = prm = 1;
+		task_caps(e->d_name, &eff, &prm);
+		assert_int_equal(eff, 0);
+		assert_int_equal(prm, 0);
+		others++;
+	}
+	closedir(d);
+	assert_int_equal(others, 1);   /* one HTTP thread, whatever the load */
+	task_caps(me, &eff, &prm);
+	assert_int_equal(eff, main_eff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +446,7 @@ int main(void)
 		T(test_any_and_ipv6),
 		T(test_stop_releases_port),
 		T(test_null_handlers),
+		T(test_http_thread_has_no_caps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

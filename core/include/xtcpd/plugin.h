@@ -16,7 +16,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 0
+#define XTCPD_ABI_MINOR 1
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -223,6 +223,10 @@ struct xtcpd_sink_ops {
 	int (*flush)(void *inst, int timeout_ms);
 	/* Reopen outputs (SIGHUP); NULL = nothing to do. */
 	int (*reopen)(void *inst);
+	/* ABI 1.1: at shutdown, when the sink's thread is still inside send() after the
+	 * deadline, make that send give up promptly (release the buffer as failed) so the
+	 * sink can still flush and report. Called from another thread; NULL = cannot. */
+	void (*cancel)(void *inst);
 };
 
 /* The one exported descriptor. */

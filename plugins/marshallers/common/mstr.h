@@ -139,6 +139,29 @@ static inline uint8_t *mstr_json(uint8_t *dst, const char *s, size_t n, unsigned
 	return dst;
 }
 
+/* Exactly the bytes mstr_json() writes for s[0..n) (for a buffer too tight for 6 * n). */
+static inline size_t mstr_json_len(const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i = 0, out = 0, k;
+
+	while (i < n) {
+		uint8_t c = u[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			out++, i++;
+		} else if (c < 0x80) {
+			out += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 2 : 6;
+			i++;
+		} else if ((k = mstr_utf8_seq(u + i, n - i)) != 0) {
+			out += k, i += k;
+		} else {
+			out++, i++;
+		}
+	}
+	return out;
+}
+
 /* Decimal digits of v into p; returns the end. */
 static inline uint8_t *mstr_u64(uint8_t *p, uint64_t v)
 {

@@ -96,6 +96,8 @@ struct jz_tree {
 	json_object *child[JZ_NFIELDS];
 	struct jz_slot slot[JZ_NFIELDS];
 	struct jz_val val[JZ_NFIELDS];
+	json_object *next_link[JZ_NFIELDS]; /* what this record links (NULL = left out) */
+	json_object *linked[JZ_NFIELDS];    /* what the root holds now */
 	char text[2][INET6_ADDRSTRLEN]; /* source, destination address text */
 	unsigned bad;
 	uint8_t scratch[6 * MSTR_MAX + 2];
@@ -122,6 +124,22 @@ static int jz_str_serialize(json_object *jso, struct printbuf *pb, int level, in
 	e = mstr_json(sl->scratch + 1, sl->s, sl->n, sl->bad);
 	*e++ = '"';
 	return printbuf_memappend(pb, (const char *)sl->scratch, (int)(e - sl->scratch));
+}
+
+/* json-c prints integers with snprintf, which is most of its cost here: print the
+ * object's value with a plain digit loop instead. userdata marks uint64 objects. */
+static const char jz_unsigned;
+
+static int jz_int_serialize(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	uint8_t tmp[24], *e;
+
+	(void)level, (void)flags;
+	if (json_object_get_userdata(jso) == &jz_unsigned)
+		e = mstr_u64(tmp, json_object_get_uint64(jso));
+	else
+		e = mstr_i64(tmp, json_object_get_int64(jso));
+	return printbuf_memappend(pb, (const char *)tmp, (int)(e - tmp));
 }
 
 static void jz_tree_free(struct jz_tree *t)
@@ -154,6 +172,10 @@ static struct jz_tree *jz_tree_new(void)
 		} else if (f->mode == JZ_N || f->mode == JZ_Z) {
 			t->child[i] = f->type == JZ_U64 ? json_object_new_uint64(0) :
 			              json_object_new_int64(0);
+			if (t->child[i] != NULL)
+				json_object_set_serializer(t->child[i], jz_int_serialize,
+				                           f->type == JZ_U64 ? (void *)&jz_unsigned
+				                                             : NULL, NULL);
 		} else {
 			t->child[i] = json_object_new_string("");
 			if (t->child[i] != NULL) {
@@ -263,20 +285,26 @@ static int jz_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 	t = jz_tree_get(m);
 	if (t == NULL)
 		return -ENOMEM;
-	/* Unlink last record's children (constant keys: nothing freed but our extra
-	 * references), then link this record's in schema order. */
-	lh = json_object_get_object(t->root);
-	while (lh->head != NULL)
-		lh_table_delete_entry(lh, lh->head);
 	jz_extract(rec, t->val, &truncated);
 	t->bad = 0;
-	for (i = 0; i < JZ_NFIELDS; i++) {
-		json_object *c = jz_render(t, i, rec);
+	for (i = 0; i < JZ_NFIELDS; i++)
+		t->next_link[i] = jz_render(t, i, rec);
+	/* Records mostly have the same set of keys as the one before: then the values
+	 * updated in place are all it takes. Otherwise unlink the children (constant keys:
+	 * nothing is freed but our extra references) and link this set in schema order. */
+	if (memcmp(t->next_link, t->linked, sizeof(t->linked)) != 0) {
+		lh = json_object_get_object(t->root);
+		while (lh->head != NULL)
+			lh_table_delete_entry(lh, lh->head);
+		for (i = 0; i < JZ_NFIELDS; i++) {
+			json_object *c = t->next_link[i];
 
-		if (c != NULL)
-			json_object_object_add_ex(t->root, jz_fields[i].key, json_object_get(c),
-			                          JSON_C_OBJECT_ADD_KEY_IS_NEW |
-			                          JSON_C_OBJECT_ADD_CONSTANT_KEY);
+			t->linked[i] = c;
+			if (c != NULL)
+				json_object_object_add_ex(t->root, jz_fields[i].key, json_object_get(c),
+				                          JSON_C_OBJECT_ADD_KEY_IS_NEW |
+				                          JSON_C_OBJECT_ADD_CONSTANT_KEY);
+		}
 	}
 	out = json_object_to_json_string_length(t->root, JSON_C_TO_STRING_PLAIN |
 	                                        JSON_C_TO_STRING_NOSLASHESCAPE, &n);

@@ -150,7 +150,9 @@ static uint8_t *pj_base64(uint8_t *p, const uint8_t *b, size_t n)
 		const char *s_ = (cond) ? (val) : NULL;                                  \
 		size_t n_ = s_ ? mstr_len(s_, (max), &st->truncated) : 0;                \
 		if (n_ || dflt) {                                                        \
-			if (end - p < (ptrdiff_t)(sizeof(PJ_KEY(camel)) + 2 + 6 * n_))   \
+			if (send - p < (ptrdiff_t)(sizeof(PJ_KEY(camel)) + 2 + 6 * n_) && \
+			    (!safe || send - p < (ptrdiff_t)(sizeof(PJ_KEY(camel)) + 2 +   \
+			                      mstr_json_len(s_, n_))))                   \
 				return NULL;                                             \
 			PJ_PUT(p, PJ_KEY(camel));                                        \
 			*p++ = '"';                                                      \
@@ -168,6 +170,10 @@ static inline __attribute__((always_inline)) uint8_t *
 pj_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
           struct pj_stats *st, const int dflt, const int safe)
 {
+	/* Fast mode: the caller saw PJ_FIXED_MAX bytes of room; strings leave that much
+	 * behind them so the unchecked fields after them still fit. */
+	const uint8_t *send = safe ? end : end - PJ_FIXED_MAX;
+
 	XTCPD_RECORD_FIELDS(PJ_FIELD)
 	return p;
 }
@@ -243,13 +249,17 @@ static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 	/* Rows after the first are preceded by ','; the object's '{' overwrites the
 	 * leading ',' of its first field. */
 	p = start + (buf->len > PJ_HEAD_LEN);
+	q = NULL;
 	if (m->emit_defaults)
 		q = pj_fields_dflt(p, end, rec, &st);
 	else if (end - p >= (ptrdiff_t)PJ_FIXED_MAX)
 		q = pj_fields_fast(p, end, rec, &st);
-	else
+	/* The fast path keeps slack behind strings: the checked one may still fit it. */
+	if (q == NULL && !m->emit_defaults) {
+		st = (struct pj_stats){ 0, 0 };
 		q = pj_fields_safe(p, end, rec, &st);
-	if (q == NULL || end - q < 2)
+	}
+	if (q == NULL || end - q < 1)
 		return -ENOSPC;
 	if (q == p)
 		*q++ = '{';

@@ -76,7 +76,9 @@ static size_t pbl_varint_size(uint64_t v)
 #define PBL_NUMERIC_MAX (PBL_NUM_MAX * (0 XTCPD_RECORD_FIELDS(PBL_COUNT)))
 
 /* Per-type writers; `safe` = 1 checks the room before each field (the end of a buffer),
- * 0 relies on the row-level check. Strings are always checked: their length varies. */
+ * 0 relies on the row-level check: the caller saw PBL_NUMERIC_MAX bytes of room, and
+ * strings and addresses (always checked, strings vary in length) must leave that much
+ * behind them (`send`) so the numeric fields after them still fit. */
 #define PBL_W_U32(num, cond, val)                                                        \
 	if ((cond) && (val)) {                                                           \
 		if (safe && end - p < PBL_NUM_MAX)                                       \
@@ -102,7 +104,7 @@ static size_t pbl_varint_size(uint64_t v)
 	}
 #define PBL_W_ADDR(num, cond, val)                                                       \
 	if (cond) {                                                                      \
-		if (end - p < 3 + 1 + 16)                                                \
+		if (send - p < 3 + 1 + 16)                                               \
 			return NULL;                                                     \
 		PBL_TAG(p, num, 2);                                                      \
 		*p++ = 16;                                                               \
@@ -114,7 +116,7 @@ static size_t pbl_varint_size(uint64_t v)
 		const char *s_ = (val);                                                  \
 		size_t n_ = mstr_len(s_, (max), &st->truncated);                         \
 		if (n_) {                                                                \
-			if (end - p < (ptrdiff_t)(3 + 2 + n_))                           \
+			if (send - p < (ptrdiff_t)(3 + 2 + n_))                          \
 				return NULL;                                             \
 			PBL_TAG(p, num, 2);                                              \
 			p = pbl_varint(p, n_);                                           \
@@ -133,6 +135,8 @@ static inline __attribute__((always_inline)) uint8_t *
 pbl_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
            struct pbl_stats *st, const int safe)
 {
+	const uint8_t *send = safe ? end : end - PBL_NUMERIC_MAX;
+
 	XTCPD_RECORD_FIELDS(PBL_FIELD)
 	return p;
 }
@@ -153,8 +157,8 @@ static uint8_t *pbl_fields_safe(uint8_t *p, const uint8_t *end,
  * unknown until its fields are written, so the fields go after a 2-byte length slot
  * (rows are 128..16383 bytes in practice) and move by one byte in the rare other
  * cases: one pass, canonical varints, nothing to size twice. */
-static int pbl_append_row(uint8_t *data, size_t *len, size_t cap, const struct xtcpd_record *r,
-                   struct pbl_stats *st)
+static int pbl_append_row(uint8_t *data, size_t *len, size_t cap,
+                          const struct xtcpd_record *r, struct pbl_stats *st)
 {
 	uint8_t *start = data + *len, *end = data + cap, *p, *q;
 	size_t rowlen, k;
@@ -162,10 +166,15 @@ static int pbl_append_row(uint8_t *data, size_t *len, size_t cap, const struct x
 	if (cap < *len + 3)
 		return -ENOSPC;
 	p = start + 3;
+	q = NULL;
 	if ((size_t)(end - p) >= PBL_NUMERIC_MAX)
 		q = pbl_fields_fast(p, end, r, st);
-	else
+	/* The fast path keeps slack behind strings: near the end, or for a row with long
+	 * strings, the checked path may still fit it. */
+	if (q == NULL) {
+		*st = (struct pbl_stats){ 0, 0 };
 		q = pbl_fields_safe(p, end, r, st);
+	}
 	if (q == NULL)
 		return -ENOSPC;
 	rowlen = (size_t)(q - p);

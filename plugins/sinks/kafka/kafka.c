@@ -192,10 +192,10 @@ static rd_kafka_resp_err_t kafka_produce_blocking(struct kafka_sink *ks, struct 
 		pthread_mutex_lock(&ks->lock);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
-		while (ks->dr_gen == gen && !timed_out)
+		while (ks->dr_gen == gen && !timed_out && !atomic_load(&ks->cancelled))
 			timed_out = pthread_cond_timedwait(&ks->room, &ks->lock, &until) == ETIMEDOUT;
 		if (ks->dr_gen == gen)
-			break;      /* timed out with no room made */
+			break;      /* timed out (or cancelled) with no room made */
 	}
 	pthread_mutex_unlock(&ks->lock);
 	atomic_fetch_sub(&ks->waiters, 1);
@@ -253,6 +253,17 @@ static int kafka_start(void *inst)
 	}
 	ks->poller_running = 1;
 	return 0;
+}
+
+/* Shutdown deadline passed while send() waits for room: give up now. */
+static void kafka_cancel(void *inst)
+{
+	struct kafka_sink *ks = inst;
+
+	atomic_store(&ks->cancelled, 1);
+	pthread_mutex_lock(&ks->lock);
+	pthread_cond_broadcast(&ks->room);
+	pthread_mutex_unlock(&ks->lock);
 }
 
 static void kafka_stop(void *inst)
@@ -369,6 +380,7 @@ static const struct xtcpd_sink_ops kafka_ops = {
 	.max_message = kafka_max_message,
 	.send = kafka_send,
 	.flush = kafka_flush,
+	.cancel = kafka_cancel,
 };
 
 XTCPD_PLUGIN(XTCPD_KIND_SINK, "kafka", PACKAGE_VERSION,

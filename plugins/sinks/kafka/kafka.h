@@ -44,6 +44,7 @@ struct kafka_sink {
 	pthread_t poller;
 	int poller_running;
 	atomic_int stopping;
+	atomic_int cancelled;       /* shutdown deadline passed: a blocked send gives up */
 	atomic_uint_fast64_t in_flight; /* produced, delivery report not yet served */
 	atomic_int waiters;             /* sends blocked on a full queue */
 	pthread_mutex_t lock;

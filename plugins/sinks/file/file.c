@@ -1,7 +1,8 @@
 /* sink file — appends each batch to a file (or stdout), with size-based rotation, reopen
  * on SIGHUP for external log rotation, and an fsync policy. A write error (full disk,
  * EIO) is counted, logged at most once per interval and retried for up to retry_timeout;
- * then the batch is dropped (counted), so a dead disk never holds the pipeline forever. */
+ * then the batch is dropped (counted), and until a write succeeds again each batch gets
+ * a single attempt, so a dead disk never holds the pipeline (or the shutdown). */
 #include "config.h"
 
 #include <errno.h>
@@ -69,6 +70,7 @@ struct file_sink {
 	int seekable;                   /* regular file: a torn batch can be cut off */
 	uint64_t size;                  /* bytes in the current file */
 	int dirty;                      /* written since the last fdatasync */
+	int failing;                    /* the last batch was dropped */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
 };
@@ -263,7 +265,10 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_write, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "write %s: %s (retrying)", fs->path,
 					  strerror(-err));
-		left = deadline - file_now_ns();
+		/* While failing (the previous batch was dropped), one attempt per batch:
+		 * recovery still shows at the next batch, but a dead disk does not cost
+		 * retry_timeout per queued batch (nor at shutdown). */
+		left = fs->failing ? 0 : deadline - file_now_ns();
 		if (left <= 0)
 			break;
 		sink_count(fs->st.retried, 1);
@@ -273,6 +278,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 							      : FILE_RETRY_STEP_MS * 1000000LL);
 		pthread_mutex_lock(&fs->lock);
 	}
+	fs->failing = err != 0;
 	if (!err && (fs->fsync_mode == FSYNC_BATCH ||
 		     (fs->fsync_mode == FSYNC_INTERVAL &&
 		      file_now_ns() - fs->last_sync_ns >= fs->fsync_interval_ns)))

@@ -210,8 +210,12 @@ static int kafka_send(void *inst, struct xtcpd_buf *buf)
 	sink_count(ks->st.sent, 1);
 	atomic_fetch_add(&ks->in_flight, 1);
 	err = kafka_produce(ks, buf);
-	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block && ks->block_timeout_ms > 0)
+	/* After one full wait in vain, drop at once until a produce succeeds again: a long
+	 * outage must not cost block_timeout_ms per queued batch (nor at shutdown). */
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block &&
+	    ks->block_timeout_ms > 0 && !ks->blocked_out)
 		err = kafka_produce_blocking(ks, buf);
+	ks->blocked_out = err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block;
 	if (err) {
 		atomic_fetch_sub(&ks->in_flight, 1);
 		kafka_fail(ks, err, "batch dropped");

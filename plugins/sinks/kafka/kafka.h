@@ -40,6 +40,7 @@ struct kafka_sink {
 	size_t key_len;
 	size_t max_message;
 	int on_full_block, block_timeout_ms;
+	int blocked_out;                /* a full wait was in vain: do not wait (sink thread) */
 
 	pthread_t poller;
 	int poller_running;

@@ -316,6 +316,9 @@ static void test_outage_mid_run(void **state)
 	send_batches(&in, 200, 100);
 	expect_released(&in, 300, 0);
 	assert_int_equal(in.ops->flush(in.sink, 1000), 0);
+	/* librdkafka's statistics feed a counter of its own retries (registered, and a
+	 * number: how many depends on when the brokers went away). */
+	assert_true(th_metric(in.ctx, "sink_kafka_request_retries_total", NULL) != UINT64_MAX);
 	th_inst_destroy(&in);
 	expect_topic("outage", 300, hostname);
 }

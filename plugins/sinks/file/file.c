@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,7 @@ struct file_sink {
 	uint64_t size;                  /* bytes in the current file */
 	int dirty;                      /* written since the last fdatasync */
 	int failing;                    /* the last batch was dropped */
+	atomic_int cancelled;           /* shutdown deadline passed: stop retrying */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
 };
@@ -268,7 +270,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 		/* While failing (the previous batch was dropped), one attempt per batch:
 		 * recovery still shows at the next batch, but a dead disk does not cost
 		 * retry_timeout per queued batch (nor at shutdown). */
-		left = fs->failing ? 0 : deadline - file_now_ns();
+		left = fs->failing || atomic_load(&fs->cancelled) ? 0 : deadline - file_now_ns();
 		if (left <= 0)
 			break;
 		sink_count(fs->st.retried, 1);
@@ -307,6 +309,14 @@ static int file_reopen(void *inst)
 		fs->host->log(fs->ctx, XTCPD_LOG_WARN, "reopen %s: %s", fs->path, strerror(-err));
 	}
 	return err;
+}
+
+/* Shutdown deadline passed while send() retries: give up within one retry step. */
+static void file_cancel(void *inst)
+{
+	struct file_sink *fs = inst;
+
+	atomic_store(&fs->cancelled, 1);
 }
 
 static int file_flush(void *inst, int timeout_ms)
@@ -401,6 +411,7 @@ static const struct xtcpd_sink_ops file_ops = {
 	.send = file_send,
 	.flush = file_flush,
 	.reopen = file_reopen,
+	.cancel = file_cancel,
 };
 
 XTCPD_PLUGIN(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,

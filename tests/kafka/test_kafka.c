@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -382,6 +383,40 @@ static void test_small_queue_block(void **state)
 	expect_topic("block2", 300, hostname);
 }
 
+static void *cancel_later(void *arg)
+{
+	struct th_inst *in = arg;
+
+	usleep(300 * 1000);
+	in->ops->cancel(in->sink);
+	return NULL;
+}
+
+/* The shutdown deadline (cancel) ends a send blocked for room at once. */
+static void test_cancel_blocked_send(void **state)
+{
+	const char *kv[] = { kv_brokers, "topic=cancel", "queue_max_messages=1",
+			     "block_timeout_ms=60000", NULL };
+	struct th_released r;
+	struct th_inst in;
+	pthread_t th;
+
+	(void)state;
+	mc_cmd("topic cancel 1");
+	mc_cmd("down all");
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	send_batches(&in, 0, 1);
+	pthread_create(&th, NULL, cancel_later, &in);
+	send_batches(&in, 1, 1);        /* would wait 60 s for room */
+	pthread_join(th, NULL);
+	th_released_get(in.ctx, &r);
+	assert_int_equal(r.failed, 1);
+	assert_int_equal(reason(&in, "queue_full"), 1);
+	assert_int_equal(in.ops->flush(in.sink, 100), 1);
+	th_inst_destroy(&in);
+	mc_cmd("up all");
+}
+
 static void test_shutdown_undelivered(void **state)
 {
 	const char *kv[] = { kv_brokers, "topic=flush", NULL };
@@ -463,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_down_at_start),
 		cmocka_unit_test(test_small_queue_drop),
 		cmocka_unit_test(test_small_queue_block),
+		cmocka_unit_test(test_cancel_blocked_send),
 		cmocka_unit_test(test_shutdown_undelivered),
 		cmocka_unit_test(test_no_broker_at_all),
 		cmocka_unit_test(test_outage_mid_run),

@@ -24,8 +24,7 @@ struct parse_state {
 	int failed;
 };
 
-static int fail(struct conf *c, const char *fmt, ...) XTCPD_PRINTF(2, 3);
-static int fail(struct conf *c, const char *fmt, ...)
+int conf_fail(struct conf *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -53,7 +52,7 @@ static const char *intern_file(struct conf *c, const char *name)
 	return c->files[c->n_files] ? c->files[c->n_files++] : NULL;
 }
 
-static void where(const char *file, int line, char *buf, size_t n)
+void conf_where(const char *file, int line, char *buf, size_t n)
 {
 	if (line > 0)
 		snprintf(buf, n, "%s:%d", file, line);
@@ -80,8 +79,8 @@ static struct conf_section *section_add(struct conf *c, enum conf_kind kind, con
 	if (s) {
 		if (kind != CONF_CORE && strcmp(s->plugin, plugin)) {
 			char w[512];
-			where(s->file, s->line, w, sizeof(w));
-			fail(c, "%s:%d: [%s %s %s]: instance name '%s' is already used by [%s %s %s] at %s",
+			conf_where(s->file, s->line, w, sizeof(w));
+			conf_fail(c, "%s:%d: [%s %s %s]: instance name '%s' is already used by [%s %s %s] at %s",
 			     file, line, kind_names[kind], plugin, instance, instance, kind_names[kind],
 			     s->plugin, s->instance, w);
 			return NULL;
@@ -94,7 +93,7 @@ static struct conf_section *section_add(struct conf *c, enum conf_kind kind, con
 		free(s);
 		if (ns)
 			c->sec = ns;
-		fail(c, "out of memory");
+		conf_fail(c, "out of memory");
 		return NULL;
 	}
 	c->sec = ns;
@@ -116,7 +115,7 @@ static int entry_add(struct conf *c, struct conf_section *s, const char *key, co
 		if (!strcmp(s->entries[i].key, key)) {
 			char *v = strdup(value);
 			if (!v)
-				return fail(c, "out of memory");
+				return conf_fail(c, "out of memory");
 			free(s->entries[i].value);
 			s->entries[i].value = v;
 			s->entries[i].file = file;
@@ -125,7 +124,7 @@ static int entry_add(struct conf *c, struct conf_section *s, const char *key, co
 		}
 	ne = realloc(s->entries, (s->n_entries + 1) * sizeof(*ne));
 	if (!ne)
-		return fail(c, "out of memory");
+		return conf_fail(c, "out of memory");
 	s->entries = ne;
 	ne = &s->entries[s->n_entries];
 	ne->key = strdup(key);
@@ -133,7 +132,7 @@ static int entry_add(struct conf *c, struct conf_section *s, const char *key, co
 	ne->file = file;
 	ne->line = line;
 	if (!ne->key || !ne->value)
-		return fail(c, "out of memory");
+		return conf_fail(c, "out of memory");
 	s->n_entries++;
 	return 0;
 }
@@ -152,7 +151,7 @@ static struct conf_section *section_parse(struct conf *c, const char *text, cons
 			break;
 	if (n < 1 || n > 3 || kind > CONF_SINK || (kind == CONF_CORE && n != 1) ||
 	    (kind != CONF_CORE && n < 2)) {
-		fail(c, "%s:%d: unknown section [%s]: expected [core], [source NAME], "
+		conf_fail(c, "%s:%d: unknown section [%s]: expected [core], [source NAME], "
 		     "[marshaller NAME [INSTANCE]] or [sink NAME [INSTANCE]]", file, line, text);
 		return NULL;
 	}
@@ -177,7 +176,7 @@ static char *reader(char *str, int num, void *stream)
 	if (*p == '[' && !ps->failed) {
 		end = strchr(p, ']');
 		if (!end) {
-			fail(ps->c, "%s:%d: section header without ']'", ps->file, ps->line);
+			conf_fail(ps->c, "%s:%d: section header without ']'", ps->file, ps->line);
 			ps->failed = 1;
 			return str;
 		}
@@ -197,7 +196,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (ps->failed || !name)
 		return 1;
 	if (!ps->cur) {
-		fail(ps->c, "%s:%d: '%s' is outside any section (start with [core], [source NAME], ...)",
+		conf_fail(ps->c, "%s:%d: '%s' is outside any section (start with [core], [source NAME], ...)",
 		     ps->file, ps->line, name);
 		ps->failed = 1;
 		return 1;
@@ -214,21 +213,21 @@ static int parse_file(struct conf *c, const char *path)
 
 	ps.file = intern_file(c, path);
 	if (!ps.file)
-		return fail(c, "out of memory");
+		return conf_fail(c, "out of memory");
 	ps.f = fopen(path, "r");
 	if (!ps.f)
-		return fail(c, "%s: cannot open: %s", path, strerror(errno));
+		return conf_fail(c, "%s: cannot open: %s", path, strerror(errno));
 	rc = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(ps.f);
 	if (ps.failed)
 		return -EINVAL;
 	if (ps.too_long)
-		return fail(c, "%s:%d: line longer than %d characters", path, ps.too_long, INI_MAX_LINE - 2);
+		return conf_fail(c, "%s:%d: line longer than %d characters", path, ps.too_long, INI_MAX_LINE - 2);
 	if (rc > 0)
-		return fail(c, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment",
+		return conf_fail(c, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment",
 			    path, rc);
 	if (rc < 0)
-		return fail(c, "%s: cannot read", path);
+		return conf_fail(c, "%s: cannot read", path);
 	return 0;
 }
 
@@ -252,7 +251,7 @@ int conf_load(struct conf *c, const char *main_path, const char *confdir)
 	if (n < 0) {
 		if (errno == ENOENT && main_path)
 			return 0; /* no conf.d is fine when a main file was given */
-		return fail(c, "%s: cannot read the folder: %s", confdir, strerror(errno));
+		return conf_fail(c, "%s: cannot read the folder: %s", confdir, strerror(errno));
 	}
 	for (int i = 0; i < n; i++) {
 		char path[4096];
@@ -294,16 +293,16 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	for (i = 0; i < 3 && strcmp(marshal, marshallers[i]); i++)
 		;
 	if (i == 3)
-		return fail(c, "%s: --marshal '%s' is not allowed (allowed: protobufList|protoJson|json)",
+		return conf_fail(c, "%s: --marshal '%s' is not allowed (allowed: protobufList|protoJson|json)",
 			    CMDLINE, marshal);
 	snprintf(plugin, sizeof(plugin), "%.*s", arg ? (int)(arg - kind) : (int)strlen(kind), kind);
 	if (strcmp(plugin, "kafka") && strcmp(plugin, "udp") && strcmp(plugin, "file") &&
 	    strcmp(plugin, "stdout") && strcmp(plugin, "null"))
-		return fail(c, "%s: --dest '%s' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, "
+		return conf_fail(c, "%s: --dest '%s' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, "
 			    "file:PATH, stdout or null)", CMDLINE, dest);
 	if ((!strcmp(plugin, "kafka") || !strcmp(plugin, "udp") || !strcmp(plugin, "file")) &&
 	    (!arg || !arg[1]))
-		return fail(c, "%s: --dest '%s' needs an address or path after '%s:'", CMDLINE, dest, plugin);
+		return conf_fail(c, "%s: --dest '%s' needs an address or path after '%s:'", CMDLINE, dest, plugin);
 	for (i = 0; i < c->n_sec; i++) { /* drop configured marshallers and sinks */
 		if (c->sec[i]->kind == CONF_MARSHALLER || c->sec[i]->kind == CONF_SINK)
 			section_free(c->sec[i]);
@@ -339,14 +338,14 @@ int conf_override(struct conf *c, const char *a)
 	struct conf_section *s;
 
 	if (!file)
-		return fail(c, "out of memory");
+		return conf_fail(c, "out of memory");
 	if (!eq || !dot1 || dot1 > eq)
-		return fail(c, "%s: -o '%s': expected core.KEY=VALUE or KIND.INSTANCE.KEY=VALUE", CMDLINE, a);
+		return conf_fail(c, "%s: -o '%s': expected core.KEY=VALUE or KIND.INSTANCE.KEY=VALUE", CMDLINE, a);
 	snprintf(kind_s, sizeof(kind_s), "%.*s", (int)(dot1 - a), a);
 	for (kind = CONF_CORE; kind <= CONF_SINK && strcmp(kind_s, kind_names[kind]); kind++)
 		;
 	if (kind > CONF_SINK)
-		return fail(c, "%s: -o '%s': '%s' is not a section kind (allowed: core|source|marshaller|sink)",
+		return conf_fail(c, "%s: -o '%s': '%s' is not a section kind (allowed: core|source|marshaller|sink)",
 			    CMDLINE, a, kind_s);
 	if (kind == CONF_CORE) {
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot1 - 1), dot1 + 1);
@@ -356,18 +355,18 @@ int conf_override(struct conf *c, const char *a)
 	} else {
 		dot2 = strchr(dot1 + 1, '.');
 		if (!dot2 || dot2 > eq)
-			return fail(c, "%s: -o '%s': expected %s.INSTANCE.KEY=VALUE", CMDLINE, a, kind_s);
+			return conf_fail(c, "%s: -o '%s': expected %s.INSTANCE.KEY=VALUE", CMDLINE, a, kind_s);
 		snprintf(inst, sizeof(inst), "%.*s", (int)(dot2 - dot1 - 1), dot1 + 1);
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot2 - 1), dot2 + 1);
 		s = conf_find(c, kind, inst);
 		if (!s)
-			return fail(c, "%s: -o '%s': there is no [%s ... %s] section to set '%s' in",
+			return conf_fail(c, "%s: -o '%s': there is no [%s ... %s] section to set '%s' in",
 				    CMDLINE, a, kind_s, inst, key);
 	}
 	if (!s)
 		return -EINVAL;
 	if (!*key)
-		return fail(c, "%s: -o '%s': empty key", CMDLINE, a);
+		return conf_fail(c, "%s: -o '%s': empty key", CMDLINE, a);
 	return entry_add(c, s, key, eq + 1, file, 0);
 }
 

@@ -74,6 +74,10 @@ void conf_free(struct conf *c);
 struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *instance);
 const char *conf_kind_name(enum conf_kind k);
 
+/* Internal to conf*.c: set c->err and return -EINVAL; "file:line" (or "file"). */
+int conf_fail(struct conf *c, const char *fmt, ...) XTCPD_PRINTF(2, 3);
+void conf_where(const char *file, int line, char *buf, size_t n);
+
 /* Parse one value for key k; 0 or -EINVAL with err = what is allowed. */
 int conf_parse_value(const struct xtcpd_key *k, const char *text, struct xtcpd_value *v,
 		     char *err, size_t n);

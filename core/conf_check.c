@@ -9,17 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int fail(struct conf *c, const char *fmt, ...) XTCPD_PRINTF(2, 3);
-static int fail(struct conf *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static size_t table_len(const struct xtcpd_key *k)
 {
 	size_t n = 0;
@@ -39,14 +28,6 @@ static void section_name(const struct conf_section *s, char *buf, size_t n)
 		snprintf(buf, n, "[%s %s %s]", conf_kind_name(s->kind), s->plugin, s->instance);
 }
 
-static void where(const char *file, int line, char *buf, size_t n)
-{
-	if (line > 0)
-		snprintf(buf, n, "%s:%d", file, line);
-	else
-		snprintf(buf, n, "%s", file);
-}
-
 static int apply_defaults(struct conf *c, const struct xtcpd_key *keys, struct xtcpd_value *vals)
 {
 	char err[256];
@@ -54,7 +35,7 @@ static int apply_defaults(struct conf *c, const struct xtcpd_key *keys, struct x
 	for (size_t i = 0; keys && keys[i].name; i++) {
 		vals[i] = (struct xtcpd_value){ 0 };
 		if (keys[i].def && conf_parse_value(&keys[i], keys[i].def, &vals[i], err, sizeof(err)))
-			return fail(c, "internal error: default of '%s' does not parse: %s", keys[i].name, err);
+			return conf_fail(c, "internal error: default of '%s' does not parse: %s", keys[i].name, err);
 		vals[i].set = 0;
 	}
 	return 0;
@@ -101,7 +82,7 @@ static int check_section(struct conf *c, struct conf_section *s, const struct xt
 	s->values = calloc(nk + 1, sizeof(*s->values));
 	s->extra = calloc(s->n_entries + 1, sizeof(*s->extra));
 	if (!s->values || !s->extra)
-		return fail(c, "out of memory");
+		return conf_fail(c, "out of memory");
 	if (apply_defaults(c, kind_keys, kind_vals) || apply_defaults(c, s->keys, s->values))
 		return -EINVAL;
 	section_name(s, sname, sizeof(sname));
@@ -112,7 +93,7 @@ static int check_section(struct conf *c, struct conf_section *s, const struct xt
 		int prefix;
 		long idx = key_index(kind_keys, e->key, &prefix);
 
-		where(e->file, e->line, w, sizeof(w));
+		conf_where(e->file, e->line, w, sizeof(w));
 		if (idx >= 0) {
 			k = &kind_keys[idx];
 			v = &kind_vals[idx];
@@ -121,14 +102,14 @@ static int check_section(struct conf *c, struct conf_section *s, const struct xt
 			v = &s->values[idx];
 		} else {
 			allowed_keys(kind_keys, s->keys, allowed, sizeof(allowed));
-			return fail(c, "%s: %s: unknown key '%s' (allowed: %s)", w, sname, e->key, allowed);
+			return conf_fail(c, "%s: %s: unknown key '%s' (allowed: %s)", w, sname, e->key, allowed);
 		}
 		if (prefix) {
 			s->extra[s->n_extra++] = (struct xtcpd_kv){ e->key, e->value };
 			continue;
 		}
 		if (conf_parse_value(k, e->value, v, err, sizeof(err)))
-			return fail(c, "%s: %s %s: %s", w, sname, e->key, err);
+			return conf_fail(c, "%s: %s %s: %s", w, sname, e->key, err);
 		v->set = 1;
 	}
 	for (int t = 0; t < 2; t++) {
@@ -136,8 +117,8 @@ static int check_section(struct conf *c, struct conf_section *s, const struct xt
 		const struct xtcpd_value *vals = t ? s->values : kind_vals;
 		for (size_t i = 0; keys && keys[i].name; i++)
 			if ((keys[i].flags & XTCPD_KEY_REQUIRED) && !vals[i].set) {
-				where(s->file, s->line, w, sizeof(w));
-				return fail(c, "%s: %s: missing required key '%s' (%s)", w, sname,
+				conf_where(s->file, s->line, w, sizeof(w));
+				return conf_fail(c, "%s: %s: missing required key '%s' (%s)", w, sname,
 					    keys[i].name, keys[i].help);
 			}
 	}
@@ -167,14 +148,14 @@ static int check_sink_marshaller(struct conf *c, struct conf_section *s)
 	}
 	section_name(s, sname, sizeof(sname));
 	if (!m->str) {
-		where(s->file, s->line, w, sizeof(w));
-		return fail(c, "%s: %s: missing key 'marshaller' (allowed: %s)", w, sname,
+		conf_where(s->file, s->line, w, sizeof(w));
+		return conf_fail(c, "%s: %s: missing key 'marshaller' (allowed: %s)", w, sname,
 			    n_m ? have : "none: add a [marshaller NAME] section");
 	}
 	for (size_t i = 0; i < s->n_entries; i++)
 		if (!strcmp(s->entries[i].key, "marshaller"))
-			where(s->entries[i].file, s->entries[i].line, w, sizeof(w));
-	return fail(c, "%s: %s marshaller: no [marshaller %s] section (allowed: %s)", w, sname,
+			conf_where(s->entries[i].file, s->entries[i].line, w, sizeof(w));
+	return conf_fail(c, "%s: %s marshaller: no [marshaller %s] section (allowed: %s)", w, sname,
 		    m->str, n_m ? have : "none: add a [marshaller NAME] section");
 }
 
@@ -212,12 +193,12 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 		err[0] = '\0';
 		s->keys = keys_of(arg, s->kind, s->plugin, err, sizeof(err));
 		if (!s->keys) {
-			where(s->file, s->line, w, sizeof(w));
-			return fail(c, "%s: [%s %s]: %s", w, conf_kind_name(s->kind), s->plugin, err);
+			conf_where(s->file, s->line, w, sizeof(w));
+			return conf_fail(c, "%s: [%s %s]: %s", w, conf_kind_name(s->kind), s->plugin, err);
 		}
 		s->kind_values = calloc(nkk + 1, sizeof(*s->kind_values));
 		if (!s->kind_values)
-			return fail(c, "out of memory");
+			return conf_fail(c, "out of memory");
 		if ((rc = check_section(c, s, kk, s->kind_values)))
 			return rc;
 	}
@@ -225,18 +206,18 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 		if (c->sec[i]->kind == CONF_SINK && (rc = check_sink_marshaller(c, c->sec[i])))
 			return rc;
 	if (!counts[CONF_SOURCE])
-		return fail(c, "%s: no [source NAME] section: enable a source in conf.d/ "
+		return conf_fail(c, "%s: no [source NAME] section: enable a source in conf.d/ "
 			    "(for example [source netlink])", c->n_files ? c->files[0] : "configuration");
 	if (!counts[CONF_SINK])
-		return fail(c, "%s: no [sink NAME] section: enable a sink in conf.d/ "
+		return conf_fail(c, "%s: no [sink NAME] section: enable a sink in conf.d/ "
 			    "(for example [sink file] with path = -)", c->n_files ? c->files[0] : "configuration");
 	if (!c->core[CK_TIMEOUT].set) {
 		c->core[CK_TIMEOUT].num = c->core[CK_FREQUENCY].num - c->core[CK_FREQUENCY].num / 10;
 	} else if (c->core[CK_TIMEOUT].num >= c->core[CK_FREQUENCY].num) {
 		for (size_t i = 0; i < core->n_entries; i++)
 			if (!strcmp(core->entries[i].key, "timeout"))
-				where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
-		return fail(c, "%s: [core] timeout: %s must be below frequency = %s (%lld ms)", w,
+				conf_where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
+		return conf_fail(c, "%s: [core] timeout: %s must be below frequency = %s (%lld ms)", w,
 			    c->core[CK_TIMEOUT].str, c->core[CK_FREQUENCY].str,
 			    (long long)c->core[CK_FREQUENCY].num);
 	}
@@ -246,8 +227,8 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 		if (tuning_parse_cpus(c->core[CK_CPUS].str, &set, err, sizeof(err))) {
 			for (size_t i = 0; i < core->n_entries; i++)
 				if (!strcmp(core->entries[i].key, "cpus"))
-					where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
-			return fail(c, "%s: [core] %s", w, err);
+					conf_where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
+			return conf_fail(c, "%s: [core] %s", w, err);
 		}
 	}
 	if (c->core[CK_HOSTNAME].str && *c->core[CK_HOSTNAME].str) {

@@ -37,6 +37,24 @@ static struct metrics_hist *hists;
 static struct collector *collectors;
 static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
 
+static void hist_free(struct metrics_hist *h)
+{
+	free(h->name);
+	free(h->help);
+	free(h->labels);
+	free(h->bounds);
+	free(h->counts);
+	free(h);
+}
+
+static void metric_free(struct metric *m)
+{
+	free(m->name);
+	free(m->labels);
+	free(m->help);
+	free(m);
+}
+
 static int streq(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") == 0;
@@ -62,10 +80,7 @@ _Atomic uint64_t *metrics_get(enum xtcpd_metric_type type, const char *name,
 		m->labels = strdup(labels ? labels : "");
 		m->help = strdup(help ? help : name);
 		if (!m->name || !m->labels || !m->help) {
-			free(m->name);
-			free(m->labels);
-			free(m->help);
-			free(m);
+			metric_free(m);
 			m = NULL;
 		} else {
 			*metrics_tail = m;
@@ -97,12 +112,7 @@ struct metrics_hist *metrics_histogram(const char *name, const char *labels, con
 	h->bounds = calloc(n, sizeof(double));
 	h->counts = calloc(n + 1, sizeof(*h->counts));
 	if (!h->name || !h->help || !h->labels || !h->bounds || !h->counts) {
-		free(h->name);
-		free(h->help);
-		free(h->labels);
-		free(h->bounds);
-		free(h->counts);
-		free(h);
+		hist_free(h);
 		return NULL;
 	}
 	memcpy(h->bounds, bounds, n * sizeof(double));
@@ -264,21 +274,13 @@ void metrics_reset(void)
 	while (metrics) {
 		struct metric *m = metrics;
 		metrics = m->next;
-		free(m->name);
-		free(m->labels);
-		free(m->help);
-		free(m);
+		metric_free(m);
 	}
 	metrics_tail = &metrics;
 	while (hists) {
 		struct metrics_hist *h = hists;
 		hists = h->next;
-		free(h->name);
-		free(h->help);
-		free(h->labels);
-		free(h->bounds);
-		free(h->counts);
-		free(h);
+		hist_free(h);
 	}
 	while (collectors) {
 		struct collector *c = collectors;

@@ -79,7 +79,9 @@ EOF
 	"$KCONSUME" "$BS" "$1" "$TMP/msgs" > /dev/null || fail "$1: consume"
 	$PY "$XTCPD_SRCDIR/tests/sinks/decode_pbl.py" "$TMP" --dir "$TMP/msgs" > "$TMP/$1.sum" ||
 		fail "$1: decode"
-	echo "$1: $(cat "$TMP/$1.sum")"
+	echo "$1: $(cat "$TMP/$1.sum"), librdkafka request retries" \
+		"$(metric "$TMP/snap" 'xtcpd_sink_kafka_request_retries_total{instance="sink/kafka"}')," \
+		"client errors $(metric "$TMP/snap" 'xtcpd_sink_kafka_errors_total{instance="sink/kafka"}')"
 }
 
 m() { metric "$TMP/snap" "$1"; }

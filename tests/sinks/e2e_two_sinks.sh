@@ -43,6 +43,7 @@ wait_metric xtcpd_poll_cycles_total 5 || { cat "$TMP/xtcpd.log"; exit 1; }
 quiet_snapshot "$TMP/snap" out || exit 1
 daemon_stop
 expect_eq "exit status" 0 "$DRC"
+[ "$DRC" = 0 ] || tail -40 "$TMP/xtcpd.log"
 m() { metric "$TMP/snap" "$1"; }
 
 cycles=$(m xtcpd_poll_cycles_total)

@@ -1,12 +1,14 @@
 /* sink file — appends each batch to a file (or stdout), with size-based rotation, reopen
  * on SIGHUP for external log rotation, and an fsync policy. A write error (full disk,
  * EIO) is counted, logged at most once per interval and retried for up to retry_timeout;
- * then the batch is dropped (counted), so a dead disk never holds the pipeline forever. */
+ * then the batch is dropped (counted), and until a write succeeds again each batch gets
+ * a single attempt, so a dead disk never holds the pipeline (or the shutdown). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,8 @@ struct file_sink {
 	int seekable;                   /* regular file: a torn batch can be cut off */
 	uint64_t size;                  /* bytes in the current file */
 	int dirty;                      /* written since the last fdatasync */
+	int failing;                    /* the last batch was dropped */
+	atomic_int cancelled;           /* shutdown deadline passed: stop retrying */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
 };
@@ -263,7 +267,10 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_write, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "write %s: %s (retrying)", fs->path,
 					  strerror(-err));
-		left = deadline - file_now_ns();
+		/* While failing (the previous batch was dropped), one attempt per batch:
+		 * recovery still shows at the next batch, but a dead disk does not cost
+		 * retry_timeout per queued batch (nor at shutdown). */
+		left = fs->failing || atomic_load(&fs->cancelled) ? 0 : deadline - file_now_ns();
 		if (left <= 0)
 			break;
 		sink_count(fs->st.retried, 1);
@@ -273,6 +280,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 							      : FILE_RETRY_STEP_MS * 1000000LL);
 		pthread_mutex_lock(&fs->lock);
 	}
+	fs->failing = err != 0;
 	if (!err && (fs->fsync_mode == FSYNC_BATCH ||
 		     (fs->fsync_mode == FSYNC_INTERVAL &&
 		      file_now_ns() - fs->last_sync_ns >= fs->fsync_interval_ns)))
@@ -301,6 +309,14 @@ static int file_reopen(void *inst)
 		fs->host->log(fs->ctx, XTCPD_LOG_WARN, "reopen %s: %s", fs->path, strerror(-err));
 	}
 	return err;
+}
+
+/* Shutdown deadline passed while send() retries: give up within one retry step. */
+static void file_cancel(void *inst)
+{
+	struct file_sink *fs = inst;
+
+	atomic_store(&fs->cancelled, 1);
 }
 
 static int file_flush(void *inst, int timeout_ms)
@@ -395,6 +411,7 @@ static const struct xtcpd_sink_ops file_ops = {
 	.send = file_send,
 	.flush = file_flush,
 	.reopen = file_reopen,
+	.cancel = file_cancel,
 };
 
 XTCPD_PLUGIN(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,

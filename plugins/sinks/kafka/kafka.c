@@ -127,6 +127,24 @@ static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
 				  "%s: %s", rd_kafka_err2name(err), reason);
 }
 
+/* librdkafka's statistics (JSON, every statistics.interval.ms): the protocol-level
+ * request retries of all brokers, which our own counters cannot see. */
+static int kafka_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	static const char field[] = "\"txretries\":";
+	struct kafka_sink *ks = opaque;
+	uint64_t sum = 0;
+
+	(void)rk;
+	(void)len;
+	for (const char *p = strstr(json, field); p; p = strstr(p, field)) {
+		p += sizeof(field) - 1;
+		sum += strtoull(p, NULL, 10);
+	}
+	atomic_store_explicit(ks->request_retries, sum, memory_order_relaxed);
+	return 0;       /* librdkafka frees json */
+}
+
 static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	struct kafka_sink *ks = rd_kafka_opaque(rk);
@@ -210,8 +228,12 @@ static int kafka_send(void *inst, struct xtcpd_buf *buf)
 	sink_count(ks->st.sent, 1);
 	atomic_fetch_add(&ks->in_flight, 1);
 	err = kafka_produce(ks, buf);
-	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block && ks->block_timeout_ms > 0)
+	/* After one full wait in vain, drop at once until a produce succeeds again: a long
+	 * outage must not cost block_timeout_ms per queued batch (nor at shutdown). */
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block &&
+	    ks->block_timeout_ms > 0 && !ks->blocked_out)
 		err = kafka_produce_blocking(ks, buf);
+	ks->blocked_out = err == RD_KAFKA_RESP_ERR__QUEUE_FULL && ks->on_full_block;
 	if (err) {
 		atomic_fetch_sub(&ks->in_flight, 1);
 		kafka_fail(ks, err, "batch dropped");
@@ -342,7 +364,10 @@ static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 					 NULL, "librdkafka client errors (brokers down...)");
 	ks->queue_len = host->metric(ctx, XTCPD_METRIC_GAUGE, "sink_kafka_queue_messages",
 				     NULL, "messages held by librdkafka");
-	if (err || !ks->client_errors || !ks->queue_len) {
+	ks->request_retries = host->metric(ctx, XTCPD_METRIC_COUNTER,
+					   "sink_kafka_request_retries_total", NULL,
+					   "produce requests librdkafka retried (from its statistics)");
+	if (err || !ks->client_errors || !ks->queue_len || !ks->request_retries) {
 		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
 		return -ENOMEM;
 	}
@@ -352,6 +377,7 @@ static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	rd_kafka_conf_set_dr_msg_cb(ks->conf, kafka_dr);
 	rd_kafka_conf_set_error_cb(ks->conf, kafka_error);
 	rd_kafka_conf_set_log_cb(ks->conf, kafka_log);
+	rd_kafka_conf_set_stats_cb(ks->conf, kafka_stats);
 	rd_kafka_conf_set_opaque(ks->conf, ks);
 	ks->rk = rd_kafka_new(RD_KAFKA_PRODUCER, ks->conf, errstr, sizeof(errstr));
 	if (!ks->rk) {

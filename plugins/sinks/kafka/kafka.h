@@ -31,7 +31,7 @@ struct kafka_sink {
 	struct xtcpd_ctx *ctx;
 	struct sink_stats st;
 	_Atomic uint64_t *failed[R_N];
-	_Atomic uint64_t *client_errors, *queue_len;
+	_Atomic uint64_t *client_errors, *queue_len, *request_retries;
 
 	rd_kafka_conf_t *conf;          /* until rd_kafka_new takes it */
 	rd_kafka_t *rk;
@@ -40,6 +40,7 @@ struct kafka_sink {
 	size_t key_len;
 	size_t max_message;
 	int on_full_block, block_timeout_ms;
+	int blocked_out;                /* a full wait was in vain: do not wait (sink thread) */
 
 	pthread_t poller;
 	int poller_running;

@@ -71,6 +71,8 @@ int kafka_conf_build(struct kafka_sink *ks, const struct xtcpd_config *cfg)
 	 * outage from duplicating batches. property.enable.idempotence overrides it. */
 	if (v[K_ACKS].num <= 1)
 		err |= kafka_set(ks, "enable.idempotence", "true");
+	/* Statistics feed xtcpd_sink_kafka_request_retries_total; 0 turns them off. */
+	err |= kafka_set(ks, "statistics.interval.ms", "5000");
 	snprintf(num, sizeof(num), "%lld", (long long)v[K_LINGER_MS].num);
 	err |= kafka_set(ks, "linger.ms", num);
 	snprintf(num, sizeof(num), "%lld", (long long)v[K_QUEUE_MAX_MESSAGES].num);

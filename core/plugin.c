@@ -127,7 +127,9 @@ int plugin_load_file(struct plugin_set *ps, const char *path, unsigned want_kind
 
 	if ((rc = check_mode(ps->dir, "folder", err, n, path)) || (rc = check_mode(path, "file", err, n, path)))
 		return rc;
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* NODELETE: libraries a plugin pulls in (librdkafka) keep global state that must
+	 * outlive a dlclose at reload or exit. */
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!dl)
 		return refuse(err, n, path, "dlopen failed: %s", dlerror());
 	d = dlsym(dl, XTCPD_PLUGIN_SYMBOL);

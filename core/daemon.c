@@ -252,19 +252,11 @@ int daemon_run(const struct daemon_opts *o)
 		return EXIT_CONFIG;
 	}
 	if (o->check_only) {
-		/* Also let every plugin check its part (kafka hands its properties to
-		 * librdkafka here); creating an instance opens nothing on the network. */
-		struct pipeline *pl;
-		int bad = pipeline_create(&d.conf, &d.ps, &(struct pipeline_opts){
-						  .daemon_version = PACKAGE_VERSION }, &pl);
-
-		pipeline_destroy(pl);
-		if (!bad)
-			printf("configuration OK\n");
+		/* Keys are checked; plugins are not created (kafka would connect). */
+		printf("configuration OK\n");
 		conf_free(&d.conf);
 		plugin_set_fini(&d.ps);
-		metrics_reset();
-		return bad ? EXIT_CONFIG : 0;
+		return 0;
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  (int[]){ XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG }[d.conf.core[CK_LOG_LEVEL].num]);

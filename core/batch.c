@@ -46,6 +46,47 @@ static void buf_free(struct xtcpd_buf *b)
 	pool_put(h->m->bufs, h);
 }
 
+/* Reserve one of the sink's queue_depth + max_in_flight places; with queue_full =
+ * block, wait up to queue_block_timeout for the sink to release one. */
+static int take_quota(struct sinkinst *k)
+{
+	struct timespec dl;
+	int ok;
+
+	if (atomic_fetch_add(&k->held, 1) < k->quota)
+		return 1;
+	atomic_fetch_sub(&k->held, 1);
+	if (k->drop_when_full || k->block_ms <= 0 || atomic_load(&k->stalled))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += k->block_ms / 1000;
+	dl.tv_nsec += (long)(k->block_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&k->held_lock);
+	atomic_fetch_add(&k->held_waiters, 1);
+	for (;;) {
+		if (atomic_fetch_add(&k->held, 1) < k->quota) {
+			ok = 1;
+			break;
+		}
+		atomic_fetch_sub(&k->held, 1);
+		if (pthread_cond_timedwait(&k->held_cond, &k->held_lock, &dl) == ETIMEDOUT) {
+			ok = atomic_fetch_add(&k->held, 1) < k->quota;
+			if (!ok)
+				atomic_fetch_sub(&k->held, 1);
+			break;
+		}
+	}
+	atomic_fetch_sub(&k->held_waiters, 1);
+	pthread_mutex_unlock(&k->held_lock);
+	if (!ok)
+		atomic_store(&k->stalled, 1);
+	return ok;
+}
+
 /* Hand a batch to every sink of its marshaller; each holds one reference. */
 static void flush(struct marsh *m, struct xtcpd_buf *b)
 {
@@ -69,9 +110,26 @@ static void flush(struct marsh *m, struct xtcpd_buf *b)
 	for (size_t i = 0; i < m->n_sinks; i++) {
 		struct sinkinst *k = m->sinks[i];
 		uint32_t rows = b->rows;
-		int rc = queue_push(k->q, b, k->drop_when_full ? 0 : k->block_ms);
+		int rc;
 
+		if (!take_quota(k)) {
+			/* It sits on queue_depth + max_in_flight batches already (a dead broker
+			 * holding its deliveries): its batch is dropped, the others go on. */
+			atomic_fetch_sub(&k->held, 1);
+			metric_add(k->m_drop_inflight_batches, 1);
+			metric_add(k->m_drop_inflight_records, rows);
+			log_ratelimited(&k->held, 10000, XTCPD_LOG_WARN, k->ctx.prefix,
+					"%d batches not yet released (max_in_flight reached): batch of %u records dropped",
+					k->quota, rows);
+			if (atomic_fetch_sub(&h->refs, 1) == 1)
+				buf_free(b);
+			continue;
+		}
+		rc = queue_push(k->q, b, k->drop_when_full || atomic_load(&k->stalled) ? 0 : k->block_ms);
 		if (rc) {
+			if (rc == -EAGAIN)
+				atomic_store(&k->stalled, 1);
+			atomic_fetch_sub(&k->held, 1);
 			metric_add(k->m_drop_batches, 1);
 			metric_add(k->m_drop_records, rows);
 			log_ratelimited(k, 10000, XTCPD_LOG_WARN, k->ctx.prefix,
@@ -91,6 +149,13 @@ void pipeline_buf_release(struct xtcpd_ctx *ctx, struct xtcpd_buf *b, int ok)
 	struct sinkinst *k = (struct sinkinst *)ctx; /* ctx is the first member */
 	struct bufhdr *h = b->priv;
 
+	atomic_fetch_sub(&k->held, 1);
+	atomic_store(&k->stalled, 0);
+	if (atomic_load(&k->held_waiters)) {
+		pthread_mutex_lock(&k->held_lock);
+		pthread_cond_broadcast(&k->held_cond);
+		pthread_mutex_unlock(&k->held_lock);
+	}
 	metric_add(ok ? k->m_delivered_batches : k->m_failed_batches, 1);
 	metric_add(ok ? k->m_delivered_records : k->m_failed_records, b->rows);
 	metrics_observe(k->latency, (double)(mono_ns() - h->flushed_ns) / 1e9);

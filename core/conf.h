@@ -18,7 +18,8 @@ enum core_key {
 };
 /* Keys the core adds to every marshaller / sink section. */
 enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
-enum sink_key { SK_MARSHALLER, SK_QUEUE_DEPTH, SK_QUEUE_FULL, SK_QUEUE_BLOCK_TIMEOUT, SK__COUNT };
+enum sink_key { SK_MARSHALLER, SK_QUEUE_DEPTH, SK_QUEUE_FULL, SK_QUEUE_BLOCK_TIMEOUT, SK_MAX_IN_FLIGHT,
+	SK__COUNT };
 
 extern const struct xtcpd_key conf_core_keys[];
 extern const struct xtcpd_key conf_marshaller_keys[];

@@ -64,7 +64,7 @@ const struct xtcpd_key conf_marshaller_keys[] = {
 	[MK_FLUSH_BYTES] = { "flush_bytes", XTCPD_KEY_SIZE, "768KiB", 1024, 256LL << 20, NULL, 0,
 			     "flush a batch when it reaches this size (also capped by each sink's maximum message)" },
 	[MK_BUFFERS] = { "buffers", XTCPD_KEY_INT, "0", 0, 65536, NULL, 0,
-			 "batch buffers in the pool (0 = readers x 2 + sinks x queue_depth)" },
+			 "batch buffers in the pool (0 = readers x 2 + the sum over its sinks of queue_depth + max_in_flight, + 2)" },
 	[MK__COUNT] = XTCPD_KEYS_END,
 };
 
@@ -77,6 +77,8 @@ const struct xtcpd_key conf_sink_keys[] = {
 			    "when the queue is full: wait up to queue_block_timeout, or drop at once (counted)" },
 	[SK_QUEUE_BLOCK_TIMEOUT] = { "queue_block_timeout", XTCPD_KEY_DURATION, "1s", 0, 60000, NULL, 0,
 				     "longest wait for room in a full queue before the batch is dropped" },
+	[SK_MAX_IN_FLIGHT] = { "max_in_flight", XTCPD_KEY_INT, "4", 1, 65536, NULL, 0,
+			       "batches the sink may hold after send() (awaiting delivery, e.g. kafka); beyond it batches are dropped and counted, so a stalled sink cannot drain the shared buffer pool" },
 	[SK__COUNT] = XTCPD_KEYS_END,
 };
 

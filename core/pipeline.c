@@ -84,10 +84,21 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 		return -ENOMEM;
 	m->sinks = ns;
 	m->sinks[m->n_sinks++] = k;
+	k->quota = (int)(s->kind_values[SK_QUEUE_DEPTH].num + s->kind_values[SK_MAX_IN_FLIGHT].num);
+	pthread_mutex_init(&k->held_lock, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&k->held_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	rc = queue_create((unsigned)s->kind_values[SK_QUEUE_DEPTH].num, &k->q);
 	if (rc)
 		return rc;
 	k->m_batches_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_queued_total", NULL, "Batches handed to the sink's queue");
+	k->m_drop_inflight_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"in_flight_full\"", "Batches dropped before the sink, by reason");
+	k->m_drop_inflight_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink_queue\",reason=\"in_flight_full\"", "Records dropped, by stage and reason");
 	k->m_records_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_records_queued_total", NULL, "Records in batches handed to the sink's queue");
 	k->m_abandoned_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink\",reason=\"shutdown\"", "Records dropped, by stage and reason");
 	k->m_abandoned_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"shutdown\"", "Batches dropped before the sink, by reason");
@@ -136,21 +147,21 @@ static int size_pools(struct pipeline *p)
 	for (size_t i = 0; i < p->n_marsh; i++) {
 		struct marsh *m = p->marsh[i];
 		int64_t nbuf = m->ctx.sec->kind_values[MK_BUFFERS].num;
-		unsigned qmax = 0;
+		int64_t held = 0;
 		char name[64];
 		int rc;
 
 		m->buf_cap = m->flush_bytes;
 		for (size_t j = 0; j < m->n_sinks; j++) {
 			size_t lim = m->sinks[j]->ops->max_message(m->sinks[j]->ctx.inst);
-			unsigned qd = queue_capacity(m->sinks[j]->q);
 			if (lim && lim < m->buf_cap)
 				m->buf_cap = lim;
-			if (qd > qmax)
-				qmax = qd;
+			held += m->sinks[j]->quota;
 		}
+		/* Every buffer is a lane's current batch or held by a sink within its quota,
+		 * so this many can never run dry while the sinks keep to their quotas. */
 		if (!nbuf)
-			nbuf = (int64_t)lanes * 2 + qmax + 2;
+			nbuf = (int64_t)lanes * 2 + held + 2;
 		snprintf(name, sizeof(name), "batch/%s", m->ctx.sec->instance);
 		rc = pool_create(name, sizeof(struct bufhdr) + m->buf_cap, (unsigned)nbuf, &m->bufs);
 		if (rc) {
@@ -454,6 +465,8 @@ void pipeline_destroy(struct pipeline *p)
 	for (size_t i = 0; i < p->n_sinks; i++) {
 		destroy_instance(&p->sinks[i]->ctx, &p->sinks[i]->ops->common);
 		queue_destroy(p->sinks[i]->q);
+		pthread_mutex_destroy(&p->sinks[i]->held_lock);
+		pthread_cond_destroy(&p->sinks[i]->held_cond);
 		free(p->sinks[i]);
 	}
 	for (size_t i = 0; i < p->n_marsh; i++) {

@@ -48,7 +48,15 @@ struct sinkinst {
 	struct xtcpd_buf *volatile inflight; /* the batch inside send(), for shutdown accounting */
 	int drop_when_full;
 	int block_ms;
+	int quota;                   /* queue_depth + max_in_flight: most batches it may hold */
+	atomic_int held;             /* batches queued to it or inside it, not yet released */
+	atomic_int held_waiters;     /* emitters waiting for held < quota */
+	atomic_int stalled;          /* a wait for room timed out: no more waiting until it
+	                              * releases a batch (one wait per stall, not per batch) */
+	pthread_mutex_t held_lock;
+	pthread_cond_t held_cond;
 	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
+	_Atomic uint64_t *m_drop_inflight_batches, *m_drop_inflight_records;
 	_Atomic uint64_t *m_abandoned_records, *m_abandoned_batches;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;

@@ -76,4 +76,28 @@ expect_eq "exited (no hang on a stuck sink)" no "$(kill -0 $PID 2>/dev/null && e
 wait $PID
 expect_eq "exit status" 0 $?
 expect_eq "abandonment logged" 1 "$(grep -c 'sink/stalled: did not finish in time' "$TMP/log")"
+
+# queue_full = block: the first full queue costs one queue_block_timeout, then the stalled
+# sink's batches are dropped at once until it releases one; the poller keeps its
+# schedule (40 batches a cycle would otherwise wait 500 ms each).
+sed -i 's/^queue_full = drop/queue_full = block\nqueue_block_timeout = 500ms/' "$TMP/x.conf"
+"$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" 2> "$TMP/log2" &
+PID=$!
+on_exit "kill -9 $PID 2>/dev/null"
+i=0
+while :; do # a scrape between cycles, after the fifth
+	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m3"
+	c=$(awk '$1 == "xtcpd_poll_cycles_total" { print $2 }' "$TMP/m3")
+	e=$(awk '$1 == "xtcpd_records_emitted_total{instance=\"source/synth\"}" { print $2 }' "$TMP/m3")
+	[ "${c:-0}" -ge 5 ] && [ "$e" = "$((c * 1000))" ] && break
+	i=$((i + 1)); [ $i -lt 600 ] || break
+	sleep 0.02
+done
+m3() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m3"; }
+expect_eq "block: cycles ran" yes "$([ "${c:-0}" -ge 5 ] && echo yes)"
+expect_eq "block: at most the first cycle overran" yes "$([ "$(m3 xtcpd_poll_overruns_total)" -le 1 ] && echo yes)"
+expect_eq "block: drops counted" yes "$([ "$(m3 'xtcpd_records_dropped_total{instance="sink/stalled",stage="sink_queue",reason="queue_full"}')" -gt 0 ] && echo yes)"
+expect_eq "block: healthy sink got every record" "$(m3 'xtcpd_records_emitted_total{instance="source/synth"}')" \
+	"$(m3 'xtcpd_sink_records_queued_total{instance="sink/ok"}')"
+kill -9 $PID
 finish

@@ -86,10 +86,10 @@ EOF
 
 m() { metric "$TMP/snap" "$1"; }
 
-# 1. Default (large) librdkafka queue, and enough batch buffers to cover what it holds
-# during the outage (zero-copy: a queued batch is a pool buffer): nothing lost, nothing
-# twice.
-run outage 256 ""
+# 1. Default (large) librdkafka queue, and max_in_flight covering what it holds during
+# the outage (zero-copy: a held batch is a pool buffer; the pool is sized from it):
+# nothing lost, nothing twice.
+run outage 0 "max_in_flight = 256"
 emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
 rows=$(m 'xtcpd_sink_delivered_rows_total{instance="sink/kafka"}')
 sent=$(m 'xtcpd_sink_sent_total{instance="sink/kafka"}')
@@ -110,7 +110,8 @@ sent=$(m 'xtcpd_sink_sent_total{instance="sink/kafka"}')
 delivered=$(m 'xtcpd_sink_delivered_total{instance="sink/kafka"}')
 dropped=$(m 'xtcpd_sink_dropped_total{instance="sink/kafka"}')
 drows=$(m 'xtcpd_sink_dropped_rows_total{instance="sink/kafka"}')
-qrows=$(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="queue_full"}')
+qrows=$(( $(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="queue_full"}') + \
+	$(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="in_flight_full"}') ))
 mrows=0
 for r in no_buffer too_large error no_sink; do
 	mrows=$((mrows + $(m "xtcpd_records_dropped_total{instance=\"marshaller/protobufList\",stage=\"marshal\",reason=\"$r\"}")))

@@ -171,24 +171,29 @@ int main(int argc, char **argv)
 		case O_DEST: o.dest = optarg; break;
 		case O_MARSHAL: o.marshal = optarg; break;
 		case O_CAPTURE: o.capture_dir = optarg; break;
-		case O_HELP_PLUGIN: return help_plugin(optarg);
+		case O_HELP_PLUGIN: rc = help_plugin(optarg); goto out;
 		case O_HELP_CORE:
 			printf("# core\n# name\ttype\tdefault\tallowed\thelp\n");
 			conf_print_keys(stdout, conf_core_keys);
-			return 0;
-		case O_LIST: return list_plugins();
-		case 'V': printf("xtcpd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, XTCPD_ABI_MAJOR, XTCPD_ABI_MINOR); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_CONFIG;
+			rc = 0;
+			goto out;
+		case O_LIST: rc = list_plugins(); goto out;
+		case 'V':
+			printf("xtcpd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, XTCPD_ABI_MAJOR, XTCPD_ABI_MINOR);
+			rc = 0;
+			goto out;
+		case 'h': usage(stdout); rc = 0; goto out;
+		default: usage(stderr); rc = EXIT_CONFIG; goto out;
 		}
 	}
+	rc = EXIT_CONFIG;
 	if (optind < nargs) {
 		fprintf(stderr, "xtcpd: unexpected argument '%s'\n", args[optind]);
-		return EXIT_CONFIG;
+		goto out;
 	}
 	if (o.marshal && !o.dest) {
 		fprintf(stderr, "xtcpd: --marshal needs --dest\n");
-		return EXIT_CONFIG;
+		goto out;
 	}
 	if (!o.conf_path)
 		o.conf_path = SYSCONFDIR "/xtcpd/xtcpd.conf";
@@ -200,6 +205,7 @@ int main(int argc, char **argv)
 		o.confdir = confdir_buf;
 	}
 	rc = daemon_run(&o);
+out:
 	free(confdir_buf);
 	free(o.overrides);
 #ifdef XTCPD_WITH_COMPAT

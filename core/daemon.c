@@ -77,14 +77,27 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 	return conf_validate(c, keys_of, ps);
 }
 
+static _Atomic uint64_t *ns_metric(int which)
+{
+	static const char *const names[] = { "xtcpd_namespaces_opened_total",
+					     "xtcpd_namespaces_closed_total",
+					     "xtcpd_namespaces_refused_total" };
+	static const char *const help[] = { "Network namespaces found and handed to the sources",
+					    "Network namespaces gone (no mount, no process) and released",
+					    "Network namespaces a source could not use (retried at the next scan)" };
+	return metrics_get(XTCPD_METRIC_COUNTER, names[which], NULL, help[which]);
+}
+
 static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
 	int rc = pipeline_ns_add(d->pl, ns);
 
+	metric_add(ns_metric(rc ? 2 : 0), 1);
 	if (rc)
-		log_warn("namespace %s (inode %llu): source cannot use it: %s", ns->name,
-			 (unsigned long long)ns->inode, strerror(-rc));
+		log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
+				"namespace %s (inode %llu): source cannot use it: %s", ns->name,
+				(unsigned long long)ns->inode, strerror(-rc));
 	return rc;
 }
 
@@ -92,6 +105,7 @@ static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
 
+	metric_add(ns_metric(1), 1);
 	pipeline_ns_del(d->pl, ns);
 }
 

@@ -151,7 +151,7 @@ int stats_start(const struct conf *c)
 	st.cycles = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_cycles_total", NULL, "Poll cycles run");
 	st.overruns = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_overruns_total", NULL, "Poll cycles that took longer than frequency");
 	st.errors = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_errors_total", NULL, "Poll cycles in which a source reported an error");
-	st.namespaces = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces", NULL, "Network namespaces polled in the last cycle");
+	st.namespaces = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_known", NULL, "Network namespaces known (polled in the last cycle unless skipped)");
 	st.last_cycle = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_poll_last_cycle", NULL, "Sequence number of the last completed cycle");
 	st.duration = metrics_histogram("xtcpd_poll_duration_seconds", NULL, "Duration of poll cycles", bounds,
 					sizeof(bounds) / sizeof(bounds[0]));

@@ -1,8 +1,9 @@
 /* tests/marshallers/bench_marshal.c — `make bench`: nanoseconds and bytes per record for
- * each marshaller on a fixed set of realistic records (mt_real.c; to be replaced by a
- * replay of captured dumps), against protobuf-c's generic protobuf_c_message_pack, and
- * against the kernel's own per-socket dump cost measured here (bench_kernel.c).
- * Prints numbers only: no timing assertion anywhere. */
+ * each marshaller, and for protobuf-c's generic protobuf_c_message_pack on the same
+ * records, (1) on a fixed replay of a captured dump (argv[1], normally
+ * tests/marshallers/replay.nlraw, parsed by the netlink source's parser: bench_replay.c)
+ * and (2) on generated records (mt_real.c); plus the kernel's own per-socket dump cost
+ * measured here (bench_kernel.c). Prints numbers only: no timing assertion anywhere. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,12 +17,29 @@
 #include "tests/marshallers/mt.h"
 #include "tests/marshallers/bench.h"
 
-#define NREC 1000
-#define PASSES 40
-#define ROUNDS 7   /* each figure is the best round: the machine is shared */
-#define BATCH_ROWS 1000
+#define NGEN 1000          /* generated records */
+#define PER_ROUND 40000    /* records marshalled per round: passes = PER_ROUND / set size */
+#define ROUNDS 7           /* each figure is the best round: the machine is shared */
+#define BATCH_ROWS 1000    /* rows per protobuf-c Envelope */
+#define NMARSH 3
 
-static struct mt_rec recs[NREC];
+/* One set of records, each marshalled `passes` times per round. */
+struct bset {
+	const struct xtcpd_record *recs;
+	size_t n;
+	int passes;
+};
+
+/* What one set's run measured: ns and bytes per record. */
+struct bres {
+	double ns[NMARSH], bytes[NMARSH];
+	double pc_ns, pc_bytes;  /* protobuf-c: fill generated structs + pack */
+	double pk_ns, pk_bytes;  /* protobuf-c: protobuf_c_message_pack only */
+};
+
+static const char *const names[NMARSH] = { "protobufList", "protoJson", "json" };
+static struct mt_rec gen[NGEN];
+static struct xtcpd_record genrecs[NGEN];
 static uint8_t data[768 << 10];
 static uint8_t pcbuf[8 << 20];
 
@@ -33,14 +51,15 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* All records PASSES times through a marshaller in 768 KiB buffers, as the core does;
- * the best of ROUNDS rounds. */
-static int bench_plugin(const char *name, double *ns, double *bytes)
+/* All records of the set `passes` times through a marshaller in 768 KiB buffers, as the
+ * core does; the best of ROUNDS rounds. */
+static int bench_plugin(const char *name, const struct bset *set, double *ns, double *bytes)
 {
 	const struct xtcpd_plugin *p = mt_load(name);
 	const struct xtcpd_marshaller_ops *ops;
 	struct xtcpd_buf buf = { .data = data, .cap = sizeof(data) };
-	double t0, t, total;
+	const double nrec = (double)set->n * set->passes;
+	double t0, t, total = 0;
 	void *inst;
 	int round, pass, rc;
 	size_t i;
@@ -52,27 +71,29 @@ static int bench_plugin(const char *name, double *ns, double *bytes)
 	for (round = -1; round < ROUNDS; round++) { /* round -1 warms up */
 		total = 0;
 		t0 = now_ns();
-		for (pass = 0; pass < PASSES; pass++) {
+		for (pass = 0; pass < set->passes; pass++) {
 			ops->begin(inst, &buf);
-			for (i = 0; i < NREC; i++) {
-				rc = ops->append(inst, &buf, &recs[i].r);
+			for (i = 0; i < set->n; i++) {
+				rc = ops->append(inst, &buf, &set->recs[i]);
 				if (rc == -ENOSPC) {
 					ops->finish(inst, &buf);
 					total += (double)(buf.len - buf.off);
 					ops->begin(inst, &buf);
-					rc = ops->append(inst, &buf, &recs[i].r);
+					rc = ops->append(inst, &buf, &set->recs[i]);
 				}
-				if (rc != 0)
+				if (rc != 0) {
+					ops->common.destroy(inst);
 					return -1;
+				}
 			}
 			ops->finish(inst, &buf);
 			total += (double)(buf.len - buf.off);
 		}
-		t = (now_ns() - t0) / ((double)NREC * PASSES);
+		t = (now_ns() - t0) / nrec;
 		if (round >= 0 && t < *ns)
 			*ns = t;
 	}
-	*bytes = total / ((double)NREC * PASSES);
+	*bytes = total / nrec;
 	ops->common.destroy(inst);
 	return 0;
 }
@@ -110,12 +131,15 @@ static size_t pc_varint(uint8_t *p, size_t v)
 }
 
 /* fill: 1 = fill the structs inside the timed loop (what an encoder built on protobuf-c
- * must do per record), 0 = time get_packed_size + pack only. Best of ROUNDS rounds. */
-static void bench_pc(int fill, double *ns, double *bytes)
+ * must do per record), 0 = time get_packed_size + pack only (the generic
+ * protobuf_c_message_pack on ready structs). Envelopes of up to BATCH_ROWS rows; best
+ * of ROUNDS rounds. */
+static void bench_pc(int fill, const struct bset *set, double *ns, double *bytes)
 {
 	static Row rows[BATCH_ROWS];
 	static Row *rowp[BATCH_ROWS];
 	XtcpFlatRecord__V1__Envelope env = XTCP_FLAT_RECORD__V1__ENVELOPE__INIT;
+	const double nrec = (double)set->n * set->passes;
 	double t0, total = 0, t;
 	size_t i, j, n, k;
 	int pass, round;
@@ -128,16 +152,16 @@ static void bench_pc(int fill, double *ns, double *bytes)
 	*ns = 1e30;
 	for (round = -1; round < ROUNDS; round++) {
 		total = t = 0;
-		for (pass = 0; pass < PASSES; pass++) {
-			for (i = 0; i < NREC; i += BATCH_ROWS) {
-				k = NREC - i < BATCH_ROWS ? NREC - i : BATCH_ROWS;
+		for (pass = 0; pass < set->passes; pass++) {
+			for (i = 0; i < set->n; i += BATCH_ROWS) {
+				k = set->n - i < BATCH_ROWS ? set->n - i : BATCH_ROWS;
 				if (!fill)
 					for (j = 0; j < k; j++)
-						pc_fill(&rows[j], &recs[i + j].r);
+						pc_fill(&rows[j], &set->recs[i + j]);
 				t0 = now_ns();
 				if (fill)
 					for (j = 0; j < k; j++)
-						pc_fill(&rows[j], &recs[i + j].r);
+						pc_fill(&rows[j], &set->recs[i + j]);
 				env.n_row = k;
 				n = xtcp_flat_record__v1__envelope__get_packed_size(&env);
 				n = pc_varint(pcbuf, n) +
@@ -146,46 +170,104 @@ static void bench_pc(int fill, double *ns, double *bytes)
 				total += (double)n;
 			}
 		}
-		t /= (double)NREC * PASSES;
+		t /= nrec;
 		if (round >= 0 && t < *ns)
 			*ns = t;
 	}
-	*bytes = total / ((double)NREC * PASSES);
+	*bytes = total / nrec;
 }
 
-int main(void)
+static int bench_set(const char *title, const struct bset *set, struct bres *r)
 {
-	static const char *const names[] = { "protobufList", "protoJson", "json" };
-	double ns[3], bytes[3], pc_ns, pc_bytes, pk_ns, pk_bytes, k_ns;
-	unsigned i, k_socks;
-	int rc;
+	unsigned i;
 
-	for (i = 0; i < NREC; i++)
-		mt_fill_real(&recs[i], i);
-	printf("marshaller bench: %d realistic records x %d passes, best of %d rounds, "
-	       "768 KiB buffers\n", NREC, PASSES, ROUNDS);
-	bench_pc(1, &pc_ns, &pc_bytes);
-	bench_pc(0, &pk_ns, &pk_bytes);
-	for (i = 0; i < 3; i++) {
-		if (bench_plugin(names[i], &ns[i], &bytes[i]) != 0) {
+	printf("%s: %zu records x %d passes\n", title, set->n, set->passes);
+	printf("  %-34s %10s %13s %9s\n", "encoder", "ns/record", "bytes/record",
+	       "vs pack");
+	bench_pc(1, set, &r->pc_ns, &r->pc_bytes);
+	bench_pc(0, set, &r->pk_ns, &r->pk_bytes);
+	for (i = 0; i < NMARSH; i++) {
+		if (bench_plugin(names[i], set, &r->ns[i], &r->bytes[i]) != 0) {
 			fprintf(stderr, "bench %s failed\n", names[i]);
-			return 1;
+			return -1;
 		}
-		printf("  %-34s %8.1f ns/record %8.1f bytes/record  (%.2fx protobuf-c fill+pack)\n",
-		       names[i], ns[i], bytes[i], ns[i] / pc_ns);
+		printf("  %-34s %10.1f %13.1f %8.2fx\n", names[i], r->ns[i], r->bytes[i],
+		       r->ns[i] / r->pk_ns);
 	}
-	printf("  %-34s %8.1f ns/record %8.1f bytes/record\n",
-	       "protobuf-c fill + message_pack", pc_ns, pc_bytes);
-	printf("  %-34s %8.1f ns/record %8.1f bytes/record\n",
-	       "protobuf-c message_pack only", pk_ns, pk_bytes);
-	printf("  protobufList speedup vs protobuf-c: %.2fx (fill+pack), %.2fx (pack only)\n",
-	       pc_ns / ns[0], pk_ns / ns[0]);
+	printf("  %-34s %10.1f %13.1f %8.2fx\n", "protobuf-c fill + message_pack", r->pc_ns,
+	       r->pc_bytes, r->pc_ns / r->pk_ns);
+	printf("  %-34s %10.1f %13.1f %8.2fx\n", "protobuf-c message_pack (generic)",
+	       r->pk_ns, r->pk_bytes, 1.0);
+	printf("  protobufList is %.1fx faster than protobuf_c_message_pack (%.1fx fill + pack)\n",
+	       r->pk_ns / r->ns[0], r->pc_ns / r->ns[0]);
+	return 0;
+}
+
+#ifndef XTCPD_BENCH_REPLAY
+/* Built without libmnl, hence without the netlink parser: generated records only. */
+int bench_replay_load(const char *path, struct xtcpd_record **recs, size_t *n)
+{
+	(void)path;
+	*recs = NULL;
+	*n = 0;
+	return -ENOTSUP;
+}
+#endif
+
+static int passes_for(size_t n)
+{
+	return (int)((PER_ROUND + n - 1) / n);
+}
+
+int main(int argc, char **argv)
+{
+	struct bres gr, rr;
+	struct bset gs = { genrecs, NGEN, passes_for(NGEN) };
+	struct xtcpd_record *replay = NULL;
+	int have_replay = 0, rc;
+	double k_ns;
+	unsigned i, k_socks;
+
+	printf("marshaller bench: best of %d rounds, 768 KiB buffers, ns/record and "
+	       "bytes/record;\n\"vs pack\" = time / protobuf-c's protobuf_c_message_pack time "
+	       "on the same records\n\n", ROUNDS);
+	if (argc > 1) {
+		struct bset rs;
+
+		rc = bench_replay_load(argv[1], &replay, &rs.n);
+		if (rc == -ENOTSUP) {
+			printf("replay not built (configured without libmnl)\n\n");
+		} else if (rc) {
+			fprintf(stderr, "replay %s: %s\n", argv[1], strerror(-rc));
+			return 1;
+		} else {
+			rs.recs = replay;
+			rs.passes = passes_for(rs.n);
+			if (bench_set("replay of a captured dump (netlink parser, all attributes)",
+				      &rs, &rr) != 0)
+				return 1;
+			printf("  (%s)\n\n", argv[1]);
+			have_replay = 1;
+		}
+	}
+	for (i = 0; i < NGEN; i++) {
+		mt_fill_real(&gen[i], i);
+		genrecs[i] = gen[i].r; /* strings and uplinks still point into gen[i] */
+	}
+	if (bench_set("generated records (mt_real.c)", &gs, &gr) != 0)
+		return 1;
 	rc = bench_kernel_dump(&k_ns, &k_socks);
-	if (rc == 0)
-		printf("  kernel sock_diag dump (INFO|CONG|SKMEMINFO|TOS|SHUTDOWN): %.1f ns/socket "
-		       "over %u sockets\n  protobufList = %.1f%% of the kernel's dump time\n",
-		       k_ns, k_socks, 100.0 * ns[0] / k_ns);
-	else
-		printf("  kernel dump not measured: %s\n", strerror(-rc));
+	if (rc == 0) {
+		printf("\nkernel sock_diag dump (INFO|CONG|SKMEMINFO|TOS|SHUTDOWN): %.1f ns/socket "
+		       "over %u sockets\n", k_ns, k_socks);
+		if (have_replay)
+			printf("  protobufList on the replay = %.1f%% of the kernel's dump time\n",
+			       100.0 * rr.ns[0] / k_ns);
+		printf("  protobufList on generated records = %.1f%% of the kernel's dump time\n",
+		       100.0 * gr.ns[0] / k_ns);
+	} else {
+		printf("\nkernel dump not measured: %s\n", strerror(-rc));
+	}
+	free(replay);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* tests/marshallers/mt_real.c — a fixed, deterministic set of realistic records for
- * benchmarks and samples until captured dumps replace it: a busy host's mix of IPv4
- * and IPv6, mostly established sockets with a full 6.10-kernel tcp_info, cubic and
- * bbr, some listeners and TIME-WAIT sockets that carry no tcp_info. */
+ * benchmarks and samples (the bench also replays a captured dump, replay.nlraw): a busy
+ * host's mix of IPv4 and IPv6, mostly established sockets with a full 6.10-kernel
+ * tcp_info, cubic and bbr, some listeners and TIME-WAIT sockets that carry no tcp_info. */
 #include "config.h"
 
 #include <string.h>

@@ -16,7 +16,7 @@
  * daemon version, poll start, hostname, label/tag/location, counter, lane) and source
  * (nls_meta: namespace name, nsfs inode and nsid of mkcapture.sh's namespace, the
  * sock_diag fd). The strings are typical config values, so bytes/record is realistic. */
-#define BR_TIMESTAMP_NS 1795714200000000000LL /* 2026-11-26 17:30 UTC: the capture */
+#define BR_TIMESTAMP_NS 1795713900000000000LL /* 2026-11-26 17:25 UTC: the capture */
 #define BR_NETNS_INODE 4026532178u            /* netlink-4026532178-000001.nlraw */
 #define BR_NETLINKERS 4                       /* the source's default reader threads */
 

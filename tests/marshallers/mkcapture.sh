@@ -2,7 +2,7 @@
 # mkcapture.sh BUILDDIR [OUT] — regenerate the marshaller bench's fixed replay,
 # tests/marshallers/replay.nlraw (a maintainer tool: root, not run by make check).
 #
-# How the committed fixture was made (xtcpd 0.1, kernel 6.18, 2026-11-26):
+# How the committed fixture was made (xtcpd 0.1.0, kernel 6.18, 2026-11-26 17:25 UTC):
 #   sudo sh tests/marshallers/mkcapture.sh build
 # 1. A network namespace xt-mkcap-<pid> is created with only `lo` up.
 # 2. tests/marshallers/mksockets.py builds a deterministic socket mix in it on loopback:

@@ -9,15 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
 {
@@ -58,13 +51,7 @@ static int take_quota(struct sinkinst *k)
 	atomic_fetch_sub(&k->held, 1);
 	if (k->drop_when_full || k->block_ms <= 0 || atomic_load(&k->stalled))
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += k->block_ms / 1000;
-	dl.tv_nsec += (long)(k->block_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	dl = clock_deadline(CLOCK_MONOTONIC, k->block_ms);
 	pthread_mutex_lock(&k->held_lock);
 	atomic_fetch_add(&k->held_waiters, 1);
 	for (;;) {

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "caps.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "netns.h"
@@ -196,14 +197,6 @@ static void check_caps(const struct conf *c)
 	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
 	if (rc && rc != -EPERM)
 		log_warn("cannot drop capabilities: %s", strerror(-rc));
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A

@@ -1,6 +1,7 @@
 /* log — one-line logging to stderr or syslog. Lines are written with one write(2) so
  * concurrent threads never interleave; rate limiting keeps data-path failures quiet. */
 #include "config.h"
+#include "clock.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -81,14 +82,6 @@ static struct {
 	uint64_t suppressed;
 } rl[RL_SLOTS];
 static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void log_vratelimited(const void *key, int interval_ms, int level, const char *prefix,
 		      const char *fmt, va_list ap)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define M_COUNTER XTCPD_METRIC_COUNTER
@@ -284,22 +285,14 @@ int pipeline_start(struct pipeline *p)
 	return 0;
 }
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *ns, size_t n_ns,
 		   int64_t timeout_ms)
 {
 	struct xtcpd_cycle cyc = { .seq = seq, .ns = ns, .n_ns = n_ns };
 	int first_rc = 0;
 
-	cyc.start_ns = clock_ns(CLOCK_REALTIME);
-	cyc.deadline_ns = clock_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
+	cyc.start_ns = clock_now_ns(CLOCK_REALTIME);
+	cyc.deadline_ns = clock_now_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
 	atomic_store(&p->cycle_start_ns, cyc.start_ns);
 	for (size_t i = 0; i < p->n_src; i++) {
 		struct srcinst *src = p->src[i];
@@ -344,20 +337,6 @@ void pipeline_reopen(struct pipeline *p)
 	}
 }
 
-static struct timespec deadline_in(int ms)
-{
-	struct timespec dl;
-
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
-	return dl;
-}
-
 /* Join a sink's thread by the shared deadline. Past it, what is still queued is dropped
  * (counted) and a send still running is cancelled when the sink can; a thread still
  * stuck a second later (a write that never returns) is left running and its sink never
@@ -373,7 +352,7 @@ static int join_sink(struct sinkinst *k, const struct timespec *deadline)
 	if (k->ops->common.struct_size >= offsetof(struct xtcpd_sink_ops, cancel) + sizeof(void *) &&
 	    k->ops->cancel)
 		k->ops->cancel(k->ctx.inst);
-	grace = deadline_in(1000);
+	grace = clock_deadline(CLOCK_REALTIME, 1000);
 	if (!pthread_timedjoin_np(k->thread, NULL, &grace))
 		goto joined;
 	k->stuck = 1;
@@ -412,7 +391,7 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 		if (src->cur)
 			pipeline_flush_source(p, src);
 	}
-	dl = deadline_in(timeout_ms);
+	dl = clock_deadline(CLOCK_REALTIME, timeout_ms);
 	for (size_t i = 0; i < p->n_sinks; i++)
 		if (p->sinks[i]->q)
 			queue_close(p->sinks[i]->q);
@@ -428,11 +407,10 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 			}
 		}
 		if (k->ctx.created && !k->stuck) {
-			struct timespec now;
-			int ms;
-			clock_gettime(CLOCK_REALTIME, &now);
-			ms = (int)((dl.tv_sec - now.tv_sec) * 1000 + (dl.tv_nsec - now.tv_nsec) / 1000000);
-			int left = k->ops->flush(k->ctx.inst, ms > 0 ? ms : 0);
+			int64_t ms = ((int64_t)dl.tv_sec * 1000000000LL + dl.tv_nsec -
+				      clock_now_ns(CLOCK_REALTIME)) / 1000000;
+			int left = k->ops->flush(k->ctx.inst, ms > 0 ? (int)ms : 0);
+
 			if (left > 0) {
 				ctx_log(&k->ctx, XTCPD_LOG_WARN, "%d batches not delivered at shutdown", left);
 				undelivered += left;

@@ -3,6 +3,7 @@
  * XTCPD_POOL_POISON=1 in the environment poisons freed objects (debug). */
 #include "config.h"
 #include "pool.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -93,15 +94,8 @@ void *pool_get(struct pool *p, int wait_ms)
 	struct timespec dl;
 	void *obj = NULL;
 
-	if (wait_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += wait_ms / 1000;
-		dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-	}
+	if (wait_ms > 0)
+		dl = clock_deadline(CLOCK_MONOTONIC, wait_ms);
 	pthread_mutex_lock(&p->lock);
 	p->gets++;
 	while (!p->nfree && wait_ms != 0) {

@@ -2,6 +2,7 @@
  * records, go through it, so a lock per operation costs nothing measurable. */
 #include "config.h"
 #include "queue.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -59,13 +60,7 @@ int queue_push(struct queue *q, void *item, int wait_ms)
 	struct timespec dl;
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += wait_ms / 1000;
-	dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	dl = clock_deadline(CLOCK_MONOTONIC, wait_ms);
 	pthread_mutex_lock(&q->lock);
 	while (!q->closed && q->count == q->cap && wait_ms > 0 && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&q->not_full, &q->lock, &dl);

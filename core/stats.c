@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -27,14 +28,6 @@ static struct {
 	struct httpd *http;
 #endif
 } st;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Families must be contiguous: one pass per family. */
 static void collect_pool_family(void *arg, struct pool *p)

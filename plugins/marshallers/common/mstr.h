@@ -7,9 +7,41 @@
 #ifndef XTCPD_MSTR_H
 #define XTCPD_MSTR_H
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <xtcpd/plugin.h>
+
+/* The two counters every marshaller keeps: records with a string cut to MSTR_MAX, and
+ * records with a string whose invalid UTF-8 bytes became '?'. */
+struct mstr_counters {
+	_Atomic uint64_t *truncated;
+	_Atomic uint64_t *bad_utf8;
+};
+
+static inline int mstr_counters_init(struct mstr_counters *c, const struct xtcpd_host *host,
+				     struct xtcpd_ctx *ctx)
+{
+	c->truncated = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_truncated_total", NULL,
+				    "Records with a string cut to the longest the marshaller writes");
+	c->bad_utf8 = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_invalid_utf8_total", NULL,
+				   "Records with a string whose invalid UTF-8 bytes became '?'");
+	if (c->truncated == NULL || c->bad_utf8 == NULL) {
+		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static inline void mstr_counters_add(const struct mstr_counters *c, int truncated, unsigned bad_utf8)
+{
+	if (truncated)
+		atomic_fetch_add_explicit(c->truncated, 1, memory_order_relaxed);
+	if (bad_utf8)
+		atomic_fetch_add_explicit(c->bad_utf8, 1, memory_order_relaxed);
+}
 
 /* Longest string any marshaller writes, in bytes. Config strings, container metadata
  * and LLDP descriptions are all far below it; a longer one is truncated and counted. */

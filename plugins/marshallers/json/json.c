@@ -110,8 +110,7 @@ struct jz {
 	int key_ok;
 	pthread_mutex_t lock;  /* the list only: taken once per thread, at warm-up */
 	struct jz_tree *trees;
-	_Atomic uint64_t *truncated;
-	_Atomic uint64_t *bad_utf8;
+	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
 };
 
 static int jz_str_serialize(json_object *jso, struct printbuf *pb, int level, int flags)
@@ -315,10 +314,7 @@ static int jz_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 	memcpy(buf->data + buf->len, out, n);
 	buf->data[buf->len + n] = '\n';
 	buf->len += n + 1;
-	if (truncated)
-		atomic_fetch_add_explicit(m->truncated, 1, memory_order_relaxed);
-	if (t->bad)
-		atomic_fetch_add_explicit(m->bad_utf8, 1, memory_order_relaxed);
+	mstr_counters_add(&m->cnt, truncated, t->bad);
 	return 0;
 }
 
@@ -375,15 +371,7 @@ static int jz_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		return -rc;
 	}
 	m->key_ok = 1;
-	m->truncated = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_truncated_total", NULL,
-	                            "Records with a string cut to the longest the marshaller writes");
-	m->bad_utf8 = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_invalid_utf8_total", NULL,
-	                           "Records with a string whose invalid UTF-8 bytes became '?'");
-	if (m->truncated == NULL || m->bad_utf8 == NULL) {
-		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
-		return -ENOMEM;
-	}
-	return 0;
+	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
 static const struct xtcpd_key jz_keys[] = {

@@ -17,8 +17,7 @@
 
 struct pj {
 	int emit_defaults;
-	_Atomic uint64_t *truncated;
-	_Atomic uint64_t *bad_utf8;
+	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
 };
 
 struct pj_stats {
@@ -209,15 +208,7 @@ static int pj_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		return -ENOMEM;
 	*inst = m;
 	m->emit_defaults = cfg->n_values > 0 && cfg->values[0].num != 0;
-	m->truncated = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_truncated_total", NULL,
-	                            "Records with a string cut to the longest the marshaller writes");
-	m->bad_utf8 = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_invalid_utf8_total", NULL,
-	                           "Records with a string whose invalid UTF-8 bytes became '?'");
-	if (m->truncated == NULL || m->bad_utf8 == NULL) {
-		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
-		return -ENOMEM;
-	}
-	return 0;
+	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
 static void pj_destroy(void *inst)
@@ -268,10 +259,7 @@ static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 	if (p != start)
 		*start = ',';
 	buf->len = (size_t)(q - buf->data);
-	if (st.truncated)
-		atomic_fetch_add_explicit(m->truncated, 1, memory_order_relaxed);
-	if (st.bad_utf8)
-		atomic_fetch_add_explicit(m->bad_utf8, 1, memory_order_relaxed);
+	mstr_counters_add(&m->cnt, st.truncated, st.bad_utf8);
 	return 0;
 }
 

@@ -17,8 +17,7 @@
 struct pbl {
 	const struct xtcpd_host *host;
 	struct xtcpd_ctx *ctx;
-	_Atomic uint64_t *truncated;    /* strings cut to MSTR_MAX */
-	_Atomic uint64_t *bad_utf8;     /* strings with bytes replaced by '?' */
+	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
 };
 
 /* What one append saw; folded into the counters once per record. */
@@ -206,14 +205,6 @@ static size_t pbl_prefix_room(size_t cap)
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
 
-static void pbl_count(struct pbl *m, const struct pbl_stats *st)
-{
-	if (st->truncated)
-		atomic_fetch_add_explicit(m->truncated, 1, memory_order_relaxed);
-	if (st->bad_utf8)
-		atomic_fetch_add_explicit(m->bad_utf8, 1, memory_order_relaxed);
-}
-
 static int pbl_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
                       const struct xtcpd_config *cfg, void **inst)
 {
@@ -227,15 +218,7 @@ static int pbl_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	*inst = m;
 	m->host = host;
 	m->ctx = ctx;
-	m->truncated = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_truncated_total", NULL,
-	                            "Records with a string cut to the longest the marshaller writes");
-	m->bad_utf8 = host->metric(ctx, XTCPD_METRIC_COUNTER, "marshal_invalid_utf8_total", NULL,
-	                           "Records with a string whose invalid UTF-8 bytes became '?'");
-	if (m->truncated == NULL || m->bad_utf8 == NULL) {
-		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
-		return -ENOMEM;
-	}
-	return 0;
+	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
 static void pbl_destroy(void *inst)
@@ -259,7 +242,7 @@ static int pbl_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_reco
 	rc = pbl_append_row(buf->data, &len, buf->cap, rec, &st);
 	if (rc == 0) {
 		buf->len = len;
-		pbl_count(inst, &st);
+		mstr_counters_add(&((struct pbl *)inst)->cnt, st.truncated, st.bad_utf8);
 	}
 	return rc;
 }

@@ -79,6 +79,9 @@ static const struct {
 	[NLS_M_ERR_POOL] = { "netlink_errors_total", "reason=\"no_buffer\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_CAPTURE] = { "netlink_errors_total", "reason=\"capture\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_NAMESPACES] = { "netlink_namespaces", NULL, "namespaces with an open sock_diag socket", XTCPD_METRIC_GAUGE },
+	[NLS_M_CYCLE_SOCKETS] = { "netlink_cycle_sockets", NULL, "sockets parsed in the last cycle (all namespaces)", XTCPD_METRIC_GAUGE },
+	[NLS_M_CYCLE_MESSAGES] = { "netlink_cycle_messages", NULL, "netlink messages received in the last cycle", XTCPD_METRIC_GAUGE },
+	[NLS_M_CYCLE_BYTES] = { "netlink_cycle_bytes", NULL, "bytes received in the last cycle", XTCPD_METRIC_GAUGE },
 };
 
 static void nls_destroy(void *inst);
@@ -362,10 +365,15 @@ static int nls_poll(void *inst, const struct xtcpd_cycle *cyc)
 {
 	struct nls *s = inst;
 	struct timespec dl = { (time_t)(cyc->deadline_ns / 1000000000), (long)(cyc->deadline_ns % 1000000000) };
+	uint64_t before[3];
 	int err = 0;
 
-	if (s->replay_dir)
-		return nls_replay(s, cyc);
+	for (int i = 0; i < 3; i++)
+		before[i] = s->m[NLS_M_RECORDS + i] ? atomic_load(s->m[NLS_M_RECORDS + i]) : 0;
+	if (s->replay_dir) {
+		err = nls_replay(s, cyc);
+		goto out;
+	}
 	if (s->grave)
 		nls_grave_reap(s, 0);
 	pthread_mutex_lock(&s->lock);
@@ -396,6 +404,10 @@ static int nls_poll(void *inst, const struct xtcpd_cycle *cyc)
 	while (s->inflight > 0)
 		pthread_cond_wait(&s->cond, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+out:
+	for (int i = 0; i < 3; i++) /* NLS_M_RECORDS, _MESSAGES, _BYTES -> the cycle gauges */
+		if (s->m[NLS_M_CYCLE_SOCKETS + i] && s->m[NLS_M_RECORDS + i])
+			atomic_store(s->m[NLS_M_CYCLE_SOCKETS + i], atomic_load(s->m[NLS_M_RECORDS + i]) - before[i]);
 	return err;
 }
 

@@ -281,51 +281,87 @@ static void section_free(struct conf_section *s)
 	free(s);
 }
 
+/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed). Adding a
+ * destination is one row here. */
+static const struct dest_scheme {
+	const char *scheme, *plugin;
+	const char *key;            /* the key ARG goes to; NULL = takes no ARG */
+	const char *fixed;          /* value of `key` when the scheme takes no ARG */
+	const char *usage;          /* shown in the "not allowed" message */
+} dest_schemes[] = {
+	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT" },
+	{ "udp", "udp", "address", NULL, "udp:HOST:PORT" },
+	{ "file", "file", "path", NULL, "file:PATH" },
+	{ "stdout", "file", "path", "-", "stdout" },
+	{ "null", "null", NULL, NULL, "null" },
+};
+
+/* --marshal names: xtcp2's spellings -> marshaller plugin. */
+static const struct { const char *name, *plugin; } marshal_names[] = {
+	{ "protobufList", "protobufList" },
+	{ "protoJson", "protoJson" },
+	{ "json", "json" },
+};
+
+#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void dest_usage(char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_ELEM(dest_schemes) && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%s",
+					 i == 0 ? "" : i + 1 == N_ELEM(dest_schemes) ? " or " : ", ",
+					 dest_schemes[i].usage);
+}
+
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 {
 	const char *file = intern_file(c, CMDLINE);
-	static const char *const marshallers[] = { "protobufList", "protoJson", "json" };
-	const char *kind = dest, *arg = strchr(dest, ':');
-	char plugin[16];
+	const char *arg = strchr(dest, ':'), *mplugin = NULL;
+	const struct dest_scheme *d = NULL;
+	size_t slen = arg ? (size_t)(arg - dest) : strlen(dest), j = 0;
 	struct conf_section *s, *m;
-	size_t j = 0, i;
+	char buf[512];
 
-	for (i = 0; i < 3 && strcmp(marshal, marshallers[i]); i++)
-		;
-	if (i == 3)
-		return conf_fail(c, "%s: --marshal '%s' is not allowed (allowed: protobufList|protoJson|json)",
-			    CMDLINE, marshal);
-	snprintf(plugin, sizeof(plugin), "%.*s", arg ? (int)(arg - kind) : (int)strlen(kind), kind);
-	if (strcmp(plugin, "kafka") && strcmp(plugin, "udp") && strcmp(plugin, "file") &&
-	    strcmp(plugin, "stdout") && strcmp(plugin, "null"))
-		return conf_fail(c, "%s: --dest '%s' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, "
-			    "file:PATH, stdout or null)", CMDLINE, dest);
-	if ((!strcmp(plugin, "kafka") || !strcmp(plugin, "udp") || !strcmp(plugin, "file")) &&
-	    (!arg || !arg[1]))
-		return conf_fail(c, "%s: --dest '%s' needs an address or path after '%s:'", CMDLINE, dest, plugin);
-	for (i = 0; i < c->n_sec; i++) { /* drop configured marshallers and sinks */
+	if (!file)
+		return conf_fail(c, "out of memory");
+	for (size_t i = 0; i < N_ELEM(marshal_names); i++)
+		if (!strcmp(marshal, marshal_names[i].name))
+			mplugin = marshal_names[i].plugin;
+	if (!mplugin) {
+		size_t used = 0;
+		for (size_t i = 0; i < N_ELEM(marshal_names) && used < sizeof(buf); i++)
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "|" : "",
+						 marshal_names[i].name);
+		return conf_fail(c, "%s: --marshal '%s' is not allowed (allowed: %s)", CMDLINE, marshal, buf);
+	}
+	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
+		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
+			d = &dest_schemes[i];
+	if (!d || (arg && (!d->key || d->fixed))) {
+		dest_usage(buf, sizeof(buf));
+		return conf_fail(c, "%s: --dest '%s' is not allowed (use %s)", CMDLINE, dest, buf);
+	}
+	if (d->key && !d->fixed && (!arg || !arg[1]))
+		return conf_fail(c, "%s: --dest '%s' needs an address or path after '%s:'", CMDLINE, dest,
+				 d->scheme);
+	for (size_t i = 0; i < c->n_sec; i++) { /* drop configured marshallers and sinks */
 		if (c->sec[i]->kind == CONF_MARSHALLER || c->sec[i]->kind == CONF_SINK)
 			section_free(c->sec[i]);
 		else
 			c->sec[j++] = c->sec[i];
 	}
 	c->n_sec = j;
-	m = section_add(c, CONF_MARSHALLER, marshal, marshal, file, 0);
+	m = section_add(c, CONF_MARSHALLER, mplugin, mplugin, file, 0);
 	if (!m)
 		return -EINVAL;
-	if (!strcmp(plugin, "stdout")) {
-		s = section_add(c, CONF_SINK, "file", "file", file, 0);
-		return s ? entry_add(c, s, "path", "-", file, 0) ?: entry_add(c, s, "marshaller", marshal, file, 0) : -EINVAL;
-	}
-	s = section_add(c, CONF_SINK, plugin, plugin, file, 0);
-	if (!s || entry_add(c, s, "marshaller", marshal, file, 0))
+	s = section_add(c, CONF_SINK, d->plugin, d->plugin, file, 0);
+	if (!s || entry_add(c, s, "marshaller", mplugin, file, 0))
 		return -EINVAL;
-	if (!strcmp(plugin, "kafka"))
-		return entry_add(c, s, "brokers", arg + 1, file, 0);
-	if (!strcmp(plugin, "udp"))
-		return entry_add(c, s, "address", arg + 1, file, 0);
-	if (!strcmp(plugin, "file"))
-		return entry_add(c, s, "path", arg + 1, file, 0);
+	if (d->key)
+		return entry_add(c, s, d->key, d->fixed ? d->fixed : arg + 1, file, 0);
 	return 0;
 }
 

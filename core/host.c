@@ -1,5 +1,5 @@
 /* host — the service table lent to every plugin instance: logging with a "kind/instance"
- * prefix, metrics with an instance label, pools, emit, buffer release, namespace sockets. */
+ * prefix, metrics with an instance label, pools, emit, buffer release, namespace sockets and callbacks. */
 #include "config.h"
 #include "pipeline_int.h"
 
@@ -90,6 +90,12 @@ static int host_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, i
 	return netns_socket(ns, domain, type, protocol);
 }
 
+static int host_ns_run(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int (*fn)(void *arg),
+		       void *arg)
+{
+	return netns_run(ns, fn, arg);
+}
+
 static const char *host_capture_dir(struct xtcpd_ctx *ctx)
 {
 	return ctx->pl ? ctx->pl->capture_dir : NULL;
@@ -110,4 +116,5 @@ const struct xtcpd_host pipeline_host = {
 	.buf_release = pipeline_buf_release,
 	.ns_socket = host_ns_socket,
 	.capture_dir = host_capture_dir,
+	.ns_run = host_ns_run,
 };

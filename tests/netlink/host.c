@@ -140,6 +140,12 @@ static int th_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int
 	return netns_socket(ns, d, t, p);
 }
 
+static int th_ns_run(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int (*fn)(void *), void *arg)
+{
+	(void)ctx;
+	return netns_run(ns, fn, arg);
+}
+
 static const char *th_capture_dir(struct xtcpd_ctx *ctx)
 {
 	(void)ctx;
@@ -160,6 +166,7 @@ struct xtcpd_host th_host = {
 	.emit = th_emit,
 	.ns_socket = th_ns_socket,
 	.capture_dir = th_capture_dir,
+	.ns_run = th_ns_run,
 };
 
 static int64_t th_size(const char *s)

@@ -16,16 +16,26 @@
 
 #define M_COUNTER XTCPD_METRIC_COUNTER
 
-static int create_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
+/* Create with cfg. A source's XTCPD_ERR_UNAVAILABLE is passed up unlogged: the plugin
+ * said why, and add_source decides what comes next. */
+static int create_with(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops,
+		       const struct xtcpd_config *cfg)
 {
-	int rc = ops->create(&pipeline_host, ctx, &ctx->sec->cfg, &ctx->inst);
+	int rc = ops->create(&pipeline_host, ctx, cfg, &ctx->inst);
 
+	if (rc == XTCPD_ERR_UNAVAILABLE && ctx->kind == CONF_SOURCE)
+		return rc;
 	if (rc) {
 		ctx_log(ctx, XTCPD_LOG_ERR, "create failed: %s", strerror(-rc < 0 ? rc : -rc));
 		return rc < 0 ? rc : -EINVAL;
 	}
 	ctx->created = 1;
 	return 0;
+}
+
+static int create_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
+{
+	return create_with(ctx, ops, &ctx->sec->cfg);
 }
 
 static void destroy_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
@@ -119,7 +129,41 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 	return create_instance(&k->ctx, &k->ops->common);
 }
 
-static int add_source(struct pipeline *p, struct conf_section *s, const struct plugin *pl)
+/* The source's mechanism is unavailable on this host: the section's fallback source, if
+ * it names one, takes its place (logged once, gauge xtcpd_source_fallback = 1). */
+static int source_fallback(struct srcinst *src, struct plugin_set *ps)
+{
+	struct conf_section *s = src->ctx.sec;
+	const char *name = s->kind_values[SRK_FALLBACK].str;
+	const struct plugin *pl;
+	char err[600];
+	int rc;
+
+	destroy_instance(&src->ctx, &src->ops->common);
+	if (!name || !*name) {
+		ctx_log(&src->ctx, XTCPD_LOG_ERR, "unavailable on this host, and the section names no "
+			"fallback (add 'fallback = netlink' to [source %s] to collect through sock_diag instead)",
+			s->instance);
+		return XTCPD_ERR_UNAVAILABLE;
+	}
+	if ((rc = plugin_load(ps, XTCPD_KIND_SOURCE, name, &pl, err, sizeof(err)))) {
+		log_err("%s", err);
+		return rc;
+	}
+	ctx_log(&src->ctx, XTCPD_LOG_WARN, "unavailable on this host: the fallback source '%s' "
+		"collects for this section instead", name);
+	src->ctx.plugin = pl;
+	src->ops = pl->desc->ops;
+	metric_set(ctx_metric(&src->ctx, XTCPD_METRIC_GAUGE, "source_fallback", NULL,
+			      "1: the source's mechanism is unavailable here and its fallback collects"), 1);
+	rc = create_with(&src->ctx, &src->ops->common, &s->fb_cfg);
+	if (rc == XTCPD_ERR_UNAVAILABLE)
+		ctx_log(&src->ctx, XTCPD_LOG_ERR, "the fallback source '%s' is unavailable too", name);
+	return rc;
+}
+
+static int add_source(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
+		      struct plugin_set *ps)
 {
 	struct srcinst *src = calloc(1, sizeof(*src));
 	int rc;
@@ -130,7 +174,10 @@ static int add_source(struct pipeline *p, struct conf_section *s, const struct p
 	ctx_init(&src->ctx, p, CONF_SOURCE, s, pl);
 	src->ops = pl->desc->ops;
 	src->m_records = ctx_metric(&src->ctx, M_COUNTER, "records_emitted_total", NULL, "Records emitted by the source");
-	if ((rc = create_instance(&src->ctx, &src->ops->common)))
+	rc = create_instance(&src->ctx, &src->ops->common);
+	if (rc == XTCPD_ERR_UNAVAILABLE)
+		rc = source_fallback(src, ps);
+	if (rc)
 		return rc;
 	src->lanes = src->ops->lanes(src->ctx.inst);
 	if (!src->lanes)
@@ -215,7 +262,7 @@ int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline
 				break;
 			}
 			rc = want == CONF_MARSHALLER ? add_marsh(p, s, pl) :
-			     want == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl);
+			     want == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl, ps);
 		}
 	}
 	return rc ? rc : size_pools(p);

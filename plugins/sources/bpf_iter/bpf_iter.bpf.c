@@ -118,6 +118,18 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 	if (icsk->icsk_ca_ops) {
 		bpf_probe_read_kernel_str(r->cong, sizeof(r->cong), icsk->icsk_ca_ops->name);
 		r->have |= BPFI_HAVE_CONG;
+		if (bpf_core_type_exists(struct bbr) && r->cong[0] == 'b' && r->cong[1] == 'b' &&
+		    r->cong[2] == 'r' && r->cong[3] == 0) {
+			/* bbr_get_info(): bbr_bw() is lt_bw when lt_use_bw, else the windowed max */
+			struct bbr *bbr = (struct bbr *)icsk->icsk_ca_priv;
+
+			r->bbr_bw = BPF_CORE_READ_BITFIELD_PROBED(bbr, lt_use_bw) ?
+				    BPF_CORE_READ(bbr, lt_bw) : BPF_CORE_READ(bbr, bw.s[0].v);
+			r->bbr_min_rtt = BPF_CORE_READ(bbr, min_rtt_us);
+			r->bbr_pacing_gain = BPF_CORE_READ_BITFIELD_PROBED(bbr, pacing_gain);
+			r->bbr_cwnd_gain = BPF_CORE_READ_BITFIELD_PROBED(bbr, cwnd_gain);
+			r->have |= BPFI_HAVE_BBR;
+		}
 	}
 	pending = icsk->icsk_pending;
 	if (pending == ICSK_TIME_RETRANS || pending == ICSK_TIME_REO_TIMEOUT ||

@@ -27,6 +27,7 @@ enum bpfi_have {
 	BPFI_HAVE_TCLASS  = 1u << 1,  /* an IPv6 socket's ipv6_pinfo */
 	BPFI_HAVE_CGROUP  = 1u << 2,  /* sk_cgrp_data.cgroup */
 	BPFI_HAVE_CONG    = 1u << 3,  /* icsk_ca_ops */
+	BPFI_HAVE_BBR     = 1u << 4,  /* the socket runs BBR and this kernel's BTF has struct bbr */
 };
 
 #define BPFI_MAGIC 0x78746362u /* "xtcb": first word of every record */
@@ -69,6 +70,7 @@ struct bpfi_rec {
 	bpfi_u32 received_ce;
 	bpfi_u32 delivered_ecn_bytes[3], received_ecn_bytes[3];
 	bpfi_u16 accecn_fail_mode, accecn_opt_seen;
+	bpfi_u32 bbr_bw, bbr_min_rtt, bbr_pacing_gain, bbr_cwnd_gain; /* bbr_get_info() inputs */
 	char cong[16];
 };
 

@@ -158,6 +158,8 @@ static void bpfi_full(const struct bpfi_rec *b, unsigned hz, uint32_t decode,
 		have |= XTCPD_HAS_SOCKOPT;
 	if (b->family == AF_INET6 && (b->have & BPFI_HAVE_TCLASS))
 		have |= XTCPD_HAS_TCLASS;
+	if ((b->have & BPFI_HAVE_BBR) && b->state < 6) /* ca_ops->get_info only below TIME_WAIT */
+		have |= XTCPD_HAS_BBR;
 	have &= decode;
 	rec->present = have;
 	if (have & XTCPD_HAS_SHUTDOWN)
@@ -193,6 +195,16 @@ static void bpfi_full(const struct bpfi_rec *b, unsigned hz, uint32_t decode,
 	}
 	if (have & XTCPD_HAS_INFO)
 		bpfi_tcpinfo(b, hz, rec);
+	if (have & XTCPD_HAS_BBR) {
+		/* bw * mss_cache * USEC_PER_SEC >> BW_SCALE (24) */
+		uint64_t bw = (uint64_t)b->bbr_bw * b->snd_mss * 1000000u >> 24;
+
+		rec->bbr_bw_lo = (uint32_t)bw;
+		rec->bbr_bw_hi = (uint32_t)(bw >> 32);
+		rec->bbr_min_rtt = b->bbr_min_rtt;
+		rec->bbr_pacing_gain = b->bbr_pacing_gain;
+		rec->bbr_cwnd_gain = b->bbr_cwnd_gain;
+	}
 }
 
 void bpfi_conv(const struct bpfi_rec *b, unsigned hz, uint32_t decode, struct xtcpd_record *rec)

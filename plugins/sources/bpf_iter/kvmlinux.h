@@ -77,6 +77,8 @@ struct inet_sock {
 } CORE;
 
 struct tcp_congestion_ops { char name[16]; } CORE;
+struct minmax_sample { __u32 t, v; } CORE;
+struct minmax { struct minmax_sample s[3]; } CORE;
 
 struct inet_connection_sock {
 	struct inet_sock icsk_inet;
@@ -86,17 +88,25 @@ struct inet_connection_sock {
 	__u8 icsk_ca_state: 5;
 	__u8 icsk_retransmits, icsk_pending, icsk_backoff, icsk_probes_out;
 	struct { __u32 ato, lrcvtime; __u16 rcv_mss; } icsk_ack;
+	__u64 icsk_ca_priv[13];
 } CORE;
 
 /* Before Linux 6.13 the retransmit timer's expiry had a field of its own. */
 struct inet_connection_sock___old { unsigned long icsk_timeout; } CORE;
 
+/* tcp_bbr.c's private state (in BTF when BBR is built in). */
+struct bbr {
+	__u32 min_rtt_us;
+	struct minmax bw;
+	__u32 lt_use_bw: 1;
+	__u32 lt_bw;
+	__u32 pacing_gain: 10, cwnd_gain: 10;
+} CORE;
+
 struct tcp_options_received {
 	__u16 tstamp_ok: 1, wscale_ok: 1, sack_ok: 3, snd_wscale: 4, rcv_wscale: 4;
 } CORE;
 
-struct minmax_sample { __u32 t, v; } CORE;
-struct minmax { struct minmax_sample s[3]; } CORE;
 
 struct tcp_sock {
 	struct inet_connection_sock inet_conn;

@@ -68,7 +68,7 @@ static int bpfi_print(enum libbpf_print_level level, const char *fmt, va_list ap
 		bpfi_keep_reason(line);
 	else if (level == LIBBPF_WARN && n && !bpfi_last[0])
 		snprintf(bpfi_last, sizeof(bpfi_last), "%s", line);
-	bpfi_loading->host->log(bpfi_loading->ctx, XTCPD_LOG_DEBUG, "libbpf: %s", line);
+	bpfi_loading->host->log(bpfi_loading->ctx, XTCPD_LOG_DEBUG, "%s", line);
 	return 0;
 }
 
@@ -126,13 +126,13 @@ static int bpfi_refused(struct bpfi *s, const char *what, int err)
 					"start xtcpd as root, or grant CAP_SYS_ADMIN (systemd: AmbientCapabilities= and CapabilityBoundingSet=)");
 	if (err == -EPERM || err == -EACCES) {
 		snprintf(cause, sizeof(cause), "%s refused (%s) although the capabilities are held: a seccomp "
-			 "filter or an LSM (lockdown, SELinux, AppArmor, BPF LSM) blocks bpf()%s%s", what,
-			 strerror(-err), bpfi_last[0] ? "; libbpf: " : "", bpfi_last);
+			 "filter or an LSM (lockdown, SELinux, AppArmor, BPF LSM) blocks bpf()", what,
+			 strerror(-err));
 		return bpfi_unavailable(s, cause, "allow the bpf() system call for xtcpd (systemd: SystemCallFilter=, "
 					"the container runtime's seccomp profile, the LSM policy)");
 	}
 	snprintf(cause, sizeof(cause), "%s failed: %s%s%s", what, strerror(-err),
-		 bpfi_last[0] ? "; libbpf: " : "", bpfi_last);
+		 bpfi_last[0] ? "; " : "", bpfi_last);
 	return bpfi_unavailable(s, cause, "run Linux >= 5.15 with BTF (CONFIG_DEBUG_INFO_BTF=y)");
 }
 

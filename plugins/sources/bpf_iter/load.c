@@ -136,18 +136,27 @@ static int bpfi_refused(struct bpfi *s, const char *what, int err)
 	return bpfi_unavailable(s, cause, "run Linux >= 5.15 with BTF (CONFIG_DEBUG_INFO_BTF=y)");
 }
 
-/* BTF present and describing a kernel with a TCP iterator. */
+/* The kernel has BTF (checked before loading: cheap). */
 static int bpfi_check_btf(struct bpfi *s)
 {
-	struct btf *btf;
 	char cause[512];
-	int found;
 
 	if (access(s->btf_path, R_OK) < 0) {
 		snprintf(cause, sizeof(cause), "no kernel BTF: %s: %s (the kernel was built without "
 			 "CONFIG_DEBUG_INFO_BTF)", s->btf_path, strerror(errno));
 		return bpfi_unavailable(s, cause, "run a kernel with CONFIG_DEBUG_INFO_BTF=y (Debian's have it)");
 	}
+	return 0;
+}
+
+/* After a failed load: does the BTF describe a kernel with a TCP iterator at all? (Parsing
+ * it costs as much as the load's own parse, so only on this path.) */
+static int bpfi_check_iter(struct bpfi *s)
+{
+	struct btf *btf;
+	char cause[512];
+	int found;
+
 	btf = btf__parse(s->btf_path, NULL);
 	if (!btf) {
 		snprintf(cause, sizeof(cause), "cannot read the kernel BTF %s: %s", s->btf_path, strerror(errno));
@@ -168,14 +177,14 @@ static int bpfi_load_locked(struct bpfi *s, struct bpfi_skel_state *st)
 
 	st->skel = bpfi_prog__open_opts(&oo);
 	if (!st->skel)
-		return bpfi_refused(s, "opening the BPF object", -errno);
+		return bpfi_check_iter(s) ?: bpfi_refused(s, "opening the BPF object", -errno);
 	st->skel->rodata->cfg_states = s->states;
 	st->skel->rodata->cfg_changed_only = (uint32_t)s->changed_only;
 	st->skel->rodata->cfg_refresh = s->refresh;
 	bpf_map__set_max_entries(st->skel->maps.seen, s->changed_only ? s->changed_max : 1);
 	err = bpfi_prog__load(st->skel);
 	if (err)
-		return bpfi_refused(s, "loading the BPF program", err);
+		return bpfi_check_iter(s) ?: bpfi_refused(s, "loading the BPF program", err);
 	st->link = bpf_program__attach_iter(st->skel->progs.xtcpd_tcp, NULL);
 	if (!st->link)
 		return bpfi_refused(s, "attaching the TCP iterator", -errno);

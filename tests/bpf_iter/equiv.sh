@@ -44,14 +44,18 @@ for what in "inet_diag_msg_state=6 " "inet_diag_msg_family=10 " "inet_diag_msg_f
 done
 # The daemon, as it runs: capabilities dropped, then the program loaded.
 if [ -x "${XTCPD:-}" ] && [ -e "${XTCPD_PLUGIN_DIR:-/nonexistent}/marshaller_json.so" ]; then
+	# the shipped example, enabled as its comment says
 	mkdir -p "$T/conf.d"
-	printf '[source bpf_iter]\ndeserializers = all\n' >"$T/xtcpd.conf"
+	cp "$S/conf.d/10-source-bpf_iter.conf.example" "$T/conf.d/10-source-bpf_iter.conf"
+	: >"$T/xtcpd.conf"
 	for ns in "$NS1" "$NS2"; do
 		ip netns exec "$ns" ss -tane > "$T/$ns.tane" 2>/dev/null
 		ip netns exec "$ns" ss -tinmea > "$T/$ns.tinm" 2>/dev/null
 	done
 	"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
-		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false >"$T/json" 2>"$T/err" || { rc=1; cat "$T/err"; }
+		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false -o source.bpf_iter.deserializers=all \
+		>"$T/json" 2>"$T/err" || { rc=1; cat "$T/err"; }
+	grep -q unavailable "$T/err" && { echo "FAIL: the daemon fell back"; cat "$T/err"; rc=1; }
 	/usr/bin/python3 "$S/tests/netlink/json2kv.py" <"$T/json" >"$T/out.daemon"
 	for ns in "$NS1" "$NS2"; do
 		case $ns in *-a) base=5000 ;; *) base=7000 ;; esac

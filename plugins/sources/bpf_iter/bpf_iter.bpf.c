@@ -53,6 +53,24 @@ static __always_inline void common(struct bpfi_rec *r, struct sock_common *skc)
 	}
 }
 
+/* bbr_get_info(): bbr_bw() is lt_bw when lt_use_bw, else the windowed max. The private
+ * state is copied with one helper call (the array holding it is not typed as struct bbr),
+ * then read with the running kernel's offsets. */
+static __always_inline void bbrinfo(struct bpfi_rec *r, struct inet_connection_sock *icsk)
+{
+	__u64 priv[13];
+	struct bbr *bbr = (struct bbr *)priv;
+
+	if (bpf_probe_read_kernel(priv, sizeof(priv), icsk->icsk_ca_priv) ||
+	    bpf_core_type_size(struct bbr) > sizeof(priv))
+		return;
+	r->bbr_bw = BPF_CORE_READ_BITFIELD(bbr, lt_use_bw) ? bbr->lt_bw : bbr->bw.s[0].v;
+	r->bbr_min_rtt = bbr->min_rtt_us;
+	r->bbr_pacing_gain = BPF_CORE_READ_BITFIELD(bbr, pacing_gain);
+	r->bbr_cwnd_gain = BPF_CORE_READ_BITFIELD(bbr, cwnd_gain);
+	r->have |= BPFI_HAVE_BBR;
+}
+
 /* struct sock: queues, memory, timers, marks, cgroup, inode. */
 static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __u32 uid)
 {
@@ -60,6 +78,8 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 	struct inet_sock *inet = &icsk->icsk_inet;
 	struct sock *sk = &inet->sk;
 	struct numa_drop_counters *ndc = 0;
+	const struct tcp_congestion_ops *ca;
+	struct sock_cgroup_data *cg = &sk->sk_cgrp_data;
 	__u8 pending;
 
 	r->kind = BPFI_FULL;
@@ -70,16 +90,16 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 	if (bpf_core_field_exists(sk->sk_ino))
 		r->inode = sk->sk_ino;
 	else if (sk->sk_socket)
-		r->inode = BPF_CORE_READ((struct socket_alloc *)sk->sk_socket, vfs_inode.i_ino);
-	r->class_id = sk->sk_cgrp_data.classid;
+		r->inode = ((struct socket_alloc *)sk->sk_socket)->vfs_inode.i_ino;
+	r->class_id = cg->classid;
 	if (!r->class_id)
 		r->class_id = sk->sk_priority;
-	if (sk->sk_cgrp_data.cgroup) {
-		r->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	if (cg->cgroup) {
+		r->cgroup_id = cg->cgroup->kn->id;
 		r->have |= BPFI_HAVE_CGROUP;
 	}
 	if (r->family == AF_INET6 && inet->pinet6) {
-		r->tclass = BPF_CORE_READ(inet, pinet6, tclass);
+		r->tclass = inet->pinet6->tclass;
 		r->have |= BPFI_HAVE_TCLASS;
 	}
 	if (bpf_core_field_exists(inet->inet_flags)) {
@@ -112,24 +132,18 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 	if (bpf_core_field_exists(sk->sk_drop_counters))
 		ndc = sk->sk_drop_counters;
 	if (ndc)
-		r->drops = BPF_CORE_READ(ndc, drops0.counter) + BPF_CORE_READ(ndc, drops1.counter);
+		r->drops = ndc->drops0.counter + ndc->drops1.counter;
 	else
 		r->drops = sk->sk_drops.counter;
-	if (icsk->icsk_ca_ops) {
-		bpf_probe_read_kernel_str(r->cong, sizeof(r->cong), icsk->icsk_ca_ops->name);
+	ca = icsk->icsk_ca_ops;
+	if (ca) {
+		/* direct (fault-safe) loads, no helper call: this runs for every socket */
+		*(__u64 *)&r->cong[0] = *(const __u64 *)&ca->name[0];
+		*(__u64 *)&r->cong[8] = *(const __u64 *)&ca->name[8];
 		r->have |= BPFI_HAVE_CONG;
-		if (bpf_core_type_exists(struct bbr) && r->cong[0] == 'b' && r->cong[1] == 'b' &&
-		    r->cong[2] == 'r' && r->cong[3] == 0) {
-			/* bbr_get_info(): bbr_bw() is lt_bw when lt_use_bw, else the windowed max */
-			struct bbr *bbr = (struct bbr *)icsk->icsk_ca_priv;
-
-			r->bbr_bw = BPF_CORE_READ_BITFIELD_PROBED(bbr, lt_use_bw) ?
-				    BPF_CORE_READ(bbr, lt_bw) : BPF_CORE_READ(bbr, bw.s[0].v);
-			r->bbr_min_rtt = BPF_CORE_READ(bbr, min_rtt_us);
-			r->bbr_pacing_gain = BPF_CORE_READ_BITFIELD_PROBED(bbr, pacing_gain);
-			r->bbr_cwnd_gain = BPF_CORE_READ_BITFIELD_PROBED(bbr, cwnd_gain);
-			r->have |= BPFI_HAVE_BBR;
-		}
+		if (bpf_core_type_exists(struct bbr) && r->state < TCP_TIME_WAIT &&
+		    *(__u32 *)r->cong == *(const __u32 *)"bbr")
+			bbrinfo(r, icsk);
 	}
 	pending = icsk->icsk_pending;
 	if (pending == ICSK_TIME_RETRANS || pending == ICSK_TIME_REO_TIMEOUT ||

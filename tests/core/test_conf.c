@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/conf.h"
+#include "core/conf/conf.h"
 
 static const struct xtcpd_key kd = { "d", XTCPD_KEY_DURATION, "10s", 1, 86400000, NULL, 0, "" };
 static const struct xtcpd_key ks = { "s", XTCPD_KEY_SIZE, "1KiB", 1024, 1 << 30, NULL, 0, "" };

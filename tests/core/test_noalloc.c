@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/daemon.h"
-#include "core/metrics.h"
-#include "core/pipeline.h"
+#include "core/ops/daemon.h"
+#include "core/ops/metrics.h"
+#include "core/pipeline/pipeline.h"
 
 /* The executable's definitions (exported: the build hides symbols by default) interpose for every shared object, dlopened ones too. */
 extern void *__libc_malloc(size_t);

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/pool.h"
-#include "core/queue.h"
+#include "core/pipeline/pool.h"
+#include "core/pipeline/queue.h"
 
 static void test_pool(void **state)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/netns.h"
+#include "core/netns/netns.h"
 
 int (*th_emit_cb)(unsigned lane, struct xtcpd_record *rec);
 const char *th_capture;

@@ -1,5 +1,5 @@
 /* host — a minimal struct xtcpd_host for driving the netlink source without the daemon
- * (pools, metrics, emit, ns_socket via core/netns.c), and a config builder that turns
+ * (pools, metrics, emit, ns_socket via core/netns/netns.c), and a config builder that turns
  * "key=value" strings into the plugin's validated values. Test code only. */
 #ifndef TH_HOST_H
 #define TH_HOST_H

@@ -18,7 +18,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "core/netns.h"
+#include "core/netns/netns.h"
 #include "tests/netlink/host.h"
 
 extern const struct xtcpd_plugin xtcpd_plugin;

@@ -24,7 +24,7 @@
 #include <linux/sockios.h>
 #include <cmocka.h>
 
-#include "core/netns.h"
+#include "core/netns/netns.h"
 
 static char dir[40];
 static int adds, dels;

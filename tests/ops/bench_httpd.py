@@ -9,7 +9,7 @@ import os, socket, subprocess, sys, tempfile, time, urllib.request
 
 xtcpd = os.environ["XTCPD"]
 records = int(os.environ.get("RECORDS", "20000"))
-LIMIT = 32  # HTTPD_MAX_CONNECTIONS in core/httpd.h
+LIMIT = 32  # HTTPD_MAX_CONNECTIONS in core/ops/httpd.h
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p

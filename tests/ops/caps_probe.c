@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "core/caps.h"
+#include "core/ops/caps.h"
 
 int main(int argc, char **argv)
 {

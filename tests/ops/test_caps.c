@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/caps.h"
+#include "core/ops/caps.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/compat.h"
+#include "core/conf/compat.h"
 
 #define MAXW 8
 static char warned[MAXW][256];

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/httpd.h"
+#include "core/ops/httpd.h"
 
 /* Guards against a hang only; no test asserts on time. */
 #define IO_GUARD_MS 20000

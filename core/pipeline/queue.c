@@ -1,8 +1,8 @@
 /* queue — bounded ring of pointers guarded by one mutex and two condvars. Batches, not
  * records, go through it, so a lock per operation costs nothing measurable. */
 #include "config.h"
-#include "queue.h"
-#include "clock.h"
+#include "pipeline/queue.h"
+#include "ops/clock.h"
 
 #include <errno.h>
 #include <pthread.h>

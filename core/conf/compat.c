@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/compat.h"
+#include "conf/compat.h"
 
 enum compat_act {
 	ACT_KEY,        /* -o TARGET=VALUE */

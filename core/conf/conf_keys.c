@@ -1,6 +1,6 @@
 /* conf_keys — the core's own key tables and the parsing of one value by its declared type. */
 #include "config.h"
-#include "conf.h"
+#include "conf/conf.h"
 
 #include <ctype.h>
 #include <errno.h>

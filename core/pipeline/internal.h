@@ -7,11 +7,11 @@
 #include <stdatomic.h>
 #include <xtcpd/plugin.h>
 
-#include "conf.h"
-#include "metrics.h"
-#include "plugin.h"
-#include "pool.h"
-#include "queue.h"
+#include "conf/conf.h"
+#include "ops/metrics.h"
+#include "plugin/plugin.h"
+#include "pipeline/pool.h"
+#include "pipeline/queue.h"
 
 struct pipeline;
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 
 int stats_start(const struct conf *c);   /* registers metrics; starts the endpoint */
 void stats_set_conf(const struct conf *c);

@@ -1,8 +1,8 @@
 /* conf_check — validation of parsed sections against the key tables: the core's own,
  * the per-kind keys the core adds, and each plugin's. Stops at the first error. */
 #include "config.h"
-#include "conf.h"
-#include "tuning.h"
+#include "conf/conf.h"
+#include "ops/tuning.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,16 +1,16 @@
 /* host — the service table lent to every plugin instance: logging with a "kind/instance"
  * prefix, metrics with an instance label, pools, emit, buffer release, namespace sockets. */
 #include "config.h"
-#include "pipeline_int.h"
+#include "pipeline/internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "netns.h"
-#include "pipeline.h"
+#include "ops/log.h"
+#include "netns/netns.h"
+#include "pipeline/pipeline.h"
 
 void ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
 	      struct conf_section *sec, const struct plugin *plugin)

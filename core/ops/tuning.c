@@ -2,7 +2,7 @@
  * exists (threads inherit them): the CPU list (core.cpus, the analog of GOMAXPROCS
  * confinement) and the niceness (core.nice). */
 #include "config.h"
-#include "tuning.h"
+#include "ops/tuning.h"
 
 #include <errno.h>
 #include <sched.h>

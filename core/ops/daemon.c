@@ -2,7 +2,7 @@
  * and the namespace manager, runs a cycle every `frequency` and waits for signals in
  * between with sigtimedwait (signals are blocked in every thread, so no async handler). */
 #include "config.h"
-#include "daemon.h"
+#include "ops/daemon.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -11,14 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "caps.h"
-#include "clock.h"
-#include "log.h"
-#include "metrics.h"
-#include "netns.h"
-#include "pipeline.h"
-#include "stats.h"
-#include "tuning.h"
+#include "ops/caps.h"
+#include "ops/clock.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "netns/netns.h"
+#include "pipeline/pipeline.h"
+#include "ops/stats.h"
+#include "ops/tuning.h"
 
 static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
 

@@ -2,8 +2,8 @@
  * mutex + condvar (gets are per batch, not per record, so contention is negligible).
  * XTCPD_POOL_POISON=1 in the environment poisons freed objects (debug). */
 #include "config.h"
-#include "pool.h"
-#include "clock.h"
+#include "pipeline/pool.h"
+#include "ops/clock.h"
 
 #include <errno.h>
 #include <pthread.h>

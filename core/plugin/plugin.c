@@ -3,7 +3,7 @@
  * the ABI major differs, the descriptor or ops table is too short, the kind is unknown,
  * the name differs from the configured one, or the kind/name is already loaded. */
 #include "config.h"
-#include "plugin.h"
+#include "plugin/plugin.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -2,8 +2,8 @@
  * path (emit -> append -> flush -> queue -> send -> release) allocates nothing: buffers
  * come from a fixed pool per marshaller, queues are fixed rings, counters are atomics. */
 #include "config.h"
-#include "pipeline_int.h"
-#include "pipeline.h"
+#include "pipeline/internal.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "log.h"
+#include "ops/clock.h"
+#include "ops/log.h"
 
 #define M_COUNTER XTCPD_METRIC_COUNTER
 

@@ -2,7 +2,7 @@
  * and -o, and validates every entry against the declared key tables. Every error is
  * one message naming file:line, the section, the key and what is allowed. */
 #include "config.h"
-#include "conf.h"
+#include "conf/conf.h"
 
 #include <dirent.h>
 #include <errno.h>

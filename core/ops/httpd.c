@@ -17,7 +17,7 @@
 
 #include <microhttpd.h>
 
-#include "core/httpd.h"
+#include "ops/httpd.h"
 
 #define HTTPD_BACKLOG 64
 #define HTTPD_REASON_MAX 256

@@ -26,7 +26,7 @@
 #include <sys/capability.h>
 #endif
 
-#include "core/caps.h"
+#include "ops/caps.h"
 
 /* The pieces caps_check reports, with what the daemon loses without each. */
 static const struct {

@@ -7,7 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* setns */
 #endif
-#include "netns.h"
+#include "netns/netns.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* log — one-line logging to stderr or syslog. Lines are written with one write(2) so
  * concurrent threads never interleave; rate limiting keeps data-path failures quiet. */
 #include "config.h"
-#include "clock.h"
-#include "log.h"
+#include "ops/clock.h"
+#include "ops/log.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

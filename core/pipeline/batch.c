@@ -2,15 +2,15 @@
  * marshaller, a full batch is finished and queued to each sink of that marshaller, and
  * the last sink to release it returns it to the pool. Nothing here allocates. */
 #include "config.h"
-#include "pipeline_int.h"
-#include "pipeline.h"
+#include "pipeline/internal.h"
+#include "pipeline/pipeline.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "log.h"
+#include "ops/clock.h"
+#include "ops/log.h"
 
 static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
 {

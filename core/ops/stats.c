@@ -2,7 +2,7 @@
  * statistics, build info, and readiness: ready once a cycle completed and the last one
  * is not overdue (older than two periods). */
 #include "config.h"
-#include "stats.h"
+#include "ops/stats.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "metrics.h"
-#include "pool.h"
+#include "ops/clock.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "pipeline/pool.h"
 #ifdef XTCPD_WITH_HTTPD
-#include "httpd.h"
+#include "ops/httpd.h"
 #endif
 
 static struct {

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "conf.h"
-#include "plugin.h"
+#include "conf/conf.h"
+#include "plugin/plugin.h"
 
 struct daemon_opts {
 	const char *conf_path;      /* main file; NULL = none */

@@ -1,7 +1,7 @@
 /* metrics — registry and Prometheus text rendering. Slots are allocated at registration
  * and never move, so the data path updates them with one relaxed atomic add. */
 #include "config.h"
-#include "metrics.h"
+#include "ops/metrics.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <xtcpd/plugin.h>
 
-#include "conf.h"
-#include "plugin.h"
+#include "conf/conf.h"
+#include "plugin/plugin.h"
 
 struct pipeline;
 

@@ -15,14 +15,14 @@ static inline int64_t clock_now_ns(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static inline int64_t mono_ns(void)
+static inline int64_t clock_mono_ns(void)
 {
 	return clock_now_ns(CLOCK_MONOTONIC);
 }
 
-static inline int64_t mono_ms(void)
+static inline int64_t clock_mono_ms(void)
 {
-	return mono_ns() / 1000000;
+	return clock_mono_ns() / 1000000;
 }
 
 static inline struct timespec clock_deadline(clockid_t id, int ms)

@@ -20,6 +20,9 @@
 #include "ops/stats.h"
 #include "ops/tuning.h"
 
+/* core.log_level's choices (error|warning|info|debug), in order. */
+static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG };
+
 static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
 
 struct daemon {
@@ -78,15 +81,19 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 	return conf_validate(c, keys_of, ps);
 }
 
-static _Atomic uint64_t *ns_metric(int which)
+enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED };
+
+static void ns_count(enum ns_event ev)
 {
-	static const char *const names[] = { "xtcpd_namespaces_opened_total",
-					     "xtcpd_namespaces_closed_total",
-					     "xtcpd_namespaces_refused_total" };
-	static const char *const help[] = { "Network namespaces found and handed to the sources",
-					    "Network namespaces gone (no mount, no process) and released",
-					    "Network namespaces a source could not use (retried at the next scan)" };
-	return metrics_get(XTCPD_METRIC_COUNTER, names[which], NULL, help[which]);
+	static const struct { const char *name, *help; } defs[] = {
+		[NS_OPENED] = { "xtcpd_namespaces_opened_total",
+				"Network namespaces found and handed to the sources" },
+		[NS_CLOSED] = { "xtcpd_namespaces_closed_total",
+				"Network namespaces gone (no mount, no process) and released" },
+		[NS_REFUSED] = { "xtcpd_namespaces_refused_total",
+				 "Network namespaces a source could not use (retried at the next scan)" },
+	};
+	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, defs[ev].name, NULL, defs[ev].help), 1);
 }
 
 static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
@@ -94,11 +101,11 @@ static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 	struct daemon *d = arg;
 	int rc = pipeline_ns_add(d->pl, ns);
 
-	metric_add(ns_metric(rc ? 2 : 0), 1);
+	ns_count(rc ? NS_REFUSED : NS_OPENED);
 	if (rc)
 		log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
 				"namespace %s (inode %llu): source cannot use it: %s", ns->name,
-				(unsigned long long)ns->inode, strerror(-rc));
+				(unsigned long long)ns->inode, log_errstr(rc));
 	return rc;
 }
 
@@ -106,7 +113,7 @@ static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
 
-	metric_add(ns_metric(1), 1);
+	ns_count(NS_CLOSED);
 	pipeline_ns_del(d->pl, ns);
 }
 
@@ -137,10 +144,11 @@ static int bring_up(struct daemon *d)
 	if ((rc = pipeline_start(d->pl)))
 		return rc;
 	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
-		log_err("namespace manager: %s", strerror(-rc));
+		log_err("namespace manager: %s", log_errstr(rc));
 		return rc;
 	}
-	return netns_mgr_reconcile(d->ns) < 0 ? 0 : 0;
+	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
+	return 0;
 }
 
 static void tear_down(struct daemon *d, int timeout_ms)
@@ -173,7 +181,7 @@ static void reload(struct daemon *d)
 	d->conf = nc;
 	stats_set_conf(&d->conf);
 	if ((rc = bring_up(d))) {
-		log_err("SIGHUP: the new configuration failed to start (%s); exiting", strerror(-rc));
+		log_err("SIGHUP: the new configuration failed to start (%s); exiting", log_errstr(rc));
 		exit(1);
 	}
 }
@@ -188,7 +196,7 @@ static void check_caps(const struct conf *c)
 	int rc = caps_check(&r, msg, sizeof(msg));
 
 	if (rc) {
-		log_warn("cannot read capabilities: %s", strerror(-rc));
+		log_warn("cannot read capabilities: %s", log_errstr(rc));
 		return;
 	}
 	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
@@ -196,7 +204,7 @@ static void check_caps(const struct conf *c)
 	no_setns = !r.sys_admin;
 	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
 	if (rc && rc != -EPERM)
-		log_warn("cannot drop capabilities: %s", strerror(-rc));
+		log_warn("cannot drop capabilities: %s", log_errstr(rc));
 }
 
 /* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A
@@ -205,7 +213,7 @@ static void check_caps(const struct conf *c)
 static int wait_until(const sigset_t *set, int64_t until)
 {
 	for (;;) {
-		int64_t left = until - mono_ns();
+		int64_t left = until - clock_mono_ns();
 		struct timespec ts = { 0, 0 };
 		int sig;
 
@@ -225,17 +233,17 @@ static void run_cycle(struct daemon *d)
 {
 	struct xtcpd_netns *const *list;
 	size_t n;
-	int64_t t0 = mono_ns(), dt;
+	int64_t t0 = clock_mono_ns(), dt;
 	int rc;
 
 	netns_mgr_tick(d->ns, t0 / 1000000);
 	n = netns_mgr_list(d->ns, &list);
 	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
-	dt = mono_ns() - t0;
+	dt = clock_mono_ns() - t0;
 	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf.core[CK_FREQUENCY].num * 1000000LL);
 	if (rc)
 		log_ratelimited(d, 60000, XTCPD_LOG_WARN, NULL, "cycle %llu: source error: %s",
-				(unsigned long long)d->seq, strerror(rc < 0 ? -rc : rc));
+				(unsigned long long)d->seq, log_errstr(rc));
 }
 
 int daemon_run(const struct daemon_opts *o)
@@ -266,7 +274,7 @@ int daemon_run(const struct daemon_opts *o)
 		return 0;
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
-		  (int[]){ XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG }[d.conf.core[CK_LOG_LEVEL].num]);
+		  log_levels[d.conf.core[CK_LOG_LEVEL].num]);
 	/* The endpoint first: it may bind a port below 1024; its thread drops its own
 	 * capabilities before serving. */
 	if ((rc = stats_start(&d.conf))) {
@@ -286,14 +294,14 @@ int daemon_run(const struct daemon_opts *o)
 		rc = rc == -E2BIG ? EXIT_CONFIG : 1;
 		goto out;
 	}
-	next = mono_ns();
+	next = clock_mono_ns();
 	while (!d.conf.core[CK_MAX_LOOPS].num || d.seq < (uint64_t)d.conf.core[CK_MAX_LOOPS].num) {
 		run_cycle(&d);
 		if (d.conf.core[CK_MAX_LOOPS].num && d.seq >= (uint64_t)d.conf.core[CK_MAX_LOOPS].num)
 			break;
 		next += d.conf.core[CK_FREQUENCY].num * 1000000LL;
-		if (next < mono_ns()) /* overran: start the next cycle now, on a fresh grid */
-			next = mono_ns();
+		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
+			next = clock_mono_ns();
 		while ((sig = wait_until(&set, next)) == SIGHUP)
 			reload(&d);
 		if (sig == SIGINT || sig == SIGTERM) {

@@ -87,7 +87,7 @@ void log_vratelimited(const void *key, int interval_ms, int level, const char *p
 		      const char *fmt, va_list ap)
 {
 	size_t h = ((uintptr_t)key >> 4) % RL_SLOTS, slot = 0;
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	uint64_t suppressed;
 	char pfx[256];
 

@@ -3,6 +3,7 @@
 #define XTCPD_LOG_H
 
 #include <stdarg.h>
+#include <string.h>
 #include <xtcpd/plugin.h>
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
@@ -17,6 +18,12 @@ void log_vratelimited(const void *key, int interval_ms, int level, const char *p
 		      const char *fmt, va_list ap) XTCPD_PRINTF(5, 0);
 void log_ratelimited(const void *key, int interval_ms, int level, const char *prefix,
 		     const char *fmt, ...) XTCPD_PRINTF(5, 6);
+
+/* strerror of a -errno (or errno) return value. */
+static inline const char *log_errstr(int rc)
+{
+	return strerror(rc < 0 ? -rc : rc);
+}
 
 #define log_err(...)   log_msg(XTCPD_LOG_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(XTCPD_LOG_WARN, __VA_ARGS__)

@@ -137,7 +137,7 @@ void metrics_observe(struct metrics_hist *h, double v)
 	atomic_fetch_add_explicit(&h->sum_micro, (uint64_t)(v * 1e6), memory_order_relaxed);
 }
 
-int mbuf_printf(struct mbuf *b, const char *fmt, ...)
+int metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -193,20 +193,20 @@ void metrics_del_collector(metrics_collect_fn fn, void *arg)
 	pthread_mutex_unlock(&mlock);
 }
 
-static void render_family(struct mbuf *out, struct metric *first)
+static void render_family(struct metrics_buf *out, struct metric *first)
 {
-	mbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help, first->name,
+	metrics_printf(out, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help, first->name,
 		    first->type == XTCPD_METRIC_COUNTER ? "counter" : "gauge");
 	for (struct metric *m = first; m; m = m->next) {
 		if (strcmp(m->name, first->name))
 			continue;
-		mbuf_printf(out, "%s%s%s%s %llu\n", m->name, *m->labels ? "{" : "", m->labels,
+		metrics_printf(out, "%s%s%s%s %llu\n", m->name, *m->labels ? "{" : "", m->labels,
 			    *m->labels ? "}" : "",
 			    (unsigned long long)atomic_load_explicit(&m->value, memory_order_relaxed));
 	}
 }
 
-static void render_hist(struct mbuf *out, struct metrics_hist *h)
+static void render_hist(struct metrics_buf *out, struct metrics_hist *h)
 {
 	const char *sep = *h->labels ? "," : "";
 	uint64_t cum = 0;
@@ -214,18 +214,18 @@ static void render_hist(struct mbuf *out, struct metrics_hist *h)
 	for (unsigned i = 0; i <= h->n; i++) {
 		cum += atomic_load_explicit(&h->counts[i], memory_order_relaxed);
 		if (i < h->n)
-			mbuf_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->name, h->labels, sep,
+			metrics_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n", h->name, h->labels, sep,
 				    h->bounds[i], (unsigned long long)cum);
 		else
-			mbuf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->name, h->labels, sep,
+			metrics_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", h->name, h->labels, sep,
 				    (unsigned long long)cum);
 	}
-	mbuf_printf(out, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", h->name, *h->labels ? "{" : "",
+	metrics_printf(out, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", h->name, *h->labels ? "{" : "",
 		    h->labels, *h->labels ? "}" : "", (double)atomic_load(&h->sum_micro) / 1e6, h->name,
 		    *h->labels ? "{" : "", h->labels, *h->labels ? "}" : "", (unsigned long long)cum);
 }
 
-int metrics_render(struct mbuf *out)
+int metrics_render(struct metrics_buf *out)
 {
 	pthread_mutex_lock(&mlock);
 	for (struct metric *m = metrics; m; m = m->next) {
@@ -243,7 +243,7 @@ int metrics_render(struct mbuf *out)
 			;
 		if (p != h)
 			continue; /* rendered with the first of its family */
-		mbuf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name);
+		metrics_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name);
 		for (p = h; p; p = p->next)
 			if (!strcmp(p->name, h->name))
 				render_hist(out, p);
@@ -251,7 +251,7 @@ int metrics_render(struct mbuf *out)
 	for (struct collector *c = collectors; c; c = c->next)
 		c->fn(c->arg, out);
 	pthread_mutex_unlock(&mlock);
-	return out->buf ? 0 : mbuf_printf(out, "%s", "");
+	return out->buf ? 0 : metrics_printf(out, "%s", "");
 }
 
 uint64_t metrics_value(const char *name, const char *labels)

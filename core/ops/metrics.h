@@ -20,30 +20,30 @@ struct metrics_hist *metrics_histogram(const char *name, const char *labels, con
 void metrics_observe(struct metrics_hist *h, double v);
 
 /* A growable output buffer (the renderer's). */
-struct mbuf {
+struct metrics_buf {
 	char *buf;
 	size_t len, cap;
 };
-int mbuf_printf(struct mbuf *b, const char *fmt, ...) XTCPD_PRINTF(2, 3);
+int metrics_printf(struct metrics_buf *b, const char *fmt, ...) XTCPD_PRINTF(2, 3);
 
 /* Collectors run at render time and append whole families. */
-typedef void (*metrics_collect_fn)(void *arg, struct mbuf *out);
+typedef void (*metrics_collect_fn)(void *arg, struct metrics_buf *out);
 int metrics_add_collector(metrics_collect_fn fn, void *arg);
 void metrics_del_collector(metrics_collect_fn fn, void *arg);
 
 /* Render every family in Prometheus text format 0.0.4. */
-int metrics_render(struct mbuf *out);
+int metrics_render(struct metrics_buf *out);
 /* Value of a registered slot (tests, summaries); 0 if absent. */
 uint64_t metrics_value(const char *name, const char *labels);
 void metrics_reset(void);  /* free everything (tests, exit) */
 
-static inline void metric_add(_Atomic uint64_t *m, uint64_t v)
+static inline void metrics_add(_Atomic uint64_t *m, uint64_t v)
 {
 	if (m)
 		atomic_fetch_add_explicit(m, v, memory_order_relaxed);
 }
 
-static inline void metric_set(_Atomic uint64_t *m, uint64_t v)
+static inline void metrics_set(_Atomic uint64_t *m, uint64_t v)
 {
 	if (m)
 		atomic_store_explicit(m, v, memory_order_relaxed);

@@ -32,7 +32,7 @@ static struct {
 /* Families must be contiguous: one pass per family. */
 static void collect_pool_family(void *arg, struct pool *p)
 {
-	struct { struct mbuf *out; const char *fam; } *a = arg;
+	struct { struct metrics_buf *out; const char *fam; } *a = arg;
 	struct pool_stats s;
 	unsigned long long v;
 
@@ -45,10 +45,10 @@ static void collect_pool_family(void *arg, struct pool *p)
 		v = s.high_water;
 	else
 		v = s.misses;
-	mbuf_printf(a->out, "xtcpd_pool_%s{pool=\"%s\"} %llu\n", a->fam, pool_name(p), v);
+	metrics_printf(a->out, "xtcpd_pool_%s{pool=\"%s\"} %llu\n", a->fam, pool_name(p), v);
 }
 
-static void collect(void *arg, struct mbuf *out)
+static void collect(void *arg, struct metrics_buf *out)
 {
 	static const char *const fams[][3] = {
 		{ "capacity", "gauge", "Objects in the pool" },
@@ -61,13 +61,13 @@ static void collect(void *arg, struct mbuf *out)
 	FILE *f;
 
 	for (size_t i = 0; i < 4; i++) {
-		struct { struct mbuf *out; const char *fam; } a = { out, fams[i][0] };
-		mbuf_printf(out, "# HELP xtcpd_pool_%s %s\n# TYPE xtcpd_pool_%s %s\n", fams[i][0],
+		struct { struct metrics_buf *out; const char *fam; } a = { out, fams[i][0] };
+		metrics_printf(out, "# HELP xtcpd_pool_%s %s\n# TYPE xtcpd_pool_%s %s\n", fams[i][0],
 			    fams[i][2], fams[i][0], fams[i][1]);
 		pool_foreach(collect_pool_family, &a);
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	mbuf_printf(out, "# HELP xtcpd_process_cpu_seconds_total User and system CPU time\n"
+	metrics_printf(out, "# HELP xtcpd_process_cpu_seconds_total User and system CPU time\n"
 		    "# TYPE xtcpd_process_cpu_seconds_total counter\n"
 		    "xtcpd_process_cpu_seconds_total %.6f\n",
 		    (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -86,10 +86,10 @@ static void collect(void *arg, struct mbuf *out)
 			threads = 0;
 		fclose(f);
 	}
-	mbuf_printf(out, "# HELP xtcpd_process_resident_memory_bytes Resident set size\n"
+	metrics_printf(out, "# HELP xtcpd_process_resident_memory_bytes Resident set size\n"
 		    "# TYPE xtcpd_process_resident_memory_bytes gauge\n"
 		    "xtcpd_process_resident_memory_bytes %ld\n", rss_pages * sysconf(_SC_PAGESIZE));
-	mbuf_printf(out, "# HELP xtcpd_threads Threads of the process\n# TYPE xtcpd_threads gauge\n"
+	metrics_printf(out, "# HELP xtcpd_threads Threads of the process\n# TYPE xtcpd_threads gauge\n"
 		    "xtcpd_threads %ld\n", threads);
 }
 
@@ -106,9 +106,9 @@ int stats_ready(char *reason, size_t n)
 		snprintf(reason, n, "no poll cycle has completed yet\n");
 		return 0;
 	}
-	if (mono_ms() - last > 2 * freq + 1000) {
+	if (clock_mono_ms() - last > 2 * freq + 1000) {
 		snprintf(reason, n, "last poll cycle completed %lld ms ago, more than 2 x frequency\n",
-			 (long long)(mono_ms() - last));
+			 (long long)(clock_mono_ms() - last));
 		return 0;
 	}
 	snprintf(reason, n, "ready\n");
@@ -118,7 +118,7 @@ int stats_ready(char *reason, size_t n)
 #ifdef XTCPD_WITH_HTTPD
 static int http_metrics(void *arg, char **buf, size_t *len, size_t *cap)
 {
-	struct mbuf b = { *buf, 0, *cap };
+	struct metrics_buf b = { *buf, 0, *cap };
 	int rc = metrics_render(&b);
 
 	*buf = b.buf;
@@ -140,7 +140,7 @@ int stats_start(const struct conf *c)
 
 	stats_set_conf(c);
 	snprintf(lab, sizeof(lab), "version=\"%s\"", PACKAGE_VERSION);
-	metric_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_build_info", lab, "Build information"), 1);
+	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_build_info", lab, "Build information"), 1);
 	st.cycles = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_cycles_total", NULL, "Poll cycles run");
 	st.overruns = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_overruns_total", NULL, "Poll cycles that took longer than frequency");
 	st.errors = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_errors_total", NULL, "Poll cycles in which a source reported an error");
@@ -165,15 +165,15 @@ int stats_start(const struct conf *c)
 
 void stats_cycle_done(uint64_t seq, int64_t duration_ns, int rc, size_t n_ns, int overrun)
 {
-	metric_add(st.cycles, 1);
+	metrics_add(st.cycles, 1);
 	if (overrun)
-		metric_add(st.overruns, 1);
+		metrics_add(st.overruns, 1);
 	if (rc)
-		metric_add(st.errors, 1);
-	metric_set(st.namespaces, n_ns);
-	metric_set(st.last_cycle, seq);
+		metrics_add(st.errors, 1);
+	metrics_set(st.namespaces, n_ns);
+	metrics_set(st.last_cycle, seq);
 	metrics_observe(st.duration, (double)duration_ns / 1e9);
-	atomic_store(&st.last_done_ms, mono_ms());
+	atomic_store(&st.last_done_ms, clock_mono_ms());
 }
 
 void stats_stop(void)

@@ -1,16 +1,16 @@
-/* batch — the data path: emit() appends a record to the lane's current batch of every
- * marshaller, a full batch is finished and queued to each sink of that marshaller, and
- * the last sink to release it returns it to the pool. Nothing here allocates. */
+/* pipeline/batch — the data path: emit() appends a record to the lane's current batch of
+ * every marshaller, a full batch is finished and pushed to each sink of that marshaller
+ * (sink.c), and the last sink to release it returns it to the pool. Nothing here
+ * allocates. */
 #include "config.h"
-#include "pipeline/internal.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/batch.h"
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "ops/clock.h"
 #include "ops/log.h"
+#include "pipeline/sink.h"
 
 static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
 {
@@ -32,46 +32,11 @@ static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
 	return &h->buf;
 }
 
-static void buf_free(struct xtcpd_buf *b)
+void batch_put(struct xtcpd_buf *b)
 {
 	struct bufhdr *h = b->priv;
 
 	pool_put(h->m->bufs, h);
-}
-
-/* Reserve one of the sink's queue_depth + max_in_flight places; with queue_full =
- * block, wait up to queue_block_timeout for the sink to release one. */
-static int take_quota(struct sinkinst *k)
-{
-	struct timespec dl;
-	int ok;
-
-	if (atomic_fetch_add(&k->held, 1) < k->quota)
-		return 1;
-	atomic_fetch_sub(&k->held, 1);
-	if (k->drop_when_full || k->block_ms <= 0 || atomic_load(&k->stalled))
-		return 0;
-	dl = clock_deadline(CLOCK_MONOTONIC, k->block_ms);
-	pthread_mutex_lock(&k->held_lock);
-	atomic_fetch_add(&k->held_waiters, 1);
-	for (;;) {
-		if (atomic_fetch_add(&k->held, 1) < k->quota) {
-			ok = 1;
-			break;
-		}
-		atomic_fetch_sub(&k->held, 1);
-		if (pthread_cond_timedwait(&k->held_cond, &k->held_lock, &dl) == ETIMEDOUT) {
-			ok = atomic_fetch_add(&k->held, 1) < k->quota;
-			if (!ok)
-				atomic_fetch_sub(&k->held, 1);
-			break;
-		}
-	}
-	atomic_fetch_sub(&k->held_waiters, 1);
-	pthread_mutex_unlock(&k->held_lock);
-	if (!ok)
-		atomic_store(&k->stalled, 1);
-	return ok;
 }
 
 /* Hand a batch to every sink of its marshaller; each holds one reference. */
@@ -80,74 +45,21 @@ static void flush(struct marsh *m, struct xtcpd_buf *b)
 	struct bufhdr *h = b->priv;
 
 	if (!b->rows || m->ops->finish(m->ctx.inst, b)) {
-		if (b->rows)
-			metric_add(m->m_drop_error, b->rows);
-		buf_free(b);
+		metrics_add(m->m_drop_error, b->rows);
+		batch_put(b);
 		return;
 	}
-	metric_add(m->m_batches, 1);
-	metric_add(m->m_bytes, b->len - b->off);
+	metrics_add(m->m_batches, 1);
+	metrics_add(m->m_bytes, b->len - b->off);
 	if (!m->n_sinks) {
-		metric_add(m->m_drop_nosink, b->rows);
-		buf_free(b);
+		metrics_add(m->m_drop_nosink, b->rows);
+		batch_put(b);
 		return;
 	}
 	atomic_store(&h->refs, (int)m->n_sinks);
-	h->flushed_ns = mono_ns();
-	for (size_t i = 0; i < m->n_sinks; i++) {
-		struct sinkinst *k = m->sinks[i];
-		uint32_t rows = b->rows;
-		int rc;
-
-		if (!take_quota(k)) {
-			/* It sits on queue_depth + max_in_flight batches already (a dead broker
-			 * holding its deliveries): its batch is dropped, the others go on. */
-			atomic_fetch_sub(&k->held, 1);
-			metric_add(k->m_drop_inflight_batches, 1);
-			metric_add(k->m_drop_inflight_records, rows);
-			log_ratelimited(&k->held, 10000, XTCPD_LOG_WARN, k->ctx.prefix,
-					"%d batches not yet released (max_in_flight reached): batch of %u records dropped",
-					k->quota, rows);
-			if (atomic_fetch_sub(&h->refs, 1) == 1)
-				buf_free(b);
-			continue;
-		}
-		rc = queue_push(k->q, b, k->drop_when_full || atomic_load(&k->stalled) ? 0 : k->block_ms);
-		if (rc) {
-			if (rc == -EAGAIN)
-				atomic_store(&k->stalled, 1);
-			atomic_fetch_sub(&k->held, 1);
-			metric_add(k->m_drop_batches, 1);
-			metric_add(k->m_drop_records, rows);
-			log_ratelimited(k, 10000, XTCPD_LOG_WARN, k->ctx.prefix,
-					"queue full: batch of %u records dropped", rows);
-			if (atomic_fetch_sub(&h->refs, 1) == 1)
-				buf_free(b);
-		} else {
-			metric_add(k->m_batches_queued, 1);
-			metric_add(k->m_records_queued, rows);
-			metric_set(k->m_queue_depth, queue_depth(k->q));
-		}
-	}
-}
-
-void pipeline_buf_release(struct xtcpd_ctx *ctx, struct xtcpd_buf *b, int ok)
-{
-	struct sinkinst *k = (struct sinkinst *)ctx; /* ctx is the first member */
-	struct bufhdr *h = b->priv;
-
-	atomic_fetch_sub(&k->held, 1);
-	atomic_store(&k->stalled, 0);
-	if (atomic_load(&k->held_waiters)) {
-		pthread_mutex_lock(&k->held_lock);
-		pthread_cond_broadcast(&k->held_cond);
-		pthread_mutex_unlock(&k->held_lock);
-	}
-	metric_add(ok ? k->m_delivered_batches : k->m_failed_batches, 1);
-	metric_add(ok ? k->m_delivered_records : k->m_failed_records, b->rows);
-	metrics_observe(k->latency, (double)(mono_ns() - h->flushed_ns) / 1e9);
-	if (atomic_fetch_sub(&h->refs, 1) == 1)
-		buf_free(b);
+	h->flushed_ns = clock_mono_ns();
+	for (size_t i = 0; i < m->n_sinks; i++)
+		sink_push(m->sinks[i], b);
 }
 
 static void append(struct pipeline *p, struct marsh *m, struct xtcpd_buf **slot,
@@ -158,7 +70,7 @@ static void append(struct pipeline *p, struct marsh *m, struct xtcpd_buf **slot,
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (!b && !(b = *slot = buf_new(p, m))) {
-			metric_add(m->m_drop_nobuf, 1);
+			metrics_add(m->m_drop_nobuf, 1);
 			log_ratelimited(m, 10000, XTCPD_LOG_WARN, m->ctx.prefix,
 					"no free batch buffer: record dropped (raise buffers or pool_wait)");
 			return;
@@ -168,7 +80,7 @@ static void append(struct pipeline *p, struct marsh *m, struct xtcpd_buf **slot,
 			b->rows++;
 			if (rec->flags & XTCPD_REC_DUMP_INTR)
 				b->flags |= XTCPD_BUF_DUMP_INTR;
-			metric_add(m->m_records, 1);
+			metrics_add(m->m_records, 1);
 			if (b->rows >= m->flush_rows || b->len >= m->flush_bytes) {
 				flush(m, b);
 				*slot = NULL;
@@ -180,17 +92,14 @@ static void append(struct pipeline *p, struct marsh *m, struct xtcpd_buf **slot,
 		flush(m, b); /* full: send it and retry in a fresh buffer */
 		b = *slot = NULL;
 	}
-	metric_add(rc == -ENOSPC ? m->m_drop_toolarge : m->m_drop_error, 1);
+	metrics_add(rc == -ENOSPC ? m->m_drop_toolarge : m->m_drop_error, 1);
 }
 
-int pipeline_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec)
+/* The collector's part of the record: record.h says which fields the core owns. */
+static void stamp(struct pipeline *p, unsigned lane, struct xtcpd_record *rec)
 {
-	struct srcinst *src = (struct srcinst *)ctx;
-	struct pipeline *p = ctx->pl;
 	const struct conf *c = p->conf;
 
-	if (lane >= src->lanes)
-		return -EINVAL;
 	rec->schema_version = XTCPD_SCHEMA_VERSION;
 	rec->daemon_version = p->daemon_version;
 	rec->timestamp_ns = atomic_load_explicit(&p->cycle_start_ns, memory_order_relaxed);
@@ -200,15 +109,39 @@ int pipeline_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec
 	rec->location = c->core[CK_LOCATION].str;
 	rec->record_counter = atomic_fetch_add_explicit(&p->record_counter, 1, memory_order_relaxed) + 1;
 	rec->netlinker_id = lane;
-	metric_add(src->m_records, 1);
+}
+
+static int emit(struct srcinst *src, unsigned lane, struct xtcpd_record *rec)
+{
+	struct pipeline *p = src->ctx.pl;
+
+	if (lane >= src->lanes)
+		return -EINVAL;
+	stamp(p, lane, rec);
+	metrics_add(src->m_records, 1);
 	for (size_t i = 0; i < p->n_marsh; i++)
 		append(p, p->marsh[i], &src->cur[(size_t)lane * p->n_marsh + i], rec);
 	return 0;
 }
 
-/* End of a source's cycle: flush every lane's partial batch (empty ones stay for the
- * next cycle, so an idle cycle costs no pool traffic). */
-void pipeline_flush_source(struct pipeline *p, struct srcinst *src)
+int batch_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec)
+{
+	return emit((struct srcinst *)ctx, lane, rec); /* ctx is the first member */
+}
+
+int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
+		  struct xtcpd_record *rec)
+{
+	if (ns) {
+		rec->netns = ns->name;
+		rec->netns_inode = ns->inode;
+		rec->nsid = ns->nsid;
+	}
+	return emit((struct srcinst *)ctx, lane, rec);
+}
+
+/* Empty batches stay for the next cycle, so an idle cycle costs no pool traffic. */
+void batch_flush_lanes(struct pipeline *p, struct srcinst *src)
 {
 	for (size_t i = 0; i < (size_t)src->lanes * p->n_marsh; i++) {
 		struct xtcpd_buf *b = src->cur[i];
@@ -220,11 +153,11 @@ void pipeline_flush_source(struct pipeline *p, struct srcinst *src)
 	}
 }
 
-void pipeline_drop_partial(struct pipeline *p, struct srcinst *src)
+void batch_drop_lanes(struct pipeline *p, struct srcinst *src)
 {
 	for (size_t i = 0; src->cur && i < (size_t)src->lanes * p->n_marsh; i++)
 		if (src->cur[i]) {
-			buf_free(src->cur[i]);
+			batch_put(src->cur[i]);
 			src->cur[i] = NULL;
 		}
 }

@@ -1,19 +1,21 @@
-/* host — the service table lent to every plugin instance: logging with a "kind/instance"
- * prefix, metrics with an instance label, pools, emit, buffer release, namespace sockets. */
+/* pipeline/host — the service table lent to every plugin instance: logging with a
+ * "kind/instance" prefix, metrics with an instance label, pools, emit (batch.c), buffer
+ * release (sink.c), namespace sockets (netns/). */
 #include "config.h"
-#include "pipeline/internal.h"
+#include "pipeline/host.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ops/log.h"
 #include "netns/netns.h"
-#include "pipeline/pipeline.h"
+#include "ops/log.h"
+#include "pipeline/batch.h"
+#include "pipeline/sink.h"
 
-void ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
-	      struct conf_section *sec, const struct plugin *plugin)
+void host_ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
+		   struct conf_section *sec, const struct plugin *plugin)
 {
 	ctx->pl = pl;
 	ctx->kind = kind;
@@ -24,7 +26,7 @@ void ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
 		 sec->instance);
 }
 
-void ctx_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...)
+void host_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,8 +45,8 @@ static void host_log_rl(struct xtcpd_ctx *ctx, const void *key, int interval_ms,
 	va_end(ap);
 }
 
-_Atomic uint64_t *ctx_metric(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type, const char *name,
-			     const char *labels, const char *help)
+_Atomic uint64_t *host_metric(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type,
+			      const char *name, const char *labels, const char *help)
 {
 	char full[256], lab[640];
 
@@ -54,16 +56,24 @@ _Atomic uint64_t *ctx_metric(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type,
 	return metrics_get(type, full, lab, help);
 }
 
-static struct xtcpd_pool *host_pool_create(struct xtcpd_ctx *ctx, const char *name, size_t obj_size,
-					   unsigned capacity)
+void host_metrics_register(struct xtcpd_ctx *ctx, void *obj, const struct host_metric_def *defs,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*(_Atomic uint64_t **)((char *)obj + defs[i].off) =
+			host_metric(ctx, defs[i].type, defs[i].name, defs[i].labels, defs[i].help);
+}
+
+static struct xtcpd_pool *host_pool_create(struct xtcpd_ctx *ctx, const char *name,
+					   size_t obj_size, unsigned capacity)
 {
 	char full[400];
 	struct pool *p;
 
 	snprintf(full, sizeof(full), "%s/%s", ctx->prefix, name);
 	if (pool_create(full, obj_size, capacity, &p)) {
-		ctx_log(ctx, XTCPD_LOG_ERR, "cannot create pool %s: %u objects of %zu bytes", name,
-			capacity, obj_size);
+		host_log(ctx, XTCPD_LOG_ERR, "cannot create pool %s: %u objects of %zu bytes", name,
+			 capacity, obj_size);
 		return NULL;
 	}
 	return (struct xtcpd_pool *)p;
@@ -84,8 +94,8 @@ static void host_pool_destroy(struct xtcpd_pool *p)
 	pool_destroy((struct pool *)p);
 }
 
-static int host_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int domain, int type,
-			  int protocol)
+static int host_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int domain,
+			  int type, int protocol)
 {
 	return netns_socket(ns, domain, type, protocol);
 }
@@ -95,19 +105,20 @@ static const char *host_capture_dir(struct xtcpd_ctx *ctx)
 	return ctx->pl ? ctx->pl->capture_dir : NULL;
 }
 
-const struct xtcpd_host pipeline_host = {
+const struct xtcpd_host host_table = {
 	.struct_size = sizeof(struct xtcpd_host),
 	.abi_major = XTCPD_ABI_MAJOR,
 	.abi_minor = XTCPD_ABI_MINOR,
-	.log = ctx_log,
+	.log = host_log,
 	.log_ratelimited = host_log_rl,
-	.metric = ctx_metric,
+	.metric = host_metric,
 	.pool_create = host_pool_create,
 	.pool_get = host_pool_get,
 	.pool_put = host_pool_put,
 	.pool_destroy = host_pool_destroy,
-	.emit = pipeline_emit,
-	.buf_release = pipeline_buf_release,
+	.emit = batch_emit,
+	.buf_release = sink_release,
 	.ns_socket = host_ns_socket,
 	.capture_dir = host_capture_dir,
+	.emit_ns = batch_emit_ns,
 };

@@ -1,7 +1,8 @@
-/* pipeline_int — pipeline internals shared by pipeline.c (wiring, batches) and
- * host.c (the service table lent to plugins). */
-#ifndef XTCPD_PIPELINE_INT_H
-#define XTCPD_PIPELINE_INT_H
+/* pipeline/internal.h — the pipeline's objects, shared by its modules: pipeline.c (wiring
+ * and lifecycle), batch.c (the data path: emit, append, flush), sink.c (queues, sink
+ * threads, quotas, release) and host.c (the service table lent to plugins). */
+#ifndef XTCPD_PIPELINE_INTERNAL_H
+#define XTCPD_PIPELINE_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -9,12 +10,15 @@
 
 #include "conf/conf.h"
 #include "ops/metrics.h"
-#include "plugin/plugin.h"
 #include "pipeline/pool.h"
 #include "pipeline/queue.h"
+#include "plugin/plugin.h"
 
 struct pipeline;
+struct marsh;
 
+/* One plugin instance as the host sees it; every stage object starts with one, so the
+ * handle a plugin passes back leads to its stage. */
 struct xtcpd_ctx {
 	struct pipeline *pl;
 	enum conf_kind kind;
@@ -26,13 +30,11 @@ struct xtcpd_ctx {
 	int created, started;
 };
 
-struct marsh;
-
 /* One batch buffer in a pool object: header, then cap bytes of data. */
 struct bufhdr {
 	struct xtcpd_buf buf;
 	struct marsh *m;
-	_Atomic int refs;
+	_Atomic int refs;            /* sinks still holding it */
 	int64_t flushed_ns;          /* CLOCK_MONOTONIC when queued: sink latency */
 };
 
@@ -54,11 +56,12 @@ struct sinkinst {
 	atomic_int stalled;          /* a wait for room timed out: no more waiting until it
 	                              * releases a batch (one wait per stall, not per batch) */
 	pthread_mutex_t held_lock;
-	pthread_cond_t held_cond;
+	pthread_cond_t held_cond;    /* CLOCK_MONOTONIC */
+	/* the sink's outcome counters: the core is their only owner */
 	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
 	_Atomic uint64_t *m_drop_inflight_batches, *m_drop_inflight_records;
 	_Atomic uint64_t *m_abandoned_records, *m_abandoned_batches;
-	_Atomic uint64_t *m_delivered_batches, *m_delivered_records;
+	_Atomic uint64_t *m_delivered_batches, *m_delivered_records, *m_delivered_bytes;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
 	struct metrics_hist *latency;
 };
@@ -81,7 +84,7 @@ struct srcinst {
 	struct xtcpd_ctx ctx;
 	const struct xtcpd_source_ops *ops;
 	unsigned lanes;
-	struct xtcpd_buf **cur;      /* [lane * n_marsh + m] */
+	struct xtcpd_buf **cur;      /* [lane * n_marsh + m]: each lane's current batches */
 	_Atomic uint64_t *m_records;
 };
 
@@ -99,17 +102,5 @@ struct pipeline {
 	_Atomic int64_t cycle_start_ns;
 	_Atomic uint64_t record_counter;
 };
-
-/* host.c */
-void ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
-	      struct conf_section *sec, const struct plugin *plugin);
-void ctx_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...) XTCPD_PRINTF(3, 4);
-_Atomic uint64_t *ctx_metric(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type, const char *name,
-			     const char *labels, const char *help);
-/* pipeline.c */
-int pipeline_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec);
-void pipeline_buf_release(struct xtcpd_ctx *ctx, struct xtcpd_buf *buf, int ok);
-void pipeline_flush_source(struct pipeline *p, struct srcinst *src);
-void pipeline_drop_partial(struct pipeline *p, struct srcinst *src);
 
 #endif

@@ -1,8 +1,8 @@
-/* pipeline — creates the configured instances and moves batches between them. The data
- * path (emit -> append -> flush -> queue -> send -> release) allocates nothing: buffers
- * come from a fixed pool per marshaller, queues are fixed rings, counters are atomics. */
+/* pipeline — creates the configured instances, wires sources -> marshallers -> sinks, and
+ * runs their lifecycle: start, one poll cycle at a time, namespaces, reopen, a bounded
+ * stop. The data path itself is batch.c (lanes and batches) and sink.c (queues, sink
+ * threads, outcomes). */
 #include "config.h"
-#include "pipeline/internal.h"
 #include "pipeline/pipeline.h"
 
 #include <errno.h>
@@ -13,18 +13,47 @@
 
 #include "ops/clock.h"
 #include "ops/log.h"
+#include "pipeline/batch.h"
+#include "pipeline/host.h"
+#include "pipeline/internal.h"
+#include "pipeline/sink.h"
 
-#define M_COUNTER XTCPD_METRIC_COUNTER
+#define C XTCPD_METRIC_COUNTER
+#define M(f) offsetof(struct marsh, f)
+#define H_DROPPED "Records dropped, by stage and reason"
+static const struct host_metric_def marsh_metrics[] = {
+	{ M(m_records), C, "marshal_records_total", NULL, "Records appended to batches" },
+	{ M(m_batches), C, "marshal_batches_total", NULL, "Batches flushed to sinks" },
+	{ M(m_bytes), C, "marshal_bytes_total", NULL, "Bytes of flushed batches" },
+	{ M(m_drop_nobuf), C, "records_dropped_total", "stage=\"marshal\",reason=\"no_buffer\"", H_DROPPED },
+	{ M(m_drop_toolarge), C, "records_dropped_total", "stage=\"marshal\",reason=\"too_large\"", H_DROPPED },
+	{ M(m_drop_error), C, "records_dropped_total", "stage=\"marshal\",reason=\"error\"", H_DROPPED },
+	{ M(m_drop_nosink), C, "records_dropped_total", "stage=\"marshal\",reason=\"no_sink\"", H_DROPPED },
+};
+#undef M
+#undef C
 
 static int create_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
 {
-	int rc = ops->create(&pipeline_host, ctx, &ctx->sec->cfg, &ctx->inst);
+	int rc = ops->create(&host_table, ctx, &ctx->sec->cfg, &ctx->inst);
 
 	if (rc) {
-		ctx_log(ctx, XTCPD_LOG_ERR, "create failed: %s", strerror(-rc < 0 ? rc : -rc));
+		host_log(ctx, XTCPD_LOG_ERR, "create failed: %s", log_errstr(rc));
 		return rc < 0 ? rc : -EINVAL;
 	}
 	ctx->created = 1;
+	return 0;
+}
+
+static int start_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
+{
+	int rc = ops->start ? ops->start(ctx->inst) : 0;
+
+	if (rc) {
+		host_log(ctx, XTCPD_LOG_ERR, "start failed: %s", log_errstr(rc));
+		return rc < 0 ? rc : -EINVAL;
+	}
+	ctx->started = 1;
 	return 0;
 }
 
@@ -46,77 +75,22 @@ static int add_marsh(struct pipeline *p, struct conf_section *s, const struct pl
 	if (!m)
 		return -ENOMEM;
 	p->marsh[p->n_marsh++] = m;
-	ctx_init(&m->ctx, p, CONF_MARSHALLER, s, pl);
+	host_ctx_init(&m->ctx, p, CONF_MARSHALLER, s, pl);
 	m->ops = pl->desc->ops;
 	m->flush_rows = (uint32_t)s->kind_values[MK_FLUSH_ROWS].num;
 	m->flush_bytes = (size_t)s->kind_values[MK_FLUSH_BYTES].num;
-	m->m_records = ctx_metric(&m->ctx, M_COUNTER, "marshal_records_total", NULL, "Records appended to batches");
-	m->m_batches = ctx_metric(&m->ctx, M_COUNTER, "marshal_batches_total", NULL, "Batches flushed to sinks");
-	m->m_bytes = ctx_metric(&m->ctx, M_COUNTER, "marshal_bytes_total", NULL, "Bytes of flushed batches");
-	m->m_drop_nobuf = ctx_metric(&m->ctx, M_COUNTER, "records_dropped_total", "stage=\"marshal\",reason=\"no_buffer\"", "Records dropped, by stage and reason");
-	m->m_drop_toolarge = ctx_metric(&m->ctx, M_COUNTER, "records_dropped_total", "stage=\"marshal\",reason=\"too_large\"", "Records dropped, by stage and reason");
-	m->m_drop_error = ctx_metric(&m->ctx, M_COUNTER, "records_dropped_total", "stage=\"marshal\",reason=\"error\"", "Records dropped, by stage and reason");
-	m->m_drop_nosink = ctx_metric(&m->ctx, M_COUNTER, "records_dropped_total", "stage=\"marshal\",reason=\"no_sink\"", "Records dropped, by stage and reason");
+	host_metrics_register(&m->ctx, m, marsh_metrics, sizeof(marsh_metrics) / sizeof(marsh_metrics[0]));
 	return create_instance(&m->ctx, &m->ops->common);
 }
 
 static int add_sink(struct pipeline *p, struct conf_section *s, const struct plugin *pl)
 {
-	struct sinkinst *k = calloc(1, sizeof(*k));
-	struct sinkinst **ns;
-	struct marsh *m = NULL;
-	int rc;
+	struct sinkinst *k;
+	int rc = sink_create(p, s, pl, &k);
 
-	if (!k)
-		return -ENOMEM;
-	p->sinks[p->n_sinks++] = k;
-	ctx_init(&k->ctx, p, CONF_SINK, s, pl);
-	k->ops = pl->desc->ops;
-	k->drop_when_full = s->kind_values[SK_QUEUE_FULL].num == 1;
-	k->block_ms = (int)s->kind_values[SK_QUEUE_BLOCK_TIMEOUT].num;
-	for (size_t i = 0; i < p->n_marsh; i++)
-		if (!strcmp(p->marsh[i]->ctx.sec->instance, s->kind_values[SK_MARSHALLER].str))
-			m = p->marsh[i];
-	if (!m)
-		return -EINVAL; /* conf_validate guarantees it exists */
-	k->m = m;
-	ns = realloc(m->sinks, (m->n_sinks + 1) * sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	m->sinks = ns;
-	m->sinks[m->n_sinks++] = k;
-	k->quota = (int)(s->kind_values[SK_QUEUE_DEPTH].num + s->kind_values[SK_MAX_IN_FLIGHT].num);
-	pthread_mutex_init(&k->held_lock, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&k->held_cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
-	rc = queue_create((unsigned)s->kind_values[SK_QUEUE_DEPTH].num, &k->q);
-	if (rc)
-		return rc;
-	k->m_batches_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_queued_total", NULL, "Batches handed to the sink's queue");
-	k->m_drop_inflight_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"in_flight_full\"", "Batches dropped before the sink, by reason");
-	k->m_drop_inflight_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink_queue\",reason=\"in_flight_full\"", "Records dropped, by stage and reason");
-	k->m_records_queued = ctx_metric(&k->ctx, M_COUNTER, "sink_records_queued_total", NULL, "Records in batches handed to the sink's queue");
-	k->m_abandoned_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink\",reason=\"shutdown\"", "Records dropped, by stage and reason");
-	k->m_abandoned_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"shutdown\"", "Batches dropped before the sink, by reason");
-	k->m_drop_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_dropped_total", "reason=\"queue_full\"", "Batches dropped before the sink, by reason");
-	k->m_drop_records = ctx_metric(&k->ctx, M_COUNTER, "records_dropped_total", "stage=\"sink_queue\",reason=\"queue_full\"", "Records dropped, by stage and reason");
-	k->m_delivered_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_done_total", "result=\"delivered\"", "Batches the sink finished with, by result");
-	k->m_failed_batches = ctx_metric(&k->ctx, M_COUNTER, "sink_batches_done_total", "result=\"failed\"", "Batches the sink finished with, by result");
-	k->m_delivered_records = ctx_metric(&k->ctx, M_COUNTER, "sink_records_done_total", "result=\"delivered\"", "Records the sink finished with, by result");
-	k->m_failed_records = ctx_metric(&k->ctx, M_COUNTER, "sink_records_done_total", "result=\"failed\"", "Records the sink finished with, by result");
-	k->m_queue_depth = ctx_metric(&k->ctx, XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the sink's queue");
-	{
-		static const double b[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
-		k->latency = metrics_histogram("xtcpd_sink_latency_seconds", k->ctx.labels,
-					       "From a batch's flush to its sink releasing it (queue wait + send)",
-					       b, sizeof(b) / sizeof(b[0]));
-	}
-	return create_instance(&k->ctx, &k->ops->common);
+	if (k)
+		p->sinks[p->n_sinks++] = k;
+	return rc;
 }
 
 static int add_source(struct pipeline *p, struct conf_section *s, const struct plugin *pl)
@@ -127,9 +101,10 @@ static int add_source(struct pipeline *p, struct conf_section *s, const struct p
 	if (!src)
 		return -ENOMEM;
 	p->src[p->n_src++] = src;
-	ctx_init(&src->ctx, p, CONF_SOURCE, s, pl);
+	host_ctx_init(&src->ctx, p, CONF_SOURCE, s, pl);
 	src->ops = pl->desc->ops;
-	src->m_records = ctx_metric(&src->ctx, M_COUNTER, "records_emitted_total", NULL, "Records emitted by the source");
+	src->m_records = host_metric(&src->ctx, XTCPD_METRIC_COUNTER, "records_emitted_total", NULL,
+				     "Records emitted by the source");
 	if ((rc = create_instance(&src->ctx, &src->ops->common)))
 		return rc;
 	src->lanes = src->ops->lanes(src->ctx.inst);
@@ -166,12 +141,12 @@ static int size_pools(struct pipeline *p)
 		snprintf(name, sizeof(name), "batch/%s", m->ctx.sec->instance);
 		rc = pool_create(name, sizeof(struct bufhdr) + m->buf_cap, (unsigned)nbuf, &m->bufs);
 		if (rc) {
-			ctx_log(&m->ctx, XTCPD_LOG_ERR, "cannot allocate %lld batch buffers of %zu bytes",
-				(long long)nbuf, m->buf_cap);
+			host_log(&m->ctx, XTCPD_LOG_ERR, "cannot allocate %lld batch buffers of %zu bytes",
+				 (long long)nbuf, m->buf_cap);
 			return rc;
 		}
 		if (!m->n_sinks)
-			ctx_log(&m->ctx, XTCPD_LOG_WARN, "no sink uses this marshaller; its batches are dropped");
+			host_log(&m->ctx, XTCPD_LOG_WARN, "no sink uses this marshaller; its batches are dropped");
 	}
 	for (size_t i = 0; i < p->n_src; i++) {
 		p->src[i]->cur = calloc((size_t)p->src[i]->lanes * p->n_marsh + 1, sizeof(struct xtcpd_buf *));
@@ -184,6 +159,7 @@ static int size_pools(struct pipeline *p)
 int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline_opts *o,
 		    struct pipeline **out)
 {
+	static const enum conf_kind order[] = { CONF_MARSHALLER, CONF_SINK, CONF_SOURCE };
 	struct pipeline *p = calloc(1, sizeof(*p));
 	int rc = 0;
 
@@ -200,22 +176,21 @@ int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline
 	if (!p->src || !p->marsh || !p->sinks)
 		return -ENOMEM;
 	/* marshallers first: sinks attach to them */
-	for (int pass = 0; pass < 3 && !rc; pass++) {
-		enum conf_kind want = pass == 0 ? CONF_MARSHALLER : pass == 1 ? CONF_SINK : CONF_SOURCE;
+	for (size_t pass = 0; pass < 3 && !rc; pass++) {
 		for (size_t i = 0; i < c->n_sec && !rc; i++) {
 			struct conf_section *s = c->sec[i];
 			const struct plugin *pl;
 			char err[600];
 
-			if (s->kind != want)
+			if (s->kind != order[pass])
 				continue;
 			rc = plugin_load(ps, (unsigned)s->kind, s->plugin, &pl, err, sizeof(err));
 			if (rc) {
 				log_err("%s", err);
 				break;
 			}
-			rc = want == CONF_MARSHALLER ? add_marsh(p, s, pl) :
-			     want == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl);
+			rc = s->kind == CONF_MARSHALLER ? add_marsh(p, s, pl) :
+			     s->kind == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl);
 		}
 	}
 	return rc ? rc : size_pools(p);
@@ -230,52 +205,13 @@ unsigned pipeline_threads(const struct pipeline *p)
 	return n;
 }
 
-static void *sink_thread(void *arg)
-{
-	struct sinkinst *k = arg;
-	struct xtcpd_buf *b;
-
-	while ((b = queue_pop(k->q))) {
-		metric_set(k->m_queue_depth, queue_depth(k->q));
-		if (atomic_load(&k->expired)) { /* shutdown deadline passed: count, don't send */
-			metric_add(k->m_abandoned_batches, 1);
-			metric_add(k->m_abandoned_records, b->rows);
-			pipeline_buf_release(&k->ctx, b, 0);
-			continue;
-		}
-		k->inflight = b;
-		k->ops->send(k->ctx.inst, b);
-		k->inflight = NULL;
-	}
-	return NULL;
-}
-
-static int start_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
-{
-	int rc = ops->start ? ops->start(ctx->inst) : 0;
-
-	if (rc) {
-		ctx_log(ctx, XTCPD_LOG_ERR, "start failed: %s", strerror(rc < 0 ? -rc : rc));
-		return rc < 0 ? rc : -EINVAL;
-	}
-	ctx->started = 1;
-	return 0;
-}
-
 int pipeline_start(struct pipeline *p)
 {
 	int rc;
 
-	for (size_t i = 0; i < p->n_sinks; i++) {
-		struct sinkinst *k = p->sinks[i];
-		if ((rc = start_instance(&k->ctx, &k->ops->common)))
+	for (size_t i = 0; i < p->n_sinks; i++)
+		if ((rc = sink_start(p->sinks[i])))
 			return rc;
-		if ((rc = pthread_create(&k->thread, NULL, sink_thread, k))) {
-			ctx_log(&k->ctx, XTCPD_LOG_ERR, "cannot start its thread: %s", strerror(rc));
-			return -rc;
-		}
-		k->thread_ok = 1;
-	}
 	for (size_t i = 0; i < p->n_marsh; i++)
 		if ((rc = start_instance(&p->marsh[i]->ctx, &p->marsh[i]->ops->common)))
 			return rc;
@@ -292,7 +228,7 @@ int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *
 	int first_rc = 0;
 
 	cyc.start_ns = clock_now_ns(CLOCK_REALTIME);
-	cyc.deadline_ns = clock_now_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000LL;
+	cyc.deadline_ns = clock_mono_ns() + timeout_ms * 1000000LL;
 	atomic_store(&p->cycle_start_ns, cyc.start_ns);
 	for (size_t i = 0; i < p->n_src; i++) {
 		struct srcinst *src = p->src[i];
@@ -300,7 +236,7 @@ int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *
 
 		if (rc && !first_rc)
 			first_rc = rc;
-		pipeline_flush_source(p, src);
+		batch_flush_lanes(p, src);
 	}
 	return first_rc;
 }
@@ -332,48 +268,9 @@ void pipeline_reopen(struct pipeline *p)
 		if (k->ops->reopen && k->ctx.created) {
 			int rc = k->ops->reopen(k->ctx.inst);
 			if (rc)
-				ctx_log(&k->ctx, XTCPD_LOG_ERR, "reopen failed: %s", strerror(-rc));
+				host_log(&k->ctx, XTCPD_LOG_ERR, "reopen failed: %s", log_errstr(rc));
 		}
 	}
-}
-
-/* Join a sink's thread by the shared deadline. Past it, what is still queued is dropped
- * (counted) and a send still running is cancelled when the sink can; a thread still
- * stuck a second later (a write that never returns) is left running and its sink never
- * destroyed. */
-static int join_sink(struct sinkinst *k, const struct timespec *deadline)
-{
-	struct timespec grace;
-	unsigned left;
-
-	if (!pthread_timedjoin_np(k->thread, NULL, deadline))
-		goto joined;
-	atomic_store(&k->expired, 1);
-	if (k->ops->common.struct_size >= offsetof(struct xtcpd_sink_ops, cancel) + sizeof(void *) &&
-	    k->ops->cancel)
-		k->ops->cancel(k->ctx.inst);
-	grace = clock_deadline(CLOCK_REALTIME, 1000);
-	if (!pthread_timedjoin_np(k->thread, NULL, &grace))
-		goto joined;
-	k->stuck = 1;
-	left = queue_depth(k->q);
-	ctx_log(&k->ctx, XTCPD_LOG_ERR, "did not finish in time: the batch being sent and %u queued "
-		"batches are abandoned (counted as reason=\"shutdown\")", left);
-	if (k->inflight)
-		metric_add(k->m_abandoned_records, k->inflight->rows);
-	for (unsigned i = 0; i < left; i++) {
-		struct xtcpd_buf *b = queue_pop(k->q);
-		if (b)
-			metric_add(k->m_abandoned_records, b->rows);
-	}
-	metric_add(k->m_abandoned_batches, 1 + left);
-	return 1 + (int)left;
-joined:
-	k->thread_ok = 0;
-	if (atomic_load(&k->expired))
-		ctx_log(&k->ctx, XTCPD_LOG_WARN, "shutdown deadline passed: queued batches dropped "
-			"(counted as reason=\"shutdown\")");
-	return 0;
 }
 
 int pipeline_stop(struct pipeline *p, int timeout_ms)
@@ -389,34 +286,13 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 			src->ops->common.stop(src->ctx.inst);
 		src->ctx.started = 0;
 		if (src->cur)
-			pipeline_flush_source(p, src);
+			batch_flush_lanes(p, src);
 	}
 	dl = clock_deadline(CLOCK_REALTIME, timeout_ms);
 	for (size_t i = 0; i < p->n_sinks; i++)
-		if (p->sinks[i]->q)
-			queue_close(p->sinks[i]->q);
-	for (size_t i = 0; i < p->n_sinks; i++) {
-		struct sinkinst *k = p->sinks[i];
-		if (k->stuck)
-			continue;
-		if (k->thread_ok) {
-			int abandoned = join_sink(k, &dl);
-			if (abandoned) {
-				undelivered += abandoned;
-				continue;
-			}
-		}
-		if (k->ctx.created && !k->stuck) {
-			int64_t ms = ((int64_t)dl.tv_sec * 1000000000LL + dl.tv_nsec -
-				      clock_now_ns(CLOCK_REALTIME)) / 1000000;
-			int left = k->ops->flush(k->ctx.inst, ms > 0 ? (int)ms : 0);
-
-			if (left > 0) {
-				ctx_log(&k->ctx, XTCPD_LOG_WARN, "%d batches not delivered at shutdown", left);
-				undelivered += left;
-			}
-		}
-	}
+		sink_close(p->sinks[i]);
+	for (size_t i = 0; i < p->n_sinks; i++)
+		undelivered += sink_finish(p->sinks[i], &dl);
 	return undelivered;
 }
 
@@ -426,7 +302,7 @@ void pipeline_destroy(struct pipeline *p)
 		return;
 	pipeline_stop(p, 1000); /* no-op when already stopped */
 	for (size_t i = 0; i < p->n_src; i++) {
-		pipeline_drop_partial(p, p->src[i]);
+		batch_drop_lanes(p, p->src[i]);
 		destroy_instance(&p->src[i]->ctx, &p->src[i]->ops->common);
 		free(p->src[i]->cur);
 		free(p->src[i]);
@@ -440,13 +316,8 @@ void pipeline_destroy(struct pipeline *p)
 			free(p);
 			return;
 		}
-	for (size_t i = 0; i < p->n_sinks; i++) {
-		destroy_instance(&p->sinks[i]->ctx, &p->sinks[i]->ops->common);
-		queue_destroy(p->sinks[i]->q);
-		pthread_mutex_destroy(&p->sinks[i]->held_lock);
-		pthread_cond_destroy(&p->sinks[i]->held_cond);
-		free(p->sinks[i]);
-	}
+	for (size_t i = 0; i < p->n_sinks; i++)
+		sink_destroy(p->sinks[i]);
 	for (size_t i = 0; i < p->n_marsh; i++) {
 		destroy_instance(&p->marsh[i]->ctx, &p->marsh[i]->ops->common);
 		pool_destroy(p->marsh[i]->bufs);

@@ -37,7 +37,4 @@ void pipeline_reopen(struct pipeline *p);
 int pipeline_stop(struct pipeline *p, int timeout_ms);
 void pipeline_destroy(struct pipeline *p);   /* NULL and half-built ok */
 
-/* The host table (exposed for tests that drive a plugin directly). */
-extern const struct xtcpd_host pipeline_host;
-
 #endif

@@ -2,6 +2,7 @@
 # Each deliberately broken plugin is refused with one line naming the file and the
 # reason, and a configuration that uses it exits 2 without starting anything.
 . "${XTCPD_SRCDIR:-.}/tests/lib.sh"
+ABI=$(sed -n 's/^#define XTCPD_ABI_MAJOR \([0-9]*\)$/\1/p' "$XTCPD_SRCDIR/core/include/xtcpd/plugin.h").$(sed -n 's/^#define XTCPD_ABI_MINOR \([0-9]*\)$/\1/p' "$XTCPD_SRCDIR/core/include/xtcpd/plugin.h")
 LIBS="$XTCPD_BUILDDIR/.libs"
 
 # setup DIR FILE-IN-LIBS NAME-AS: a plugin folder with the synth source and one plugin.
@@ -26,7 +27,7 @@ setup nosym test_broken_nosym.so sink_broken.so
 run_case nosym nosym "[sink broken]" "plugin $TMP/nosym/sink_broken.so refused: missing symbol 'xtcpd_plugin'"
 
 setup abi test_broken_abi.so sink_broken.so
-run_case abi abi "[sink broken]" "plugin $TMP/abi/sink_broken.so refused: ABI major 2, this xtcpd speaks ABI 1.1"
+run_case abi abi "[sink broken]" "plugin $TMP/abi/sink_broken.so refused: ABI major 2, this xtcpd speaks ABI $ABI"
 
 setup short test_broken_short.so sink_broken.so
 run_case short short "[sink broken]" "plugin $TMP/short/sink_broken.so refused: descriptor is 16 bytes, at least 56 needed"

@@ -24,7 +24,7 @@ i=0; while [ ! -s "$TMP/ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1));
 read port port6 < "$TMP/ready"
 
 ss -tanH state all > "$TMP/ss1"
-"$XTCPD" -c "$XTCPD_SRCDIR/xtcpd.conf" -C "$XTCPD_SRCDIR/conf.d" --once -o core.prom_listen= \
+"$XTCPD" -c "$XTCPD_SRCDIR/xtcpd.conf" -C "$XTCPD_SRCDIR/conf.d" --once -o core.prom_listen= -o core.frequency=60s \
 	> "$TMP/out.json" 2> "$TMP/err"
 rc=$?
 ss -tanH state all > "$TMP/ss2"

@@ -153,9 +153,9 @@ static void expect_released(struct th_inst *in, uint64_t ok, uint64_t failed)
 	assert_int_equal(r.ok, ok);
 	assert_int_equal(r.failed, failed);
 	assert_int_equal(r.twice, 0);
-	assert_int_equal(th_metric(in->ctx, "sink_delivered_total", NULL), ok);
-	assert_int_equal(th_metric(in->ctx, "sink_dropped_total", NULL), failed);
-	assert_int_equal(th_metric(in->ctx, "sink_sent_total", NULL), ok + failed);
+	assert_int_equal(th_outcome(in->ctx, TH_OK), ok);
+	assert_int_equal(th_outcome(in->ctx, TH_FAILED), failed);
+	assert_int_equal(th_outcome(in->ctx, TH_SENT), ok + failed);
 }
 
 static uint64_t reason(struct th_inst *in, const char *why)
@@ -191,8 +191,8 @@ static void test_deliver_exactly_once(void **state)
 	}
 	th_released_get(in.ctx, &r);
 	assert_int_equal(r.rows_ok, rows);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_rows_total", NULL), rows);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_bytes_total", NULL), bytes);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_OK), rows);
+	assert_int_equal(th_outcome(in.ctx, TH_BYTES_OK), bytes);
 	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
 	th_inst_destroy(&in);
 	expect_topic("basic", 400, hostname);
@@ -272,7 +272,7 @@ static void test_properties(void **state)
 	send_batches(&in, 20, 1);                /* 2640 bytes: too large */
 	expect_released(&in, 1, 1);
 	assert_int_equal(reason(&in, "msg_size_too_large"), 1);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_rows_total", NULL), 21);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_FAILED), 21);
 	th_inst_destroy(&in);
 	expect_topic("props", 1, NULL);
 }
@@ -342,7 +342,7 @@ static void test_small_queue_drop(void **state)
 	th_released_get(in.ctx, &r);
 	assert_int_equal(r.failed, 40);
 	assert_int_equal(reason(&in, "queue_full"), 40);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_rows_total", NULL), r.rows_failed);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_FAILED), r.rows_failed);
 	th_logs_get(in.ctx, &logs);
 	assert_true(logs.suppressed >= 39);
 	mc_cmd("up all");
@@ -436,7 +436,7 @@ static void test_shutdown_undelivered(void **state)
 	assert_int_equal(r.failed, 7);
 	assert_int_equal(r.ok + r.twice, 0);
 	assert_int_equal(reason(&in, "purged"), 7);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 7);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 7);
 	th_inst_destroy(&in);
 	mc_cmd("up all");
 }

@@ -134,6 +134,18 @@ static int th_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *re
 	return th_emit_cb ? th_emit_cb(lane, rec) : 0;
 }
 
+static int th_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
+		      struct xtcpd_record *rec)
+{
+	if (ns) {
+		rec->netns = ns->name;
+		rec->netns_inode = ns->inode;
+		rec->nsid = ns->nsid;
+	}
+	rec->netlinker_id = lane;
+	return th_emit(ctx, lane, rec);
+}
+
 static int th_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int d, int t, int p)
 {
 	(void)ctx;
@@ -158,6 +170,7 @@ struct xtcpd_host th_host = {
 	.pool_put = th_pool_put,
 	.pool_destroy = th_pool_destroy,
 	.emit = th_emit,
+	.emit_ns = th_emit_ns,
 	.ns_socket = th_ns_socket,
 	.capture_dir = th_capture_dir,
 };

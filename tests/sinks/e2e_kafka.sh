@@ -65,11 +65,11 @@ $PY "$XTCPD_SRCDIR/tests/sinks/decode_pbl.py" "$TMP" --stream "$TMP/copy.bin" \
 
 cat "$TMP/kafka.sum" "$TMP/file.sum"
 cycles=$(metric "$TMP/snap" xtcpd_poll_cycles_total)
-sent=$(metric "$TMP/snap" 'xtcpd_sink_sent_total{instance="sink/kafka"}')
-rows=$(metric "$TMP/snap" 'xtcpd_sink_delivered_rows_total{instance="sink/kafka"}')
+sent=$(metric "$TMP/snap" 'xtcpd_sink_batches_queued_total{instance="sink/kafka"}')
+rows=$(metric "$TMP/snap" 'xtcpd_sink_records_done_total{instance="sink/kafka",result="delivered"}')
 emitted=$(metric "$TMP/snap" 'xtcpd_records_emitted_total{instance="source/netlink"}')
 expect_eq "metrics: sent == delivered" "$sent" \
-	"$(metric "$TMP/snap" 'xtcpd_sink_delivered_total{instance="sink/kafka"}')"
+	"$(metric "$TMP/snap" 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')"
 expect_eq "metrics: every emitted record delivered" "$emitted" "$rows"
 expect_eq "consumed == metrics" "messages $sent rows $rows dups 0 cycles $cycles" \
 	"$(head -1 "$TMP/kafka.sum")"

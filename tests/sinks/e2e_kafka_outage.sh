@@ -58,7 +58,7 @@ $3
 EOF
 	daemon_start "$TMP/x.conf"
 	wait_metric xtcpd_poll_cycles_total 2 || { cat "$TMP/xtcpd.log"; exit 1; }
-	wait_metric 'xtcpd_sink_delivered_total{instance="sink/kafka"}' 10 || exit 1
+	wait_metric 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}' 10 || exit 1
 	mc down all
 	scrape "$TMP/down"
 	sleep 10
@@ -69,8 +69,8 @@ EOF
 	expect_eq "$1: exit status" 0 "$DRC"
 	# The outage was real: nothing was delivered while it lasted, and polling went on.
 	expect_eq "$1: no delivery during the outage" \
-		"$(metric "$TMP/down" 'xtcpd_sink_delivered_total{instance="sink/kafka"}')" \
-		"$(metric "$TMP/during" 'xtcpd_sink_delivered_total{instance="sink/kafka"}')"
+		"$(metric "$TMP/down" 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')" \
+		"$(metric "$TMP/during" 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')"
 	c0=$(metric "$TMP/down" xtcpd_poll_cycles_total)
 	c1=$(metric "$TMP/during" xtcpd_poll_cycles_total)
 	[ $((c1 - c0)) -ge 4 ] || fail "$1: only $((c1 - c0)) cycles during the 10 s outage"
@@ -91,10 +91,10 @@ m() { metric "$TMP/snap" "$1"; }
 # nothing lost, nothing twice.
 run outage 0 "max_in_flight = 256"
 emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
-rows=$(m 'xtcpd_sink_delivered_rows_total{instance="sink/kafka"}')
-sent=$(m 'xtcpd_sink_sent_total{instance="sink/kafka"}')
+rows=$(m 'xtcpd_sink_records_done_total{instance="sink/kafka",result="delivered"}')
+sent=$(m 'xtcpd_sink_batches_queued_total{instance="sink/kafka"}')
 expect_eq "outage: every record emitted was delivered" "$emitted" "$rows"
-expect_eq "outage: no drop" 0 "$(m 'xtcpd_sink_dropped_total{instance="sink/kafka"}')"
+expect_eq "outage: no drop" 0 "$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="failed"}')"
 expect_eq "outage: no buffer shortage" 0 \
 	"$(m 'xtcpd_records_dropped_total{instance="marshaller/protobufList",stage="marshal",reason="no_buffer"}')"
 expect_eq "outage: consumed == delivered" "messages $sent rows $rows dups 0" \
@@ -105,11 +105,11 @@ expect_eq "outage: cycles" "$(m xtcpd_poll_cycles_total)" "$(sed 's/.*cycles //'
 run small 0 "queue_max_messages = 3
 on_full = drop"
 emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
-rows=$(m 'xtcpd_sink_delivered_rows_total{instance="sink/kafka"}')
-sent=$(m 'xtcpd_sink_sent_total{instance="sink/kafka"}')
-delivered=$(m 'xtcpd_sink_delivered_total{instance="sink/kafka"}')
-dropped=$(m 'xtcpd_sink_dropped_total{instance="sink/kafka"}')
-drows=$(m 'xtcpd_sink_dropped_rows_total{instance="sink/kafka"}')
+rows=$(m 'xtcpd_sink_records_done_total{instance="sink/kafka",result="delivered"}')
+sent=$(m 'xtcpd_sink_batches_queued_total{instance="sink/kafka"}')
+delivered=$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')
+dropped=$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="failed"}')
+drows=$(m 'xtcpd_sink_records_done_total{instance="sink/kafka",result="failed"}')
 qrows=$(( $(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="queue_full"}') + \
 	$(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="in_flight_full"}') ))
 mrows=0

@@ -84,9 +84,9 @@ quiet_snapshot() {
 		i=0 drained=no
 		while [ $i -lt 20 ]; do
 			scrape "$TMP/q1"
-			s=$(metric "$TMP/q1" "xtcpd_sink_sent_total{instance=\"sink/$2\"}")
-			d=$(metric "$TMP/q1" "xtcpd_sink_delivered_total{instance=\"sink/$2\"}")
-			x=$(metric "$TMP/q1" "xtcpd_sink_dropped_total{instance=\"sink/$2\"}")
+			s=$(metric "$TMP/q1" "xtcpd_sink_batches_queued_total{instance=\"sink/$2\"}")
+			d=$(metric "$TMP/q1" "xtcpd_sink_batches_done_total{instance=\"sink/$2\",result=\"delivered\"}")
+			x=$(metric "$TMP/q1" "xtcpd_sink_batches_done_total{instance=\"sink/$2\",result=\"failed\"}")
 			q=$(metric "$TMP/q1" "xtcpd_sink_queue_depth{instance=\"sink/$2\"}")
 			[ "$s" = $((d + x)) ] && [ "$q" = 0 ] && { drained=yes; break; }
 			sleep 0.05; i=$((i + 1))

@@ -58,14 +58,14 @@ print(" ".join(str(counts[t]) for t in sorted(counts)))' "$TMP/out.json")
 expect_eq "file: every cycle, complete" \
 	"$(for c in $(seq "$cycles"); do printf '300 '; done | sed 's/ $//')" "$got"
 expect_eq "file: all delivered" "$((cycles * 300))" \
-	"$(m 'xtcpd_sink_delivered_rows_total{instance="sink/out"}')"
+	"$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')"
 expect_eq "no poll overrun" 0 "$(m xtcpd_poll_overruns_total)"
 expect_eq "file: nothing dropped" 0 "$(m 'xtcpd_sink_batches_dropped_total{instance="sink/out",reason="queue_full"}')"
 
 # Kafka: nothing delivered, its own queue full and counted.
-expect_eq "kafka: nothing delivered" 0 "$(m 'xtcpd_sink_delivered_total{instance="sink/kafka"}')"
+expect_eq "kafka: nothing delivered" 0 "$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')"
 qdrop=$(m 'xtcpd_sink_batches_dropped_total{instance="sink/kafka",reason="queue_full"}')
-sdrop=$(m 'xtcpd_sink_dropped_total{instance="sink/kafka"}')
+sdrop=$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="failed"}')
 nobuf=$(m 'xtcpd_records_dropped_total{instance="marshaller/protobufList",stage="marshal",reason="no_buffer"}')
 echo "kafka: core queue drops $qdrop, sink drops $sdrop, records without a buffer $nobuf"
 [ $((qdrop + sdrop)) -gt 0 ] || fail "kafka: no drop counted"

@@ -83,11 +83,11 @@ static void test_null(void **state)
 	assert_int_equal(r.failed, 0);
 	assert_int_equal(r.twice, 0);
 	assert_int_equal(r.rows_ok, 100 * 101 / 2);
-	assert_int_equal(th_metric(in.ctx, "sink_sent_total", NULL), 100);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), 100);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_rows_total", NULL), 5050);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_bytes_total", NULL), 10000);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 0);
+	assert_int_equal(th_outcome(in.ctx, TH_SENT), 100);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), 100);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_OK), 5050);
+	assert_int_equal(th_outcome(in.ctx, TH_BYTES_OK), 10000);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 0);
 	th_inst_destroy(&in);
 }
 
@@ -110,7 +110,7 @@ static void test_write_append_truncate(void **state)
 	th_released_get(in.ctx, &r);
 	assert_int_equal(r.ok, 10);
 	assert_int_equal(r.failed + r.twice, 0);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_bytes_total", NULL), 6400);
+	assert_int_equal(th_outcome(in.ctx, TH_BYTES_OK), 6400);
 	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
 	th_inst_destroy(&in);
 
@@ -155,7 +155,7 @@ static void test_rotate(void **state)
 	expect_file(path, 11, 11, 300);
 	snprintf(name, sizeof(name), "%s.1", path);
 	expect_file(name, 10, 10, 1500);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), 12);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), 12);
 	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
 	th_inst_destroy(&in);
 }
@@ -194,8 +194,8 @@ static void test_reopen(void **state)
 	expect_file(path, 5, 5, 128);
 	snprintf(path, sizeof(path), "%s/reopen.out", old);
 	expect_file(path, 3, 4, 128);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), 6);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 0);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), 6);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 0);
 	th_inst_destroy(&in);
 }
 
@@ -328,8 +328,8 @@ static void test_enospc(void **state)
 	assert_int_equal(r.ok, 6);
 	assert_int_equal(r.failed, 2);
 	assert_int_equal(r.rows_failed, 7 + 8);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 2);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_rows_total", NULL), 15);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 2);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_FAILED), 15);
 	assert_int_equal(th_metric(in.ctx, "sink_failed_total", "reason=\"enospc\""),
 			 th_metric(in.ctx, "sink_retried_total", NULL) + 2);
 	th_logs_get(in.ctx, &logs);
@@ -349,7 +349,7 @@ static void test_enospc(void **state)
 	assert_int_equal(r.ok, 2);
 	assert_int_equal(r.failed, 0);
 	assert_true(th_metric(in.ctx, "sink_retried_total", NULL) >= 1);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 0);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 0);
 
 	/* Full again, retry_timeout 20 s: cancel (the shutdown deadline) ends the retries
 	 * at once and the batch comes back failed. */
@@ -359,7 +359,7 @@ static void test_enospc(void **state)
 	pthread_join(th, NULL);
 	th_released_get(in.ctx, &r);
 	assert_int_equal(r.failed, 1);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 1);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 1);
 	expect_file(path, 0, 7, 10000);
 	th_inst_destroy(&in);
 	umount(tmpfs_dir);

@@ -92,10 +92,10 @@ static void roundtrip(const char *address, int rfd, unsigned count)
 	th_released_get(in.ctx, &r);
 	assert_int_equal(r.ok, count);
 	assert_int_equal(r.failed + r.twice, 0);
-	assert_int_equal(th_metric(in.ctx, "sink_sent_total", NULL), count);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), count);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_bytes_total", NULL), bytes);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_rows_total", NULL),
+	assert_int_equal(th_outcome(in.ctx, TH_SENT), count);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), count);
+	assert_int_equal(th_outcome(in.ctx, TH_BYTES_OK), bytes);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_OK),
 			 (uint64_t)count * (count - 1) / 2);
 	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
 	th_inst_destroy(&in);
@@ -151,7 +151,7 @@ static void test_oversize(void **state)
 	assert_int_equal(r.failed, 1);
 	assert_int_equal(r.rows_failed, 5);
 	assert_int_equal(th_metric(in.ctx, "sink_failed_total", "reason=\"emsgsize\""), 1);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_rows_total", NULL), 5);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_FAILED), 5);
 	th_inst_destroy(&in);
 
 	/* Above what IPv4 can carry: the kernel's EMSGSIZE, counted the same way. */
@@ -161,7 +161,7 @@ static void test_oversize(void **state)
 	th_released_get(in.ctx, &r);
 	assert_int_equal(r.failed, 1);
 	assert_int_equal(th_metric(in.ctx, "sink_failed_total", "reason=\"emsgsize\""), 1);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), 1);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), 1);
 	assert_int_equal(recv(rfd, recvbuf, sizeof(recvbuf), MSG_DONTWAIT), -1);
 	th_inst_destroy(&in);
 	close(rfd);
@@ -193,9 +193,9 @@ static void test_closed_port(void **state)
 	assert_int_equal(r.twice, 0);
 	assert_true(refused >= 1);
 	assert_int_equal(th_metric(in.ctx, "sink_retried_total", NULL) + r.failed, refused);
-	assert_int_equal(th_metric(in.ctx, "sink_sent_total", NULL), 20);
-	assert_int_equal(th_metric(in.ctx, "sink_delivered_total", NULL), r.ok);
-	assert_int_equal(th_metric(in.ctx, "sink_dropped_total", NULL), r.failed);
+	assert_int_equal(th_outcome(in.ctx, TH_SENT), 20);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), r.ok);
+	assert_int_equal(th_outcome(in.ctx, TH_FAILED), r.failed);
 	th_logs_get(in.ctx, &logs);
 	assert_int_equal(logs.lines, 1);
 	th_inst_destroy(&in);
@@ -233,7 +233,7 @@ static int enobufs_child(void)
 		(unsigned long long)r.ok, (unsigned long long)r.failed,
 		(unsigned long long)nobufs, logs.lines);
 	if (r.ok + r.failed != 50 || r.twice || r.failed < 1 || nobufs != r.failed ||
-	    th_metric(in.ctx, "sink_dropped_rows_total", NULL) != 2 * r.failed ||
+	    th_outcome(in.ctx, TH_ROWS_FAILED) != 2 * r.failed ||
 	    th_metric(in.ctx, "sink_retried_total", NULL) != 0 || logs.lines != 1)
 		return 1;
 	th_inst_destroy(&in);

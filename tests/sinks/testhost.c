@@ -243,6 +243,22 @@ void th_released_get(struct xtcpd_ctx *ctx, struct th_released *r)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+uint64_t th_outcome(struct xtcpd_ctx *ctx, enum th_outcome which)
+{
+	struct th_released r;
+
+	th_released_get(ctx, &r);
+	switch (which) {
+	case TH_OK: return r.ok;
+	case TH_FAILED: return r.failed;
+	case TH_ROWS_OK: return r.rows_ok;
+	case TH_ROWS_FAILED: return r.rows_failed;
+	case TH_BYTES_OK: return r.bytes_ok;
+	case TH_SENT: return r.ok + r.failed;
+	}
+	return UINT64_MAX;
+}
+
 uint64_t th_wait_released(struct xtcpd_ctx *ctx, uint64_t n, int timeout_ms)
 {
 	struct timespec until;

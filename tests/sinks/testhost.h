@@ -42,6 +42,10 @@ struct th_released {
 	uint64_t ok, failed, rows_ok, rows_failed, bytes_ok, twice;
 };
 void th_released_get(struct xtcpd_ctx *ctx, struct th_released *r);
+/* One outcome the host counted from buf_release (what the daemon's
+ * xtcpd_sink_{batches,records,bytes}_done counters would say). */
+enum th_outcome { TH_OK, TH_FAILED, TH_ROWS_OK, TH_ROWS_FAILED, TH_BYTES_OK, TH_SENT };
+uint64_t th_outcome(struct xtcpd_ctx *ctx, enum th_outcome which);
 /* Wait until `n` buffers in total came back or timeout_ms passes; returns the total. */
 uint64_t th_wait_released(struct xtcpd_ctx *ctx, uint64_t n, int timeout_ms);
 

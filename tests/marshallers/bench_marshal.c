@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "proto/xtcp_flat_record.pb-c.h"
 #include "tests/marshallers/mt.h"
 #include "tests/marshallers/bench.h"

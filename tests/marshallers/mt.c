@@ -1,6 +1,6 @@
 /* tests/marshallers/mt.c — see mt.h. The record filling below is written by hand
  * against record.h, field number by field number, independently of
- * proto/record_fields.h: it is the oracle the marshallers are checked against. */
+ * <xtcpd/record_fields.h>: it is the oracle the marshallers are checked against. */
 #include "config.h"
 
 #include <dlfcn.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "tests/marshallers/mt.h"
 
 static uint8_t data[8 << 20];

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/json/json_names.h"
 #include "tests/marshallers/mt.h"
 

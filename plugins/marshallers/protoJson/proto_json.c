@@ -1,7 +1,7 @@
-/* plugins/marshallers/proto_json — marshaller "protoJson": the proto3 canonical JSON
+/* plugins/marshallers/protoJson — marshaller "protoJson": the proto3 canonical JSON
  * mapping of one Envelope per line, {"row":[{...},...]}\n — lowerCamelCase names,
  * 64-bit integers as strings, bytes as base64, enums by name, default values omitted
- * unless emit_defaults = true. Generated from proto/record_fields.h like protobufList:
+ * unless emit_defaults = true. Generated from <xtcpd/record_fields.h> like protobufList:
  * no reflection, no allocation, one pass into the pooled buffer. */
 #include "config.h"
 
@@ -12,7 +12,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
 
 struct pj {

@@ -1,6 +1,6 @@
-/* plugins/marshallers/protobuf_list — marshaller "protobufList": each message is
+/* plugins/marshallers/protobufList — marshaller "protobufList": each message is
  * varint(len(Envelope)) || Envelope, ClickHouse's ProtobufList, with rows as field 10.
- * The encoder is generated from proto/record_fields.h at compile time: no reflection,
+ * The encoder is generated from <xtcpd/record_fields.h> at compile time: no reflection,
  * one pass, canonical encoding byte for byte identical to protobuf_c_message_pack. */
 #include "config.h"
 
@@ -11,7 +11,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
 
 struct pbl {

@@ -1,4 +1,4 @@
-/* proto/record_fields.h — the one table that maps struct xtcpd_record onto the wire
+/* xtcpd/record_fields.h — the one table that maps struct xtcpd_record onto the wire
  * schema (proto/xtcp_flat_record.proto), in field-number order. Every marshaller expands
  * it with its own F() so encoders stay reflection-free yet cannot drift from the schema
  * (tests/marshallers/ check it against the .proto and the generated protobuf-c code).

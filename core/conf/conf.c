@@ -365,6 +365,33 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	return 0;
 }
 
+int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin,
+			 const char *instance, const struct xtcpd_key *keys, const char *const *kv,
+			 struct conf_section **out)
+{
+	const char *file = intern_file(c, CMDLINE);
+	struct conf_section *s;
+
+	if (!file)
+		return conf_fail(c, "out of memory");
+	s = section_add(c, kind, plugin, instance ? instance : plugin, file, 0);
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; kv && kv[i]; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char key[256];
+
+		if (!eq || eq == kv[i] || (size_t)(eq - kv[i]) >= sizeof(key))
+			return conf_fail(c, "%s: '%s': expected KEY=VALUE", CMDLINE, kv[i]);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - kv[i]), kv[i]);
+		if (entry_add(c, s, key, eq + 1, file, 0))
+			return -EINVAL;
+	}
+	s->keys = keys;
+	*out = s;
+	return conf_check_section(c, s);
+}
+
 int conf_override(struct conf *c, const char *a)
 {
 	const char *file = intern_file(c, CMDLINE);

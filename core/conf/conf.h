@@ -70,6 +70,15 @@ int conf_override(struct conf *c, const char *assignment);
 typedef const struct xtcpd_key *(*conf_keys_fn)(void *arg, enum conf_kind kind,
 						const char *plugin, char *err, size_t n);
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg);
+/* Check one plugin section (s->keys set) against its keys and the core's keys for its
+ * kind, filling its values and s->cfg. 0 or -EINVAL with c->err set. */
+int conf_check_section(struct conf *c, struct conf_section *s);
+/* One plugin section made from "key=value" strings (NULL-terminated), checked exactly as
+ * a file's section is (tests and tools drive a plugin with it). 0 with *out (owned by c;
+ * (*out)->cfg is what the plugin gets), or -EINVAL with c->err set. */
+int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin,
+			 const char *instance, const struct xtcpd_key *keys, const char *const *kv,
+			 struct conf_section **out);
 void conf_free(struct conf *c);
 
 struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *instance);

@@ -159,6 +159,24 @@ static int check_sink_marshaller(struct conf *c, struct conf_section *s)
 		    m->str, n_m ? have : "none: add a [marshaller NAME] section");
 }
 
+int conf_check_section(struct conf *c, struct conf_section *s)
+{
+	const struct xtcpd_key *kk = NULL;
+	size_t nkk = 0;
+
+	if (s->kind == CONF_MARSHALLER) {
+		kk = conf_marshaller_keys;
+		nkk = MK__COUNT;
+	} else if (s->kind == CONF_SINK) {
+		kk = conf_sink_keys;
+		nkk = SK__COUNT;
+	}
+	s->kind_values = calloc(nkk + 1, sizeof(*s->kind_values));
+	if (!s->kind_values)
+		return conf_fail(c, "out of memory");
+	return check_section(c, s, kk, s->kind_values);
+}
+
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 {
 	struct conf_section *core = conf_find(c, CONF_CORE, NULL);
@@ -176,30 +194,18 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 	}
 	for (size_t i = 0; i < c->n_sec; i++) {
 		struct conf_section *s = c->sec[i];
-		const struct xtcpd_key *kk = NULL;
-		size_t nkk = 0;
 		char err[700];
 
 		counts[s->kind]++;
 		if (s->kind == CONF_CORE)
 			continue;
-		if (s->kind == CONF_MARSHALLER) {
-			kk = conf_marshaller_keys;
-			nkk = MK__COUNT;
-		} else if (s->kind == CONF_SINK) {
-			kk = conf_sink_keys;
-			nkk = SK__COUNT;
-		}
 		err[0] = '\0';
 		s->keys = keys_of(arg, s->kind, s->plugin, err, sizeof(err));
 		if (!s->keys) {
 			conf_where(s->file, s->line, w, sizeof(w));
 			return conf_fail(c, "%s: [%s %s]: %s", w, conf_kind_name(s->kind), s->plugin, err);
 		}
-		s->kind_values = calloc(nkk + 1, sizeof(*s->kind_values));
-		if (!s->kind_values)
-			return conf_fail(c, "out of memory");
-		if ((rc = check_section(c, s, kk, s->kind_values)))
+		if ((rc = conf_check_section(c, s)))
 			return rc;
 	}
 	for (size_t i = 0; i < c->n_sec; i++)

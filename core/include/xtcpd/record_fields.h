@@ -1,7 +1,7 @@
 /* xtcpd/record_fields.h — the one table that maps struct xtcpd_record onto the wire
  * schema (proto/xtcp_flat_record.proto), in field-number order. Every marshaller expands
  * it with its own F() so encoders stay reflection-free yet cannot drift from the schema
- * (tests/marshallers/ check it against the .proto and the generated protobuf-c code).
+ * (tests/plugins/marshallers/ check it against the .proto and the generated protobuf-c code).
  *
  * F(number, proto_name, json_camel_name, type, json_mode, json_key, present, value)
  *   type      U32 U64 I64 (varint), BOOL, STR (const char *, NULL = absent), NAME

@@ -2,34 +2,22 @@
 # ns_free — a namespace the netlink source polls is really freed after `ip netns del`
 # while the poller keeps running: its veth peer (which dies only with the namespace)
 # disappears from the host. If the source kept its sock_diag socket or the manager its
-# fd, the namespace, and so the veth, would live on. Root only (77 otherwise).
-[ "$(id -u)" = 0 ] || exit 77
-command -v ip >/dev/null || exit 77
+# fd, the namespace, and so the veth, would live on. Root only.
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+need_root
 B=${XTCPD_BUILDDIR:-.}
-T=$(mktemp -d)
+T=$TMP
 NS=xt-free-$$
 V=xtfv$$
-PID=
-cleanup() {
-	rm -f "$T/running"
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	umount "$T/netns/$NS" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	ip link del "$V" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+private_netns "$NS" || exit 1
+on_exit "ip link del $V 2>/dev/null"
 set -e
-ip netns add "$NS"
 ip link add "$V" type veth peer name eth0 netns "$NS"
-ip -n "$NS" link set lo up
-mkdir "$T/netns"
-touch "$T/netns/$NS"
-mount --bind "/run/netns/$NS" "$T/netns/$NS"
 # Poll every 100 ms; full rescan every 500 ms (the reconcile interval).
 "$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -o skip_empty=false -q -i 100 -r 500 -w "$T/running" \
 	>"$T/out" 2>"$T/err" &
 PID=$!
+on_exit "rm -f '$T/running'; kill $PID 2>/dev/null; wait $PID 2>/dev/null"
 for i in $(seq 100); do [ -e "$T/running" ] && break; sleep 0.1; done
 [ -e "$T/running" ]
 set +e

@@ -3,27 +3,15 @@
 # -ETIMEDOUT, counts the missed dumps, and no record is emitted after it returned (the
 # readers drain the late answers and count them instead); every parsed record is either
 # emitted or counted late; a following cycle with time enough emits every socket of the
-# namespace. Root only (77 otherwise).
-[ "$(id -u)" = 0 ] || exit 77
-command -v ip >/dev/null || exit 77
+# namespace. Root only.
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+need_root
 B=${XTCPD_BUILDDIR:-.}
-T=$(mktemp -d)
+T=$TMP
 NS=xt-dl-$$
-PID=
 CONNS=9000
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	umount "$T/netns/$NS" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+private_netns "$NS" || exit 1
 set -e
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-mkdir "$T/netns"
-touch "$T/netns/$NS"
-mount --bind "/run/netns/$NS" "$T/netns/$NS"
 ip netns exec "$NS" /usr/bin/python3 -c '
 import socket, sys, time
 keep = []
@@ -32,7 +20,7 @@ for k in range(int(sys.argv[1])):
     c = socket.create_connection(("127.0.0.1", 9000)); keep.extend([c, l.accept()[0]])
 open(sys.argv[2], "w").close()
 time.sleep(600)' $CONNS "$T/ready" &
-PID=$!
+kill_on_exit $!
 for i in $(seq 300); do [ -e "$T/ready" ] && break; sleep 0.1; done
 [ -e "$T/ready" ]
 set +e

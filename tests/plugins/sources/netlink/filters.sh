@@ -2,26 +2,14 @@
 # filters — every kernel-side filter construct (port, port range, port list, address
 # prefix v4/v6, remote side, several conditions together) compiled to
 # INET_DIAG_REQ_BYTECODE, accepted by the live kernel, and selecting exactly the
-# expected sockets. Root only (77 otherwise).
-[ "$(id -u)" = 0 ] || exit 77
-command -v ip >/dev/null || exit 77
+# expected sockets. Root only.
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+need_root
 B=${XTCPD_BUILDDIR:-.}
-T=$(mktemp -d)
+T=$TMP
 NS=xt-flt-$$
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	umount "$T/netns/$NS" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+private_netns "$NS" || exit 1
 set -e
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-mkdir "$T/netns"
-touch "$T/netns/$NS"
-mount --bind "/run/netns/$NS" "$T/netns/$NS"
 ip netns exec "$NS" /usr/bin/python3 -c '
 import socket, sys, time
 keep = []
@@ -39,7 +27,7 @@ con(socket.AF_INET, "127.0.0.1", 6100, "127.0.0.1", 5000, l4)
 con(socket.AF_INET, "127.0.0.2", 6200, "127.0.0.1", 5000, l4)
 open(sys.argv[1], "w").close()
 time.sleep(600)' "$T/ready" &
-PID=$!
+kill_on_exit $!
 for i in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
 [ -e "$T/ready" ]
 set +e

@@ -2,28 +2,17 @@
 # noalloc — after the first cycle, polling allocates nothing: no malloc, calloc or
 # realloc from any thread (nlpoll -A wraps them) over 5 more cycles of a namespace with
 # listeners, idle and data-moving connections and a time-wait socket, with every
-# attribute decoded, in both dump modes. Root only (77 otherwise).
-[ "$(id -u)" = 0 ] || exit 77
-command -v ip >/dev/null || exit 77
+# attribute decoded, in both dump modes. Root only.
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+need_root
 B=${XTCPD_BUILDDIR:-.}
 S=${XTCPD_SRCDIR:-..}
-T=$(mktemp -d)
+T=$TMP
 NS=xt-noalloc-$$
-PID=
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	umount "$T/netns/$NS" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+private_netns "$NS" || exit 1
 set -e
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-mkdir "$T/netns"
-touch "$T/netns/$NS"
-mount --bind "/run/netns/$NS" "$T/netns/$NS"
-ip netns exec "$NS" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 5000 "$T/ready" & PID=$!
+ip netns exec "$NS" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 5000 "$T/ready" &
+kill_on_exit $!
 for i in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
 [ -e "$T/ready" ]
 set +e

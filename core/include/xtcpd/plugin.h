@@ -17,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 2
+#define XTCPD_ABI_MINOR 3
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -158,11 +158,14 @@ struct xtcpd_host {
 	void (*pool_destroy)(struct xtcpd_pool *pool);
 
 	/* Sources: hand one record to the pipeline from reader `lane` (< the source's
-	 * lanes()). Borrows rec and fills its metadata fields. Returns 0, or -errno when the
-	 * record was dropped (already counted by the host). */
+	 * lanes()). Borrows rec and fills its metadata fields but the namespace ones (see
+	 * emit_ns, which sources that know namespaces use) and socket_fd. Returns 0, or
+	 * -errno when the record was dropped (already counted by the host). */
 	int (*emit)(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec);
 
-	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed (counted by the host). */
+	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed. The host counts every
+	 * batch's outcome (batches, records, bytes): a sink counts only what the host cannot
+	 * see (failures by reason, retries). */
 	void (*buf_release)(struct xtcpd_ctx *ctx, struct xtcpd_buf *buf, int ok);
 
 	/* Open socket(domain, type, protocol) inside namespace `ns` (from a helper thread
@@ -173,19 +176,31 @@ struct xtcpd_host {
 	/* A directory to write raw captures to (--capture), or NULL. */
 	const char *(*capture_dir)(struct xtcpd_ctx *ctx);
 
-	/* ABI 1.2 (present when struct_size covers it): run fn(arg) inside namespace `ns`
-	 * and return what fn returned, or -errno when `ns` could not be entered. What fn
-	 * creates that binds to its thread's namespace (a BPF iterator, a socket, a
-	 * /proc/thread-self/net file) belongs to `ns`. fn runs on the host's one namespace
-	 * helper thread (started at the first call, then reused: no thread per namespace or
-	 * per call, no allocation after the first call), or in the caller for the host
-	 * namespace. Calls are served one at a time, so fn must be short, and it must not
-	 * change its thread's namespaces, credentials or signal mask. */
+	/* ABI 1.2: like emit, for a record collected in namespace `ns` (borrowed, the one
+	 * the host lent through ns_add or the cycle): the host fills the record's namespace
+	 * fields from it (netns, netns_inode, nsid, and what it knows of the namespace's
+	 * owner), so a source never copies them. ns = NULL: the record has no namespace. */
+	int (*emit_ns)(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
+		       struct xtcpd_record *rec);
+
+	/* ABI 1.3: run fn(arg) inside namespace `ns` and return what fn returned, or -errno
+	 * when `ns` could not be entered. What fn creates that binds to its thread's
+	 * namespace (a BPF iterator, a socket, a /proc/thread-self/net file) belongs to `ns`.
+	 * fn runs on the host's one namespace helper thread (started at the first call, then
+	 * reused: no thread per namespace or per call, no allocation after the first call),
+	 * or in the caller for the host namespace. Calls are served one at a time, so fn must
+	 * be short, and it must not change its thread's namespaces, credentials or signal
+	 * mask. */
 	int (*ns_run)(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns,
 		      int (*fn)(void *arg), void *arg);
 };
 
-/* ABI 1.2: what a source's create() returns when its collection mechanism cannot work on
+/* 1 when the host lends `field` (a host older than the plugin may not). */
+#define XTCPD_HOST_HAS(host, field)                                                      \
+	((host)->struct_size >= offsetof(struct xtcpd_host, field) + sizeof((host)->field) && \
+	 (host)->field != NULL)
+
+/* ABI 1.3: what a source's create() returns when its collection mechanism cannot work on
  * this host (a kernel feature, a privilege or a policy is missing), after logging the
  * cause and the remedy. The core then creates the source named by the section's
  * `fallback` key in its place, or, without one, stops with exit status 2. Any other

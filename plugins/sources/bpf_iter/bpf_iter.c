@@ -123,8 +123,8 @@ static int bpfi_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	}
 	if ((err = bpfi_conf(s, cfg)))
 		return err;
-	if (host->struct_size < offsetof(struct xtcpd_host, ns_run) + sizeof(host->ns_run) || !host->ns_run) {
-		host->log(ctx, XTCPD_LOG_ERR, "this xtcpd lends no ns_run (plugin ABI < 1.2)");
+	if (!XTCPD_HOST_HAS(host, ns_run) || !XTCPD_HOST_HAS(host, emit_ns)) {
+		host->log(ctx, XTCPD_LOG_ERR, "this xtcpd lends no ns_run/emit_ns (plugin ABI < 1.3)");
 		return -ENOTSUP;
 	}
 	s->bufs = malloc((size_t)s->readers * s->read_buffer);

@@ -39,14 +39,10 @@ static size_t bpfi_emit_buf(struct bpfi *s, struct bpfi_ns *n, unsigned lane, co
 			continue;
 		}
 		bpfi_conv(&b, s->hz, s->decode, &rec);
-		rec.netns = n->ns->name;
-		rec.netns_inode = n->ns->inode;
-		rec.nsid = n->ns->nsid;
 		rec.socket_fd = (uint64_t)n->iter_fd;
-		rec.netlinker_id = lane;
 		if (rec.flags & XTCPD_REC_INFO_OVERSIZE)
 			BPFI_ADD(s, BPFI_M_OVERSIZE, 1);
-		s->host->emit(s->ctx, lane, &rec);
+		s->host->emit_ns(s->ctx, lane, n->ns, &rec); /* the host fills the namespace fields */
 		(*count)++;
 	}
 	return off;

@@ -277,16 +277,25 @@ static __always_inline void tcpinfo(struct bpfi_rec *r, struct tcp_sock *tp)
 	}
 }
 
-/* changed_only: 1 when the socket is to be sent this pass. */
+static __always_inline void seen_now(struct bpfi_seen *v, const struct bpfi_rec *r)
+{
+	__builtin_memset(v, 0, sizeof(*v));
+	v->bytes_acked = r->bytes_acked;
+	v->bytes_received = r->bytes_received;
+	v->segs_in = r->segs_in;
+	v->segs_out = r->segs_out;
+	v->total_retrans = r->total_retrans;
+	v->state = r->state;
+}
+
+/* changed_only: 1 when the socket is to be sent this pass. An unchanged one is counted
+ * as skipped; a sent one is remembered only once its record is in the buffer (seen_sent),
+ * because a record that overflows the buffer is shown again by the next read(). */
 static __always_inline int moved(struct bpfi_rec *r)
 {
-	struct bpfi_seen now = {
-		.bytes_acked = r->bytes_acked, .bytes_received = r->bytes_received,
-		.segs_in = r->segs_in, .segs_out = r->segs_out, .total_retrans = r->total_retrans,
-		.state = r->state,
-	};
-	struct bpfi_seen *was = bpf_map_lookup_elem(&seen, &r->cookie);
+	struct bpfi_seen now, *was = bpf_map_lookup_elem(&seen, &r->cookie);
 
+	seen_now(&now, r);
 	if (was && was->bytes_acked == now.bytes_acked && was->bytes_received == now.bytes_received &&
 	    was->segs_in == now.segs_in && was->segs_out == now.segs_out &&
 	    was->total_retrans == now.total_retrans && was->state == now.state &&
@@ -294,8 +303,15 @@ static __always_inline int moved(struct bpfi_rec *r)
 		was->skipped++;
 		return 0;
 	}
-	bpf_map_update_elem(&seen, &r->cookie, &now, BPF_ANY);
 	return 1;
+}
+
+static __always_inline void seen_sent(struct bpfi_rec *r)
+{
+	struct bpfi_seen now;
+
+	seen_now(&now, r);
+	bpf_map_update_elem(&seen, &r->cookie, &now, BPF_ANY);
 }
 
 SEC("iter/tcp")
@@ -359,6 +375,7 @@ int xtcpd_tcp(struct bpf_iter__tcp *ctx)
 	}
 	if (cfg_changed_only && !moved(r))
 		return 0;
-	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	if (bpf_seq_write(ctx->meta->seq, r, sizeof(*r)) == 0 && cfg_changed_only)
+		seen_sent(r);
 	return 0;
 }

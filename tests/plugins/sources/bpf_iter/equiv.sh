@@ -53,7 +53,8 @@ if [ -x "${XTCPD:-}" ] && [ -e "${XTCPD_PLUGIN_DIR:-/nonexistent}/marshaller_jso
 		ip netns exec "$ns" ss -tinmea > "$T/$ns.tinm" 2>/dev/null
 	done
 	"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
-		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false -o source.bpf_iter.deserializers=all \
+		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false -o core.prom_listen= \
+		-o source.bpf_iter.deserializers=all \
 		>"$T/json" 2>"$T/err" || { rc=1; cat "$T/err"; }
 	grep -q unavailable "$T/err" && { echo "FAIL: the daemon fell back"; cat "$T/err"; rc=1; }
 	/usr/bin/python3 "$S/tests/plugins/sources/netlink/json2kv.py" <"$T/json" >"$T/out.daemon"

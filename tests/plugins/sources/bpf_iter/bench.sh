@@ -47,17 +47,17 @@ one() {
 	floor_out=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" $paths)
 	floor=$(echo "$floor_out" | field cpu_us_per_pass)
 	socks=$(echo "$floor_out" | field sockets)
-	nl=$("$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o deserializers=all 2>/dev/null | field cpu_us_per_cycle)
-	bo=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o deserializers=all 2>/dev/null)
+	nl=$("$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false -o deserializers=all 2>/dev/null | field cpu_us_per_cycle)
+	bo=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false -o deserializers=all 2>/dev/null)
 	bi=$(echo "$bo" | field cpu_us_per_cycle)
 	brec=$(echo "$bo" | field records)
-	bi4=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o deserializers=all -o readers=4 2>/dev/null | field cpu_us_per_cycle)
+	bi4=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false -o deserializers=all -o readers=4 2>/dev/null | field cpu_us_per_cycle)
 	dnl=$(daemon '[source netlink]\ndeserializers = all\nskip_empty = false')
 	dbi=$(daemon '[source bpf_iter]\ndeserializers = all\nskip_empty = false')
 	# changed_only on the moving load: passes 1 s apart, as the daemon runs them.
 	touch "$T/pump"
 	sleep 2
-	co=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -c "$P" -i 1000 -o skip_empty=false -o deserializers=all \
+	co=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -i 1000 -o skip_empty=false -o deserializers=all \
 		-o changed_only=true -o refresh=10 -o changed_max=$((2 * N)) 2>/dev/null)
 	cpu_co=$(echo "$co" | field cpu_us_per_cycle)
 	first=$(echo "$co" | sed -n 's/^cycle=1 emitted=//p')

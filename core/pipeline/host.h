@@ -24,6 +24,12 @@ struct host_metric_def {
 	enum xtcpd_metric_type type;
 	const char *name, *labels, *help;
 };
+/* xtcpd_records_dropped_total{stage,reason}, which every stage registers: slot at `off`. */
+#define HOST_HELP_DROPPED "Records dropped, by stage and reason"
+#define HOST_METRIC_DROPPED(off, stage, reason)                                          \
+	{ (off), XTCPD_METRIC_COUNTER, "records_dropped_total",                           \
+	  "stage=\"" stage "\",reason=\"" reason "\"", HOST_HELP_DROPPED }
+
 void host_metrics_register(struct xtcpd_ctx *ctx, void *obj, const struct host_metric_def *defs,
 			   size_t n);
 

@@ -20,15 +20,14 @@
 
 #define C XTCPD_METRIC_COUNTER
 #define M(f) offsetof(struct marsh, f)
-#define H_DROPPED "Records dropped, by stage and reason"
 static const struct host_metric_def marsh_metrics[] = {
 	{ M(m_records), C, "marshal_records_total", NULL, "Records appended to batches" },
 	{ M(m_batches), C, "marshal_batches_total", NULL, "Batches flushed to sinks" },
 	{ M(m_bytes), C, "marshal_bytes_total", NULL, "Bytes of flushed batches" },
-	{ M(m_drop_nobuf), C, "records_dropped_total", "stage=\"marshal\",reason=\"no_buffer\"", H_DROPPED },
-	{ M(m_drop_toolarge), C, "records_dropped_total", "stage=\"marshal\",reason=\"too_large\"", H_DROPPED },
-	{ M(m_drop_error), C, "records_dropped_total", "stage=\"marshal\",reason=\"error\"", H_DROPPED },
-	{ M(m_drop_nosink), C, "records_dropped_total", "stage=\"marshal\",reason=\"no_sink\"", H_DROPPED },
+	HOST_METRIC_DROPPED(M(m_drop_nobuf), "marshal", "no_buffer"),
+	HOST_METRIC_DROPPED(M(m_drop_toolarge), "marshal", "too_large"),
+	HOST_METRIC_DROPPED(M(m_drop_error), "marshal", "error"),
+	HOST_METRIC_DROPPED(M(m_drop_nosink), "marshal", "no_sink"),
 };
 #undef M
 #undef C

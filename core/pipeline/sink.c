@@ -18,24 +18,28 @@
 
 #define C XTCPD_METRIC_COUNTER
 #define S(f) offsetof(struct sinkinst, f)
-#define H_DROPPED "Records dropped, by stage and reason"
-#define H_BATCH_DROPPED "Batches dropped before the sink, by reason"
+#define BATCH_DROPPED(f, reason) { S(f), C, "sink_batches_dropped_total", "reason=\"" reason "\"", \
+				   "Batches dropped before the sink, by reason" }
+#define DONE(f, what, result) { S(f), C, "sink_" what "_done_total", "result=\"" result "\"", \
+				"The sink's " what " by outcome (released by the sink)" }
 static const struct host_metric_def sink_metrics[] = {
 	{ S(m_batches_queued), C, "sink_batches_queued_total", NULL, "Batches handed to the sink's queue" },
-	{ S(m_records_queued), C, "sink_records_queued_total", NULL, "Records in batches handed to the sink's queue" },
-	{ S(m_drop_inflight_batches), C, "sink_batches_dropped_total", "reason=\"in_flight_full\"", H_BATCH_DROPPED },
-	{ S(m_drop_inflight_records), C, "records_dropped_total", "stage=\"sink_queue\",reason=\"in_flight_full\"", H_DROPPED },
-	{ S(m_drop_batches), C, "sink_batches_dropped_total", "reason=\"queue_full\"", H_BATCH_DROPPED },
-	{ S(m_drop_records), C, "records_dropped_total", "stage=\"sink_queue\",reason=\"queue_full\"", H_DROPPED },
-	{ S(m_abandoned_batches), C, "sink_batches_dropped_total", "reason=\"shutdown\"", H_BATCH_DROPPED },
-	{ S(m_abandoned_records), C, "records_dropped_total", "stage=\"sink\",reason=\"shutdown\"", H_DROPPED },
-	{ S(m_delivered_batches), C, "sink_batches_done_total", "result=\"delivered\"", "Batches the sink finished with, by result" },
-	{ S(m_failed_batches), C, "sink_batches_done_total", "result=\"failed\"", "Batches the sink finished with, by result" },
-	{ S(m_delivered_records), C, "sink_records_done_total", "result=\"delivered\"", "Records the sink finished with, by result" },
-	{ S(m_failed_records), C, "sink_records_done_total", "result=\"failed\"", "Records the sink finished with, by result" },
-	{ S(m_delivered_bytes), C, "sink_bytes_delivered_total", NULL, "Bytes of the batches the sink delivered" },
-	{ S(m_queue_depth), XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the sink's queue" },
+	{ S(m_records_queued), C, "sink_records_queued_total", NULL, "Records in those batches" },
+	BATCH_DROPPED(m_drop_inflight_batches, "in_flight_full"),
+	HOST_METRIC_DROPPED(S(m_drop_inflight_records), "sink_queue", "in_flight_full"),
+	BATCH_DROPPED(m_drop_batches, "queue_full"),
+	HOST_METRIC_DROPPED(S(m_drop_records), "sink_queue", "queue_full"),
+	BATCH_DROPPED(m_abandoned_batches, "shutdown"),
+	HOST_METRIC_DROPPED(S(m_abandoned_records), "sink", "shutdown"),
+	DONE(m_delivered_batches, "batches", "delivered"),
+	DONE(m_failed_batches, "batches", "failed"),
+	DONE(m_delivered_records, "records", "delivered"),
+	DONE(m_failed_records, "records", "failed"),
+	{ S(m_delivered_bytes), C, "sink_bytes_delivered_total", NULL, "Bytes of the batches delivered" },
+	{ S(m_queue_depth), XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the queue" },
 };
+#undef DONE
+#undef BATCH_DROPPED
 #undef S
 #undef C
 

@@ -5,29 +5,7 @@
 have_plugin marshaller_protobufList || { echo "SKIP: protobufList not built"; exit $SKIP; }
 ROOT="$TMP/root"
 ${MAKE:-make} -s -C "$XTCPD_BUILDDIR" install DESTDIR="$ROOT" >"$TMP/install.log" 2>&1 ||
-	{ cat "$TMP/install.log"; fail "make install"; 
-# Both out-of-tree plugins together: synth -> oot marshaller -> file. Every record once,
-# and the field table it expanded maps every schema field (the TSV) plus our extensions.
-cat > "$TMP/oot2.conf" <<EOC
-[core]
-prom_listen =
-[source synth]
-records = 1234
-[marshaller ootfields]
-[sink file]
-path = $TMP/oot.txt
-EOC
-XTCPD_PLUGIN_DIR="$TMP/plugins" "$sbindir/xtcpd" -c "$TMP/oot2.conf" -C "$TMP/none" --once \
-	>"$TMP/oot2.log" 2>&1
-expect_eq "oot marshaller run" 0 $?
-nschema=$(($(wc -l < "$XTCPD_SRCDIR/proto/xtcp_flat_record_v1.tsv") - 1))
-next=$(grep -c '= 50[0-9][0-9];' "$XTCPD_SRCDIR/proto/xtcp_flat_record.proto")
-expect_eq "oot marshaller: one line per record" 1234 "$(wc -l < "$TMP/oot.txt")"
-expect_eq "oot marshaller: counters 1..1234 once each" "1 1234 1234" \
-	"$(sed 's/counter=\([0-9]*\).*/\1/' "$TMP/oot.txt" | sort -n | uniq | awk 'NR==1{a=$1} {n++; b=$1} END{print a, b, n}')"
-expect_eq "oot marshaller: the table maps schema + extensions" "fields=$((nschema + next))" \
-	"$(sed 's/.* \(fields=[0-9]*\) .*/\1/' "$TMP/oot.txt" | sort -u)"
-finish; exit 1; }
+	{ cat "$TMP/install.log"; fail "make install"; finish; exit 1; }
 pcdir=$(find "$ROOT" -name xtcpd.pc -printf '%h\n' | head -1)
 expect_eq "xtcpd.pc installed" yes "$([ -n "$pcdir" ] && echo yes)"
 export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$ROOT"

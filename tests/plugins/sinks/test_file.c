@@ -370,7 +370,8 @@ static int setup(void **state)
 	(void)state;
 	if (!mkdtemp(tmpdir))
 		return -1;
-	if (th_load(XTCPD_KIND_SINK, "file", &file_plugin) || th_load(XTCPD_KIND_SINK, "null", &null_plugin))
+	if (th_load(XTCPD_KIND_SINK, "file", &file_plugin) ||
+	    th_load(XTCPD_KIND_SINK, "null", &null_plugin))
 		return -1;
 	return 0;
 }

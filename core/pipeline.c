@@ -175,8 +175,10 @@ static int size_pools(struct pipeline *p)
 	}
 	for (size_t i = 0; i < p->n_src; i++) {
 		p->src[i]->cur = calloc((size_t)p->src[i]->lanes * p->n_marsh + 1, sizeof(struct xtcpd_buf *));
-		if (!p->src[i]->cur)
+		p->src[i]->emitted = aligned_alloc(64, p->src[i]->lanes * sizeof(struct lane_count));
+		if (!p->src[i]->cur || !p->src[i]->emitted)
 			return -ENOMEM;
+		memset(p->src[i]->emitted, 0, p->src[i]->lanes * sizeof(struct lane_count));
 	}
 	return 0;
 }
@@ -234,7 +236,6 @@ static void *sink_thread(void *arg)
 {
 	struct sinkinst *k = arg;
 	struct xtcpd_buf *b;
-
 	while ((b = queue_pop(k->q))) {
 		metric_set(k->m_queue_depth, queue_depth(k->q));
 		if (atomic_load(&k->expired)) { /* shutdown deadline passed: count, don't send */
@@ -429,6 +430,7 @@ void pipeline_destroy(struct pipeline *p)
 		pipeline_drop_partial(p, p->src[i]);
 		destroy_instance(&p->src[i]->ctx, &p->src[i]->ops->common);
 		free(p->src[i]->cur);
+		free(p->src[i]->emitted);
 		free(p->src[i]);
 	}
 	for (size_t i = 0; i < p->n_sinks; i++)

@@ -233,6 +233,8 @@ static void run_cycle(struct daemon *d)
 	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
 	dt = mono_ns() - t0;
 	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf.core[CK_FREQUENCY].num * 1000000LL);
+	log_debug("cycle %llu: %zu namespaces in %.1f ms", (unsigned long long)d->seq, n,
+		  (double)dt / 1e6);
 	if (rc)
 		log_ratelimited(d, 60000, XTCPD_LOG_WARN, NULL, "cycle %llu: source error: %s",
 				(unsigned long long)d->seq, strerror(rc < 0 ? -rc : rc));

@@ -18,6 +18,7 @@
 #include "netns.h"
 #include "pipeline.h"
 #include "stats.h"
+#include "threads.h"
 #include "tuning.h"
 
 static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
@@ -247,6 +248,7 @@ int daemon_run(const struct daemon_opts *o)
 	int64_t next;
 	int rc, sig = 0;
 
+	threads_name_self("xtcpd"); /* the main thread: config, schedule, signals */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "threads.h"
 
 #define M_COUNTER XTCPD_METRIC_COUNTER
 
@@ -236,6 +237,10 @@ static void *sink_thread(void *arg)
 {
 	struct sinkinst *k = arg;
 	struct xtcpd_buf *b;
+	char name[THREADS_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "sink/%s", k->ctx.sec->instance);
+	threads_name_self(name);
 	while ((b = queue_pop(k->q))) {
 		metric_set(k->m_queue_depth, queue_depth(k->q));
 		if (atomic_load(&k->expired)) { /* shutdown deadline passed: count, don't send */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
+#include "threads.h"
 #ifdef XTCPD_WITH_HTTPD
 #include "httpd.h"
 #endif
@@ -149,6 +150,7 @@ int stats_start(const struct conf *c)
 	st.duration = metrics_histogram("xtcpd_poll_duration_seconds", NULL, "Duration of poll cycles", bounds,
 					sizeof(bounds) / sizeof(bounds[0]));
 	metrics_add_collector(collect, NULL);
+	metrics_add_collector(threads_collect, NULL);
 #ifdef XTCPD_WITH_HTTPD
 	const char *listen = c->core[CK_PROM_LISTEN].str;
 	if (listen && *listen) {

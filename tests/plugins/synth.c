@@ -1,9 +1,12 @@
 /* synth — a synthetic source for tests and benchmarks: `records` deterministic sockets
  * per cycle, emitted by `lanes` reader threads (created at start, constant), exactly as
  * a real source drives the host. Record i of a cycle is a pure function of i. */
+#include "config.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,6 +47,10 @@ static void *lane_main(void *arg)
 	struct synth *s = l->s;
 	uint64_t seen = 0;
 	struct xtcpd_record rec;
+	char name[16];
+
+	snprintf(name, sizeof(name), "synth/%u", l->id);
+	pthread_setname_np(pthread_self(), name);
 
 	for (;;) {
 		pthread_mutex_lock(&s->lock);

@@ -1,6 +1,8 @@
 /* reader — the `netlinkers` threads shared by every namespace. Each waits on one epoll
  * set holding every namespace's sock_diag socket (EPOLLONESHOT: the reader that takes a
  * socket drains it, then re-arms it), checks each answer and emits its records. */
+#include <config.h>
+
 #include "nlsrc.h"
 
 #include <errno.h>
@@ -260,6 +262,10 @@ static void *nls_reader(void *arg)
 	struct nls *s = l->src;
 	/* This reader's own receive buffer for its whole life: always warm in its cache. */
 	uint8_t *buf = s->host->pool_get(s->bufs, 0);
+	char name[16];
+
+	snprintf(name, sizeof(name), "nl-read/%u", l->id); /* per-thread CPU in /metrics */
+	pthread_setname_np(pthread_self(), name);
 
 	if (!buf) {
 		NLS_ADD(s, NLS_M_ERR_POOL, 1);

@@ -278,7 +278,7 @@ static void *nls_reader(void *arg)
 		/* A quiescent point: an event taken before this is fully handled. The timeout
 		 * bounds how long a dead namespace waits to be freed. */
 		atomic_fetch_add(&s->loops[l->id], 1);
-		k = epoll_wait(s->epfd, &ev, 1, 100);
+		k = epoll_wait(s->epfd, &ev, 1, 1000);
 
 		if (k < 0 && errno == EINTR)
 			continue;

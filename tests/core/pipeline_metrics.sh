@@ -53,7 +53,7 @@ expect_eq "no drops" 0 "$(awk '$1 ~ /^xtcpd_records_dropped_total/ { s += $2 } E
 expect_eq "cycle histogram count = cycles" "$c" "$(m xtcpd_poll_duration_seconds_count)"
 expect_eq "threads: main + 3 lanes + 2 sinks + http" 7 "$(m xtcpd_threads)"
 expect_eq "threads really" 7 "$(ls /proc/$PID/task | wc -l)"
-expect_eq "pool capacity: 3 lanes x 2 + 2 sinks x (16 + 4) + 2" 48 "$(m 'xtcpd_pool_capacity{pool="batch/json"}')"
+expect_eq "pool capacity: 3 lanes x 2 + 2 sinks x (4 + 4) + 2" 24 "$(m 'xtcpd_pool_capacity{pool="batch/json"}')"
 
 kill $PID; wait $PID
 

@@ -94,9 +94,9 @@ quiet_snapshot() {
 		[ $drained = yes ] || continue      # still delivering: try after the next cycle
 		sleep 0.3
 		scrape "$TMP/q2"
-		# Process figures (CPU, memory) move on their own: compare the rest.
-		if [ "$(grep -v '^xtcpd_process\|^xtcpd_poll_duration\|^#' "$TMP/q1")" = \
-		     "$(grep -v '^xtcpd_process\|^xtcpd_poll_duration\|^#' "$TMP/q2")" ]; then
+		# Process and thread figures (CPU, memory) move on their own: compare the rest.
+		if [ "$(grep -v '^xtcpd_process\|^xtcpd_thread_cpu\|^xtcpd_poll_duration\|^#' "$TMP/q1")" = \
+		     "$(grep -v '^xtcpd_process\|^xtcpd_thread_cpu\|^xtcpd_poll_duration\|^#' "$TMP/q2")" ]; then
 			cp "$TMP/q2" "$1"
 			return 0
 		fi

@@ -13,7 +13,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 mkdir "$T/replay" "$T/conf.d" "$T/netns"
 for i in $(seq -w "$COPIES"); do
-	cp "$S/tests/marshallers/replay.nlraw" "$T/replay/r$i.nlraw"
+	cp "$S/tests/plugins/marshallers/replay.nlraw" "$T/replay/r$i.nlraw"
 done
 printf '[source netlink]\nreplay_dir = %s\n' "$T/replay" > "$T/xtcpd.conf"
 for m in protobufList protoJson json; do

@@ -4,7 +4,7 @@
  * attribute groups the kernel did not send are left out.
  *
  * Written by hand, like protoJson: the writer of every field is generated from
- * proto/record_fields.h at compile time (constant keys, a digit loop for numbers, our
+ * <xtcpd/record_fields.h> at compile time (constant keys, a digit loop for numbers, our
  * own address formatter), one pass into the pooled buffer, no allocation, no tree. */
 #include "config.h"
 
@@ -15,7 +15,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
 #include "plugins/marshallers/json/json_addr.h"
 #include "plugins/marshallers/json/json_names.h"

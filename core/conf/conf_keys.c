@@ -77,8 +77,8 @@ const struct xtcpd_key conf_marshaller_keys[] = {
 const struct xtcpd_key conf_sink_keys[] = {
 	[SK_MARSHALLER] = { "marshaller", XTCPD_KEY_STRING, NULL, 0, 255, NULL, 0,
 			    "marshaller instance whose batches this sink sends (default: the only one)" },
-	[SK_QUEUE_DEPTH] = { "queue_depth", XTCPD_KEY_INT, "16", 1, 65536, NULL, 0,
-			     "batches waiting for this sink before the queue counts as full" },
+	[SK_QUEUE_DEPTH] = { "queue_depth", XTCPD_KEY_INT, "4", 1, 65536, NULL, 0,
+			     "batches waiting for this sink before the queue counts as full (each a resident batch buffer)" },
 	[SK_QUEUE_FULL] = { "queue_full", XTCPD_KEY_ENUM, "block", 0, 0, "block|drop", 0,
 			    "when the queue is full: wait up to queue_block_timeout, or drop at once (counted)" },
 	[SK_QUEUE_BLOCK_TIMEOUT] = { "queue_block_timeout", XTCPD_KEY_DURATION, "1s", 0, 60000, NULL, 0,

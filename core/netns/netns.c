@@ -70,6 +70,7 @@ static void *netns_sock_thread(void *arg)
 {
 	struct netns_sock_job *j = arg;
 
+	pthread_setname_np(pthread_self(), "netns-helper");
 	/* This thread exits right after: the namespace change dies with it. */
 	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
 		j->result = -errno;
@@ -108,6 +109,7 @@ static void *netns_rehome_thread(void *arg)
 {
 	struct netns_rehome_job *j = arg;
 
+	pthread_setname_np(pthread_self(), "netns-helper");
 	if (setns(j->fd, CLONE_NEWNET) < 0) {
 		j->result = -errno;
 		return NULL;

@@ -18,6 +18,7 @@
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
 #include "ops/stats.h"
+#include "ops/threads.h"
 #include "ops/tuning.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
@@ -241,6 +242,8 @@ static void run_cycle(struct daemon *d)
 	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
 	dt = clock_mono_ns() - t0;
 	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf.core[CK_FREQUENCY].num * 1000000LL);
+	log_debug("cycle %llu: %zu namespaces in %.1f ms", (unsigned long long)d->seq, n,
+		  (double)dt / 1e6);
 	if (rc)
 		log_ratelimited(d, 60000, XTCPD_LOG_WARN, NULL, "cycle %llu: source error: %s",
 				(unsigned long long)d->seq, log_errstr(rc));
@@ -253,6 +256,7 @@ int daemon_run(const struct daemon_opts *o)
 	int64_t next;
 	int rc, sig = 0;
 
+	threads_name_self("xtcpd"); /* the main thread: config, schedule, signals */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "ops/httpd.h"
+#include "ops/threads.h"
 
 #define HTTPD_BACKLOG 64
 #define HTTPD_REASON_MAX 256
@@ -153,6 +154,7 @@ static void httpd_conn(void *cls, struct MHD_Connection *c, void **socket_contex
 
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || h->caps_shed)
 		return;
+	threads_name_self("http"); /* in case libmicrohttpd named it after httpd_start did */
 	if (syscall(SYS_capset, &hdr, none) == 0)
 		h->caps_shed = 1;
 }
@@ -267,6 +269,10 @@ int httpd_start(const char *listen, const struct httpd_handlers *hd, struct http
 		free(h);
 		return httpd_fail(-EIO, listen, "libmicrohttpd did not start");
 	}
+	/* libmicrohttpd's thread names itself "MHD-single" once it runs: wait for that (a
+	 * few ms at most), then give it our role name. */
+	for (int i = 0; i < 500 && threads_rename("MHD-", "http") == 0; i++)
+		usleep(1000);
 	*out = h;
 	return 0;
 }

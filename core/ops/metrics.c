@@ -146,7 +146,9 @@ int metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 		size_t room = b->cap - b->len;
 
 		va_start(ap, fmt);
-		n = vsnprintf(b->buf ? b->buf + b->len : NULL, room, fmt, ap);
+		/* Two calls, not one with a NULL-or-buffer argument: GCC (profile-guided
+		 * inlining) warned of a NULL destination with room. */
+		n = b->buf ? vsnprintf(b->buf + b->len, room, fmt, ap) : vsnprintf(NULL, 0, fmt, ap);
 		va_end(ap);
 		if (n < 0)
 			return -EINVAL;

@@ -15,6 +15,7 @@
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "pipeline/pool.h"
+#include "ops/threads.h"
 #ifdef XTCPD_WITH_HTTPD
 #include "ops/httpd.h"
 #endif
@@ -149,6 +150,7 @@ int stats_start(const struct conf *c)
 	st.duration = metrics_histogram("xtcpd_poll_duration_seconds", NULL, "Duration of poll cycles", bounds,
 					sizeof(bounds) / sizeof(bounds[0]));
 	metrics_add_collector(collect, NULL);
+	metrics_add_collector(threads_collect, NULL);
 #ifdef XTCPD_WITH_HTTPD
 	const char *listen = c->core[CK_PROM_LISTEN].str;
 	if (listen && *listen) {

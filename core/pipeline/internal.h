@@ -85,8 +85,15 @@ struct srcinst {
 	const struct xtcpd_source_ops *ops;
 	unsigned lanes;
 	struct xtcpd_buf **cur;      /* [lane * n_marsh + m]: each lane's current batches */
+	struct lane_count *emitted;  /* [lane]: records emitted, not yet in m_records */
 	_Atomic uint64_t *m_records;
 };
+
+/* One lane's emit count, written only by that lane's thread, read by the main thread at
+ * the end of the cycle; a cache line each so lanes never share one. */
+struct lane_count {
+	uint64_t n;
+} __attribute__((aligned(64)));
 
 struct pipeline {
 	struct conf *conf;

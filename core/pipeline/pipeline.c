@@ -199,8 +199,10 @@ static int size_pools(struct pipeline *p)
 	}
 	for (size_t i = 0; i < p->n_src; i++) {
 		p->src[i]->cur = calloc((size_t)p->src[i]->lanes * p->n_marsh + 1, sizeof(struct xtcpd_buf *));
-		if (!p->src[i]->cur)
+		p->src[i]->emitted = aligned_alloc(64, p->src[i]->lanes * sizeof(struct lane_count));
+		if (!p->src[i]->cur || !p->src[i]->emitted)
 			return -ENOMEM;
+		memset(p->src[i]->emitted, 0, p->src[i]->lanes * sizeof(struct lane_count));
 	}
 	return 0;
 }
@@ -354,6 +356,7 @@ void pipeline_destroy(struct pipeline *p)
 		batch_drop_lanes(p, p->src[i]);
 		destroy_instance(&p->src[i]->ctx, &p->src[i]->ops->common);
 		free(p->src[i]->cur);
+		free(p->src[i]->emitted);
 		free(p->src[i]);
 	}
 	for (size_t i = 0; i < p->n_sinks; i++)

@@ -1,5 +1,6 @@
-/* pool — fixed-capacity object pools. One slab per pool, a free stack of pointers, one
- * mutex + condvar (gets are per batch, not per record, so contention is negligible).
+/* pool — fixed-capacity object pools. One slab per pool (reserved, not pre-touched), a
+ * LIFO free stack of pointers, one mutex + condvar (gets are per batch, not per record,
+ * so contention is negligible).
  * XTCPD_POOL_POISON=1 in the environment poisons freed objects (debug). */
 #include "config.h"
 #include "pipeline/pool.h"
@@ -53,7 +54,9 @@ int pool_create(const char *name, size_t obj_size, unsigned capacity, struct poo
 		free(p);
 		return -ENOMEM;
 	}
-	memset(p->slab, 0, obj_size * capacity); /* touch it now: no page faults later */
+	/* Not touched here: a page becomes resident when an object on it is first used,
+	 * and the free stack hands out the most recently released object first (HAProxy
+	 * style), so the pages in use follow the load, not the capacity. */
 	for (unsigned i = 0; i < capacity; i++)
 		p->free[i] = p->slab + (size_t)(capacity - 1 - i) * obj_size;
 	pthread_mutex_init(&p->lock, NULL);

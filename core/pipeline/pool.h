@@ -12,7 +12,8 @@ struct pool_stats {
 	uint64_t gets, misses;
 };
 
-/* All `capacity` objects are allocated here; get/put never allocate. */
+/* All `capacity` objects are reserved here (not touched: pages become resident on first
+ * use); get/put never allocate. get returns the most recently put object first. */
 int pool_create(const char *name, size_t obj_size, unsigned capacity, struct pool **out);
 void pool_destroy(struct pool *p);     /* NULL ok */
 /* Wait up to wait_ms (0: none, <0: forever) for a free object; NULL = miss (counted). */

@@ -8,11 +8,13 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops/clock.h"
 #include "ops/log.h"
+#include "ops/threads.h"
 #include "pipeline/batch.h"
 #include "pipeline/host.h"
 
@@ -196,7 +198,10 @@ static void *sink_thread(void *arg)
 {
 	struct sinkinst *k = arg;
 	struct xtcpd_buf *b;
+	char name[THREADS_NAME_MAX + 1];
 
+	snprintf(name, sizeof(name), "sink/%s", k->ctx.sec->instance);
+	threads_name_self(name);
 	while ((b = queue_pop(k->q))) {
 		metrics_set(k->m_queue_depth, queue_depth(k->q));
 		if (atomic_load(&k->expired)) { /* shutdown deadline passed: count, don't send */

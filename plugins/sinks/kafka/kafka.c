@@ -160,6 +160,7 @@ static void *kafka_poller(void *arg)
 {
 	struct kafka_sink *ks = arg;
 
+	pthread_setname_np(pthread_self(), ks->poller_name); /* per-thread CPU in /metrics */
 	while (!atomic_load(&ks->stopping)) {
 		rd_kafka_poll(ks->rk, KAFKA_POLL_MS);
 		atomic_store_explicit(ks->queue_len, (uint64_t)rd_kafka_outq_len(ks->rk),
@@ -352,6 +353,7 @@ static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		return -ENOMEM;
 	ks->host = host;
 	ks->ctx = ctx;
+	snprintf(ks->poller_name, sizeof(ks->poller_name), "dr/%s", cfg->instance);
 	pthread_mutex_init(&ks->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);   /* kafka_deadline() */

@@ -43,6 +43,7 @@ struct kafka_sink {
 	int blocked_out;                /* a full wait was in vain: do not wait (sink thread) */
 
 	pthread_t poller;
+	char poller_name[16];           /* "dr/<instance>": the delivery-report thread */
 	int poller_running;
 	atomic_int stopping;
 	atomic_int cancelled;       /* shutdown deadline passed: a blocked send gives up */

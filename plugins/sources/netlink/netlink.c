@@ -86,6 +86,16 @@ static const struct {
 
 static void nls_destroy(void *inst);
 
+/* Under s->lock: wait until no reader is between its emit decision and the end of its
+ * datagram. */
+static void nls_wait_idle(struct nls *s)
+{
+	s->idle_waiters++;
+	while (s->inflight > 0)
+		pthread_cond_wait(&s->idle, &s->lock);
+	s->idle_waiters--;
+}
+
 #define NLS_BUSY_MAX 5 /* cycles a namespace waits for its previous dump's end */
 
 static int nls_conf(struct nls *s, const struct xtcpd_config *cfg)
@@ -146,6 +156,7 @@ static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
+	pthread_cond_init(&s->idle, NULL);
 	pthread_condattr_destroy(&ca);
 	if (!XTCPD_HOST_HAS(host, emit_ns)) {
 		host->log(ctx, XTCPD_LOG_ERR, "needs a daemon with plugin ABI 1.2 or later (emit_ns)");
@@ -160,10 +171,10 @@ static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	err = nls_conf(s, cfg);
 	if (err)
 		return err;
-	/* Two buffers per reader: one being parsed while the next recv goes on. */
-	s->bufs = host->pool_create(ctx, "netlink_recv", s->recv_buffer, 2 * s->netlinkers);
+	/* One buffer per reader, held for the reader's life. */
+	s->bufs = host->pool_create(ctx, "netlink_recv", s->recv_buffer, s->netlinkers);
 	if (!s->bufs) {
-		host->log(ctx, XTCPD_LOG_ERR, "cannot allocate %u receive buffers", 2 * s->netlinkers);
+		host->log(ctx, XTCPD_LOG_ERR, "cannot allocate %u receive buffers", s->netlinkers);
 		return -ENOMEM;
 	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -204,6 +215,7 @@ static void nls_destroy(void *inst)
 	if (s->bufs)
 		s->host->pool_destroy(s->bufs);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->idle);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -287,8 +299,7 @@ static void nls_ns_del(void *inst, struct xtcpd_netns *ns)
 	pthread_mutex_unlock(&s->lock);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, n->fd, NULL);
 	pthread_mutex_lock(&s->lock);
-	while (s->inflight > 0)
-		pthread_cond_wait(&s->cond, &s->lock);
+	nls_wait_idle(s);
 	pthread_mutex_unlock(&s->lock);
 	nls_sockstat_close(n);
 	if (n->capture_fd >= 0)
@@ -405,8 +416,7 @@ static int nls_poll(void *inst, const struct xtcpd_cycle *cyc)
 	}
 	/* No emit after we return: close the cycle, then wait for readers mid-buffer. */
 	s->cycle_open = 0;
-	while (s->inflight > 0)
-		pthread_cond_wait(&s->cond, &s->lock);
+	nls_wait_idle(s);
 	pthread_mutex_unlock(&s->lock);
 out:
 	for (int i = 0; i < 3; i++) /* NLS_M_RECORDS, _MESSAGES, _BYTES -> the cycle gauges */

@@ -70,11 +70,15 @@ struct nls {
 	unsigned n_threads;
 	struct nls_ns *grave;            /* dead namespaces a reader may still point to */
 	pthread_mutex_t lock;            /* cycle bookkeeping below */
-	pthread_cond_t cond;             /* CLOCK_MONOTONIC */
+	pthread_cond_t cond;             /* CLOCK_MONOTONIC: outstanding reached 0 */
+	pthread_cond_t idle;             /* inflight reached 0 while idle_waiters > 0 */
 	uint64_t cycle;                  /* current cycle seq */
 	int cycle_open;                  /* records of this cycle may still be emitted */
 	unsigned outstanding;            /* dumps of this cycle not finished */
-	unsigned inflight;               /* readers between epoll_wait and the end of parsing */
+	unsigned inflight;               /* readers between their decision to emit and the
+	                                  * end of parsing that datagram */
+	unsigned idle_waiters;           /* threads waiting for inflight == 0 (rare: wake only
+	                                  * them, never poll() once per datagram) */
 	_Atomic uint64_t *m[NLS_M_COUNT];
 	_Atomic uint64_t m_dummy;
 };

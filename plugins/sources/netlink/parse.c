@@ -19,22 +19,48 @@
 #define TCPDIAG_GETSOCK 18
 #endif
 
+/* Names NUL-padded to 8 bytes: compared 8 bytes at once against a NUL-padded name. */
 static const struct {
-	const char *name;
+	char name[8];
 	uint32_t val;
 } nlp_congs[] = {
-	{ "cubic", XTCPD_CONG_CUBIC },   { "dctcp", XTCPD_CONG_DCTCP },
-	{ "vegas", XTCPD_CONG_VEGAS },   { "prague", XTCPD_CONG_PRAGUE },
-	{ "bbr", XTCPD_CONG_BBR1 },      { "bbr1", XTCPD_CONG_BBR1 },
+	{ "cubic", XTCPD_CONG_CUBIC },   { "bbr", XTCPD_CONG_BBR1 },
+	{ "dctcp", XTCPD_CONG_DCTCP },   { "vegas", XTCPD_CONG_VEGAS },
+	{ "prague", XTCPD_CONG_PRAGUE }, { "bbr1", XTCPD_CONG_BBR1 },
 	{ "bbr2", XTCPD_CONG_BBR2 },     { "bbr3", XTCPD_CONG_BBR3 },
 };
 
-uint32_t nlp_cong_enum(const char *name)
+/* Once per socket, so without a call into libc: `name` holds n < 16 bytes and NULs up
+ * to its 16th byte. */
+static uint32_t nlp_cong_lookup(const char name[XTCPD_CONG_NAME_MAX], size_t n)
 {
+	if (n >= sizeof(nlp_congs[0].name))
+		return XTCPD_CONG_UNSPECIFIED;
 	for (size_t i = 0; i < sizeof(nlp_congs) / sizeof(nlp_congs[0]); i++)
-		if (strcmp(name, nlp_congs[i].name) == 0)
+		if (memcmp(name, nlp_congs[i].name, sizeof(nlp_congs[i].name)) == 0)
 			return nlp_congs[i].val;
 	return XTCPD_CONG_UNSPECIFIED;
+}
+
+uint32_t nlp_cong_enum(const char *name)
+{
+	char padded[XTCPD_CONG_NAME_MAX] = { 0 };
+	size_t n = strnlen(name, sizeof(padded));
+
+	if (n >= sizeof(padded))
+		return XTCPD_CONG_UNSPECIFIED;
+	memcpy(padded, name, n);
+	return nlp_cong_lookup(padded, n);
+}
+
+/* n, hidden from the compiler. A memset or memcpy of a few hundred bytes whose size
+ * the compiler knows (or bounds) is expanded inline as `rep stos`/`rep movs`, which
+ * costs ~10 ns each on the machines measured (AMD EPYC: slow start-up of rep string
+ * instructions); libc's vectorised functions do the same in ~1 ns. Halves the parse. */
+static inline size_t nlp_opaque(size_t n)
+{
+	__asm__("" : "+r"(n));
+	return n;
 }
 
 static uint32_t nlp_u32(const uint8_t *p)
@@ -102,7 +128,7 @@ static void nlp_info(const uint8_t *p, size_t len, struct xtcpd_record *rec,
 		rec->flags |= XTCPD_REC_INFO_OVERSIZE;
 		c->oversize_info++;
 	}
-	memcpy(&rec->tcpi, p, n);
+	memcpy(&rec->tcpi, p, nlp_opaque(n));
 	rec->tcpi_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
 }
 
@@ -112,9 +138,9 @@ static void nlp_cong(const uint8_t *p, size_t len, struct xtcpd_record *rec)
 
 	if (n >= sizeof(rec->cong_name))
 		n = sizeof(rec->cong_name) - 1;
+	memset(rec->cong_name, 0, sizeof(rec->cong_name)); /* NUL-padded, even on a repeat */
 	memcpy(rec->cong_name, p, n);
-	rec->cong_name[n] = '\0';
-	rec->cong_enum = nlp_cong_enum(rec->cong_name);
+	rec->cong_enum = nlp_cong_lookup(rec->cong_name, n);
 }
 
 /* Decode one attribute whose payload length has been checked against nlp_min_len.
@@ -234,11 +260,13 @@ int nlp_parse(const struct nlmsghdr *nlh, uint32_t decode, struct xtcpd_record *
 		c->bad_header++;
 		return -EBADMSG;
 	}
-	memset(rec, 0, sizeof(*rec));
-	nlp_header(mnl_nlmsg_get_payload(nlh), rec);
+	memset(rec, 0, nlp_opaque(sizeof(*rec)));
+	nlp_header((const struct inet_diag_msg *)((const uint8_t *)nlh + NLMSG_HDRLEN), rec);
 
 	left = nlh->nlmsg_len > NLMSG_HDRLEN + hdr ? nlh->nlmsg_len - NLMSG_HDRLEN - hdr : 0;
-	a = (const struct nlattr *)((const uint8_t *)mnl_nlmsg_get_payload(nlh) + hdr);
+	/* Pointer arithmetic, not libmnl's accessors: those are calls into the shared
+	 * library, two per attribute. */
+	a = (const struct nlattr *)((const uint8_t *)nlh + NLMSG_HDRLEN + hdr);
 	while (left > 0) {
 		unsigned type;
 		size_t len, step;
@@ -252,7 +280,8 @@ int nlp_parse(const struct nlmsghdr *nlh, uint32_t decode, struct xtcpd_record *
 		} else {
 			if (len < nlp_min_len(type))
 				goto bad;
-			rec->present |= nlp_attr(type, mnl_attr_get_payload(a), len, decode, rec, c);
+			rec->present |= nlp_attr(type, (const uint8_t *)a + MNL_ATTR_HDRLEN, len,
+						 decode, rec, c);
 		}
 		/* The last attribute may end unpadded at the end of the message. */
 		step = MNL_ALIGN(a->nla_len);

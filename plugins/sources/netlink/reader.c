@@ -1,7 +1,8 @@
 /* reader — the `netlinkers` threads shared by every namespace. Each waits on one epoll
- * set holding every namespace's sock_diag socket (EPOLLONESHOT, re-armed right after
- * recv, so the next datagram of the same dump goes to another reader while this one
- * parses), checks each answer and emits its records. */
+ * set holding every namespace's sock_diag socket (EPOLLONESHOT: the reader that takes a
+ * socket drains it, then re-arms it), checks each answer and emits its records. */
+#include <config.h>
+
 #include "nlsrc.h"
 
 #include <errno.h>
@@ -183,58 +184,90 @@ static void nls_rearm(struct nls *s, struct nls_ns *n)
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, n->fd, &ev);
 }
 
-/* One datagram of namespace n. */
-static void nls_read_one(struct nls *s, struct nls_ns *n, unsigned lane, int emit)
+/* One datagram of namespace n into buf. 1: one was read and processed, 0: the socket is
+ * empty (or failed), -1: the namespace died. */
+static int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
 {
-	uint8_t *buf = s->host->pool_get(s->bufs, 1000);
-	struct iovec iov;
+	struct iovec iov = { .iov_base = buf, .iov_len = s->recv_buffer };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
+	int emit;
 
-	if (!buf) {
-		NLS_ADD(s, NLS_M_ERR_POOL, 1);
-		nls_rearm(s, n);
-		return;
+	pthread_mutex_lock(&s->lock);
+	if (n->dead) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
 	}
-	iov.iov_base = buf;
-	iov.iov_len = s->recv_buffer;
+	/* Decided before recv, per datagram: the cycle may close (deadline) mid-dump, and
+	 * poll() waits for every reader between here and the end of its parsing. */
+	emit = s->cycle_open && n->cycle == s->cycle;
+	s->inflight++;
+	pthread_mutex_unlock(&s->lock);
 	do
 		r = recvmsg(n->fd, &mh, MSG_DONTWAIT);
 	while (r < 0 && errno == EINTR);
-	nls_rearm(s, n);
 	if (r < 0) {
 		if (errno != EAGAIN) {
 			NLS_ADD(s, NLS_M_ERR_RECV, 1);
 			s->host->log_ratelimited(s->ctx, nls_read_one, 10000, XTCPD_LOG_WARN,
 				"namespace %s: recv: %s", n->ns ? n->ns->name : "?", strerror(errno));
 		}
-		goto out;
+	} else {
+		if (mh.msg_flags & MSG_TRUNC)
+			NLS_ADD(s, NLS_M_ERR_TRUNC, 1);
+		NLS_ADD(s, NLS_M_DATAGRAMS, 1);
+		NLS_ADD(s, NLS_M_BYTES, r);
+		if (n->capture_fd >= 0)
+			nls_capture(s, n, buf, (size_t)r);
+		nls_process(s, n, buf, (size_t)r, lane, 1, emit);
 	}
-	if (mh.msg_flags & MSG_TRUNC)
-		NLS_ADD(s, NLS_M_ERR_TRUNC, 1);
-	NLS_ADD(s, NLS_M_DATAGRAMS, 1);
-	NLS_ADD(s, NLS_M_BYTES, r);
-	if (n->capture_fd >= 0)
-		nls_capture(s, n, buf, (size_t)r);
-	nls_process(s, n, buf, (size_t)r, lane, 1, emit);
-out:
-	s->host->pool_put(s->bufs, buf);
+	pthread_mutex_lock(&s->lock);
+	if (--s->inflight == 0 && s->idle_waiters)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	return r > 0;
+}
+
+/* Drain namespace n: its socket stays disarmed (EPOLLONESHOT) while this reader takes
+ * datagram after datagram until the socket is empty, then it is re-armed. One reader
+ * per dump keeps the kernel's next datagram, the receive buffer and the batch being
+ * written in this CPU's caches, and costs no epoll_ctl or wake-up per datagram; other
+ * namespaces are drained by the other readers meanwhile. (The kernel queues the next
+ * datagram of a dump inside recvmsg, so a running dump never looks empty; a rearm
+ * after the last empty read reports anything that arrived in between.) */
+static void nls_drain(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
+{
+	int r;
+
+	while ((r = nls_read_one(s, n, buf, lane)) > 0)
+		;
+	if (r == 0)
+		nls_rearm(s, n);
 }
 
 static void *nls_reader(void *arg)
 {
 	struct nls_lane *l = arg;
 	struct nls *s = l->src;
+	/* This reader's own receive buffer for its whole life: always warm in its cache. */
+	uint8_t *buf = s->host->pool_get(s->bufs, 0);
+	char name[16];
 
+	snprintf(name, sizeof(name), "nl-read/%u", l->id); /* per-thread CPU in /metrics */
+	pthread_setname_np(pthread_self(), name);
+
+	if (!buf) {
+		NLS_ADD(s, NLS_M_ERR_POOL, 1);
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "reader %u: no receive buffer", l->id);
+	}
 	for (;;) {
 		struct epoll_event ev;
-		struct nls_ns *n;
-		int k, emit;
+		int k;
 
 		/* A quiescent point: an event taken before this is fully handled. The timeout
 		 * bounds how long a dead namespace waits to be freed. */
 		atomic_fetch_add(&s->loops[l->id], 1);
-		k = epoll_wait(s->epfd, &ev, 1, 100);
+		k = epoll_wait(s->epfd, &ev, 1, 1000);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -244,23 +277,10 @@ static void *nls_reader(void *arg)
 			continue;
 		if (ev.data.ptr == NULL)
 			break; /* stopfd: level-triggered, so every reader sees it */
-		n = ev.data.ptr;
-		pthread_mutex_lock(&s->lock);
-		if (n->dead) {
-			pthread_mutex_unlock(&s->lock);
-			continue;
-		}
-		/* Decided before recv: a dump's later datagram (its DONE) may close the cycle
-		 * while we parse this one, and poll() waits for every inflight reader. */
-		emit = s->cycle_open && n->cycle == s->cycle;
-		s->inflight++;
-		pthread_mutex_unlock(&s->lock);
-		nls_read_one(s, n, l->id, emit);
-		pthread_mutex_lock(&s->lock);
-		if (--s->inflight == 0)
-			pthread_cond_broadcast(&s->cond);
-		pthread_mutex_unlock(&s->lock);
+		if (buf)
+			nls_drain(s, ev.data.ptr, buf, l->id);
 	}
+	s->host->pool_put(s->bufs, buf);
 	return NULL;
 }
 

@@ -25,6 +25,7 @@ static void *nls_ss_thread(void *arg)
 {
 	struct nls_ss_job *j = arg;
 
+	pthread_setname_np(pthread_self(), "nl-sockstat");
 	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
 		j->err = -errno;
 		return NULL;

@@ -3,9 +3,12 @@
  * a real source drives the host. Record i of a cycle is a pure function of i. Built a
  * second time with -DSYNTH_FALLBACK as "synthfb" (records at most 100, no `unavailable`
  * key), the fallback of the core's unavailable-source test. */
+#include "config.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,6 +63,10 @@ static void *lane_main(void *arg)
 	struct synth *s = l->s;
 	uint64_t seen = 0;
 	struct xtcpd_record rec;
+	char name[16];
+
+	snprintf(name, sizeof(name), "synth/%u", l->id);
+	pthread_setname_np(pthread_self(), name);
 
 	for (;;) {
 		pthread_mutex_lock(&s->lock);

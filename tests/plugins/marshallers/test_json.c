@@ -1,7 +1,8 @@
-/* tests/plugins/marshallers/test_json.c — the json marshaller: each line parsed back by json-c
- * equals the record (every key, rendered value and nothing else), per-thread trees give
- * the same bytes from concurrent threads, -ENOSPC leaves the buffer unchanged, and bad
- * strings are escaped, bounded and counted; protoJson's bounds and escaping likewise. */
+/* tests/plugins/marshallers/test_json.c — the json marshaller: each line parsed back by
+ * json-c equals the record (every key, rendered value and nothing else), concurrent
+ * threads write the same bytes as one, -ENOSPC leaves the buffer unchanged, bad strings
+ * are escaped, bounded and counted (protoJson's bounds and escaping likewise), and its
+ * address formatter writes exactly what inet_ntop writes. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <json-c/json.h>
 
 #include <xtcpd/record_fields.h>
+#include "plugins/marshallers/json/json_addr.h"
 #include "plugins/marshallers/json/json_names.h"
 #include "tests/plugins/marshallers/mt.h"
 
@@ -322,6 +324,51 @@ static void test_bad_strings(void **state)
 	}
 }
 
+/* json_addr.h against glibc's inet_ntop: the edge cases of "::" placement and embedded
+ * IPv4, then many addresses made mostly of zero bytes (so runs of zero groups of every
+ * length and position occur). */
+static void addr_check(const uint8_t a[16])
+{
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN + 8];
+	uint8_t *e;
+
+	assert_non_null(inet_ntop(AF_INET6, a, want, sizeof(want)));
+	e = jz_addr6((uint8_t *)got, a);
+	*e = '\0';
+	assert_string_equal(got, want);
+	assert_non_null(inet_ntop(AF_INET, a, want, sizeof(want)));
+	e = jz_addr4((uint8_t *)got, a);
+	*e = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_addresses(void **state)
+{
+	static const char *const edge[] = {
+		"::", "::1", "1::", "::ffff:1.2.3.4", "::1.2.3.4", "::ffff:0:1.2.3.4", "1:0:0:1:0:0:0:1",
+		"1:0:0:1:0:0:1:1", "1:0:1:0:1:0:1:0", "fe80::1:2", "2001:db8:0:0:1:0:0:1",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "0:0:1::", "::ffff:255.255.255.255",
+		"::0.0.0.2", "1:2:3:4:5:6:7:0", "0:1:2:3:4:5:6:7",
+	};
+	uint8_t a[16];
+	uint32_t x = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		assert_int_equal(inet_pton(AF_INET6, edge[i], a), 1);
+		addr_check(a);
+	}
+	for (int k = 0; k < 200000; k++) {
+		for (int i = 0; i < 16; i++) {
+			x = x * 1103515245u + 12345u;
+			a[i] = (x >> 16) % 4 == 0 ? (uint8_t)(x >> 8) : 0;
+		}
+		if (k % 5 == 0)
+			memset(a, 0, 10), a[10] = a[11] = 0xff;
+		addr_check(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_tight_fit),
 		cmocka_unit_test(test_bad_strings),
+		cmocka_unit_test(test_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,7 +1,8 @@
 /* tests/plugins/marshallers/test_noalloc.c — after a warm-up cycle, marshalling a cycle of
  * records with any of the three marshallers calls malloc/calloc/realloc zero times.
  * The allocator is interposed here (exported with default visibility and
- * --export-dynamic, so the dlopened plugins and json-c resolve to it) and counts while `counting` is set. */
+ * --export-dynamic, so the dlopened plugins resolve to it) and counts while `counting`
+ * is set. */
 #include "config.h"
 
 #include <errno.h>

@@ -81,22 +81,29 @@ quiet_snapshot() {
 		scrape "$TMP/q0" || return 1
 		c=$(metric "$TMP/q0" xtcpd_poll_cycles_total)
 		wait_metric xtcpd_poll_cycles_total $((c + 1)) 100 || continue
+		t0=$(date +%s%N)
 		i=0 drained=no
 		while [ $i -lt 20 ]; do
 			scrape "$TMP/q1"
-			s=$(metric "$TMP/q1" "xtcpd_sink_batches_queued_total{instance=\"sink/$2\"}")
-			d=$(metric "$TMP/q1" "xtcpd_sink_batches_done_total{instance=\"sink/$2\",result=\"delivered\"}")
-			x=$(metric "$TMP/q1" "xtcpd_sink_batches_done_total{instance=\"sink/$2\",result=\"failed\"}")
-			q=$(metric "$TMP/q1" "xtcpd_sink_queue_depth{instance=\"sink/$2\"}")
-			[ "$s" = $((d + x)) ] && [ "$q" = 0 ] && { drained=yes; break; }
+			# One awk for the four figures: on a loaded machine every process
+			# started here eats into the time before the next cycle.
+			awk -v k="sink/$2" '
+				$1 == "xtcpd_sink_batches_queued_total{instance=\"" k "\"}" { s = $2 }
+				$1 == "xtcpd_sink_batches_done_total{instance=\"" k "\",result=\"delivered\"}" { d = $2 }
+				$1 == "xtcpd_sink_batches_done_total{instance=\"" k "\",result=\"failed\"}" { x = $2 }
+				$1 == "xtcpd_sink_queue_depth{instance=\"" k "\"}" { q = $2 }
+				END { exit !(s + 0 == d + x && q + 0 == 0) }' "$TMP/q1" && { drained=yes; break; }
 			sleep 0.05; i=$((i + 1))
 		done
 		[ $drained = yes ] || continue      # still delivering: try after the next cycle
 		sleep 0.3
 		scrape "$TMP/q2"
-		# Process figures (CPU, memory) move on their own: compare the rest.
-		if [ "$(grep -v '^xtcpd_process\|^xtcpd_poll_duration\|^#' "$TMP/q1")" = \
-		     "$(grep -v '^xtcpd_process\|^xtcpd_poll_duration\|^#' "$TMP/q2")" ]; then
+		# Taken too long after the cycle ended (a loaded machine), the caller could
+		# not stop the daemon before the next one: try again after it.
+		[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1000 ] || continue
+		# Process and thread figures (CPU, memory) move on their own: compare the rest.
+		if [ "$(grep -v '^xtcpd_process\|^xtcpd_thread_cpu\|^xtcpd_poll_duration\|^#' "$TMP/q1")" = \
+		     "$(grep -v '^xtcpd_process\|^xtcpd_thread_cpu\|^xtcpd_poll_duration\|^#' "$TMP/q2")" ]; then
 			cp "$TMP/q2" "$1"
 			return 0
 		fi

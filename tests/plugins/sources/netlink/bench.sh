@@ -1,67 +1,181 @@
 #!/bin/sh
-# bench — CPU per full pass of the netlink source against the floor. Creates
-# BENCH_SOCKETS TCP sockets (loopback connections) spread over BENCH_NS namespaces made
-# here, then measures, over BENCH_PASSES passes of every namespace (the host's too):
-#   floor   : nldump, a minimal raw dump (one legacy request per namespace, default
-#             attributes, states without bound-inactive), messages counted, not parsed
-#   xtcpd   : the netlink source (4 readers, parse every record, emit to nothing)
-#   naive   : the raw two-request (IPv4, IPv6) all-states dump
-# and prints CPU (user+system, all threads) per pass and the ratios. Root only.
+# bench — what a poll pass costs against the kernel's own dump (the floor), root only.
+# BENCH_SOCKETS TCP sockets (loopback connections) are made in namespaces of this run,
+# then two phases, each with the floor measured beside every figure (ratios in the same
+# round; the machine is shared, so BENCH_ROUNDS rounds and their range are printed):
+#   one namespace holding every socket: nldump (a minimal raw dump: one legacy request,
+#     default attributes, states without bound-inactive, nothing parsed) against the whole
+#     daemon, netlink -> protobufList -> null, CPU of all its threads per steady-state
+#     cycle (tests/plugins/sources/netlink/cpu_cycles.py: start-up left out); json -> null beside
+#     `ss -tin` on the same sockets; the peak RSS of every shipped marshaller -> null and
+#     -> file.
+#   BENCH_NS namespaces sharing the sockets: the floor against the daemon, the source
+#     alone (nlpoll: 4 readers, 1 reader, per-family requests) and the raw per-family and
+#     naive (all states) dumps.
+# The daemons run in a namespace of their own (their "host" namespace is empty), so the
+# machine's own sockets are in no figure. Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 S=${XTCPD_SRCDIR:-..}
 N=${BENCH_SOCKETS:-20000}
 M=${BENCH_NS:-10}
 P=${BENCH_PASSES:-10}
+R=${BENCH_ROUNDS:-3}
 EXT=4b   # default deserializers: meminfo, info, cong, skmem
 T=$(mktemp -d)
 PFX=xt-bench-$$
 PIDS=
+NSS=
+export XTCPD_PLUGIN_DIR="${XTCPD_PLUGIN_DIR:-$B/.libs}"
+XTCPD=${XTCPD:-$B/xtcpd}
+
 cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	for f in "$T"/netns/*; do umount "$f" 2>/dev/null; done
-	for i in $(seq "$M"); do ip netns del "$PFX-$i" 2>/dev/null; done
+	stop_sockets
+	for f in "$T"/netns/*; do [ -e "$f" ] && umount "$f" 2>/dev/null; done
+	for ns in $NSS; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
-. "$S/tests/plugins/sources/netlink/bench_sockets.sh"
-paths="/proc/self/ns/net $(ls -d "$T"/netns/*)"
-field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" | head -1; }
-floor_out=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" $paths)
-floor=$(echo "$floor_out" | field cpu_us_per_pass)
-socks=$(echo "$floor_out" | field sockets)
-naive=$("$B/tests/plugins/sources/netlink/nldump" naive $EXT "$P" $paths | field cpu_us_per_pass)
-perfam=$("$B/tests/plugins/sources/netlink/nldump" per_family $EXT "$P" $paths | field cpu_us_per_pass)
-x_out=$("$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c "$P" -o skip_empty=false 2>/dev/null)
-x=$(echo "$x_out" | field cpu_us_per_cycle)
-xrec=$(echo "$x_out" | field records)
-x1=$("$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o netlinkers=1 2>/dev/null | field cpu_us_per_cycle)
-xpf=$("$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c "$P" -o skip_empty=false -o dump=per_family 2>/dev/null | field cpu_us_per_cycle)
-# The whole daemon for reference: netlink -> protobufList -> null sink, frequency 1 s,
-# P cycles (includes startup, namespace discovery and marshalling).
-xd=
-if [ -x "${XTCPD:-$B/xtcpd}" ] && [ -e "$B/.libs/marshaller_protobufList.so" ]; then
-	mkdir -p "$T/conf.d"
-	printf '[source netlink]\n' >"$T/xtcpd.conf"
-	xd=$(XTCPD_PLUGIN_DIR="$B/.libs" /usr/bin/python3 -c '
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(int((r.ru_utime + r.ru_stime) * 1e6))' "${XTCPD:-$B/xtcpd}" -c "$T/xtcpd.conf" -C "$T/conf.d" \
-		--dest null --marshal protobufList -o core.frequency=1s -o core.max_loops="$P" \
-		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false)
-	[ -n "$xd" ] && xd=$((xd / P))
-fi
+
+stop_sockets() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	PIDS=
+}
+
+newns() {
+	ip netns add "$1" && ip -n "$1" link set lo up || exit 1
+	NSS="$NSS $1"
+}
+
+# sockets NS COUNT: COUNT sockets (COUNT/2 connections) in NS. A helper holds at most
+# 19000 (RLIMIT_NOFILE hard limits here are ~20000): several, each with its listener.
+sockets() {
+	nproc=$(( ($2 + 18999) / 19000 ))
+	per=$(( ($2 / nproc - 1) / 2 ))
+	for j in $(seq "$nproc"); do
+		ip netns exec "$1" /usr/bin/python3 -c '
+import resource, socket, sys, time
+h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
+n, port = int(sys.argv[1]), int(sys.argv[3]); keep = []
+l = socket.socket(); l.bind(("127.0.0.1", port)); l.listen(4096); keep.append(l)
+for k in range(n):
+    c = socket.create_connection(("127.0.0.1", port)); keep.extend([c, l.accept()[0]])
+open(sys.argv[2], "w").close()
+time.sleep(3600)' "$per" "$T/ready-$1-$j" $((9000 + j)) &
+		PIDS="$PIDS $!"
+		WANT=$((WANT + 1))
+	done
+}
+
+wait_sockets() {
+	for w in $(seq 2400); do
+		[ "$(ls "$T" | grep -c '^ready-')" = "$WANT" ] && return 0
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null || { echo "bench: a socket helper died"; exit 1; }; done
+		sleep 0.5
+	done
+	echo "bench: sockets not ready"; exit 1
+}
+
+field() { tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\)$/\1/p" | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-ms() { awk -v a="$1" 'BEGIN { printf "%.2f", a / 1000 }'; }
-echo "netlink dump cost: $socks sockets in $((M + 1)) namespaces (host included), $P passes, kernel $(uname -r)"
-echo "  (xtcpd parsed $((xrec / P)) records per pass)"
-printf '%-58s %10s %8s\n' "what" "CPU ms/pass" "x floor"
-printf '%-58s %10s %8s\n' "floor: raw legacy dump, one walk, no parsing" "$(ms $floor)" "1.00"
-printf '%-58s %10s %8s\n' "xtcpd netlink source (legacy, 4 readers) -> no sink" "$(ms $x)" "$(ratio $x $floor)"
-printf '%-58s %10s %8s\n' "xtcpd netlink source (legacy, 1 reader) -> no sink" "$(ms $x1)" "$(ratio $x1 $floor)"
-printf '%-58s %10s %8s\n' "xtcpd netlink source (per_family, 4 readers)" "$(ms $xpf)" "$(ratio $xpf $floor)"
-[ -n "$xd" ] && printf '%-58s %10s %8s\n' "whole daemon: netlink -> protobufList -> null (per cycle)" "$(ms $xd)" "$(ratio $xd $floor)"
-printf '%-58s %10s %8s\n' "raw per-family dump (2 requests), same states" "$(ms $perfam)" "$(ratio $perfam $floor)"
-printf '%-58s %10s %8s\n' "naive: raw 2 requests, all states (incl. bound-inactive)" "$(ms $naive)" "$(ratio $naive $floor)"
+ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
+mib() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }'; }
+# range LIST: "min-max" of numbers
+range() { echo "$*" | tr ' ' '\n' | grep . | sort -n | awk 'NR == 1 { a = $1 } { b = $1 } END { if (a == b) print a; else print a "-" b }'; }
+
+mkdir "$T/netns" "$T/conf.d" "$T/out"
+printf '[source netlink]\n' > "$T/xtcpd.conf"
+
+# daemon NS PASSES FREQ MARSHAL DEST [-o ...]: the whole daemon in NS, one warm-up cycle
+# then PASSES measured ones; prints cpu_cycles.py's line.
+daemon() {
+	ns=$1 passes=$2 freq=$3 marsh=$4 dest=$5
+	shift 5
+	ip netns exec "$ns" /usr/bin/python3 "$S/tests/plugins/sources/netlink/cpu_cycles.py" 1 "$passes" -- \
+		"$XTCPD" -d -c "$T/xtcpd.conf" -C "$T/conf.d" --dest "$dest" --marshal "$marsh" \
+		-o core.frequency="$freq" -o core.prom_listen= -o core.netns_proc_scan=false "$@"
+}
+
+# ---- phase 1: one namespace ------------------------------------------------------------
+ONE=$PFX-one
+newns "$ONE"
+WANT=0
+sockets "$ONE" "$N"
+wait_sockets
+socks=$(ip netns exec "$ONE" "$B/tests/plugins/sources/netlink/nldump" legacy $EXT 1 | field sockets)
+echo "one namespace: $socks sockets, kernel $(uname -r), $R rounds of $P passes; CPU = user + system of every thread"
+fl= xd= rt=
+for r in $(seq "$R"); do
+	f=$(ip netns exec "$ONE" "$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" | field cpu_us_per_pass)
+	d=$(daemon "$ONE" "$P" 3s protobufList null -o core.netns_dirs=)
+	c=$(echo "$d" | field cpu_us_per_cycle)
+	fl="$fl $(ms "$f")" xd="$xd $(ms "$c")" rt="$rt $(ratio "$c" "$f")"
+	echo "  round $r: floor $(ms "$f") ms, daemon $(ms "$c") ms = $(ratio "$c" "$f")x  (${d#* })"
+done
+printf '%-62s %14s %12s\n' "what" "CPU ms/pass" "x floor"
+printf '%-62s %14s %12s\n' "floor: raw legacy dump, one walk, no parsing" "$(range $fl)" "1.00"
+printf '%-62s %14s %12s\n' "whole daemon: netlink -> protobufList -> null (steady state)" "$(range $xd)" "$(range $rt)"
+# json -> null beside ss -tin, same sockets.
+sst= jt= jr=
+for r in $(seq "$R"); do
+	s=$(ip netns exec "$ONE" /usr/bin/python3 -c '
+import resource, subprocess
+subprocess.run(["ss", "-tin"], stdout=subprocess.DEVNULL, check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("cpu_us=%d" % int((r.ru_utime + r.ru_stime) * 1e6))' | field cpu_us)
+	j=$(daemon "$ONE" 3 3s json null -o core.netns_dirs= | field cpu_us_per_cycle)
+	sst="$sst $(ms "$s")" jt="$jt $(ms "$j")" jr="$jr $(ratio "$j" "$s")"
+done
+printf '%-62s %14s %12s\n' "ss -tin > /dev/null" "$(range $sst)" "x ss"
+printf '%-62s %14s %12s\n' "whole daemon: netlink -> json -> null (steady state)" "$(range $jt)" "$(range $jr)"
+# Peak RSS (VmHWM) of every shipped marshaller into null and into a file. The file
+# runs get a long period: writing 540 MB of JSON per pass must not miss a deadline.
+echo "peak RSS, $socks sockets:"
+for m in protobufList protoJson json; do
+	a=$(daemon "$ONE" 3 3s "$m" null -o core.netns_dirs= | field maxrss_kib)
+	b=$(daemon "$ONE" 2 10s "$m" "file:$T/out/x" -o core.netns_dirs= | field maxrss_kib)
+	rm -f "$T"/out/*
+	printf '  %-14s -> null %6s MiB   -> file %6s MiB\n' "$m" "$(mib "$a")" "$(mib "$b")"
+done
+stop_sockets
+rm -f "$T"/ready-*
+
+# ---- phase 2: M namespaces -------------------------------------------------------------
+D=$PFX-d
+newns "$D"
+WANT=0
+for i in $(seq "$M"); do
+	newns "$PFX-$i"
+	touch "$T/netns/$PFX-$i" && mount --bind "/run/netns/$PFX-$i" "$T/netns/$PFX-$i"
+	sockets "$PFX-$i" $((N / M))
+done
+wait_sockets
+paths=$(ls -d "$T"/netns/*)
+socks=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT 1 $paths | field sockets)
+echo
+echo "$M namespaces: $socks sockets, $R rounds of $P passes"
+fl= xd= rt=
+for r in $(seq "$R"); do
+	f=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" $paths | field cpu_us_per_pass)
+	c=$(daemon "$D" "$P" 3s protobufList null -o core.netns_dirs="$T/netns" | field cpu_us_per_cycle)
+	fl="$fl $(ms "$f")" xd="$xd $(ms "$c")" rt="$rt $(ratio "$c" "$f")"
+	echo "  round $r: floor $(ms "$f") ms, daemon $(ms "$c") ms = $(ratio "$c" "$f")x"
+done
+floor=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" $paths | field cpu_us_per_pass)
+nlp() { ip netns exec "$D" "$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c "$P" "$@" 2>/dev/null | field cpu_us_per_cycle; }
+x=$(nlp)
+x1=$(nlp -o netlinkers=1)
+xpf=$(nlp -o dump=per_family)
+perfam=$("$B/tests/plugins/sources/netlink/nldump" per_family $EXT "$P" $paths | field cpu_us_per_pass)
+naive=$("$B/tests/plugins/sources/netlink/nldump" naive $EXT "$P" $paths | field cpu_us_per_pass)
+printf '%-62s %14s %12s\n' "what" "CPU ms/pass" "x floor"
+printf '%-62s %14s %12s\n' "floor: raw legacy dump, one walk, no parsing" "$(range $fl)" "1.00"
+printf '%-62s %14s %12s\n' "whole daemon: netlink -> protobufList -> null (steady state)" "$(range $xd)" "$(range $rt)"
+echo "  (one more floor for the lines below: $(ms "$floor") ms)"
+printf '%-62s %14s %12s\n' "xtcpd netlink source (legacy, 4 readers) -> no sink" "$(ms "$x")" "$(ratio "$x" "$floor")"
+printf '%-62s %14s %12s\n' "xtcpd netlink source (legacy, 1 reader) -> no sink" "$(ms "$x1")" "$(ratio "$x1" "$floor")"
+printf '%-62s %14s %12s\n' "xtcpd netlink source (per_family, 4 readers)" "$(ms "$xpf")" "$(ratio "$xpf" "$floor")"
+printf '%-62s %14s %12s\n' "raw per-family dump (2 requests), same states" "$(ms "$perfam")" "$(ratio "$perfam" "$floor")"
+printf '%-62s %14s %12s\n' "naive: raw 2 requests, all states (incl. bound-inactive)" "$(ms "$naive")" "$(ratio "$naive" "$floor")"

@@ -65,7 +65,7 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 	if (o->once && (rc = conf_override(c, "core.max_loops=1")))
 		return rc;
 	/* The plugin folder must be known before plugins are validated. */
-	dir = getenv("XTCPD_PLUGIN_DIR");
+	dir = secure_getenv("XTCPD_PLUGIN_DIR");
 	if (!dir)
 		dir = PLUGINDIR;
 	{

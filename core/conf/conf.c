@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/trust.h"
+
 #define CMDLINE "command line"
 
 struct parse_state {
@@ -206,6 +208,21 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* Configuration is code (it names plugins and what they load): a file or folder anyone
+ * but root (or the unprivileged daemon's own user) could have written is refused. The
+ * fd returned is the file checked. */
+static int conf_open(struct conf *c, const char *path, unsigned flags)
+{
+	char why[700];
+	int fd = trust_open(path, (flags & TRUST_DIR) ? "folder" : "file", flags, why, sizeof(why));
+
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return conf_fail(c, "%s: cannot open: %s", path, strerror(-fd)), fd;
+	if (fd < 0)
+		return conf_fail(c, "%s: refused: %s", path, why), fd;
+	return fd;
+}
+
 static int parse_file(struct conf *c, const char *path)
 {
 	struct parse_state ps = { .c = c };
@@ -214,9 +231,13 @@ static int parse_file(struct conf *c, const char *path)
 	ps.file = intern_file(c, path);
 	if (!ps.file)
 		return conf_fail(c, "out of memory");
-	ps.f = fopen(path, "r");
-	if (!ps.f)
+	if ((rc = conf_open(c, path, 0)) < 0)
+		return -EINVAL;
+	ps.f = fdopen(rc, "r");
+	if (!ps.f) {
+		close(rc);
 		return conf_fail(c, "%s: cannot open: %s", path, strerror(errno));
+	}
 	rc = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(ps.f);
 	if (ps.failed)
@@ -247,6 +268,14 @@ int conf_load(struct conf *c, const char *main_path, const char *confdir)
 		return rc;
 	if (!confdir)
 		return 0;
+	if ((rc = conf_open(c, confdir, TRUST_DIR)) < 0) {
+		if (rc != -ENOENT || !main_path)
+			return -EINVAL;
+		c->err[0] = '\0';  /* no conf.d is fine when a main file was given */
+		return 0;
+	}
+	close(rc);
+	rc = 0;
 	n = scandir(confdir, &names, conf_filter, alphasort);
 	if (n < 0) {
 		if (errno == ENOENT && main_path)

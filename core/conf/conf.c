@@ -4,6 +4,7 @@
 #include "config.h"
 #include "conf/conf.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
@@ -72,10 +73,36 @@ struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *
 	return NULL;
 }
 
+#define CONF_NAME_MAX 64
+
+/* Plugin and instance names become file names, log prefixes and metric labels: letters,
+ * digits, '_', '-' and '.', starting with a letter or a digit. */
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n <= CONF_NAME_MAX && isalnum((unsigned char)name[0]) &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
 static struct conf_section *section_add(struct conf *c, enum conf_kind kind, const char *plugin,
 					const char *instance, const char *file, int line)
 {
 	struct conf_section *s, **ns;
+
+	for (int i = 0; kind != CONF_CORE && i < 2; i++) {
+		const char *name = i ? instance : plugin;
+
+		if (name && !name_ok(name)) {
+			char w[512];
+
+			conf_where(file, line, w, sizeof(w));
+			conf_fail(c, "%s: [%s ...]: %s name '%s' is not allowed (allowed: letters, digits, "
+				  "'_', '-' and '.', starting with a letter or digit, up to %d characters)",
+				  w, kind_names[kind], i ? "instance" : "plugin", name, CONF_NAME_MAX);
+			return NULL;
+		}
+	}
 
 	s = conf_find(c, kind, instance);
 	if (s) {

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ops/caps.h"
 #include "ops/clock.h"
@@ -18,6 +20,7 @@
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
 #include "ops/stats.h"
+#include "ops/trust.h"
 #include "ops/tuning.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
@@ -186,11 +189,9 @@ static void reload(struct daemon *d)
 	}
 }
 
-/* Say what is missing and what that costs, then keep only what the running daemon
- * needs. Done before any thread starts, so every thread inherits the reduced sets. */
-static void check_caps(const struct conf *c)
+/* Say what is missing and what that costs (before anything is dropped). */
+static void check_caps(void)
 {
-	static const int keep[] = CAPS_KEEP_RUNTIME;
 	struct caps_report r;
 	char msg[1024], *line, *save = NULL;
 	int rc = caps_check(&r, msg, sizeof(msg));
@@ -202,9 +203,43 @@ static void check_caps(const struct conf *c)
 	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_warn("%s", line);
 	no_setns = !r.sys_admin;
-	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
-	if (rc && rc != -EPERM)
+}
+
+/* Keep only what the running daemon needs; `for_http` also keeps, until the next call,
+ * what it takes to make the HTTP thread nobody (SETUID, SETGID) and to shrink the
+ * bounding set once more afterwards (SETPCAP). Done before any thread starts, so every
+ * thread inherits the reduced sets. */
+static void drop_caps(int for_http)
+{
+	static const int runtime[] = CAPS_KEEP_RUNTIME;
+	enum { N = sizeof(runtime) / sizeof(runtime[0]) };
+	int keep[N + 3];
+	size_t n = N;
+	int rc;
+
+	memcpy(keep, runtime, sizeof(runtime));
+	if (for_http) {
+		keep[n++] = CAP_SETUID;
+		keep[n++] = CAP_SETGID;
+		keep[n++] = CAP_SETPCAP;
+	}
+	rc = caps_drop_except(keep, n);
+	if (rc && rc != -EPERM)  /* -EPERM: no SETPCAP, as under the unit (its bounding set) */
 		log_warn("cannot drop capabilities: %s", log_errstr(rc));
+}
+
+/* --capture writes predictable names: only into a folder nobody else can write to. */
+static int check_capture_dir(const char *dir)
+{
+	char why[700];
+	int fd = trust_open(dir, "folder", TRUST_DIR, why, sizeof(why));
+
+	if (fd < 0) {
+		fprintf(stderr, "xtcpd: --capture %s: refused: %s\n", dir, why);
+		return -EINVAL;
+	}
+	close(fd);
+	return 0;
 }
 
 /* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A
@@ -253,6 +288,7 @@ int daemon_run(const struct daemon_opts *o)
 	int64_t next;
 	int rc, sig = 0;
 
+	umask(027);  /* what the daemon creates is not for others (files it opens say 0640) */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -275,20 +311,28 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  log_levels[d.conf.core[CK_LOG_LEVEL].num]);
-	/* The endpoint first: it may bind a port below 1024; its thread drops its own
-	 * capabilities before serving. */
-	if ((rc = stats_start(&d.conf))) {
-		rc = EXIT_CONFIG;
+	rc = EXIT_CONFIG;
+	if (o->capture_dir && check_capture_dir(o->capture_dir))
 		goto out;
-	}
-	check_caps(&d.conf);
 	{
 		char err[300];
+		/* threads inherit the CPU list and niceness; a negative nice needs CAP_SYS_NICE */
 		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
 			log_err("[core] %s", err);
-			rc = EXIT_CONFIG;
 			goto out;
 		}
+	}
+	/* The endpoint's socket is bound first: it may be a port below 1024. Then the drop,
+	 * then its thread, born without capabilities (and as nobody when we are root). */
+	if (stats_start(&d.conf))
+		goto out;
+	check_caps();
+	drop_caps(1);
+	rc = stats_serve();
+	drop_caps(0);
+	if (rc) {
+		rc = 1;
+		goto out;
 	}
 	if ((rc = bring_up(&d))) {
 		rc = rc == -E2BIG ? EXIT_CONFIG : 1;

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "ops/stats.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,12 +154,30 @@ int stats_start(const struct conf *c)
 	const char *listen = c->core[CK_PROM_LISTEN].str;
 	if (listen && *listen) {
 		struct httpd_handlers h = { .arg = NULL, .metrics = http_metrics, .ready = http_ready };
-		int rc = httpd_start(listen, &h, &st.http);
+		int rc = httpd_open(listen, &h, &st.http);
 		if (rc) {
 			log_err("[core] prom_listen: %s", httpd_error());
 			return rc;
 		}
+		if (httpd_any(st.http))
+			log_warn("[core] prom_listen = %s listens on every interface: /metrics, /healthz "
+				 "and /readyz are reachable from the network (use 127.0.0.1:%d to keep them "
+				 "local)", listen, httpd_port(st.http));
 	}
+#endif
+	return 0;
+}
+
+int stats_serve(void)
+{
+#ifdef XTCPD_WITH_HTTPD
+	if (st.http && httpd_serve(st.http)) {
+		log_err("[core] %s", httpd_error());
+		return -EIO;
+	}
+	if (st.http && !httpd_nobody(st.http) && geteuid() == 0)
+		log_warn("the HTTP thread runs as root (without capabilities): no CAP_SETUID to make "
+			 "it nobody");
 #endif
 	return 0;
 }

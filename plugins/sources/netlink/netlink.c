@@ -78,6 +78,7 @@ static const struct {
 	[NLS_M_ERR_SEND] = { "netlink_errors_total", "reason=\"send\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_POOL] = { "netlink_errors_total", "reason=\"no_buffer\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_CAPTURE] = { "netlink_errors_total", "reason=\"capture\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_SENDER] = { "netlink_errors_total", "reason=\"sender\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_NAMESPACES] = { "netlink_namespaces", NULL, "namespaces with an open sock_diag socket", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_SOCKETS] = { "netlink_cycle_sockets", NULL, "sockets parsed in the last cycle (all namespaces)", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_MESSAGES] = { "netlink_cycle_messages", NULL, "netlink messages received in the last cycle", XTCPD_METRIC_GAUGE },
@@ -141,7 +142,7 @@ static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	s->ctx = ctx;
 	s->epfd = s->stopfd = -1;
 	atomic_store(&s->legacy_ok, 1);
-	atomic_store(&s->next_seq, 1);
+	atomic_store(&s->next_seq, 1);   /* sequence numbers are random (reader.c) */
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -241,13 +242,19 @@ static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 	n->capture_fd = -1;
 	n->ss4 = n->ss6 = -1;
 	pthread_mutex_init(&n->lock, NULL);
-	/* The kernel assigns the port id at the first send; bind now to know it. */
+	/* The kernel assigns the port id at the first send; bind now to know it. Connected
+	 * to the kernel (port 0), the socket takes datagrams from nobody else: a process of
+	 * the namespace sending to our port gets ECONNREFUSED. */
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
 		goto fail;
 	n->portid = sa.nl_pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
 	if (s->skip_empty)
 		nls_sockstat_open(n); /* failure = always dump */
 	ev.events = EPOLLIN | EPOLLONESHOT;

@@ -325,9 +325,17 @@ static void nls_capture_open(struct nls *s, struct nls_ns *n, const struct xtcpd
 	if (dir) {
 		snprintf(path, sizeof(path), "%s/netlink-%llu-%06llu.nlraw", dir,
 			 (unsigned long long)n->ns->inode, (unsigned long long)cyc->seq);
-		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (n->capture_fd < 0)
+		/* A predictable name: created here or not written at all, never through a
+		 * link or into a file that was already there (the core checked the folder). */
+		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (n->capture_fd < 0) {
+			int err = errno;
+
 			NLS_ADD(s, NLS_M_ERR_CAPTURE, 1);
+			s->host->log_ratelimited(s->ctx, nls_capture_open, 10000, XTCPD_LOG_WARN,
+				"--capture: %s: %s%s", path, strerror(err),
+				err == EEXIST ? " (capture files are never overwritten)" : "");
+		}
 	}
 	pthread_mutex_unlock(&n->lock);
 }

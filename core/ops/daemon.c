@@ -34,6 +34,7 @@ struct daemon {
 	struct conf conf;
 	struct pipeline *pl;
 	struct netns_mgr *ns;
+	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
 };
 
@@ -112,6 +113,20 @@ static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 	return rc;
 }
 
+static void ns_limited_cb(void *arg, const char *name, uid_t owner, enum netns_limit why)
+{
+	static const char *const what[] = { [NETNS_LIMIT_TOTAL] = "max_namespaces",
+					    [NETNS_LIMIT_PER_OWNER] = "max_namespaces_per_owner" };
+	char lab[64];
+
+	snprintf(lab, sizeof(lab), "limit=\"%s\"", what[why]);
+	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_namespaces_limited_total", lab,
+				"Namespaces found but left out for a limit, per scan (retried at the next)"), 1);
+	log_ratelimited(ns_limited_cb, 60000, XTCPD_LOG_WARN, NULL,
+			"namespace %s (owner uid %d) left out: [core] %s reached", name,
+			owner == (uid_t)-1 ? -1 : (int)owner, what[why]);
+}
+
 static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
@@ -130,8 +145,11 @@ static int bring_up(struct daemon *d)
 		.dirs = c->core[CK_NETNS_DIRS].str,
 		.proc_scan = (int)c->core[CK_NETNS_PROC_SCAN].num,
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
+		.max_namespaces = (size_t)c->core[CK_MAX_NAMESPACES].num,
+		.max_per_owner = (size_t)c->core[CK_MAX_NAMESPACES_PER_OWNER].num,
 	};
-	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb };
+	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb,
+				  .limited = ns_limited_cb };
 	unsigned threads;
 	int rc;
 
@@ -151,6 +169,10 @@ static int bring_up(struct daemon *d)
 		return rc;
 	}
 	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
+	d->m_left_out = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_left_out", NULL,
+				    "Namespaces the last scan found but left out for max_namespaces "
+				    "or max_namespaces_per_owner");
+	metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
 	return 0;
 }
 
@@ -272,6 +294,7 @@ static void run_cycle(struct daemon *d)
 	int rc;
 
 	netns_mgr_tick(d->ns, t0 / 1000000);
+	metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
 	n = netns_mgr_list(d->ns, &list);
 	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
 	dt = clock_mono_ns() - t0;

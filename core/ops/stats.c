@@ -36,6 +36,7 @@ static void collect_pool_family(void *arg, struct pool *p)
 	struct { struct metrics_buf *out; const char *fam; } *a = arg;
 	struct pool_stats s;
 	unsigned long long v;
+	char name[512];
 
 	pool_stats(p, &s);
 	if (!strcmp(a->fam, "capacity"))
@@ -46,7 +47,8 @@ static void collect_pool_family(void *arg, struct pool *p)
 		v = s.high_water;
 	else
 		v = s.misses;
-	metrics_printf(a->out, "xtcpd_pool_%s{pool=\"%s\"} %llu\n", a->fam, pool_name(p), v);
+	metrics_escape(name, sizeof(name), pool_name(p));
+	metrics_printf(a->out, "xtcpd_pool_%s{pool=\"%s\"} %llu\n", a->fam, name, v);
 }
 
 static void collect(void *arg, struct metrics_buf *out)
@@ -137,10 +139,11 @@ static int http_ready(void *arg, char *reason, size_t n)
 int stats_start(const struct conf *c)
 {
 	static const double bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
-	char lab[128];
+	char lab[128], ver[64];
 
 	stats_set_conf(c);
-	snprintf(lab, sizeof(lab), "version=\"%s\"", PACKAGE_VERSION);
+	metrics_escape(ver, sizeof(ver), PACKAGE_VERSION);
+	snprintf(lab, sizeof(lab), "version=\"%s\"", ver);
 	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_build_info", lab, "Build information"), 1);
 	st.cycles = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_cycles_total", NULL, "Poll cycles run");
 	st.overruns = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_overruns_total", NULL, "Poll cycles that took longer than frequency");

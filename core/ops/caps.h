@@ -15,8 +15,8 @@
  * and go at any time): X(capability, caps_report field, what is lost without it). The
  * report, the drop, dist/xtcpd.service.in and xtcpd(8) follow it (tests check them).
  *   CAP_SYS_ADMIN   setns() into each new network namespace (to open its sock_diag
- *                   socket, or to create a BPF iterator there: the bpf_iter source needs
- *                   nothing more)
+ *                   socket, or to create its BPF iterator), and loading the bpf_iter
+ *                   source's program (CAP_BPF and CAP_PERFMON are not needed)
  *   CAP_SYS_PTRACE  open /proc/<pid>/ns/net of processes owned by other users
  *   CAP_NET_ADMIN   the kernel reports a socket's mark (INET_DIAG_MARK) only to it; the
  *                   check is made in the thread reading the dump: the source's readers */

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "conf/conf.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "ops/trust.h"
 
 #define CMDLINE "command line"
 
@@ -70,10 +73,36 @@ struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *
 	return NULL;
 }
 
+#define CONF_NAME_MAX 64
+
+/* Plugin and instance names become file names, log prefixes and metric labels: letters,
+ * digits, '_', '-' and '.', starting with a letter or a digit. */
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n <= CONF_NAME_MAX && isalnum((unsigned char)name[0]) &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
 static struct conf_section *section_add(struct conf *c, enum conf_kind kind, const char *plugin,
 					const char *instance, const char *file, int line)
 {
 	struct conf_section *s, **ns;
+
+	for (int i = 0; kind != CONF_CORE && i < 2; i++) {
+		const char *name = i ? instance : plugin;
+
+		if (name && !name_ok(name)) {
+			char w[512];
+
+			conf_where(file, line, w, sizeof(w));
+			conf_fail(c, "%s: [%s ...]: %s name '%s' is not allowed (allowed: letters, digits, "
+				  "'_', '-' and '.', starting with a letter or digit, up to %d characters)",
+				  w, kind_names[kind], i ? "instance" : "plugin", name, CONF_NAME_MAX);
+			return NULL;
+		}
+	}
 
 	s = conf_find(c, kind, instance);
 	if (s) {
@@ -206,6 +235,21 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* Configuration is code (it names plugins and what they load): a file or folder anyone
+ * but root (or the unprivileged daemon's own user) could have written is refused. The
+ * fd returned is the file checked. */
+static int conf_open(struct conf *c, const char *path, unsigned flags)
+{
+	char why[700];
+	int fd = trust_open(path, (flags & TRUST_DIR) ? "folder" : "file", flags, why, sizeof(why));
+
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return conf_fail(c, "%s: cannot open: %s", path, strerror(-fd)), fd;
+	if (fd < 0)
+		return conf_fail(c, "%s: refused: %s", path, why), fd;
+	return fd;
+}
+
 static int parse_file(struct conf *c, const char *path)
 {
 	struct parse_state ps = { .c = c };
@@ -214,9 +258,13 @@ static int parse_file(struct conf *c, const char *path)
 	ps.file = intern_file(c, path);
 	if (!ps.file)
 		return conf_fail(c, "out of memory");
-	ps.f = fopen(path, "r");
-	if (!ps.f)
+	if ((rc = conf_open(c, path, 0)) < 0)
+		return -EINVAL;
+	ps.f = fdopen(rc, "r");
+	if (!ps.f) {
+		close(rc);
 		return conf_fail(c, "%s: cannot open: %s", path, strerror(errno));
+	}
 	rc = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(ps.f);
 	if (ps.failed)
@@ -247,6 +295,14 @@ int conf_load(struct conf *c, const char *main_path, const char *confdir)
 		return rc;
 	if (!confdir)
 		return 0;
+	if ((rc = conf_open(c, confdir, TRUST_DIR)) < 0) {
+		if (rc != -ENOENT || !main_path)
+			return -EINVAL;
+		c->err[0] = '\0';  /* no conf.d is fine when a main file was given */
+		return 0;
+	}
+	close(rc);
+	rc = 0;
 	n = scandir(confdir, &names, conf_filter, alphasort);
 	if (n < 0) {
 		if (errno == ENOENT && main_path)

@@ -55,6 +55,12 @@ const struct xtcpd_key conf_core_keys[] = {
 			   "how long a reader waits for a free batch buffer before dropping" },
 	[CK_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", XTCPD_KEY_DURATION, "5s", 0, 600000, NULL, 0,
 				  "on SIGTERM, how long sinks may take to deliver what is queued" },
+	[CK_MAX_NAMESPACES] = { "max_namespaces", XTCPD_KEY_INT, "1024", 1, 1048576, NULL, 0,
+				"most network namespaces collected, the host's included; more are left "
+				"out, counted and logged" },
+	[CK_MAX_NAMESPACES_PER_OWNER] = { "max_namespaces_per_owner", XTCPD_KEY_INT, "64", 0, 1048576,
+					  NULL, 0, "most namespaces collected per user owning them "
+					  "(unshare -rn makes one); root's are not counted; 0 = no limit" },
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 

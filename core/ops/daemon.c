@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ops/caps.h"
 #include "ops/clock.h"
@@ -19,6 +21,7 @@
 #include "pipeline/pipeline.h"
 #include "ops/stats.h"
 #include "ops/threads.h"
+#include "ops/trust.h"
 #include "ops/tuning.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
@@ -32,6 +35,7 @@ struct daemon {
 	struct conf conf;
 	struct pipeline *pl;
 	struct netns_mgr *ns;
+	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
 };
 
@@ -66,7 +70,7 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 	if (o->once && (rc = conf_override(c, "core.max_loops=1")))
 		return rc;
 	/* The plugin folder must be known before plugins are validated. */
-	dir = getenv("XTCPD_PLUGIN_DIR");
+	dir = secure_getenv("XTCPD_PLUGIN_DIR");
 	if (!dir)
 		dir = PLUGINDIR;
 	{
@@ -110,6 +114,20 @@ static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 	return rc;
 }
 
+static void ns_limited_cb(void *arg, const char *name, uid_t owner, enum netns_limit why)
+{
+	static const char *const what[] = { [NETNS_LIMIT_TOTAL] = "max_namespaces",
+					    [NETNS_LIMIT_PER_OWNER] = "max_namespaces_per_owner" };
+	char lab[64];
+
+	snprintf(lab, sizeof(lab), "limit=\"%s\"", what[why]);
+	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_namespaces_limited_total", lab,
+				"Namespaces found but left out for a limit, per scan (retried at the next)"), 1);
+	log_ratelimited(ns_limited_cb, 60000, XTCPD_LOG_WARN, NULL,
+			"namespace %s (owner uid %d) left out: [core] %s reached", name,
+			owner == (uid_t)-1 ? -1 : (int)owner, what[why]);
+}
+
 static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
@@ -128,8 +146,11 @@ static int bring_up(struct daemon *d)
 		.dirs = c->core[CK_NETNS_DIRS].str,
 		.proc_scan = (int)c->core[CK_NETNS_PROC_SCAN].num,
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
+		.max_namespaces = (size_t)c->core[CK_MAX_NAMESPACES].num,
+		.max_per_owner = (size_t)c->core[CK_MAX_NAMESPACES_PER_OWNER].num,
 	};
-	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb };
+	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb,
+				  .limited = ns_limited_cb };
 	unsigned threads;
 	int rc;
 
@@ -149,6 +170,10 @@ static int bring_up(struct daemon *d)
 		return rc;
 	}
 	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
+	d->m_left_out = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_left_out", NULL,
+				    "Namespaces the last scan found but left out for max_namespaces "
+				    "or max_namespaces_per_owner");
+	metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
 	return 0;
 }
 
@@ -187,11 +212,9 @@ static void reload(struct daemon *d)
 	}
 }
 
-/* Say what is missing and what that costs, then keep only what the running daemon
- * needs. Done before any thread starts, so every thread inherits the reduced sets. */
-static void check_caps(const struct conf *c)
+/* Say what is missing and what that costs (before anything is dropped). */
+static void check_caps(void)
 {
-	static const int keep[] = CAPS_KEEP_RUNTIME;
 	struct caps_report r;
 	char msg[1024], *line, *save = NULL;
 	int rc = caps_check(&r, msg, sizeof(msg));
@@ -203,9 +226,43 @@ static void check_caps(const struct conf *c)
 	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_warn("%s", line);
 	no_setns = !r.sys_admin;
-	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
-	if (rc && rc != -EPERM)
+}
+
+/* Keep only what the running daemon needs; `for_http` also keeps, until the next call,
+ * what it takes to make the HTTP thread nobody (SETUID, SETGID) and to shrink the
+ * bounding set once more afterwards (SETPCAP). Done before any thread starts, so every
+ * thread inherits the reduced sets. */
+static void drop_caps(int for_http)
+{
+	static const int runtime[] = CAPS_KEEP_RUNTIME;
+	enum { N = sizeof(runtime) / sizeof(runtime[0]) };
+	int keep[N + 3];
+	size_t n = N;
+	int rc;
+
+	memcpy(keep, runtime, sizeof(runtime));
+	if (for_http) {
+		keep[n++] = CAP_SETUID;
+		keep[n++] = CAP_SETGID;
+		keep[n++] = CAP_SETPCAP;
+	}
+	rc = caps_drop_except(keep, n);
+	if (rc && rc != -EPERM)  /* -EPERM: no SETPCAP, as under the unit (its bounding set) */
 		log_warn("cannot drop capabilities: %s", log_errstr(rc));
+}
+
+/* --capture writes predictable names: only into a folder nobody else can write to. */
+static int check_capture_dir(const char *dir)
+{
+	char why[700];
+	int fd = trust_open(dir, "folder", TRUST_DIR, why, sizeof(why));
+
+	if (fd < 0) {
+		fprintf(stderr, "xtcpd: --capture %s: refused: %s\n", dir, why);
+		return -EINVAL;
+	}
+	close(fd);
+	return 0;
 }
 
 /* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A
@@ -238,6 +295,7 @@ static void run_cycle(struct daemon *d)
 	int rc;
 
 	netns_mgr_tick(d->ns, t0 / 1000000);
+	metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
 	n = netns_mgr_list(d->ns, &list);
 	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
 	dt = clock_mono_ns() - t0;
@@ -257,6 +315,7 @@ int daemon_run(const struct daemon_opts *o)
 	int rc, sig = 0;
 
 	threads_name_self("xtcpd"); /* the main thread: config, schedule, signals */
+	umask(027);  /* what the daemon creates is not for others (files it opens say 0640) */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -279,20 +338,28 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  log_levels[d.conf.core[CK_LOG_LEVEL].num]);
-	/* The endpoint first: it may bind a port below 1024; its thread drops its own
-	 * capabilities before serving. */
-	if ((rc = stats_start(&d.conf))) {
-		rc = EXIT_CONFIG;
+	rc = EXIT_CONFIG;
+	if (o->capture_dir && check_capture_dir(o->capture_dir))
 		goto out;
-	}
-	check_caps(&d.conf);
 	{
 		char err[300];
+		/* threads inherit the CPU list and niceness; a negative nice needs CAP_SYS_NICE */
 		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
 			log_err("[core] %s", err);
-			rc = EXIT_CONFIG;
 			goto out;
 		}
+	}
+	/* The endpoint's socket is bound first: it may be a port below 1024. Then the drop,
+	 * then its thread, born without capabilities (and as nobody when we are root). */
+	if (stats_start(&d.conf))
+		goto out;
+	check_caps();
+	drop_caps(1);
+	rc = stats_serve();
+	drop_caps(0);
+	if (rc) {
+		rc = 1;
+		goto out;
 	}
 	if ((rc = bring_up(&d))) {
 		/* a source unavailable here without a fallback is a configuration matter too */

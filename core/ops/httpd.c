@@ -1,7 +1,9 @@
 /* httpd — /metrics, /healthz and /readyz over libmicrohttpd. We bind the listening socket
  * ourselves so a bad address or a taken port comes back as the exact errno with a message,
  * then hand it to one internal MHD thread (epoll) with a connection cap and an idle timeout:
- * nothing a client does can reach the poll loop except through the two handlers. */
+ * nothing a client does can reach the poll loop except through the two handlers. That
+ * thread is started from a confined one (ops/caps.h): it holds no capability from birth
+ * and, when the daemon runs as root, runs as nobody. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,12 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/capability.h>
 
 #include <microhttpd.h>
 
+#include "ops/caps.h"
 #include "ops/httpd.h"
 #include "ops/threads.h"
 
@@ -30,7 +31,9 @@ struct httpd {
 	/* Scrape buffer: only MHD's single thread touches it, so no lock. */
 	char *mbuf;
 	size_t mlen, mcap;
-	int caps_shed;          /* MHD's thread has dropped its capabilities */
+	int fd;                 /* the listening socket until MHD takes it */
+	int any;                /* it listens on every address */
+	int nobody;             /* MHD's thread runs as nobody */
 };
 
 static _Thread_local char httpd_err[256];
@@ -140,25 +143,6 @@ static int httpd_listen(const char *listen)
 	return r < 0 ? httpd_fail(r, listen, "cannot listen") : fd;
 }
 
-/* Capabilities are per thread: the one thread that parses what the network sends needs
- * none, whatever the daemon keeps for setns. It sheds them all (effective, permitted,
- * inheritable) when it accepts its first connection, before reading a byte of it; this
- * holds even when the daemon starts the endpoint before dropping its own capabilities
- * (to bind a port below 1024). The thread never execs, so the bounding set is moot. */
-static void httpd_conn(void *cls, struct MHD_Connection *c, void **socket_context,
-		       enum MHD_ConnectionNotificationCode toe)
-{
-	struct httpd *h = cls;
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[2] = { { 0 } };
-
-	if (toe != MHD_CONNECTION_NOTIFY_STARTED || h->caps_shed)
-		return;
-	threads_name_self("http"); /* in case libmicrohttpd named it after httpd_start did */
-	if (syscall(SYS_capset, &hdr, none) == 0)
-		h->caps_shed = 1;
-}
-
 static enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
 				   const char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -234,11 +218,10 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
 	return REPLY_STATIC(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
-int httpd_start(const char *listen, const struct httpd_handlers *hd, struct httpd **out)
+int httpd_open(const char *listen, const struct httpd_handlers *hd, struct httpd **out)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
 	struct httpd *h;
 	int fd;
 
@@ -253,35 +236,81 @@ int httpd_start(const char *listen, const struct httpd_handlers *hd, struct http
 		return httpd_fail(-ENOMEM, listen, "cannot start");
 	}
 	h->hd = *hd;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							  : ((struct sockaddr_in *)&ss)->sin_port);
+	h->fd = fd;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
+
+		h->port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
+		h->any = ss.ss_family == AF_INET6 ? IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr)
+						  : a4->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	*out = h;
+	return 0;
+}
+
+/* Runs on a thread confined by caps_run_confined: MHD's thread inherits its state. */
+static int httpd_start_mhd(void *arg)
+{
+	struct httpd *h = arg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
 									 : MHD_USE_POLL;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, httpd_answer, h,
-				  MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_LISTEN_SOCKET, h->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
-				  MHD_OPTION_NOTIFY_CONNECTION, httpd_conn, h,
 				  MHD_OPTION_END);
-	if (!h->mhd) {
-		close(fd);
-		free(h);
-		return httpd_fail(-EIO, listen, "libmicrohttpd did not start");
+	return h->mhd ? 0 : -EIO;
+}
+
+int httpd_serve(struct httpd *h)
+{
+	int rc = caps_run_confined(1, httpd_start_mhd, h, &h->nobody);
+
+	if (rc) {
+		snprintf(httpd_err, sizeof(httpd_err), "prom_listen: libmicrohttpd did not start: %s",
+			 strerror(-rc));
+		return rc;
 	}
+	h->fd = -1;   /* MHD's now */
 	/* libmicrohttpd's thread names itself "MHD-single" once it runs: wait for that (a
 	 * few ms at most), then give it our role name. */
 	for (int i = 0; i < 500 && threads_rename("MHD-", "http") == 0; i++)
 		usleep(1000);
-	*out = h;
 	return 0;
+}
+
+int httpd_start(const char *listen, const struct httpd_handlers *hd, struct httpd **out)
+{
+	int rc = httpd_open(listen, hd, out);
+
+	if (!rc && (rc = httpd_serve(*out))) {
+		httpd_stop(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int httpd_any(const struct httpd *h)
+{
+	return h && h->any;
+}
+
+int httpd_nobody(const struct httpd *h)
+{
+	return h && h->nobody;
 }
 
 void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->mhd);   /* joins the thread, closes connections and the socket */
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);   /* joins the thread, closes connections and the socket */
+	else if (h->fd >= 0)
+		close(h->fd);
 	free(h->mbuf);
 	free(h);
 }

@@ -314,14 +314,8 @@ void pipeline_ns_del(struct pipeline *p, struct xtcpd_netns *ns)
 
 void pipeline_reopen(struct pipeline *p)
 {
-	for (size_t i = 0; i < p->n_sinks; i++) {
-		struct sinkinst *k = p->sinks[i];
-		if (k->ops->reopen && k->ctx.created) {
-			int rc = k->ops->reopen(k->ctx.inst);
-			if (rc)
-				host_log(&k->ctx, XTCPD_LOG_ERR, "reopen failed: %s", log_errstr(rc));
-		}
-	}
+	for (size_t i = 0; i < p->n_sinks; i++)
+		sink_reopen(p->sinks[i]);
 }
 
 int pipeline_stop(struct pipeline *p, int timeout_ms)

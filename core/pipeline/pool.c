@@ -33,7 +33,7 @@ int pool_create(const char *name, size_t obj_size, unsigned capacity, struct poo
 {
 	struct pool *p;
 	pthread_condattr_t ca;
-	const char *env = getenv("XTCPD_POOL_POISON");
+	const char *env = secure_getenv("XTCPD_POOL_POISON");
 
 	*out = NULL;
 	if (!capacity || !obj_size)

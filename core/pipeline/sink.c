@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/caps.h"
 #include "ops/clock.h"
 #include "ops/log.h"
 #include "ops/threads.h"
@@ -46,6 +47,43 @@ static const struct host_metric_def sink_metrics[] = {
 #undef C
 
 static const double latency_bounds[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
+
+/* A sink's create, start and reopen run on a thread born without capabilities
+ * (caps_run_confined): the threads they start (the sink's own, librdkafka's) and the
+ * files they open get nothing of what the main thread keeps for namespaces. */
+static int sink_do_create(void *arg)
+{
+	struct sinkinst *k = arg;
+
+	return k->ops->common.create(&host_table, &k->ctx, &k->ctx.sec->cfg, &k->ctx.inst);
+}
+
+static void *sink_thread(void *arg);
+
+static int sink_do_start(void *arg)
+{
+	struct sinkinst *k = arg;
+	int rc = k->ops->common.start ? k->ops->common.start(k->ctx.inst) : 0;
+
+	if (rc) {
+		host_log(&k->ctx, XTCPD_LOG_ERR, "start failed: %s", log_errstr(rc));
+		return rc < 0 ? rc : -EINVAL;
+	}
+	k->ctx.started = 1;
+	if ((rc = pthread_create(&k->thread, NULL, sink_thread, k))) {
+		host_log(&k->ctx, XTCPD_LOG_ERR, "cannot start its thread: %s", strerror(rc));
+		return -rc;
+	}
+	k->thread_ok = 1;
+	return 0;
+}
+
+static int sink_do_reopen(void *arg)
+{
+	struct sinkinst *k = arg;
+
+	return k->ops->reopen(k->ctx.inst);
+}
 
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out)
@@ -85,7 +123,7 @@ int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin 
 	k->latency = metrics_histogram("xtcpd_sink_latency_seconds", k->ctx.labels,
 				       "From a batch's flush to its sink releasing it (queue wait + send)",
 				       latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-	rc = k->ops->common.create(&host_table, &k->ctx, &s->cfg, &k->ctx.inst);
+	rc = caps_run_confined(0, sink_do_create, k, NULL);
 	if (rc) {
 		host_log(&k->ctx, XTCPD_LOG_ERR, "create failed: %s", log_errstr(rc));
 		return rc < 0 ? rc : -EINVAL;
@@ -219,19 +257,22 @@ static void *sink_thread(void *arg)
 
 int sink_start(struct sinkinst *k)
 {
-	int rc = k->ops->common.start ? k->ops->common.start(k->ctx.inst) : 0;
+	int rc = caps_run_confined(0, sink_do_start, k, NULL);
 
-	if (rc) {
-		host_log(&k->ctx, XTCPD_LOG_ERR, "start failed: %s", log_errstr(rc));
-		return rc < 0 ? rc : -EINVAL;
-	}
-	k->ctx.started = 1;
-	if ((rc = pthread_create(&k->thread, NULL, sink_thread, k))) {
-		host_log(&k->ctx, XTCPD_LOG_ERR, "cannot start its thread: %s", strerror(rc));
-		return -rc;
-	}
-	k->thread_ok = 1;
-	return 0;
+	if (rc == -EAGAIN || rc == -ENOMEM)  /* no confined thread, so nothing started */
+		host_log(&k->ctx, XTCPD_LOG_ERR, "cannot start: %s", log_errstr(rc));
+	return rc;
+}
+
+void sink_reopen(struct sinkinst *k)
+{
+	int rc;
+
+	if (!k->ops->reopen || !k->ctx.created)
+		return;
+	rc = caps_run_confined(0, sink_do_reopen, k, NULL);
+	if (rc)
+		host_log(&k->ctx, XTCPD_LOG_ERR, "reopen failed: %s", log_errstr(rc));
 }
 
 void sink_close(struct sinkinst *k)

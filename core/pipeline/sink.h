@@ -13,7 +13,11 @@
  * instance. 0 or -errno; *out is set to whatever was built (sink_destroy takes it). */
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out);
+/* Its plugin's start and its thread. create, start and reopen run on a thread born
+ * without capabilities, so the threads a sink starts hold none. */
 int sink_start(struct sinkinst *k);
+/* SIGHUP: the plugin reopens its outputs (a failure is logged). */
+void sink_reopen(struct sinkinst *k);
 /* Queue one reference of a flushed batch (within the sink's quota and queue policy);
  * when the sink cannot take it, the drop is counted and the reference given back. */
 void sink_push(struct sinkinst *k, struct xtcpd_buf *b);

@@ -30,6 +30,22 @@ private_netns() {
 # kill_on_exit PID: end a process this test started (by PID) when the test exits.
 kill_on_exit() { on_exit "kill $1 2>/dev/null && wait $1 2>/dev/null"; }
 need_root() { [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit $SKIP; }; }
+# cannot_run WHY: this test cannot run here: say why; under CI=true that is a failure.
+cannot_run() {
+	echo "cannot run: $*"
+	[ "${CI:-}" = true ] && { echo "FAIL: CI=true and this test did not run" >&2; exit 1; }
+	exit $SKIP
+}
+# task_caps PID: one line per thread, sorted: "COMM uid=U eff=E prm=P bnd=B nnp=N"
+task_caps() {
+	for t in /proc/"$1"/task/*; do
+		awk -v comm="$(cat "$t/comm")" '
+			/^Uid:/ { uid = $2 } /^CapEff:/ { eff = $2 } /^CapPrm:/ { prm = $2 }
+			/^CapBnd:/ { bnd = $2 } /^NoNewPrivs:/ { nnp = $2 }
+			END { printf "%s uid=%s eff=%s prm=%s bnd=%s nnp=%s\n", comm, uid, eff, prm, bnd, nnp }' \
+			"$t/status"
+	done | sort
+}
 have_plugin() { [ -e "$XTCPD_PLUGIN_DIR/$1.so" ]; }
 finish() {
 	echo "$PASSES passed, $FAILS failed"

@@ -1,5 +1,8 @@
 /* sink file — appends each batch to a file (or stdout), with size-based rotation, reopen
- * on SIGHUP for external log rotation, and an fsync policy. A write error (full disk,
+ * on SIGHUP for external log rotation, and an fsync policy. The file is opened in a folder
+ * held open (never through a link, mode 0640, only a file of the daemon's own user with a
+ * single link), and rotation renames inside that folder then creates the new file
+ * exclusively, so nobody else's file is ever written or truncated. A write error (full disk,
  * EIO) is counted, logged at most once per interval and retried for up to retry_timeout;
  * then the batch is dropped (counted), and until a write succeeds again each batch gets
  * a single attempt, so a dead disk never holds the pipeline (or the shutdown). */
@@ -58,6 +61,9 @@ struct file_sink {
 	_Atomic uint64_t *failed[R_N];
 
 	char *path;
+	char *dir;                      /* the folder of path ("." for a bare name) */
+	const char *base;               /* the file name in it (points into path) */
+	int dirfd;                      /* the folder the current file is in, -1 = none */
 	char *rot_from, *rot_to;        /* scratch names for rotation, sized at create */
 	size_t rot_len;
 	int is_stdout;
@@ -106,30 +112,98 @@ static unsigned file_reason_of(int err)
 	}
 }
 
-/* Open the output; `trunc` only for the very first open with append = no. */
+/* A folder others could write to without the sticky bit, or one owned by another user,
+ * lets them put a file or a link where ours goes: refused. */
+static int file_dir_ok(struct file_sink *fs, int dirfd)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) < 0)
+		return -errno;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))) {
+		fs->host->log_ratelimited(fs->ctx, &fs->rl_open, FILE_LOG_INTERVAL_MS, XTCPD_LOG_ERR,
+			"%s: the folder %s is %s: refused", fs->path, fs->dir,
+			(st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX) ? "writable by others" :
+									    "owned by another user");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The file just opened is ours to write: a regular file of this daemon's user with no
+ * other name (a hard link would send our output, or our truncation, elsewhere). */
+static int file_fd_ok(struct file_sink *fs, int fd, struct stat *sb)
+{
+	if (fstat(fd, sb) < 0)
+		return -errno;
+	if (!S_ISREG(sb->st_mode))
+		return 0;   /* a FIFO or a device (/dev/null): written, never rotated */
+	if (sb->st_uid != geteuid() || sb->st_nlink != 1) {
+		fs->host->log_ratelimited(fs->ctx, &fs->rl_open, FILE_LOG_INTERVAL_MS, XTCPD_LOG_ERR,
+			"%s: refused: %s", fs->path, sb->st_uid != geteuid() ?
+			"owned by another user" : "it has other names (hard links)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Open base in dirfd (no link followed; `excl`: only a file created now). */
+static int file_openat(struct file_sink *fs, int dirfd, int excl, struct stat *sb)
+{
+	int fd = openat(dirfd, fs->base, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY |
+			O_CLOEXEC | (excl ? O_EXCL : 0), 0640);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if ((err = file_fd_ok(fs, fd, sb))) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Take fd (of a file in dirfd) as the output. */
+static void file_use(struct file_sink *fs, int dirfd, int fd, const struct stat *sb)
+{
+	if (fs->dirfd >= 0 && fs->dirfd != dirfd)
+		close(fs->dirfd);
+	fs->dirfd = dirfd;
+	fs->fd = fd;
+	fs->seekable = S_ISREG(sb->st_mode);
+	fs->size = fs->seekable ? (uint64_t)sb->st_size : 0;
+}
+
+/* Open the output by its path; `trunc` only for the very first open with append = no. */
 static int file_open(struct file_sink *fs, int trunc)
 {
 	struct stat sb;
-	int fd;
+	int dirfd, fd, err;
 
 	if (fs->is_stdout) {
 		fs->fd = STDOUT_FILENO;
 		fs->seekable = 0;
 		return 0;
 	}
-	fd = open(fs->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (trunc ? O_TRUNC : 0),
-		  0644);
-	if (fd < 0)
+	dirfd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0) {
-		int err = -errno;
-
-		close(fd);
+	if ((err = file_dir_ok(fs, dirfd)) || (fd = file_openat(fs, dirfd, 0, &sb)) < 0) {
+		err = err ? err : fd;
+		close(dirfd);
 		return err;
 	}
-	fs->fd = fd;
-	fs->seekable = S_ISREG(sb.st_mode);
-	fs->size = fs->seekable ? (uint64_t)sb.st_size : 0;
+	/* truncated only once it is known to be ours (O_TRUNC would act before the checks) */
+	if (trunc && S_ISREG(sb.st_mode) && ftruncate(fd, 0) < 0) {
+		err = -errno;
+		close(fd);
+		close(dirfd);
+		return err;
+	}
+	if (trunc)
+		sb.st_size = 0;
+	file_use(fs, dirfd, fd, &sb);
 	return 0;
 }
 
@@ -138,6 +212,9 @@ static void file_close(struct file_sink *fs)
 	if (fs->fd >= 0 && !fs->is_stdout)
 		close(fs->fd);
 	fs->fd = -1;
+	if (fs->dirfd >= 0)
+		close(fs->dirfd);
+	fs->dirfd = -1;
 }
 
 static int file_sync(struct file_sink *fs)
@@ -158,39 +235,46 @@ static int file_sync(struct file_sink *fs)
 	return 0;
 }
 
-/* PATH -> PATH.1 -> ... -> PATH.keep (the oldest is removed), then a fresh PATH. */
+/* PATH -> PATH.1 -> ... -> PATH.keep (the oldest is removed), then a fresh PATH, all
+ * inside the folder the current file is in. The new file is created exclusively: if
+ * something took its name meanwhile, we keep writing to the current one (now PATH.1). */
 static int file_rotate(struct file_sink *fs)
 {
-	int err = 0;
+	struct stat sb;
+	int err = 0, fd;
 
 	if (fs->fsync_mode != FSYNC_NEVER)
 		file_sync(fs);
-	file_close(fs);
 	if (fs->rotate_keep == 0) {
-		if (unlink(fs->path) < 0 && errno != ENOENT)
+		if (unlinkat(fs->dirfd, fs->base, 0) < 0 && errno != ENOENT)
 			err = -errno;
 	} else {
-		snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->path, fs->rotate_keep);
-		if (unlink(fs->rot_to) < 0 && errno != ENOENT)
+		snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->base, fs->rotate_keep);
+		if (unlinkat(fs->dirfd, fs->rot_to, 0) < 0 && errno != ENOENT)
 			err = -errno;
 		for (unsigned i = fs->rotate_keep; i > 1 && !err; i--) {
-			snprintf(fs->rot_from, fs->rot_len, "%s.%u", fs->path, i - 1);
-			snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->path, i);
-			if (rename(fs->rot_from, fs->rot_to) < 0 && errno != ENOENT)
+			snprintf(fs->rot_from, fs->rot_len, "%s.%u", fs->base, i - 1);
+			snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->base, i);
+			if (renameat(fs->dirfd, fs->rot_from, fs->dirfd, fs->rot_to) < 0 && errno != ENOENT)
 				err = -errno;
 		}
-		snprintf(fs->rot_to, fs->rot_len, "%s.1", fs->path);
-		if (!err && rename(fs->path, fs->rot_to) < 0 && errno != ENOENT)
+		snprintf(fs->rot_to, fs->rot_len, "%s.1", fs->base);
+		if (!err && renameat(fs->dirfd, fs->base, fs->dirfd, fs->rot_to) < 0 && errno != ENOENT)
 			err = -errno;
 	}
+	if (!err && (fd = file_openat(fs, fs->dirfd, 1, &sb)) < 0)
+		err = fd;
 	if (err) {
 		/* Keep writing to the current file rather than lose data. */
 		sink_stats_fail(&fs->st, R_ROTATE);
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_rotate, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "rotating %s: %s", fs->path,
 					  strerror(-err));
+		return 0;
 	}
-	return file_open(fs, 0);
+	close(fs->fd);
+	file_use(fs, fs->dirfd, fd, &sb);
+	return 0;
 }
 
 /* One attempt at writing data[*done, n). On a regular file a failed attempt is cut off
@@ -347,9 +431,41 @@ static void file_destroy(void *inst)
 	file_close(fs);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs->path);
+	free(fs->dir);
 	free(fs->rot_from);
 	free(fs->rot_to);
 	free(fs);
+}
+
+/* Every check of the keys, without side effects (the core's check op will call it). */
+static int file_check(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+		      const struct xtcpd_config *cfg)
+{
+	const struct xtcpd_value *v = cfg->values;
+	const char *path, *base;
+
+	if (cfg->n_values < K_RETRY_TIMEOUT + 1 || !v[K_PATH].str || !v[K_PATH].str[0]) {
+		host->log(ctx, XTCPD_LOG_ERR, "path is required");
+		return -EINVAL;
+	}
+	path = v[K_PATH].str;
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (strcmp(path, "-") && (!*base || !strcmp(base, ".") || !strcmp(base, ".."))) {
+		host->log(ctx, XTCPD_LOG_ERR, "path = %s: names a folder, not a file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* path -> dir (the folder held open) + base (the name in it). */
+static int file_split(struct file_sink *fs)
+{
+	char *slash = strrchr(fs->path, '/');
+
+	fs->base = slash ? slash + 1 : fs->path;
+	fs->dir = slash ? strndup(fs->path, slash == fs->path ? 1 : (size_t)(slash - fs->path))
+			: strdup(".");
+	return fs->dir ? 0 : -ENOMEM;
 }
 
 static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
@@ -360,14 +476,12 @@ static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	int err;
 
 	*inst = NULL;
-	if (cfg->n_values < K_RETRY_TIMEOUT + 1 || !v[K_PATH].str || !v[K_PATH].str[0]) {
-		host->log(ctx, XTCPD_LOG_ERR, "path is required");
-		return -EINVAL;
-	}
+	if ((err = file_check(host, ctx, cfg)))
+		return err;
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	fs->fd = -1;
+	fs->fd = fs->dirfd = -1;
 	pthread_mutex_init(&fs->lock, NULL);
 	*inst = fs;
 	fs->host = host;
@@ -376,7 +490,7 @@ static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	fs->rot_len = strlen(v[K_PATH].str) + 16;
 	fs->rot_from = malloc(fs->rot_len);
 	fs->rot_to = malloc(fs->rot_len);
-	if (!fs->path || !fs->rot_from || !fs->rot_to)
+	if (!fs->path || !fs->rot_from || !fs->rot_to || file_split(fs))
 		return -ENOMEM;
 	fs->is_stdout = strcmp(fs->path, "-") == 0;
 	fs->rotate_bytes = (uint64_t)v[K_ROTATE_BYTES].num;

@@ -343,11 +343,8 @@ static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	int err;
 
 	*inst = NULL;
-	if (cfg->n_values < K_PROPERTY + 1) {
-		host->log(ctx, XTCPD_LOG_ERR, "configuration has %zu keys, expected %d",
-			  cfg->n_values, K_PROPERTY + 1);
-		return -EINVAL;
-	}
+	if ((err = kafka_conf_check(host, ctx, cfg)))
+		return err;
 	ks = calloc(1, sizeof(*ks));
 	if (!ks)
 		return -ENOMEM;

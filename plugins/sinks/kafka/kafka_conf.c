@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "plugins/sinks/kafka/kafka.h"
@@ -14,6 +15,48 @@
 /* librdkafka refuses a message whose wire size (payload, key and record overhead) is
  * above message.max.bytes; keep this much slack for the record framing. */
 #define KAFKA_RECORD_OVERHEAD 64
+
+/* librdkafka properties that load code or run a command (its CONFIGURATION.md), refused
+ * (but for the one harmless value, if any): configuration is not a way to run code as
+ * the daemon. */
+static const struct {
+	const char *name, *harmless, *why;
+} kafka_denied[] = {
+	{ "plugin.library.paths", NULL, "loads shared libraries into the daemon" },
+	{ "sasl.kerberos.kinit.cmd", NULL, "runs a shell command" },
+	{ "sasl.kerberos.min.time.before.relogin", "0",
+	  "anything but 0 runs sasl.kerberos.kinit.cmd, a shell command into which the "
+	  "principal and keytab are pasted (keep the ticket cache fresh outside xtcpd)" },
+	{ "ssl.engine.location", NULL, "loads an OpenSSL engine library" },
+	{ "ssl.providers", NULL, "loads OpenSSL provider modules" },
+};
+
+int kafka_conf_check(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+		     const struct xtcpd_config *cfg)
+{
+	static const char prefix[] = "property.";
+
+	if (cfg->n_values < K_PROPERTY + 1) {
+		host->log(ctx, XTCPD_LOG_ERR, "configuration has %zu keys, expected %d",
+			  cfg->n_values, K_PROPERTY + 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->n_extra; i++) {
+		const char *name = cfg->extra[i].key;
+
+		if (!strncmp(name, prefix, sizeof(prefix) - 1))
+			name += sizeof(prefix) - 1;
+		for (size_t j = 0; j < sizeof(kafka_denied) / sizeof(kafka_denied[0]); j++)
+			if (!strcasecmp(name, kafka_denied[j].name) &&
+			    (!kafka_denied[j].harmless ||
+			     strcmp(cfg->extra[i].value, kafka_denied[j].harmless))) {
+				host->log(ctx, XTCPD_LOG_ERR, "%s: refused: %s", cfg->extra[i].key,
+					  kafka_denied[j].why);
+				return -EPERM;
+			}
+	}
+	return 0;
+}
 
 static int kafka_set(struct kafka_sink *ks, const char *name, const char *value)
 {
@@ -75,6 +118,10 @@ int kafka_conf_build(struct kafka_sink *ks, const struct xtcpd_config *cfg)
 	err |= kafka_set(ks, "statistics.interval.ms", "5000");
 	snprintf(num, sizeof(num), "%lld", (long long)v[K_LINGER_MS].num);
 	err |= kafka_set(ks, "linger.ms", num);
+	/* No kinit, ever: its default command line pastes the Kerberos principal and keytab
+	 * into a shell command (0 turns it off, at creation too). A build without GSSAPI may
+	 * not know the property: nothing runs kinit there either. */
+	rd_kafka_conf_set(ks->conf, "sasl.kerberos.min.time.before.relogin", "0", NULL, 0);
 	snprintf(num, sizeof(num), "%lld", (long long)v[K_QUEUE_MAX_MESSAGES].num);
 	err |= kafka_set(ks, "queue.buffering.max.messages", num);
 	snprintf(num, sizeof(num), "%lld", (long long)v[K_QUEUE_MAX_KBYTES].num);

@@ -78,6 +78,7 @@ static const struct {
 	[NLS_M_ERR_SEND] = { "netlink_errors_total", "reason=\"send\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_POOL] = { "netlink_errors_total", "reason=\"no_buffer\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_CAPTURE] = { "netlink_errors_total", "reason=\"capture\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_SENDER] = { "netlink_errors_total", "reason=\"sender\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_NAMESPACES] = { "netlink_namespaces", NULL, "namespaces with an open sock_diag socket", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_SOCKETS] = { "netlink_cycle_sockets", NULL, "sockets parsed in the last cycle (all namespaces)", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_MESSAGES] = { "netlink_cycle_messages", NULL, "netlink messages received in the last cycle", XTCPD_METRIC_GAUGE },
@@ -151,7 +152,7 @@ static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	s->ctx = ctx;
 	s->epfd = s->stopfd = -1;
 	atomic_store(&s->legacy_ok, 1);
-	atomic_store(&s->next_seq, 1);
+	atomic_store(&s->next_seq, 1);   /* sequence numbers are random (reader.c) */
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -253,13 +254,19 @@ static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 	n->capture_fd = -1;
 	n->ss4 = n->ss6 = -1;
 	pthread_mutex_init(&n->lock, NULL);
-	/* The kernel assigns the port id at the first send; bind now to know it. */
+	/* The kernel assigns the port id at the first send; bind now to know it. Connected
+	 * to the kernel (port 0), the socket takes datagrams from nobody else: a process of
+	 * the namespace sending to our port gets ECONNREFUSED. */
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
 		goto fail;
 	n->portid = sa.nl_pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
 	if (s->skip_empty)
 		nls_sockstat_open(n); /* failure = always dump */
 	ev.events = EPOLLIN | EPOLLONESHOT;
@@ -329,9 +336,17 @@ static void nls_capture_open(struct nls *s, struct nls_ns *n, const struct xtcpd
 	if (dir) {
 		snprintf(path, sizeof(path), "%s/netlink-%llu-%06llu.nlraw", dir,
 			 (unsigned long long)n->ns->inode, (unsigned long long)cyc->seq);
-		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (n->capture_fd < 0)
+		/* A predictable name: created here or not written at all, never through a
+		 * link or into a file that was already there (the core checked the folder). */
+		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (n->capture_fd < 0) {
+			int err = errno;
+
 			NLS_ADD(s, NLS_M_ERR_CAPTURE, 1);
+			s->host->log_ratelimited(s->ctx, nls_capture_open, 10000, XTCPD_LOG_WARN,
+				"--capture: %s: %s%s", path, strerror(err),
+				err == EEXIST ? " (capture files are never overwritten)" : "");
+		}
 	}
 	pthread_mutex_unlock(&n->lock);
 }

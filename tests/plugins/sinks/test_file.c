@@ -1,6 +1,8 @@
 /* test_file — the file and null sinks through their ops tables: exact bytes written,
- * append/truncate, rotation, reopen after an external rename, standard output, and a
- * full disk (a small tmpfs mounted in a private mount namespace) with retry and drop. */
+ * append/truncate, rotation, reopen after an external rename, standard output, a full
+ * disk (a small tmpfs mounted in a private mount namespace) with retry and drop, and
+ * files it must never write: a link or a hard link to a victim at the path, at a reopen or
+ * at a rotation's name, another user's file, a folder others can write to (issue 23). */
 #include "config.h"
 
 #include <errno.h>
@@ -240,6 +242,136 @@ static void test_create_fails(void **state)
 	th_inst_destroy(&in);
 }
 
+/* ---- files it must not write ------------------------------------------------------ */
+
+static char victim[300];
+
+static void make_victim(void)
+{
+	int fd;
+
+	path_of(victim, sizeof(victim), "victim");
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "secret\n", 7), 7);
+	close(fd);
+}
+
+static void expect_victim(void)
+{
+	char b[16] = "";
+	struct stat sb;
+	int fd = open(victim, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, b, sizeof(b) - 1), 7);
+	close(fd);
+	assert_string_equal(b, "secret\n");
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+}
+
+static void test_never_through_links(void **state)
+{
+	char dir[300], path[320], kv_path[340], name[340];
+	const char *kv[] = { kv_path, "append=no", NULL, NULL };
+	struct th_inst in;
+	struct stat sb;
+	ino_t first;
+	mode_t old;
+
+	(void)state;
+	make_victim();
+	path_of(dir, sizeof(dir), "links");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	/* a symbolic link at the path, and a hard link (append = no would truncate it) */
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -ELOOP);
+	th_inst_destroy(&in);
+	expect_victim();
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(link(victim, path), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
+	th_inst_destroy(&in);
+	expect_victim();
+	assert_int_equal(unlink(path), 0);
+	/* created 0640 whatever the umask */
+	old = umask(0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	umask(old);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	send_batch(&in, 0, 100);
+	/* moved away (logrotate), a link planted before the reopen: refused, counted */
+	snprintf(name, sizeof(name), "%s.moved", path);
+	assert_int_equal(rename(path, name), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(in.ops->reopen(in.sink), -ELOOP);
+	assert_int_equal(th_metric(in.ctx, "sink_failed_total", "reason=\"open\""), 1);
+	send_batch(&in, 1, 100);  /* each send tries the open again: still a link */
+	expect_victim();
+	assert_int_equal(unlink(path), 0);
+	send_batch(&in, 2, 100);
+	expect_file(path, 2, 2, 100);
+	th_inst_destroy(&in);
+
+	/* rotation: a link planted at PATH.1 is replaced, never written through; the new
+	 * file is a fresh one (another inode), 0640 */
+	kv[1] = "rotate_bytes=150";
+	kv[2] = "rotate_keep=1";
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	send_batch(&in, 3, 100);
+	assert_int_equal(stat(path, &sb), 0);
+	first = sb.st_ino;
+	snprintf(name, sizeof(name), "%s.1", path);
+	assert_int_equal(symlink(victim, name), 0);
+	send_batch(&in, 4, 100);
+	expect_victim();
+	expect_file(name, 3, 3, 100);
+	expect_file(path, 4, 4, 100);
+	assert_int_equal(lstat(name, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode) && sb.st_ino == first);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_ino != first);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
+	th_inst_destroy(&in);
+}
+
+static void test_not_others_files(void **state)
+{
+	char dir[300], path[320], kv_path[340];
+	const char *kv[] = { kv_path, NULL };
+	struct th_inst in;
+
+	(void)state;
+	path_of(dir, sizeof(dir), "open");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	/* a folder anyone can write to (not sticky): anyone could plant the name */
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
+	th_inst_destroy(&in);
+	assert_int_equal(access(path, F_OK), -1);
+	/* sticky, as /tmp: nobody can replace our file there */
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	send_batch(&in, 0, 100);
+	th_inst_destroy(&in);
+	expect_file(path, 0, 0, 100);
+	/* another user's file (one planted beforehand in a sticky folder) */
+	if (getuid() != 0)
+		skip();
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
+	th_inst_destroy(&in);
+	expect_file(path, 0, 0, 100);
+}
+
 /* ---- full disk ------------------------------------------------------------------- */
 
 static char tmpfs_dir[300];
@@ -399,6 +531,8 @@ int main(void)
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_stdout),
 		cmocka_unit_test(test_create_fails),
+		cmocka_unit_test(test_never_through_links),
+		cmocka_unit_test(test_not_others_files),
 		cmocka_unit_test(test_enospc),
 	};
 

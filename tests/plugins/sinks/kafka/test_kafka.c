@@ -2,7 +2,10 @@
  * Kafka protocol broker process): every batch consumed back byte-exact exactly once (our
  * consumer and kcat), every codec, property pass-through errors in librdkafka's words,
  * brokers down at start and for 10 s mid-run, a small queue (delivered + dropped ==
- * sent, exactly), blocking with a bound, and shutdown with undelivered batches. */
+ * sent, exactly), blocking with a bound, shutdown with undelivered batches, and the
+ * properties that would load code or run a command refused (issue 23): a library named by
+ * plugin.library.paths never loaded, a command pasted into the Kerberos principal never
+ * run. */
 #include "config.h"
 
 #include <errno.h>
@@ -458,6 +461,57 @@ static void test_no_broker_at_all(void **state)
 	th_inst_destroy(&in);
 }
 
+static void test_code_properties_refused(void **state)
+{
+	/* key, value (below the plugin folder when it starts with '/'), why refused */
+	static const char *const refused[][3] = {
+		{ "property.plugin.library.paths", "/test_evil.so", "loads shared libraries into the daemon" },
+		{ "property.Plugin.Library.Paths", "/test_evil.so", "loads shared libraries into the daemon" },
+		{ "property.sasl.kerberos.kinit.cmd", "touch x", "runs a shell command" },
+		{ "property.sasl.kerberos.min.time.before.relogin", "60000",
+		  "anything but 0 runs sasl.kerberos.kinit.cmd, a shell command into which the "
+		  "principal and keytab are pasted (keep the ticket cache fresh outside xtcpd)" },
+		{ "property.ssl.engine.location", "/test_evil.so", "loads an OpenSSL engine library" },
+		{ "property.ssl.providers", "/test_evil", "loads OpenSSL provider modules" },
+	};
+	const char *libs = getenv("XTCPD_PLUGIN_DIR");
+	char dir[] = "/tmp/xt-test-kafka-XXXXXX", mark[64], prop[600], last[1024], want[600];
+	const char *kv[] = { kv_brokers, "topic=denied", prop, NULL, NULL, NULL, NULL };
+	struct th_inst in;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(mark, sizeof(mark), "%s/mark", dir);
+	setenv("XTCPD_TEST_MARK", mark, 1);  /* test_evil.so's constructor leaves it */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(prop, sizeof(prop), "%s=%s%s", refused[i][0],
+			 refused[i][1][0] == '/' ? (libs ? libs : ".libs") : "", refused[i][1]);
+		assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), -EPERM);
+		th_last_log(in.ctx, last, sizeof(last));
+		snprintf(want, sizeof(want), "%s: refused: %s", refused[i][0], refused[i][2]);
+		assert_string_equal(last, want);
+		th_inst_destroy(&in);
+		assert_int_equal(access(mark, F_OK), -1);
+	}
+	/* The default kinit command pastes the principal into a shell line: with GSSAPI
+	 * and a principal carrying a command, nothing may run (creation would run it). */
+	snprintf(prop, sizeof(prop), "property.sasl.kerberos.principal=x$(touch %s)", mark);
+	kv[3] = "property.security.protocol=sasl_plaintext";
+	kv[4] = "property.sasl.mechanisms=GSSAPI";
+	kv[5] = "property.sasl.kerberos.keytab=/nonexistent";
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	usleep(500 * 1000);
+	th_inst_destroy(&in);
+	assert_int_equal(access(mark, F_OK), -1);
+	/* 0, the one harmless value of a refused property, is taken */
+	kv[3] = "property.sasl.kerberos.min.time.before.relogin=0";
+	kv[4] = NULL;
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	th_inst_destroy(&in);
+	unsetenv("XTCPD_TEST_MARK");
+	rmdir(dir);
+}
+
 static int setup(void **state)
 {
 	char ns[64] = "";
@@ -495,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_deliver_exactly_once),
 		cmocka_unit_test(test_codecs),
 		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_code_properties_refused),
 		cmocka_unit_test(test_down_at_start),
 		cmocka_unit_test(test_small_queue_drop),
 		cmocka_unit_test(test_small_queue_block),

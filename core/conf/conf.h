@@ -88,6 +88,13 @@ const char *conf_kind_name(enum conf_kind k);
 int conf_fail(struct conf *c, const char *fmt, ...) XTCPD_PRINTF(2, 3);
 void conf_where(const char *file, int line, char *buf, size_t n);
 
+/* The one duration grammar: digits with units d, h, m, s, ms, largest first, each at most
+ * once ("250ms", "10s", "1m30s", "2h"); bare digits are seconds. No sign, space, decimal
+ * point, exponent or upper case. 0, -EINVAL, or -ERANGE past INT64_MAX ms. */
+int conf_parse_duration(const char *s, int64_t *ms);
+/* Sizes: digits with an optional unit (b, k, kb, kib, m, mb, mib, g, gb, gib; any case;
+ * powers of two). Same strictness. */
+int conf_parse_size(const char *s, int64_t *bytes);
 /* Parse one value for key k; 0 or -EINVAL with err = what is allowed. */
 int conf_parse_value(const struct xtcpd_key *k, const char *text, struct xtcpd_value *v,
 		     char *err, size_t n);

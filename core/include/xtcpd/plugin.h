@@ -40,7 +40,7 @@ enum xtcpd_key_type {
 	XTCPD_KEY_INT,          /* decimal integer in [min, max]          -> num            */
 	XTCPD_KEY_STRING,       /* any text (max = maximum length if > 0) -> str            */
 	XTCPD_KEY_ENUM,         /* one of choices "a|b|c"                 -> num = index    */
-	XTCPD_KEY_DURATION,     /* 250ms, 10s, 2m, 1h (bare number = s)   -> num in ms      */
+	XTCPD_KEY_DURATION,     /* 250ms, 10s, 1m30s, 2h (bare number = s) -> num in ms    */
 	XTCPD_KEY_SIZE,         /* 512, 64k, 768KiB, 1M, 1MiB (powers of 2) -> num in bytes */
 	XTCPD_KEY_LIST,         /* comma-separated words, each in choices ("" = any)  -> str */
 };

@@ -1,4 +1,4 @@
-/* conf — configuration: xtcpd.conf + conf.d/NAME.conf files (INI via libinih), -o overrides and
+/* conf — configuration: xtcpd.conf + conf.d/NAME.conf files (INI, conf_text.c), -o overrides and
  * --dest, validated against the key tables the core and each plugin declare. */
 #ifndef XTCPD_CONF_H
 #define XTCPD_CONF_H

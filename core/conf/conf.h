@@ -70,6 +70,11 @@ int conf_override(struct conf *c, const char *assignment);
 typedef const struct xtcpd_key *(*conf_keys_fn)(void *arg, enum conf_kind kind,
 						const char *plugin, char *err, size_t n);
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg);
+/* After conf_validate: each plugin section's own check (the plugin's check op, ABI 1.3),
+ * through fn. The first refusal becomes c->err = "file:line: [section] key: reason"
+ * (the line of the key, or of the section), -EINVAL. */
+typedef int (*conf_check_fn)(void *arg, const struct conf_section *s, struct xtcpd_check *res);
+int conf_check_plugins(struct conf *c, conf_check_fn fn, void *arg);
 /* Check one plugin section (s->keys set) against its keys and the core's keys for its
  * kind, filling its values and s->cfg. 0 or -EINVAL with c->err set. */
 int conf_check_section(struct conf *c, struct conf_section *s);

@@ -49,6 +49,18 @@ static const struct xtcpd_key *keys_of(void *arg, enum conf_kind kind, const cha
 	return pl->desc->keys;
 }
 
+/* A plugin's own check of its section (ABI 1.3; none = nothing beyond the key table). */
+static int check_of(void *arg, const struct conf_section *s, struct xtcpd_check *res)
+{
+	const struct plugin *pl;
+	char err[600];
+
+	if (plugin_load(arg, (unsigned)s->kind, s->plugin, &pl, err, sizeof(err)) ||
+	    !XTCPD_PLUGIN_HAS(pl->desc, check))
+		return 0;
+	return pl->desc->check(&s->cfg, res);
+}
+
 int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_set *ps)
 {
 	const char *dir;
@@ -78,7 +90,9 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 		plugin_set_fini(ps);
 		plugin_set_init(ps, dir);
 	}
-	return conf_validate(c, keys_of, ps);
+	if ((rc = conf_validate(c, keys_of, ps)))
+		return rc;
+	return conf_check_plugins(c, check_of, ps);
 }
 
 enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED };

@@ -28,8 +28,9 @@ enum file_key { K_PATH, K_APPEND, K_ROTATE_BYTES, K_ROTATE_KEEP, K_FSYNC, K_FSYN
 enum file_fsync { FSYNC_NEVER, FSYNC_BATCH, FSYNC_INTERVAL };
 
 static const struct xtcpd_key file_keys[] = {
-	[K_PATH] = { "path", XTCPD_KEY_STRING, NULL, 0, 4095, NULL, XTCPD_KEY_REQUIRED,
-		     "file to append to, or - for standard output" },
+	[K_PATH] = { "path", XTCPD_KEY_STRING, NULL, 0, 4095, NULL,
+		     XTCPD_KEY_REQUIRED | XTCPD_KEY_OUTPUT,
+		     "file to append to (one sink per file), or - for standard output" },
 	[K_APPEND] = { "append", XTCPD_KEY_BOOL, "yes", 0, 0, NULL, 0,
 		       "append to an existing file at start (no: truncate it once at start)" },
 	[K_ROTATE_BYTES] = { "rotate_bytes", XTCPD_KEY_SIZE, "0", 0, INT64_MAX, NULL, 0,
@@ -352,16 +353,61 @@ static void file_destroy(void *inst)
 	free(fs);
 }
 
+/* Everything create() could refuse, without creating anything: the file's folder must
+ * exist and be writable, the file (if there) a writable non-folder. */
+static int file_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	const char *path;
+	char dir[4200], *slash;
+	struct stat st;
+
+	if (cfg->n_values < K_RETRY_TIMEOUT + 1)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_RETRY_TIMEOUT + 1);
+	path = cfg->values[K_PATH].str;
+	if (!path || !*path)
+		return XTCPD_CHECK_FAIL(res, "path", "empty: a file name, or - for standard output");
+	if (!strcmp(path, "-"))
+		return 0;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return XTCPD_CHECK_FAIL(res, "path", "'%s' is a folder", path);
+		if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0)
+			return XTCPD_CHECK_FAIL(res, "path", "'%s': %s", path, strerror(errno));
+		return 0;
+	}
+	if (errno != ENOENT)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': %s", path, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': folder %s: %s", path, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': %s is not a folder", path, dir);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': cannot create a file in %s: %s", path, dir,
+					strerror(errno));
+	return 0;
+}
+
 static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		       const struct xtcpd_config *cfg, void **inst)
 {
 	const struct xtcpd_value *v = cfg->values;
 	struct file_sink *fs;
+	char msg[600];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	int err;
 
 	*inst = NULL;
-	if (cfg->n_values < K_RETRY_TIMEOUT + 1 || !v[K_PATH].str || !v[K_PATH].str[0]) {
-		host->log(ctx, XTCPD_LOG_ERR, "path is required");
+	if (file_check(cfg, &res)) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", msg);
 		return -EINVAL;
 	}
 	fs = calloc(1, sizeof(*fs));
@@ -413,6 +459,6 @@ static const struct xtcpd_sink_ops file_ops = {
 	.cancel = file_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,
-	     "append batches to a file or stdout, with rotation and fsync policy",
-	     file_keys, &file_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,
+		     "append batches to a file or stdout, with rotation and fsync policy",
+		     file_keys, &file_ops, file_check);

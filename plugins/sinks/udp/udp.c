@@ -66,23 +66,54 @@ static int udp_split(char *s, char **host, char **port)
 	return **host && **port ? 0 : -EINVAL;
 }
 
-static int udp_connect(struct udp_sink *us, const char *address, int sndbuf)
+/* address -> its addresses (freeaddrinfo them), or -EINVAL with the reason in res. */
+static int udp_resolve(const char *address, struct addrinfo **out, struct xtcpd_check *res)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res, *ai;
-	char buf[320], *host, *port;
-	int err, gai;
+	char buf[320], *host, *port, *end;
+	unsigned long p;
+	int gai;
 
 	snprintf(buf, sizeof(buf), "%s", address);
-	if (udp_split(buf, &host, &port)) {
-		us->host->log(us->ctx, XTCPD_LOG_ERR,
-			      "address '%s': expected host:port or [IPv6]:port", address);
-		return -EINVAL;
-	}
-	gai = getaddrinfo(host, port, &hints, &res);
-	if (gai) {
-		us->host->log(us->ctx, XTCPD_LOG_ERR, "address '%s': %s", address,
-			      gai_strerror(gai));
+	if (udp_split(buf, &host, &port))
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': expected host:port or [IPv6]:port", address);
+	p = strtoul(port, &end, 10);
+	if (*end || port[0] < '0' || port[0] > '9' || p < 1 || p > 65535)
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': port '%s' is not a number 1..65535", address, port);
+	gai = getaddrinfo(host, port, &hints, out);
+	if (gai)
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': %s", address,
+					gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+	return 0;
+}
+
+/* Everything create() could refuse, without side effects: the address is parsed and
+ * resolved, no socket is made. */
+static int udp_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	struct addrinfo *ai;
+	int err;
+
+	if (cfg->n_values < K_SNDBUF + 1)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_SNDBUF + 1);
+	if (!cfg->values[K_ADDRESS].str)
+		return XTCPD_CHECK_FAIL(res, "address", "required");
+	if ((err = udp_resolve(cfg->values[K_ADDRESS].str, &ai, res)))
+		return err;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int udp_connect(struct udp_sink *us, const char *address, int sndbuf)
+{
+	struct addrinfo *res, *ai;
+	char msg[400];
+	struct xtcpd_check chk = { .struct_size = sizeof(chk), .msg = msg, .msg_size = sizeof(msg) };
+	int err;
+
+	if (udp_resolve(address, &res, &chk)) {
+		us->host->log(us->ctx, XTCPD_LOG_ERR, "address %s", msg);
 		return -EINVAL;
 	}
 	err = -EADDRNOTAVAIL;
@@ -207,6 +238,7 @@ static int udp_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		host->log(ctx, XTCPD_LOG_ERR, "address is required");
 		return -EINVAL;
 	}
+	/* udp_check's one side-effect-free step, resolving, is redone by udp_connect. */
 	us = calloc(1, sizeof(*us));
 	if (!us)
 		return -ENOMEM;
@@ -234,5 +266,5 @@ static const struct xtcpd_sink_ops udp_ops = {
 	.flush = udp_flush,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "udp", PACKAGE_VERSION,
-	     "send each batch as one UDP datagram (IPv4 or IPv6)", udp_keys, &udp_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "udp", PACKAGE_VERSION,
+		     "send each batch as one UDP datagram (IPv4 or IPv6)", udp_keys, &udp_ops, udp_check);

@@ -45,7 +45,12 @@ const char *conf_kind_name(enum conf_kind k)
 
 static const char *intern_file(struct conf *c, const char *name)
 {
-	char **nf = realloc(c->files, (c->n_files + 1) * sizeof(char *));
+	char **nf;
+
+	for (size_t i = 0; i < c->n_files; i++)
+		if (!strcmp(c->files[i], name))
+			return c->files[i];
+	nf = realloc(c->files, (c->n_files + 1) * sizeof(char *));
 
 	if (!nf)
 		return NULL;
@@ -466,6 +471,30 @@ int conf_override(struct conf *c, const char *a)
 	if (!*key)
 		return conf_fail(c, "%s: -o '%s': empty key", CMDLINE, a);
 	return entry_add(c, s, key, eq + 1, file, 0);
+}
+
+void conf_take_section(struct conf *to, struct conf *from, struct conf_section *s)
+{
+	size_t i, j;
+
+	for (j = 0; j < from->n_sec && from->sec[j] != s; j++)
+		;
+	for (i = 0; i < to->n_sec; i++)
+		if (to->sec[i]->kind == s->kind && !strcmp(to->sec[i]->instance, s->instance))
+			break;
+	if (i == to->n_sec || j == from->n_sec)
+		return;
+	from->sec[j] = to->sec[i];
+	to->sec[i] = s;
+	/* its file names must outlive `from` */
+	s->file = intern_file(to, s->file);
+	if (!s->file)
+		s->file = "?";
+	for (size_t e = 0; e < s->n_entries; e++) {
+		s->entries[e].file = intern_file(to, s->entries[e].file);
+		if (!s->entries[e].file)
+			s->entries[e].file = "?";
+	}
 }
 
 void conf_free(struct conf *c)

@@ -85,6 +85,11 @@ int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin
 			 const char *instance, const struct xtcpd_key *keys, const char *const *kv,
 			 struct conf_section **out);
 void conf_free(struct conf *c);
+/* A reload keeps an instance whose section in `to` equals s (in `from`): s itself moves
+ * to `to` (the instance borrows its values), to's equal one moves to `from`. */
+void conf_take_section(struct conf *to, struct conf *from, struct conf_section *s);
+/* After sections moved: a sink's default marshaller names the one in c again. */
+void conf_relink(struct conf *c);
 
 struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *instance);
 const char *conf_kind_name(enum conf_kind k);

@@ -161,6 +161,18 @@ static int check_sink_marshaller(struct conf *c, struct conf_section *s)
 		    m->str, n_m ? have : "none: add a [marshaller NAME] section");
 }
 
+void conf_relink(struct conf *c)
+{
+	for (size_t i = 0; i < c->n_sec; i++) {
+		struct conf_section *s = c->sec[i];
+
+		if (s->kind != CONF_SINK || !s->kind_values || s->kind_values[SK_MARSHALLER].set)
+			continue;
+		s->kind_values[SK_MARSHALLER].str = NULL;
+		check_sink_marshaller(c, s);
+	}
+}
+
 int conf_check_section(struct conf *c, struct conf_section *s)
 {
 	const struct xtcpd_key *kk = NULL;

@@ -143,6 +143,13 @@ const char *pool_name(const struct pool *p)
 	return p->name;
 }
 
+void pool_rename(struct pool *p, const char *name)
+{
+	pthread_mutex_lock(&pools_lock); /* the metrics read names under it */
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	pthread_mutex_unlock(&pools_lock);
+}
+
 size_t pool_obj_size(const struct pool *p)
 {
 	return p->obj_size;

@@ -48,9 +48,8 @@ static const double latency_bounds[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out)
 {
-	struct sinkinst *k = calloc(1, sizeof(*k)), **ns;
+	struct sinkinst *k = calloc(1, sizeof(*k));
 	pthread_condattr_t ca;
-	struct marsh *m = NULL;
 	int rc;
 
 	*out = k;
@@ -66,17 +65,6 @@ int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&k->held_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	for (size_t i = 0; i < p->n_marsh; i++)
-		if (!strcmp(p->marsh[i]->ctx.sec->instance, s->kind_values[SK_MARSHALLER].str))
-			m = p->marsh[i];
-	if (!m)
-		return -EINVAL; /* conf_validate guarantees it exists */
-	ns = realloc(m->sinks, (m->n_sinks + 1) * sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	m->sinks = ns;
-	m->sinks[m->n_sinks++] = k;
-	k->m = m;
 	if ((rc = queue_create((unsigned)s->kind_values[SK_QUEUE_DEPTH].num, &k->q)))
 		return rc;
 	host_metrics_register(&k->ctx, k, sink_metrics, sizeof(sink_metrics) / sizeof(sink_metrics[0]));

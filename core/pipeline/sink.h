@@ -9,8 +9,9 @@
 
 #include "pipeline/internal.h"
 
-/* Make the sink of section s (its marshaller already made) and create the plugin
- * instance. 0 or -errno; *out is set to whatever was built (sink_destroy takes it). */
+/* Make the sink of section s and create the plugin instance (the pipeline attaches it
+ * to its marshaller). 0 or -errno; *out is set to whatever was built (sink_destroy takes
+ * it). */
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out);
 int sink_start(struct sinkinst *k);

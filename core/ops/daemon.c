@@ -17,6 +17,7 @@
 #include "ops/metrics.h"
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/reload.h"
 #include "ops/stats.h"
 #include "ops/tuning.h"
 
@@ -25,10 +26,12 @@ static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO,
 
 static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
 
+/* One configuration generation: the parsed files and the plugins they loaded. A reload
+ * builds the next one beside the running one. */
 struct daemon {
 	const struct daemon_opts *o;
-	struct plugin_set ps;
-	struct conf conf;
+	struct plugin_set *ps;
+	struct conf *conf;
 	struct pipeline *pl;
 	struct netns_mgr *ns;
 	uint64_t seq;
@@ -131,38 +134,67 @@ static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 	pipeline_ns_del(d->pl, ns);
 }
 
-/* Build and start everything from d->conf. */
-static int bring_up(struct daemon *d)
+static void ns_refused_cb(void *arg, struct xtcpd_netns *ns, int rc)
 {
-	const struct conf *c = &d->conf;
-	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
-	struct netns_conf nc = {
+	ns_count(NS_REFUSED);
+	log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
+			"namespace %s (inode %llu): source cannot use it: %s", ns->name,
+			(unsigned long long)ns->inode, log_errstr(rc));
+}
+
+static void netns_conf_of(const struct conf *c, struct netns_conf *nc)
+{
+	*nc = (struct netns_conf){
 		.host_only = c->core[CK_NETNS].num == 1 || no_setns,
 		.dirs = c->core[CK_NETNS_DIRS].str,
 		.proc_scan = (int)c->core[CK_NETNS_PROC_SCAN].num,
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
 	};
+}
+
+static int netns_start(struct daemon *d)
+{
 	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb };
-	unsigned threads;
+	struct netns_conf nc;
 	int rc;
 
-	if ((rc = pipeline_create(&d->conf, &d->ps, &po, &d->pl)))
-		return rc;
-	threads = pipeline_threads(d->pl) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
-	if (threads > (unsigned)c->core[CK_MAX_THREADS].num) {
-		log_err("configuration needs %u threads (main, readers, sinks, metrics), above "
-			"max_threads = %lld: lower the readers (netlinkers) or raise max_threads",
-			threads, (long long)c->core[CK_MAX_THREADS].num);
-		return -E2BIG;
-	}
-	if ((rc = pipeline_start(d->pl)))
-		return rc;
+	netns_conf_of(d->conf, &nc);
 	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
-		log_err("namespace manager: %s", log_errstr(rc));
+		log_ratelimited(netns_start, 60000, XTCPD_LOG_ERR, NULL, "namespace manager: %s",
+				log_errstr(rc));
+		netns_mgr_destroy(d->ns);
+		d->ns = NULL;
 		return rc;
 	}
 	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
 	return 0;
+}
+
+/* Build (beside `old`, adopting its unchanged instances) and start the pipeline of
+ * configuration c. On failure the new parts are undone and old is untouched. */
+static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct pipeline *old,
+		 struct pipeline **out)
+{
+	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
+	unsigned threads;
+	int rc = pipeline_create(c, ps, &po, old, out);
+
+	if (!rc) {
+		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
+		if (threads > (unsigned)c->core[CK_MAX_THREADS].num) {
+			log_err("configuration needs %u threads (main, readers, sinks, metrics), above "
+				"max_threads = %lld: lower the readers (netlinkers) or raise max_threads",
+				threads, (long long)c->core[CK_MAX_THREADS].num);
+			rc = -E2BIG;
+		}
+	}
+	if (!rc)
+		rc = pipeline_start(*out);
+	if (rc) {
+		pipeline_destroy(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static void tear_down(struct daemon *d, int timeout_ms)
@@ -177,27 +209,88 @@ static void tear_down(struct daemon *d, int timeout_ms)
 	d->pl = NULL;
 }
 
+static void generation_free(struct conf *c, struct plugin_set *ps)
+{
+	if (c) {
+		conf_free(c);
+		free(c);
+	}
+	if (ps) {
+		plugin_set_fini(ps);
+		free(ps);
+	}
+}
+
+/* Parse and check everything into a new generation: 0, or -errno with the message in
+ * (*c)->err. */
+static int load_generation(const struct daemon_opts *o, struct conf **c, struct plugin_set **ps)
+{
+	*c = calloc(1, sizeof(**c));
+	*ps = calloc(1, sizeof(**ps));
+	if (!*c || !*ps)
+		return -ENOMEM;
+	return daemon_load_conf(o, *c, *ps);
+}
+
+static int netns_changed(const struct conf *a, const struct conf *b)
+{
+	struct netns_conf x, y;
+
+	netns_conf_of(a, &x);
+	netns_conf_of(b, &y);
+	return x.host_only != y.host_only || x.proc_scan != y.proc_scan ||
+	       x.reconcile_ms != y.reconcile_ms || strcmp(x.dirs ? x.dirs : "", y.dirs ? y.dirs : "");
+}
+
+/* SIGHUP: check, build beside the running pipeline, swap. Any failure before the swap
+ * keeps the running pipeline (its sinks reopen their outputs, as SIGHUP asks). */
 static void reload(struct daemon *d)
 {
-	struct conf nc;
-	int rc;
+	struct conf *nc;
+	struct plugin_set *nps;
+	struct pipeline *np;
+	struct xtcpd_netns *const *list = NULL;
+	struct reload_ns view = { .arg = d, .refused = ns_refused_cb };
+	struct reload_stats st;
+	int rc, ns_moved;
 
-	rc = daemon_load_conf(d->o, &nc, &d->ps);
+	rc = load_generation(d->o, &nc, &nps);
 	if (rc) {
-		log_err("SIGHUP: new configuration refused, keeping the running one: %s", nc.err);
-		conf_free(&nc);
-		pipeline_reopen(d->pl);
-		return;
+		log_err("SIGHUP: new configuration refused, keeping the running one: %s",
+			nc && nc->err[0] ? nc->err : log_errstr(rc));
+		goto keep;
 	}
-	log_info("SIGHUP: configuration reloaded");
-	tear_down(d, (int)d->conf.core[CK_SHUTDOWN_TIMEOUT].num);
-	conf_free(&d->conf);
+	if ((rc = build(d, nc, nps, d->pl, &np))) {
+		log_err("SIGHUP: the new configuration failed to start (%s): keeping the running one",
+			log_errstr(rc));
+		goto keep;
+	}
+	if (d->ns)
+		view.n = netns_mgr_list(d->ns, &list);
+	view.list = list;
+	ns_moved = netns_changed(d->conf, nc);
+	reload_swap(d->pl, np, (int)d->conf->core[CK_SHUTDOWN_TIMEOUT].num, &view, &st);
+	d->pl = np;
+	if (st.undelivered)
+		log_warn("SIGHUP: %d batches of the retired sinks were not delivered", st.undelivered);
+	if (!st.stuck)  /* else a stuck sink may still read its configuration */
+		generation_free(d->conf, d->ps);
 	d->conf = nc;
-	stats_set_conf(&d->conf);
-	if ((rc = bring_up(d))) {
-		log_err("SIGHUP: the new configuration failed to start (%s); exiting", log_errstr(rc));
-		exit(1);
+	d->ps = nps;
+	stats_set_conf(d->conf);
+	log_setup(d->conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+		  log_levels[d->conf->core[CK_LOG_LEVEL].num]);
+	if (ns_moved) {  /* other folders or scans: find the namespaces again */
+		netns_mgr_destroy(d->ns);
+		d->ns = NULL;
+		netns_start(d);
 	}
+	log_info("SIGHUP: configuration reloaded: %u instances kept, %u new, %u retired",
+		 st.kept, st.created, st.retired);
+	return;
+keep:
+	generation_free(nc, nps);
+	pipeline_reopen(d->pl);
 }
 
 /* Say what is missing and what that costs, then keep only what the running daemon
@@ -245,27 +338,52 @@ static int wait_until(const sigset_t *set, int64_t until)
 
 static void run_cycle(struct daemon *d)
 {
-	struct xtcpd_netns *const *list;
-	size_t n;
+	struct xtcpd_netns *const *list = NULL;
+	size_t n = 0;
 	int64_t t0 = clock_mono_ns(), dt;
 	int rc;
 
-	netns_mgr_tick(d->ns, t0 / 1000000);
-	n = netns_mgr_list(d->ns, &list);
-	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
+	if (!d->ns)  /* a reload could not start it: try again */
+		netns_start(d);
+	if (d->ns) {
+		netns_mgr_tick(d->ns, t0 / 1000000);
+		n = netns_mgr_list(d->ns, &list);
+	}
+	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf->core[CK_TIMEOUT].num);
 	dt = clock_mono_ns() - t0;
-	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf.core[CK_FREQUENCY].num * 1000000LL);
+	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf->core[CK_FREQUENCY].num * 1000000LL);
 	if (rc)
 		log_ratelimited(d, 60000, XTCPD_LOG_WARN, NULL, "cycle %llu: source error: %s",
 				(unsigned long long)d->seq, log_errstr(rc));
+}
+
+/* Until max_loops cycles ran or SIGTERM/SIGINT; SIGHUP reloads in between. */
+static void run(struct daemon *d, const sigset_t *set)
+{
+	int64_t next = clock_mono_ns();
+	int sig;
+
+	for (;;) {
+		run_cycle(d);
+		if (d->conf->core[CK_MAX_LOOPS].num && d->seq >= (uint64_t)d->conf->core[CK_MAX_LOOPS].num)
+			return;
+		next += d->conf->core[CK_FREQUENCY].num * 1000000LL;
+		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
+			next = clock_mono_ns();
+		while ((sig = wait_until(set, next)) == SIGHUP)
+			reload(d);
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_info("%s: stopping", strsignal(sig));
+			return;
+		}
+	}
 }
 
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o };
 	sigset_t set;
-	int64_t next;
-	int rc, sig = 0;
+	int rc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -274,61 +392,48 @@ int daemon_run(const struct daemon_opts *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (daemon_load_conf(o, &d.conf, &d.ps)) {
-		fprintf(stderr, "xtcpd: %s\n", d.conf.err);
-		conf_free(&d.conf);
-		plugin_set_fini(&d.ps);
+	if ((rc = load_generation(o, &d.conf, &d.ps))) {
+		fprintf(stderr, "xtcpd: %s\n", d.conf && d.conf->err[0] ? d.conf->err : log_errstr(rc));
+		generation_free(d.conf, d.ps);
 		return EXIT_CONFIG;
 	}
 	if (o->check_only) {
-		/* Keys are checked; plugins are not created (kafka would connect). */
+		/* Keys and the plugins' checks passed; nothing is created (kafka would connect). */
 		printf("configuration OK\n");
-		conf_free(&d.conf);
-		plugin_set_fini(&d.ps);
+		generation_free(d.conf, d.ps);
 		return 0;
 	}
-	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
-		  log_levels[d.conf.core[CK_LOG_LEVEL].num]);
+	log_setup(d.conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+		  log_levels[d.conf->core[CK_LOG_LEVEL].num]);
 	/* The endpoint first: it may bind a port below 1024; its thread drops its own
 	 * capabilities before serving. */
-	if ((rc = stats_start(&d.conf))) {
+	if ((rc = stats_start(d.conf))) {
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	check_caps(&d.conf);
+	check_caps(d.conf);
 	{
 		char err[300];
-		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
+		if (tuning_apply(d.conf->core[CK_CPUS].str, (int)d.conf->core[CK_NICE].num, err, sizeof(err))) {
 			log_err("[core] %s", err);
 			rc = EXIT_CONFIG;
 			goto out;
 		}
 	}
-	if ((rc = bring_up(&d))) {
+	if ((rc = build(&d, d.conf, d.ps, NULL, &d.pl))) {
 		rc = rc == -E2BIG ? EXIT_CONFIG : 1;
 		goto out;
 	}
-	next = clock_mono_ns();
-	while (!d.conf.core[CK_MAX_LOOPS].num || d.seq < (uint64_t)d.conf.core[CK_MAX_LOOPS].num) {
-		run_cycle(&d);
-		if (d.conf.core[CK_MAX_LOOPS].num && d.seq >= (uint64_t)d.conf.core[CK_MAX_LOOPS].num)
-			break;
-		next += d.conf.core[CK_FREQUENCY].num * 1000000LL;
-		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
-			next = clock_mono_ns();
-		while ((sig = wait_until(&set, next)) == SIGHUP)
-			reload(&d);
-		if (sig == SIGINT || sig == SIGTERM) {
-			log_info("%s: stopping", strsignal(sig));
-			break;
-		}
+	if ((rc = netns_start(&d))) {
+		rc = 1;
+		goto out;
 	}
+	run(&d, &set);
 	rc = 0;
 out:
-	tear_down(&d, (int)d.conf.core[CK_SHUTDOWN_TIMEOUT].num);
+	tear_down(&d, (int)d.conf->core[CK_SHUTDOWN_TIMEOUT].num);
 	stats_stop();
-	conf_free(&d.conf);
-	plugin_set_fini(&d.ps);
+	generation_free(d.conf, d.ps);
 	metrics_reset();
 	return rc;
 }

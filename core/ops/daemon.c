@@ -385,9 +385,10 @@ int daemon_run(const struct daemon_opts *o)
 	sigset_t set;
 	int rc;
 
+	/* SIGHUP waits for the main loop from the first instruction (its default would kill
+	 * us); SIGTERM and SIGINT keep their default, so a start that hangs (a slow name
+	 * lookup in a check) still ends on them, until the loop takes them over. */
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -403,6 +404,11 @@ int daemon_run(const struct daemon_opts *o)
 		generation_free(d.conf, d.ps);
 		return 0;
 	}
+	/* Before any thread: every thread inherits the mask, and only sigtimedwait here
+	 * takes the signals. */
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	log_setup(d.conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  log_levels[d.conf->core[CK_LOG_LEVEL].num]);
 	/* The endpoint first: it may bind a port below 1024; its thread drops its own

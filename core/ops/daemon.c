@@ -392,6 +392,10 @@ int daemon_run(const struct daemon_opts *o)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGINT ignored; an ignored signal is lost
+	 * even while blocked, so the loop would never see it. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 
 	if ((rc = load_generation(o, &d.conf, &d.ps))) {
 		fprintf(stderr, "xtcpd: %s\n", d.conf && d.conf->err[0] ? d.conf->err : log_errstr(rc));

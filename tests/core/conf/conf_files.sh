@@ -74,4 +74,24 @@ expect_eq "CRLF line ends" "0 configuration OK" "$(check -c "$TMP/crlf.conf" -C 
 printf '[core] junk\n' > "$TMP/junk.conf"
 expect_eq "text after a section header" "2 $TMP/junk.conf:1: text after the section header's ']'" \
 	"$(check -c "$TMP/junk.conf" -C "$TMP/none")"
+
+# SIGTERM and SIGINT end the daemon from the first instruction, even while a check is
+# slow (the stall source's check takes 20 s, like a name lookup that hangs).
+if have_plugin source_stall; then
+	printf '[core]\nprom_listen =\n[source stall]\ncheck_ms = 20000\n[marshaller json]\n[sink null]\n' > "$TMP/slow.conf"
+	for sig in TERM:143 INT:130; do
+		for mode in -n --once; do
+			"$XTCPD" $mode -c "$TMP/slow.conf" -C "$TMP/none" > /dev/null 2>&1 &
+			P=$!
+			sleep 0.5
+			kill -"${sig%:*}" $P
+			i=0; while kill -0 $P 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+			kill -0 $P 2>/dev/null && { kill -9 $P; fail "SIG${sig%:*} during a slow check ($mode): still running 5 s later"; }
+			wait $P
+			expect_eq "SIG${sig%:*} during a slow check ($mode): killed by it" "${sig#*:}" $?
+		done
+	done
+else
+	echo "stall not built: signal cases skipped"; [ "${CI:-}" = true ] && fail "stall not built under CI"
+fi
 finish

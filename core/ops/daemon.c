@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ops/caps.h"
 #include "ops/clock.h"
@@ -25,6 +27,10 @@
 static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG };
 
 static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
+
+/* Exit status when every sink's output closed (a reader that left our pipe): what a
+ * filter killed by SIGPIPE reports. */
+#define EXIT_NO_OUTPUT (128 + SIGPIPE)
 
 /* One configuration generation: the parsed files and the plugins they loaded. A reload
  * builds the next one beside the running one. */
@@ -357,6 +363,15 @@ static void run_cycle(struct daemon *d)
 				(unsigned long long)d->seq, log_errstr(rc));
 }
 
+static atomic_int outputs_gone;
+
+/* From the sink thread whose output closed last: stop, as a filter whose reader left. */
+static void no_output(void)
+{
+	atomic_store(&outputs_gone, 1);
+	kill(getpid(), SIGTERM);
+}
+
 /* Until max_loops cycles ran or SIGTERM/SIGINT; SIGHUP reloads in between. */
 static void run(struct daemon *d, const sigset_t *set)
 {
@@ -364,6 +379,10 @@ static void run(struct daemon *d, const sigset_t *set)
 	int sig;
 
 	for (;;) {
+		if (!pipeline_outputs_open()) {
+			log_info("every sink's output is closed: stopping");
+			return;
+		}
 		run_cycle(d);
 		if (d->conf->core[CK_MAX_LOOPS].num && d->seq >= (uint64_t)d->conf->core[CK_MAX_LOOPS].num)
 			return;
@@ -373,7 +392,10 @@ static void run(struct daemon *d, const sigset_t *set)
 		while ((sig = wait_until(set, next)) == SIGHUP)
 			reload(d);
 		if (sig == SIGINT || sig == SIGTERM) {
-			log_info("%s: stopping", strsignal(sig));
+			if (!pipeline_outputs_open())
+				log_info("every sink's output is closed: stopping");
+			else
+				log_info("%s: stopping", strsignal(sig));
 			return;
 		}
 	}
@@ -438,10 +460,14 @@ int daemon_run(const struct daemon_opts *o)
 		rc = 1;
 		goto out;
 	}
+	pipeline_on_no_output(no_output);
 	run(&d, &set);
 	rc = 0;
 out:
 	tear_down(&d, (int)d.conf->core[CK_SHUTDOWN_TIMEOUT].num);
+	if (atomic_load(&outputs_gone) && !rc)
+		rc = EXIT_NO_OUTPUT;
+	pipeline_on_no_output(NULL);
 	stats_stop();
 	generation_free(d.conf, d.ps);
 	metrics_reset();

@@ -55,6 +55,7 @@ struct sinkinst {
 	int thread_ok;
 	int stuck;                   /* its thread did not finish in time: leave it alone */
 	atomic_int expired;          /* shutdown deadline passed: drop what is still queued */
+	atomic_int closed;           /* its output is gone for good (send returned -EPIPE) */
 	struct xtcpd_buf *volatile inflight; /* the batch inside send(), for shutdown accounting */
 	struct marsh *next_m;        /* adopted: its marshaller in the new pipeline */
 	int drop_when_full;
@@ -70,6 +71,7 @@ struct sinkinst {
 	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
 	_Atomic uint64_t *m_drop_inflight_batches, *m_drop_inflight_records;
 	_Atomic uint64_t *m_abandoned_records, *m_abandoned_batches;
+	_Atomic uint64_t *m_closed_records, *m_closed_batches, *m_closed;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records, *m_delivered_bytes;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
 	struct metrics_hist *latency;

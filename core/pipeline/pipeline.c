@@ -426,3 +426,13 @@ void pipeline_destroy(struct pipeline *p)
 	free(p->marsh);
 	free(p);
 }
+
+int pipeline_outputs_open(void)
+{
+	return sink_open_count();
+}
+
+void pipeline_on_no_output(void (*fn)(void))
+{
+	sink_on_all_closed(fn);
+}

@@ -41,5 +41,9 @@ void pipeline_reopen(struct pipeline *p);
  * Returns the number of batches not delivered. */
 int pipeline_stop(struct pipeline *p, int timeout_ms);
 void pipeline_destroy(struct pipeline *p);   /* NULL and half-built ok */
+/* Sinks whose output is still open (a sink's send() returning -EPIPE closes it for
+ * good); fn runs (from that sink's thread) when none is left. */
+int pipeline_outputs_open(void);
+void pipeline_on_no_output(void (*fn)(void));
 
 #endif

@@ -31,6 +31,10 @@ static const struct host_metric_def sink_metrics[] = {
 	HOST_METRIC_DROPPED(S(m_drop_records), "sink_queue", "queue_full"),
 	BATCH_DROPPED(m_abandoned_batches, "shutdown"),
 	HOST_METRIC_DROPPED(S(m_abandoned_records), "sink", "shutdown"),
+	BATCH_DROPPED(m_closed_batches, "closed"),
+	HOST_METRIC_DROPPED(S(m_closed_records), "sink_queue", "closed"),
+	{ S(m_closed), XTCPD_METRIC_GAUGE, "sink_closed", NULL,
+	  "1 once the sink's output is gone for good (a closed pipe): it gets no batch any more" },
 	DONE(m_delivered_batches, "batches", "delivered"),
 	DONE(m_failed_batches, "batches", "failed"),
 	DONE(m_delivered_records, "records", "delivered"),
@@ -44,6 +48,40 @@ static const struct host_metric_def sink_metrics[] = {
 #undef C
 
 static const double latency_bounds[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
+
+/* Sinks whose output is still there, of every pipeline (a reload overlaps two). */
+static atomic_int sinks_open;
+static void (*all_closed_fn)(void);
+
+int sink_open_count(void)
+{
+	return atomic_load(&sinks_open);
+}
+
+void sink_on_all_closed(void (*fn)(void))
+{
+	all_closed_fn = fn;
+}
+
+/* Its output is gone for good: no batch goes to it any more (sink_push drops them as
+ * reason="closed"); when it was the last, the daemon is told (a filter whose reader
+ * left stops, as `xtcpd | head` expects). */
+static void sink_closed(struct sinkinst *k)
+{
+	if (atomic_exchange(&k->closed, 1))
+		return;
+	metrics_set(k->m_closed, 1);
+	host_log(&k->ctx, XTCPD_LOG_WARN, "output closed for good: no more batches go to this sink "
+		 "(dropped as reason=\"closed\")");
+	if (atomic_fetch_sub(&sinks_open, 1) == 1 && all_closed_fn)
+		all_closed_fn();
+}
+
+static void drop_closed(struct sinkinst *k, struct xtcpd_buf *b)
+{
+	metrics_add(k->m_closed_batches, 1);
+	metrics_add(k->m_closed_records, b->rows);
+}
 
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out)
@@ -77,6 +115,8 @@ int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin 
 		return rc < 0 ? rc : -EINVAL;
 	}
 	k->ctx.created = 1;
+	atomic_fetch_add(&sinks_open, 1);
+	metrics_set(k->m_closed, 0);
 	return 0;
 }
 
@@ -128,6 +168,11 @@ void sink_push(struct sinkinst *k, struct xtcpd_buf *b)
 	uint32_t rows = b->rows;
 	int rc;
 
+	if (atomic_load_explicit(&k->closed, memory_order_relaxed)) {
+		drop_closed(k, b);
+		unref(b);
+		return;
+	}
 	if (!take_quota(k)) {
 		/* It sits on queue_depth + max_in_flight batches already (a dead broker
 		 * holding its deliveries): its batch is dropped, the other sinks go on. */
@@ -184,6 +229,7 @@ static void *sink_thread(void *arg)
 {
 	struct sinkinst *k = arg;
 	struct xtcpd_buf *b;
+	int rc;
 
 	while ((b = queue_pop(k->q))) {
 		metrics_set(k->m_queue_depth, queue_depth(k->q));
@@ -193,9 +239,15 @@ static void *sink_thread(void *arg)
 			sink_release(&k->ctx, b, 0);
 			continue;
 		}
+		if (atomic_load(&k->closed)) { /* queued before its output went away: failed */
+			sink_release(&k->ctx, b, 0);
+			continue;
+		}
 		k->inflight = b;
-		k->ops->send(k->ctx.inst, b);
+		rc = k->ops->send(k->ctx.inst, b);
 		k->inflight = NULL;
+		if (rc == -EPIPE)
+			sink_closed(k);
 	}
 	return NULL;
 }
@@ -284,6 +336,8 @@ void sink_destroy(struct sinkinst *k)
 {
 	if (!k || k->stuck)
 		return;
+	if (k->ctx.created && !atomic_load(&k->closed))
+		atomic_fetch_sub(&sinks_open, 1);
 	if (k->ctx.started && k->ops->common.stop)
 		k->ops->common.stop(k->ctx.inst);
 	if (k->ctx.created || k->ctx.inst)

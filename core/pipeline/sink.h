@@ -26,5 +26,9 @@ void sink_close(struct sinkinst *k);
  * until then. Returns the batches not delivered. */
 int sink_finish(struct sinkinst *k, const struct timespec *deadline);
 void sink_destroy(struct sinkinst *k);  /* NULL, half-built and stuck ok */
+/* Sinks (of every pipeline) whose output is not closed for good; fn is called, from the
+ * sink's thread, when the last one closes. */
+int sink_open_count(void);
+void sink_on_all_closed(void (*fn)(void));
 
 #endif

@@ -236,7 +236,11 @@ struct xtcpd_sink_ops {
 	/* Largest message the sink can take, in bytes; 0 = no limit. Read after create. */
 	size_t (*max_message)(void *inst);
 	/* Send one batch (takes buf: call host->buf_release once, now or later from any
-	 * thread). Called from the sink's own thread, one batch at a time. */
+	 * thread). Called from the sink's own thread, one batch at a time. Returns 0 (the
+	 * outcome is what buf_release said); ABI 1.3: -EPIPE, buf released, when the output
+	 * is gone for good (standard output into a pipe whose reader left): the host sends
+	 * this sink nothing more (counted as dropped, reason "closed") and stops when no
+	 * sink is left, as a filter would. An older host ignores the value. */
 	int (*send)(void *inst, struct xtcpd_buf *buf);
 	/* Wait up to timeout_ms for what is in flight; returns the batches still undelivered. */
 	int (*flush)(void *inst, int timeout_ms);

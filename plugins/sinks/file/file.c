@@ -2,7 +2,9 @@
  * on SIGHUP for external log rotation, and an fsync policy. A write error (full disk,
  * EIO) is counted, logged at most once per interval and retried for up to retry_timeout;
  * then the batch is dropped (counted), and until a write succeeds again each batch gets
- * a single attempt, so a dead disk never holds the pipeline (or the shutdown). */
+ * a single attempt, so a dead disk never holds the pipeline (or the shutdown). Standard
+ * output into a pipe whose reader left (EPIPE) is final: send() says so (-EPIPE) and
+ * the host stops using the sink. */
 #include "config.h"
 
 #include <errno.h>
@@ -47,9 +49,9 @@ static const struct xtcpd_key file_keys[] = {
 };
 
 /* Failure reasons (label values of xtcpd_sink_failed_total). */
-enum file_reason { R_ENOSPC, R_EIO, R_OPEN, R_ROTATE, R_FSYNC, R_OTHER, R_N };
+enum file_reason { R_ENOSPC, R_EIO, R_OPEN, R_ROTATE, R_FSYNC, R_EPIPE, R_OTHER, R_N };
 static const char *const file_reasons[R_N] = {
-	"enospc", "eio", "open", "rotate", "fsync", "other",
+	"enospc", "eio", "open", "rotate", "fsync", "epipe", "other",
 };
 
 struct file_sink {
@@ -73,6 +75,7 @@ struct file_sink {
 	uint64_t size;                  /* bytes in the current file */
 	int dirty;                      /* written since the last fdatasync */
 	int failing;                    /* the last batch was dropped */
+	int gone;                       /* standard output is a pipe whose reader left */
 	atomic_int cancelled;           /* shutdown deadline passed: stop retrying */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
@@ -102,6 +105,8 @@ static unsigned file_reason_of(int err)
 		return R_ENOSPC;
 	case EIO:
 		return R_EIO;
+	case EPIPE:
+		return R_EPIPE;
 	default:
 		return R_OTHER;
 	}
@@ -261,9 +266,18 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 	for (;;) {
 		int64_t left;
 
-		err = file_write(fs, data, n, &done);
+		err = fs->gone ? -EPIPE : file_write(fs, data, n, &done);
 		if (!err)
 			break;
+		if (err == -EPIPE && fs->is_stdout) {
+			/* Nobody reads our standard output any more, and nobody ever will:
+			 * final, like a filter whose reader left (the host stops sending). */
+			if (!fs->gone)
+				fs->host->log(fs->ctx, XTCPD_LOG_WARN, "standard output closed (%s)",
+					      strerror(EPIPE));
+			fs->gone = 1;
+			break;
+		}
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_write, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "write %s: %s (retrying)", fs->path,
 					  strerror(-err));
@@ -287,7 +301,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 		file_sync(fs);
 	pthread_mutex_unlock(&fs->lock);
 	sink_stats_done(&fs->st, fs->host, fs->ctx, buf, !err);
-	return 0;
+	return err == -EPIPE && fs->gone ? -EPIPE : 0;
 }
 
 static int file_reopen(void *inst)

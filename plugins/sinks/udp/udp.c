@@ -1,6 +1,7 @@
 /* sink udp — one datagram per batch to a fixed address (IPv4 or IPv6). The socket is
- * connected (so a closed port comes back as ECONNREFUSED) and non-blocking: a full
- * socket buffer or any other send error drops the batch with a count, it never waits. */
+ * connected (so a closed port comes back as ECONNREFUSED, read after each send: such a
+ * datagram is failed, not delivered) and non-blocking: a full socket buffer or any other
+ * send error drops the batch with a count, it never waits. */
 #include "config.h"
 
 #include <errno.h>
@@ -39,7 +40,7 @@ struct udp_sink {
 	_Atomic uint64_t *failed[R_N];
 	int fd;
 	size_t max_datagram;
-	char rl[R_N];               /* rate-limit keys, one per reason */
+	char rl[R_N], rl_late[R_N]; /* rate-limit keys, one per reason */
 };
 
 /* "host:port", "[v6]:port" -> host, port (in place in `s`). */
@@ -164,22 +165,57 @@ static void udp_fail(struct udp_sink *us, int err, size_t n)
 				  "datagram of %zu bytes not sent: %s", n, strerror(err));
 }
 
+/* The error the socket holds from an ICMP message (port or host unreachable), cleared. */
+static int udp_pending(struct udp_sink *us)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(us->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return 0;
+	return err;
+}
+
+/* The destination refused a datagram after send() had taken it (ICMP port unreachable).
+ * Across loopback the ICMP comes back before send() returns, so the refusal is this
+ * datagram's: it failed. A refusal found before a send belongs to an earlier datagram
+ * (a remote destination answers later), already released: only the reason is counted. */
+static void udp_refused(struct udp_sink *us, int err, size_t n, int earlier)
+{
+	unsigned r = udp_reason_of(err);
+
+	sink_stats_fail(&us->st, r);
+	if (earlier)
+		us->host->log_ratelimited(us->ctx, &us->rl_late[r], UDP_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+					  "an earlier datagram was refused by the destination: %s "
+					  "(counted in sink_failed_total only)", strerror(err));
+	else
+		us->host->log_ratelimited(us->ctx, &us->rl[r], UDP_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+					  "datagram of %zu bytes refused by the destination: %s", n,
+					  strerror(err));
+}
+
 static int udp_send(void *inst, struct xtcpd_buf *buf)
 {
 	struct udp_sink *us = inst;
 	const uint8_t *p = buf->data + buf->off;
 	size_t n = buf->len - buf->off;
-	int retried = 0, ok = 0, err;
+	int ok = 0, err;
 
 	if (n > us->max_datagram) {
 		udp_fail(us, EMSGSIZE, n);
 		goto out;
 	}
+	if ((err = udp_pending(us)))
+		udp_refused(us, err, n, 1);
 	for (;;) {
 		ssize_t w = send(us->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (w == (ssize_t)n) {
-			ok = 1;
+			err = udp_pending(us);
+			ok = !err;
+			if (err)
+				udp_refused(us, err, n, 0);
 			break;
 		}
 		if (w >= 0) {           /* datagram sockets do not send short, but be sure */
@@ -190,11 +226,7 @@ static int udp_send(void *inst, struct xtcpd_buf *buf)
 		if (err == EINTR)
 			continue;
 		udp_fail(us, err, n);
-		/* ECONNREFUSED reports an ICMP error for an earlier datagram and clears
-		 * it; this one was not sent yet, so one more try is honest. */
-		if (err != ECONNREFUSED || retried++)
-			break;
-		sink_count(us->st.retried, 1);
+		break;
 	}
 out:
 	sink_stats_done(&us->st, us->host, us->ctx, buf, ok);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -22,8 +23,16 @@
 #define HTTPD_BACKLOG 64
 #define HTTPD_REASON_MAX 256
 
+/* A connection waiting for a request header (see httpd_sweep). */
+struct httpd_slot {
+	int fd;                 /* -1: free; -2: cut, MHD closes it next */
+	int waiting;            /* its next request's header is not complete yet */
+	int64_t since_ms;       /* opened, or its previous answer was sent */
+};
+
 struct httpd {
 	struct MHD_Daemon *mhd;
+	struct httpd_slot slots[HTTPD_MAX_CONNECTIONS]; /* MHD's thread only: no lock */
 	struct httpd_handlers hd;
 	int port;
 	/* Scrape buffer: only MHD's single thread touches it, so no lock. */
@@ -139,6 +148,77 @@ static int httpd_listen(const char *listen)
 	return r < 0 ? httpd_fail(r, listen, "cannot listen") : fd;
 }
 
+static int64_t httpd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libmicrohttpd's timeout restarts with every byte, so a client trickling its header
+ * would hold its connection forever. Each new connection and each request sweeps: a
+ * connection still without a whole header HTTPD_HEADER_DEADLINE_S after it opened (or
+ * after its previous answer) is shut down, and MHD closes it. Runs in MHD's thread,
+ * which alone closes these fds, and a slot is freed before its fd is: never a stale fd. */
+static void httpd_sweep(struct httpd *h)
+{
+	int64_t now = httpd_now_ms();
+
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++) {
+		struct httpd_slot *s = &h->slots[i];
+
+		if (s->fd >= 0 && s->waiting && now - s->since_ms > HTTPD_HEADER_DEADLINE_S * 1000) {
+			shutdown(s->fd, SHUT_RDWR);
+			s->fd = -2;
+		}
+	}
+}
+
+static struct httpd_slot *httpd_slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void httpd_track(struct httpd *h, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct httpd_slot *s = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (s)
+			s->fd = -1;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (size_t i = 0; ci && i < HTTPD_MAX_CONNECTIONS; i++)
+		if (h->slots[i].fd == -1) {
+			h->slots[i] = (struct httpd_slot){ ci->connect_fd, 1, httpd_now_ms() };
+			*socket_context = &h->slots[i];
+			break;
+		}
+	httpd_sweep(h);
+}
+
+/* A request was answered (or abandoned): the next one's header is due from now. */
+static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			    enum MHD_RequestTerminationCode toe)
+{
+	struct httpd_slot *s = httpd_slot_of(c);
+
+	(void)cls;
+	(void)con_cls;
+	(void)toe;
+	if (s && s->fd >= 0) {
+		s->waiting = 1;
+		s->since_ms = httpd_now_ms();
+	}
+}
+
 /* Capabilities are per thread: the one thread that parses what the network sends needs
  * none, whatever the daemon keeps for setns. It sheds them all (effective, permitted,
  * inheritable) when it accepts its first connection, before reading a byte of it; this
@@ -151,6 +231,7 @@ static void httpd_conn(void *cls, struct MHD_Connection *c, void **socket_contex
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct none[2] = { { 0 } };
 
+	httpd_track(h, c, socket_context, toe);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || h->caps_shed)
 		return;
 	if (syscall(SYS_capset, &hdr, none) == 0)
@@ -220,7 +301,11 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
 				    void **con_cls)
 {
 	struct httpd *h = cls;
+	struct httpd_slot *s = httpd_slot_of(c);
 
+	if (s && s->fd >= 0)
+		s->waiting = 0;  /* its header is complete */
+	httpd_sweep(h);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return REPLY_STATIC(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/metrics"))
@@ -251,6 +336,8 @@ int httpd_start(const char *listen, const struct httpd_handlers *hd, struct http
 		return httpd_fail(-ENOMEM, listen, "cannot start");
 	}
 	h->hd = *hd;
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++)
+		h->slots[i].fd = -1;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 							  : ((struct sockaddr_in *)&ss)->sin_port);
@@ -259,8 +346,10 @@ int httpd_start(const char *listen, const struct httpd_handlers *hd, struct http
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, httpd_answer, h,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_CONNECTION, httpd_conn, h,
+				  MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		close(fd);

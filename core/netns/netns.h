@@ -18,6 +18,12 @@ struct netns_ops {
 	void *arg;
 	int (*add)(void *arg, struct xtcpd_netns *ns);   /* a namespace appeared */
 	void (*del)(void *arg, struct xtcpd_netns *ns);  /* it is gone: release it now */
+	/* A namespace (or a folder of them) that exists could not be opened (out of file
+	 * descriptors...): it is missed until a later scan succeeds. May be NULL. */
+	void (*fail)(void *arg, const char *what, int err);
+	/* 1 when one more namespace fits beside the n held (the file-descriptor budget);
+	 * 0: it is not opened, reported through fail as -EMFILE. May be NULL. */
+	int (*room)(void *arg, size_t n);
 };
 
 struct netns_mgr;

@@ -15,6 +15,7 @@
 
 #include "ops/caps.h"
 #include "ops/clock.h"
+#include "ops/httpd.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "netns/netns.h"
@@ -41,6 +42,9 @@ struct daemon {
 	struct pipeline *pl;
 	struct netns_mgr *ns;
 	uint64_t seq;
+	unsigned fds_per_ns;        /* measured on the first namespace (the host's) */
+	unsigned long long nofile;  /* the open-files limit */
+	unsigned long long max_ns;  /* namespaces that fit in it (0 = not known yet) */
 };
 
 static const struct xtcpd_key *keys_of(void *arg, enum conf_kind kind, const char *plugin,
@@ -104,9 +108,10 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 	return conf_check_plugins(c, check_of, ps);
 }
 
-enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED };
+enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED, NS_OPEN_FAILED };
 
-static void ns_count(enum ns_event ev)
+/* add = 0 registers the counter (at 0) without counting. */
+static void ns_count_n(enum ns_event ev, unsigned add)
 {
 	static const struct { const char *name, *help; } defs[] = {
 		[NS_OPENED] = { "xtcpd_namespaces_opened_total",
@@ -115,15 +120,55 @@ static void ns_count(enum ns_event ev)
 				"Network namespaces gone (no mount, no process) and released" },
 		[NS_REFUSED] = { "xtcpd_namespaces_refused_total",
 				 "Network namespaces a source could not use (retried at the next scan)" },
+		[NS_OPEN_FAILED] = { "xtcpd_namespaces_open_failed_total",
+				     "Network namespaces (or folders of them) that could not be opened, "
+				     "e.g. out of file descriptors (retried at the next scan)" },
 	};
-	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, defs[ev].name, NULL, defs[ev].help), 1);
+	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, defs[ev].name, NULL, defs[ev].help), add);
+}
+
+static void ns_count(enum ns_event ev)
+{
+	ns_count_n(ev, 1);
+}
+
+/* File descriptors kept out of the namespaces' reach: the endpoint's connections (up to
+ * an eighth of a small limit), sinks, logs, the namespace helpers. */
+static unsigned long long fd_reserve(const struct daemon *d)
+{
+	const char *prom = d->conf->core[CK_PROM_LISTEN].str;
+	unsigned long long http = prom && *prom ? HTTPD_MAX_CONNECTIONS : 0;
+
+	return 32 + (http < d->nofile / 8 ? http : d->nofile / 8);
+}
+
+/* Once the first namespace (the host's) is open, its cost is known: the budget is what
+ * the limit leaves after the reserve and what was open before it. */
+static void fd_budget(struct daemon *d, unsigned before)
+{
+	unsigned long long now = tuning_fds_open(), base, room;
+
+	d->fds_per_ns = 1 + (unsigned)(now - before); /* the manager's fd + the sources' */
+	base = now - d->fds_per_ns;
+	room = d->nofile > base + fd_reserve(d) ? d->nofile - base - fd_reserve(d) : 0;
+	d->max_ns = room / d->fds_per_ns > 1 ? room / d->fds_per_ns : 1;
+}
+
+static int ns_room_cb(void *arg, size_t n)
+{
+	struct daemon *d = arg;
+
+	return !d->max_ns || n < d->max_ns;
 }
 
 static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
+	unsigned before = d->fds_per_ns ? 0 : tuning_fds_open();
 	int rc = pipeline_ns_add(d->pl, ns);
 
+	if (!d->fds_per_ns && !rc)
+		fd_budget(d, before);
 	ns_count(rc ? NS_REFUSED : NS_OPENED);
 	if (rc)
 		log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
@@ -138,6 +183,32 @@ static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 
 	ns_count(NS_CLOSED);
 	pipeline_ns_del(d->pl, ns);
+}
+
+static void ns_failed_cb(void *arg, const char *what, int err)
+{
+	struct daemon *d = arg;
+
+	ns_count(NS_OPEN_FAILED);
+	log_ratelimited(ns_failed_cb, 10000, XTCPD_LOG_WARN, NULL,
+			"namespace %s: cannot open: %s (open files limit %llu, %u per namespace: room "
+			"for %llu; raise LimitNOFILE)", what, log_errstr(err), d->nofile, d->fds_per_ns,
+			d->max_ns);
+}
+
+/* At start-up: what the open-files limit allows, in namespaces (also a metric). */
+static void report_budget(struct daemon *d, unsigned long long from)
+{
+	unsigned long long cap = d->max_ns;
+
+	if (from != d->nofile)
+		log_info("open files: soft limit raised from %llu to %llu (the hard limit)", from, d->nofile);
+	log_info("open files: limit %llu, %llu kept for the endpoint and sinks, %u per namespace: "
+		 "room for %llu namespaces (%zu now)", d->nofile, fd_reserve(d), d->fds_per_ns, cap,
+		 d->ns ? netns_mgr_count(d->ns) : 0);
+	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_capacity", NULL,
+				"Network namespaces the open-files limit has room for (after a reserve for "
+				"the endpoint and sinks), at the file descriptors each costs"), cap);
 }
 
 static void ns_refused_cb(void *arg, struct xtcpd_netns *ns, int rc)
@@ -160,11 +231,14 @@ static void netns_conf_of(const struct conf *c, struct netns_conf *nc)
 
 static int netns_start(struct daemon *d)
 {
-	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb };
+	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb, .fail = ns_failed_cb,
+				  .room = ns_room_cb };
 	struct netns_conf nc;
 	int rc;
 
 	netns_conf_of(d->conf, &nc);
+	for (enum ns_event ev = NS_OPENED; ev <= NS_OPEN_FAILED; ev++)
+		ns_count_n(ev, 0);
 	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
 		log_ratelimited(netns_start, 60000, XTCPD_LOG_ERR, NULL, "namespace manager: %s",
 				log_errstr(rc));
@@ -452,13 +526,20 @@ int daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
-	if ((rc = build(&d, d.conf, d.ps, NULL, &d.pl))) {
-		rc = rc == -E2BIG ? EXIT_CONFIG : 1;
-		goto out;
-	}
-	if ((rc = netns_start(&d))) {
-		rc = 1;
-		goto out;
+	{
+		unsigned long long from = 0;
+
+		if ((rc = tuning_raise_nofile(&from, &d.nofile)))
+			log_warn("cannot raise the open-files limit: %s", log_errstr(rc));
+		if ((rc = build(&d, d.conf, d.ps, NULL, &d.pl))) {
+			rc = rc == -E2BIG ? EXIT_CONFIG : 1;
+			goto out;
+		}
+		if ((rc = netns_start(&d))) {
+			rc = 1;
+			goto out;
+		}
+		report_budget(&d, from);
 	}
 	pipeline_on_no_output(no_output);
 	run(&d, &set);

@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(
 	build-essential autoconf automake libtool pkg-config
-	libinih-dev libmnl-dev liburing-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
+	libmnl-dev liburing-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler librdkafka-dev libmicrohttpd-dev libcap-dev libcmocka-dev
 	iproute2 kcat prometheus python3 python3-protobuf libcap2-bin util-linux curl
 	libbpf-dev bpftool clang

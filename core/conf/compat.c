@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf/compat.h"
+#include "conf/conf.h"
 
 enum compat_act {
 	ACT_KEY,        /* -o TARGET=VALUE */
@@ -244,13 +245,12 @@ static int compat_go_duration_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* Checks and normalizes one value. Durations xtcpd reads as written (digits with an
- * optional ms/s/m/h) pass through; other Go durations become "<N>ms". */
+/* Checks and normalizes one value. Durations in xtcpd's own grammar (conf_parse_duration:
+ * "10s", "1m30s") pass through; other Go durations ("1.5s", "1h0m") become "<N>ms". */
 static int compat_value(struct compat_out *o, const char *dash, const struct compat_opt *opt,
 			const char *v, char *buf, size_t n, const char **res)
 {
 	int64_t ms;
-	size_t d;
 
 	*res = v;
 	switch (opt->val) {
@@ -260,9 +260,7 @@ static int compat_value(struct compat_out *o, const char *dash, const struct com
 					   dash, opt->name, v);
 		return 0;
 	case VAL_DUR:
-		d = strspn(v, "0123456789");
-		if (d && (!v[d] || !strcmp(v + d, "ms") || !strcmp(v + d, "s") ||
-			  !strcmp(v + d, "m") || !strcmp(v + d, "h")))
+		if (!conf_parse_duration(v, &ms))
 			return 0;
 		if (compat_go_duration_ms(v, &ms))
 			return compat_fail(o, "xtcp2 option %s%s: \"%s\" is not a duration of whole "

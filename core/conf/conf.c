@@ -1,4 +1,4 @@
-/* conf — reads xtcpd.conf and conf.d/NAME.conf files with libinih into sections, applies --dest
+/* conf — reads xtcpd.conf and conf.d/NAME.conf files (conf_text.c) into sections, applies --dest
  * and -o, and validates every entry against the declared key tables. Every error is
  * one message naming file:line, the section, the key and what is allowed. */
 #include "config.h"
@@ -7,24 +7,25 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ops/trust.h"
+#include "conf/conf_text.h"
 
 #define CMDLINE "command line"
 
+/* Configuration files are small; anything bigger is a mistake (say, a log file). */
+#define CONF_FILE_MAX (1 << 20)
+
 struct parse_state {
 	struct conf *c;
-	FILE *f;
 	const char *file;
-	int line;
-	int too_long;
 	struct conf_section *cur;
-	int failed;
 };
 
 int conf_fail(struct conf *c, const char *fmt, ...)
@@ -46,7 +47,12 @@ const char *conf_kind_name(enum conf_kind k)
 
 static const char *intern_file(struct conf *c, const char *name)
 {
-	char **nf = realloc(c->files, (c->n_files + 1) * sizeof(char *));
+	char **nf;
+
+	for (size_t i = 0; i < c->n_files; i++)
+		if (!strcmp(c->files[i], name))
+			return c->files[i];
+	nf = realloc(c->files, (c->n_files + 1) * sizeof(char *));
 
 	if (!nf)
 		return NULL;
@@ -188,51 +194,90 @@ static struct conf_section *section_parse(struct conf *c, const char *text, cons
 			   kind == CONF_CORE ? NULL : (n == 3 ? words[2] : words[1]), file, line);
 }
 
-/* inih reads through here, so we know the line number and see section headers even
- * when the section has no keys (inih does not report those). */
-static char *reader(char *str, int num, void *stream)
+static int line_cb(void *arg, const struct conf_line *l)
 {
-	struct parse_state *ps = stream;
-	char *p, *end;
+	struct parse_state *ps = arg;
 
-	if (!fgets(str, num, ps->f))
-		return NULL;
-	ps->line++;
-	if (!strchr(str, '\n') && !feof(ps->f) && !ps->too_long)
-		ps->too_long = ps->line;
-	for (p = str; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p == '[' && !ps->failed) {
-		end = strchr(p, ']');
-		if (!end) {
-			conf_fail(ps->c, "%s:%d: section header without ']'", ps->file, ps->line);
-			ps->failed = 1;
-			return str;
-		}
-		*end = '\0';
-		ps->cur = section_parse(ps->c, p + 1, ps->file, ps->line);
-		*end = ']';
-		if (!ps->cur)
-			ps->failed = 1;
+	if (l->kind == CONF_LINE_SECTION) {
+		ps->cur = section_parse(ps->c, l->a, ps->file, l->line);
+		return ps->cur ? 0 : -EINVAL;
 	}
-	return str;
+	if (!ps->cur)
+		return conf_fail(ps->c, "%s:%d: '%s' is outside any section (start with [core], [source NAME], ...)",
+				 ps->file, l->line, l->a);
+	return entry_add(ps->c, ps->cur, l->a, l->b, ps->file, l->line);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static const char *file_type(mode_t m)
 {
-	struct parse_state *ps = user;
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
 
-	if (ps->failed || !name)
-		return 1;
-	if (!ps->cur) {
-		conf_fail(ps->c, "%s:%d: '%s' is outside any section (start with [core], [source NAME], ...)",
-		     ps->file, ps->line, name);
-		ps->failed = 1;
-		return 1;
+/* Reads fd to its end into a malloc'ed buffer with one spare byte: at most CONF_FILE_MAX
+ * bytes (files in /proc say size 0, so the size is only a first guess). */
+static int read_all(struct conf *c, const char *path, int fd, size_t guess, char **text,
+		    size_t *len)
+{
+	size_t cap = guess > 0 && guess <= CONF_FILE_MAX ? guess + 1 : 4096, n = 0;
+	char *buf = malloc(cap + 1), *nb;
+	ssize_t r;
+
+	if (!buf)
+		return conf_fail(c, "out of memory");
+	for (;;) {
+		if (n == cap) {
+			if (cap > CONF_FILE_MAX) {
+				free(buf);
+				return conf_fail(c, "%s: larger than %d bytes: not a configuration file",
+						 path, CONF_FILE_MAX);
+			}
+			if (!(nb = realloc(buf, 2 * cap + 1))) {
+				free(buf);
+				return conf_fail(c, "out of memory");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			free(buf);
+			return conf_fail(c, "%s: cannot read: %s", path, strerror(err));
+		}
+		n += (size_t)r;
 	}
-	if (entry_add(ps->c, ps->cur, name, value, ps->file, ps->line))
-		ps->failed = 1;
-	return 1;
+	if (n > CONF_FILE_MAX) {
+		free(buf);
+		return conf_fail(c, "%s: larger than %d bytes: not a configuration file", path, CONF_FILE_MAX);
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* Only a regular file is read (trust_open already refused anything else; this holds for
+ * any fd): a FIFO would block, a device would never end, a directory is a mistake. Takes
+ * fd. */
+static int read_fd(struct conf *c, const char *path, int fd, char **text, size_t *len)
+{
+	struct stat st;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		rc = conf_fail(c, "%s: cannot stat: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = conf_fail(c, "%s: is %s, not a regular file", path, file_type(st.st_mode));
+	else
+		rc = read_all(c, path, fd, (size_t)st.st_size, text, len);
+	close(fd);
+	return rc;
 }
 
 /* Configuration is code (it names plugins and what they load): a file or folder anyone
@@ -253,6 +298,8 @@ static int conf_open(struct conf *c, const char *path, unsigned flags)
 static int parse_file(struct conf *c, const char *path)
 {
 	struct parse_state ps = { .c = c };
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	ps.file = intern_file(c, path);
@@ -260,23 +307,11 @@ static int parse_file(struct conf *c, const char *path)
 		return conf_fail(c, "out of memory");
 	if ((rc = conf_open(c, path, 0)) < 0)
 		return -EINVAL;
-	ps.f = fdopen(rc, "r");
-	if (!ps.f) {
-		close(rc);
-		return conf_fail(c, "%s: cannot open: %s", path, strerror(errno));
-	}
-	rc = ini_parse_stream(reader, &ps, handler, &ps);
-	fclose(ps.f);
-	if (ps.failed)
-		return -EINVAL;
-	if (ps.too_long)
-		return conf_fail(c, "%s:%d: line longer than %d characters", path, ps.too_long, INI_MAX_LINE - 2);
-	if (rc > 0)
-		return conf_fail(c, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment",
-			    path, rc);
-	if (rc < 0)
-		return conf_fail(c, "%s: cannot read", path);
-	return 0;
+	if ((rc = read_fd(c, path, rc, &text, &len)))
+		return rc;
+	rc = conf_text_parse(ps.file, text, len, line_cb, &ps, c->err, sizeof(c->err));
+	free(text);
+	return rc;
 }
 
 static int conf_filter(const struct dirent *d)
@@ -488,6 +523,30 @@ int conf_override(struct conf *c, const char *a)
 	if (!*key)
 		return conf_fail(c, "%s: -o '%s': empty key", CMDLINE, a);
 	return entry_add(c, s, key, eq + 1, file, 0);
+}
+
+void conf_take_section(struct conf *to, struct conf *from, struct conf_section *s)
+{
+	size_t i, j;
+
+	for (j = 0; j < from->n_sec && from->sec[j] != s; j++)
+		;
+	for (i = 0; i < to->n_sec; i++)
+		if (to->sec[i]->kind == s->kind && !strcmp(to->sec[i]->instance, s->instance))
+			break;
+	if (i == to->n_sec || j == from->n_sec)
+		return;
+	from->sec[j] = to->sec[i];
+	to->sec[i] = s;
+	/* its file names must outlive `from` */
+	s->file = intern_file(to, s->file);
+	if (!s->file)
+		s->file = "?";
+	for (size_t e = 0; e < s->n_entries; e++) {
+		s->entries[e].file = intern_file(to, s->entries[e].file);
+		if (!s->entries[e].file)
+			s->entries[e].file = "?";
+	}
 }
 
 void conf_free(struct conf *c)

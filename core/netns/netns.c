@@ -197,6 +197,13 @@ out:
 
 /* ---- the set of namespaces ------------------------------------------------------------- */
 
+/* Something that exists could not be opened: say so (gone in the meantime is no news). */
+static void netns_failed(struct netns_mgr *m, const char *what, int err)
+{
+	if (err != -ENOENT && err != -ESRCH && m->ops.fail)
+		m->ops.fail(m->ops.arg, what, err);
+}
+
 static struct netns_ent *netns_find(struct netns_mgr *m, uint64_t inode)
 {
 	for (size_t i = 0; i < m->n; i++)
@@ -283,12 +290,18 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 		m->list = list;
 		m->cap = cap;
 	}
+	if (m->ops.room && !m->ops.room(m->ops.arg, m->n)) {
+		netns_failed(m, path, -EMFILE);
+		return 0;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->ns.fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* The process may have exited, or the mount moved, since we looked. */
 	if (e->ns.fd < 0 || fstat(e->ns.fd, &st) < 0 || (uint64_t)st.st_ino != inode) {
+		if (e->ns.fd < 0)
+			netns_failed(m, path, -errno);
 		netns_ent_free(e);
 		return 0;
 	}
@@ -303,6 +316,7 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 		close(e->ns.fd);
 		e->ns.fd = fd;
 		if (fd < 0) {
+			netns_failed(m, path, fd);
 			netns_ent_free(e);
 			return 0;
 		}
@@ -339,8 +353,10 @@ static void netns_scan_dir(struct netns_mgr *m, size_t k)
 		m->wd[k] = inotify_add_watch(m->ifd, m->dirs[k],
 			IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_ONLYDIR);
 	n = scandir(m->dirs[k], &names, netns_visible, alphasort);
-	if (n < 0)
+	if (n < 0) {
+		netns_failed(m, m->dirs[k], -errno);
 		return;
+	}
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -364,8 +380,10 @@ static void netns_scan_proc(struct netns_mgr *m)
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 
-	if (!d)
+	if (!d) {
+		netns_failed(m, "/proc", -errno);
 		return;
+	}
 	while ((de = readdir(d))) {
 		char path[64], name[32];
 		struct stat st;

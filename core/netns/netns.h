@@ -27,6 +27,12 @@ struct netns_ops {
 	/* A namespace found but not kept, at this scan, for a limit (owner: the uid owning its
 	 * user namespace, (uid_t)-1 if unknown). NULL = not told. */
 	void (*limited)(void *arg, const char *name, uid_t owner, enum netns_limit why);
+	/* A namespace (or a folder of them) that exists could not be opened (out of file
+	 * descriptors...): it is missed until a later scan succeeds. May be NULL. */
+	void (*fail)(void *arg, const char *what, int err);
+	/* 1 when one more namespace fits beside the n held (the file-descriptor budget);
+	 * 0: it is not opened, reported through fail as -EMFILE. May be NULL. */
+	int (*room)(void *arg, size_t n);
 };
 
 struct netns_mgr;

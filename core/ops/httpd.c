@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -24,8 +25,16 @@
 #define HTTPD_BACKLOG 64
 #define HTTPD_REASON_MAX 256
 
+/* A connection waiting for a request header (see httpd_sweep). */
+struct httpd_slot {
+	int fd;                 /* -1: free; -2: cut, MHD closes it next */
+	int waiting;            /* its next request's header is not complete yet */
+	int64_t since_ms;       /* opened, or its previous answer was sent */
+};
+
 struct httpd {
 	struct MHD_Daemon *mhd;
+	struct httpd_slot slots[HTTPD_MAX_CONNECTIONS]; /* MHD's thread only: no lock */
 	struct httpd_handlers hd;
 	int port;
 	/* Scrape buffer: only MHD's single thread touches it, so no lock. */
@@ -143,6 +152,83 @@ static int httpd_listen(const char *listen)
 	return r < 0 ? httpd_fail(r, listen, "cannot listen") : fd;
 }
 
+static int64_t httpd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libmicrohttpd's timeout restarts with every byte, so a client trickling its header
+ * would hold its connection forever. Each new connection and each request sweeps: a
+ * connection still without a whole header HTTPD_HEADER_DEADLINE_S after it opened (or
+ * after its previous answer) is shut down, and MHD closes it. Runs in MHD's thread,
+ * which alone closes these fds, and a slot is freed before its fd is: never a stale fd. */
+static void httpd_sweep(struct httpd *h)
+{
+	int64_t now = httpd_now_ms();
+
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++) {
+		struct httpd_slot *s = &h->slots[i];
+
+		if (s->fd >= 0 && s->waiting && now - s->since_ms > HTTPD_HEADER_DEADLINE_S * 1000) {
+			shutdown(s->fd, SHUT_RDWR);
+			s->fd = -2;
+		}
+	}
+}
+
+static struct httpd_slot *httpd_slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void httpd_track(struct httpd *h, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct httpd_slot *s = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (s)
+			s->fd = -1;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (size_t i = 0; ci && i < HTTPD_MAX_CONNECTIONS; i++)
+		if (h->slots[i].fd == -1) {
+			h->slots[i] = (struct httpd_slot){ ci->connect_fd, 1, httpd_now_ms() };
+			*socket_context = &h->slots[i];
+			break;
+		}
+	httpd_sweep(h);
+}
+
+/* A request was answered (or abandoned): the next one's header is due from now. */
+static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			    enum MHD_RequestTerminationCode toe)
+{
+	struct httpd_slot *s = httpd_slot_of(c);
+
+	(void)cls;
+	(void)con_cls;
+	(void)toe;
+	if (s && s->fd >= 0) {
+		s->waiting = 1;
+		s->since_ms = httpd_now_ms();
+	}
+}
+
+static void httpd_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+		       enum MHD_ConnectionNotificationCode toe)
+{
+	httpd_track(cls, c, socket_context, toe);
+}
+
 static enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
 				   const char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -206,7 +292,11 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
 				    void **con_cls)
 {
 	struct httpd *h = cls;
+	struct httpd_slot *s = httpd_slot_of(c);
 
+	if (s && s->fd >= 0)
+		s->waiting = 0;  /* its header is complete */
+	httpd_sweep(h);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return REPLY_STATIC(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/metrics"))
@@ -245,6 +335,8 @@ int httpd_open(const char *listen, const struct httpd_handlers *hd, struct httpd
 		h->any = ss.ss_family == AF_INET6 ? IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr)
 						  : a4->sin_addr.s_addr == htonl(INADDR_ANY);
 	}
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++)
+		h->slots[i].fd = -1;
 	*out = h;
 	return 0;
 }
@@ -260,7 +352,10 @@ static int httpd_start_mhd(void *arg)
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, httpd_answer, h,
 				  MHD_OPTION_LISTEN_SOCKET, h->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_CONNECTION, httpd_conn, h,
+				  MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
 				  MHD_OPTION_END);
 	return h->mhd ? 0 : -EIO;
 }

@@ -10,9 +10,14 @@
 
 #include <stddef.h>
 
-/* Defaults chosen for a scrape endpoint: a few Prometheus servers and an operator's curl. */
-#define HTTPD_MAX_CONNECTIONS 32    /* accepted at once; more wait in the listen backlog */
-#define HTTPD_TIMEOUT_S 10          /* idle seconds before a connection is closed */
+/* Chosen so that probes keep answering while clients misbehave: a leaky scraper or a
+ * slowloris holds at most HTTPD_PER_IP_CONNECTIONS from one address, and a connection
+ * must deliver a whole request header within HTTPD_HEADER_DEADLINE_S of opening (or of
+ * its previous answer), however slowly it trickles bytes. */
+#define HTTPD_MAX_CONNECTIONS 256   /* accepted at once (fds: see the daemon's fd budget) */
+#define HTTPD_PER_IP_CONNECTIONS 16 /* from one client address */
+#define HTTPD_TIMEOUT_S 5           /* idle seconds before a connection is closed */
+#define HTTPD_HEADER_DEADLINE_S 5   /* to complete a request's header, bytes or not */
 
 struct httpd_handlers {
 	void *arg;

@@ -34,6 +34,10 @@ static const struct host_metric_def sink_metrics[] = {
 	HOST_METRIC_DROPPED(S(m_drop_records), "sink_queue", "queue_full"),
 	BATCH_DROPPED(m_abandoned_batches, "shutdown"),
 	HOST_METRIC_DROPPED(S(m_abandoned_records), "sink", "shutdown"),
+	BATCH_DROPPED(m_closed_batches, "closed"),
+	HOST_METRIC_DROPPED(S(m_closed_records), "sink_queue", "closed"),
+	{ S(m_closed), XTCPD_METRIC_GAUGE, "sink_closed", NULL,
+	  "1 once the sink's output is gone for good (a closed pipe): it gets no batch any more" },
 	DONE(m_delivered_batches, "batches", "delivered"),
 	DONE(m_failed_batches, "batches", "failed"),
 	DONE(m_delivered_records, "records", "delivered"),
@@ -85,12 +89,45 @@ static int sink_do_reopen(void *arg)
 	return k->ops->reopen(k->ctx.inst);
 }
 
+/* Sinks whose output is still there, of every pipeline (a reload overlaps two). */
+static atomic_int sinks_open;
+static void (*all_closed_fn)(void);
+
+int sink_open_count(void)
+{
+	return atomic_load(&sinks_open);
+}
+
+void sink_on_all_closed(void (*fn)(void))
+{
+	all_closed_fn = fn;
+}
+
+/* Its output is gone for good: no batch goes to it any more (sink_push drops them as
+ * reason="closed"); when it was the last, the daemon is told (a filter whose reader
+ * left stops, as `xtcpd | head` expects). */
+static void sink_closed(struct sinkinst *k)
+{
+	if (atomic_exchange(&k->closed, 1))
+		return;
+	metrics_set(k->m_closed, 1);
+	host_log(&k->ctx, XTCPD_LOG_WARN, "output closed for good: no more batches go to this sink "
+		 "(dropped as reason=\"closed\")");
+	if (atomic_fetch_sub(&sinks_open, 1) == 1 && all_closed_fn)
+		all_closed_fn();
+}
+
+static void drop_closed(struct sinkinst *k, struct xtcpd_buf *b)
+{
+	metrics_add(k->m_closed_batches, 1);
+	metrics_add(k->m_closed_records, b->rows);
+}
+
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out)
 {
-	struct sinkinst *k = calloc(1, sizeof(*k)), **ns;
+	struct sinkinst *k = calloc(1, sizeof(*k));
 	pthread_condattr_t ca;
-	struct marsh *m = NULL;
 	int rc;
 
 	*out = k;
@@ -106,17 +143,6 @@ int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&k->held_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	for (size_t i = 0; i < p->n_marsh; i++)
-		if (!strcmp(p->marsh[i]->ctx.sec->instance, s->kind_values[SK_MARSHALLER].str))
-			m = p->marsh[i];
-	if (!m)
-		return -EINVAL; /* conf_validate guarantees it exists */
-	ns = realloc(m->sinks, (m->n_sinks + 1) * sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	m->sinks = ns;
-	m->sinks[m->n_sinks++] = k;
-	k->m = m;
 	if ((rc = queue_create((unsigned)s->kind_values[SK_QUEUE_DEPTH].num, &k->q)))
 		return rc;
 	host_metrics_register(&k->ctx, k, sink_metrics, sizeof(sink_metrics) / sizeof(sink_metrics[0]));
@@ -129,6 +155,8 @@ int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin 
 		return rc < 0 ? rc : -EINVAL;
 	}
 	k->ctx.created = 1;
+	atomic_fetch_add(&sinks_open, 1);
+	metrics_set(k->m_closed, 0);
 	return 0;
 }
 
@@ -180,6 +208,11 @@ void sink_push(struct sinkinst *k, struct xtcpd_buf *b)
 	uint32_t rows = b->rows;
 	int rc;
 
+	if (atomic_load_explicit(&k->closed, memory_order_relaxed)) {
+		drop_closed(k, b);
+		unref(b);
+		return;
+	}
 	if (!take_quota(k)) {
 		/* It sits on queue_depth + max_in_flight batches already (a dead broker
 		 * holding its deliveries): its batch is dropped, the other sinks go on. */
@@ -237,6 +270,7 @@ static void *sink_thread(void *arg)
 	struct sinkinst *k = arg;
 	struct xtcpd_buf *b;
 	char name[THREADS_NAME_MAX + 1];
+	int rc;
 
 	snprintf(name, sizeof(name), "sink/%s", k->ctx.sec->instance);
 	threads_name_self(name);
@@ -248,9 +282,15 @@ static void *sink_thread(void *arg)
 			sink_release(&k->ctx, b, 0);
 			continue;
 		}
+		if (atomic_load(&k->closed)) { /* queued before its output went away: failed */
+			sink_release(&k->ctx, b, 0);
+			continue;
+		}
 		k->inflight = b;
-		k->ops->send(k->ctx.inst, b);
+		rc = k->ops->send(k->ctx.inst, b);
 		k->inflight = NULL;
+		if (rc == -EPIPE)
+			sink_closed(k);
 	}
 	return NULL;
 }
@@ -342,6 +382,8 @@ void sink_destroy(struct sinkinst *k)
 {
 	if (!k || k->stuck)
 		return;
+	if (k->ctx.created && !atomic_load(&k->closed))
+		atomic_fetch_sub(&sinks_open, 1);
 	if (k->ctx.started && k->ops->common.stop)
 		k->ops->common.stop(k->ctx.inst);
 	if (k->ctx.created || k->ctx.inst)

@@ -9,8 +9,9 @@
 
 #include "pipeline/internal.h"
 
-/* Make the sink of section s (its marshaller already made) and create the plugin
- * instance. 0 or -errno; *out is set to whatever was built (sink_destroy takes it). */
+/* Make the sink of section s and create the plugin instance (the pipeline attaches it
+ * to its marshaller). 0 or -errno; *out is set to whatever was built (sink_destroy takes
+ * it). */
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out);
 /* Its plugin's start and its thread. create, start and reopen run on a thread born
@@ -29,5 +30,9 @@ void sink_close(struct sinkinst *k);
  * until then. Returns the batches not delivered. */
 int sink_finish(struct sinkinst *k, const struct timespec *deadline);
 void sink_destroy(struct sinkinst *k);  /* NULL, half-built and stuck ok */
+/* Sinks (of every pipeline) whose output is not closed for good; fn is called, from the
+ * sink's thread, when the last one closes. */
+int sink_open_count(void);
+void sink_on_all_closed(void (*fn)(void));
 
 #endif

@@ -5,7 +5,9 @@
  * exclusively, so nobody else's file is ever written or truncated. A write error (full disk,
  * EIO) is counted, logged at most once per interval and retried for up to retry_timeout;
  * then the batch is dropped (counted), and until a write succeeds again each batch gets
- * a single attempt, so a dead disk never holds the pipeline (or the shutdown). */
+ * a single attempt, so a dead disk never holds the pipeline (or the shutdown). Standard
+ * output into a pipe whose reader left (EPIPE) is final: send() says so (-EPIPE) and
+ * the host stops using the sink. */
 #include "config.h"
 
 #include <errno.h>
@@ -31,8 +33,9 @@ enum file_key { K_PATH, K_APPEND, K_ROTATE_BYTES, K_ROTATE_KEEP, K_FSYNC, K_FSYN
 enum file_fsync { FSYNC_NEVER, FSYNC_BATCH, FSYNC_INTERVAL };
 
 static const struct xtcpd_key file_keys[] = {
-	[K_PATH] = { "path", XTCPD_KEY_STRING, NULL, 0, 4095, NULL, XTCPD_KEY_REQUIRED,
-		     "file to append to, or - for standard output" },
+	[K_PATH] = { "path", XTCPD_KEY_STRING, NULL, 0, 4095, NULL,
+		     XTCPD_KEY_REQUIRED | XTCPD_KEY_OUTPUT,
+		     "file to append to (one sink per file), or - for standard output" },
 	[K_APPEND] = { "append", XTCPD_KEY_BOOL, "yes", 0, 0, NULL, 0,
 		       "append to an existing file at start (no: truncate it once at start)" },
 	[K_ROTATE_BYTES] = { "rotate_bytes", XTCPD_KEY_SIZE, "0", 0, INT64_MAX, NULL, 0,
@@ -49,9 +52,9 @@ static const struct xtcpd_key file_keys[] = {
 };
 
 /* Failure reasons (label values of xtcpd_sink_failed_total). */
-enum file_reason { R_ENOSPC, R_EIO, R_OPEN, R_ROTATE, R_FSYNC, R_OTHER, R_N };
+enum file_reason { R_ENOSPC, R_EIO, R_OPEN, R_ROTATE, R_FSYNC, R_EPIPE, R_OTHER, R_N };
 static const char *const file_reasons[R_N] = {
-	"enospc", "eio", "open", "rotate", "fsync", "other",
+	"enospc", "eio", "open", "rotate", "fsync", "epipe", "other",
 };
 
 struct file_sink {
@@ -78,6 +81,7 @@ struct file_sink {
 	uint64_t size;                  /* bytes in the current file */
 	int dirty;                      /* written since the last fdatasync */
 	int failing;                    /* the last batch was dropped */
+	int gone;                       /* standard output is a pipe whose reader left */
 	atomic_int cancelled;           /* shutdown deadline passed: stop retrying */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
@@ -107,6 +111,8 @@ static unsigned file_reason_of(int err)
 		return R_ENOSPC;
 	case EIO:
 		return R_EIO;
+	case EPIPE:
+		return R_EPIPE;
 	default:
 		return R_OTHER;
 	}
@@ -344,9 +350,18 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 	for (;;) {
 		int64_t left;
 
-		err = file_write(fs, data, n, &done);
+		err = fs->gone ? -EPIPE : file_write(fs, data, n, &done);
 		if (!err)
 			break;
+		if (err == -EPIPE && fs->is_stdout) {
+			/* Nobody reads our standard output any more, and nobody ever will:
+			 * final, like a filter whose reader left (the host stops sending). */
+			if (!fs->gone)
+				fs->host->log(fs->ctx, XTCPD_LOG_WARN, "standard output closed (%s)",
+					      strerror(EPIPE));
+			fs->gone = 1;
+			break;
+		}
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_write, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "write %s: %s (retrying)", fs->path,
 					  strerror(-err));
@@ -370,7 +385,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 		file_sync(fs);
 	pthread_mutex_unlock(&fs->lock);
 	sink_stats_done(&fs->st, fs->host, fs->ctx, buf, !err);
-	return 0;
+	return err == -EPIPE && fs->gone ? -EPIPE : 0;
 }
 
 static int file_reopen(void *inst)
@@ -437,23 +452,49 @@ static void file_destroy(void *inst)
 	free(fs);
 }
 
-/* Every check of the keys, without side effects (the core's check op will call it). */
-static int file_check(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
-		      const struct xtcpd_config *cfg)
+/* Everything create() could refuse, without creating anything: the file's folder must
+ * exist and be writable, the file (if there) a writable non-folder. */
+static int file_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
 {
-	const struct xtcpd_value *v = cfg->values;
 	const char *path, *base;
+	char dir[4200], *slash;
+	struct stat st;
 
-	if (cfg->n_values < K_RETRY_TIMEOUT + 1 || !v[K_PATH].str || !v[K_PATH].str[0]) {
-		host->log(ctx, XTCPD_LOG_ERR, "path is required");
-		return -EINVAL;
-	}
-	path = v[K_PATH].str;
+	if (cfg->n_values < K_RETRY_TIMEOUT + 1)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_RETRY_TIMEOUT + 1);
+	path = cfg->values[K_PATH].str;
+	if (!path || !*path)
+		return XTCPD_CHECK_FAIL(res, "path", "empty: a file name, or - for standard output");
+	if (!strcmp(path, "-"))
+		return 0;
 	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	if (strcmp(path, "-") && (!*base || !strcmp(base, ".") || !strcmp(base, ".."))) {
-		host->log(ctx, XTCPD_LOG_ERR, "path = %s: names a folder, not a file", path);
-		return -EINVAL;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return XTCPD_CHECK_FAIL(res, "path", "'%s' names a folder, not a file", path);
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return XTCPD_CHECK_FAIL(res, "path", "'%s' is a folder", path);
+		if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0)
+			return XTCPD_CHECK_FAIL(res, "path", "'%s': %s", path, strerror(errno));
+		return 0;
 	}
+	if (errno != ENOENT)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': %s", path, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': folder %s: %s", path, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': %s is not a folder", path, dir);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': cannot create a file in %s: %s", path, dir,
+					strerror(errno));
 	return 0;
 }
 
@@ -473,11 +514,15 @@ static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 {
 	const struct xtcpd_value *v = cfg->values;
 	struct file_sink *fs;
+	char msg[600];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	int err;
 
 	*inst = NULL;
-	if ((err = file_check(host, ctx, cfg)))
-		return err;
+	if (file_check(cfg, &res)) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", msg);
+		return -EINVAL;
+	}
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
@@ -527,6 +572,6 @@ static const struct xtcpd_sink_ops file_ops = {
 	.cancel = file_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,
-	     "append batches to a file or stdout, with rotation and fsync policy",
-	     file_keys, &file_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,
+		     "append batches to a file or stdout, with rotation and fsync policy",
+		     file_keys, &file_ops, file_check);

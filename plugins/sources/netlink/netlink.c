@@ -13,6 +13,7 @@
 #include <time.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -99,39 +100,59 @@ static void nls_wait_idle(struct nls *s)
 
 #define NLS_BUSY_MAX 5 /* cycles a namespace waits for its previous dump's end */
 
+/* Everything create() could refuse in the configuration, without side effects (the
+ * plugin's check op; create() runs it first). */
+static int nls_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	const struct xtcpd_value *v = cfg->values;
+	uint8_t ext, bc[NLR_BC_MAX];
+	uint32_t decode, states;
+	struct stat st;
+	size_t bc_len;
+	char err[300];
+
+	if (cfg->n_values < K_COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_COUNT);
+	if (nlr_deserializers(v[K_DESER].str, &ext, &decode) < 0)
+		return XTCPD_CHECK_FAIL(res, nls_keys[K_DESER].name, "unknown name in '%s'", v[K_DESER].str);
+	if (nlr_states(v[K_STATES].str, &states) < 0)
+		return XTCPD_CHECK_FAIL(res, nls_keys[K_STATES].name, "no state, or an unknown one, in '%s'",
+					v[K_STATES].str);
+	for (int k = K_SPORT; k <= K_DST; k++)
+		if (v[k].str && nlr_bc_check(v[k].str, k <= K_DPORT, err, sizeof(err)) < 0)
+			return XTCPD_CHECK_FAIL(res, nls_keys[k].name, "%s", err);
+	if (nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, bc, sizeof(bc),
+			 &bc_len))
+		return XTCPD_CHECK_FAIL(res, NULL, "sport, dport, src and dst together make a kernel "
+					"filter longer than %d bytes: fewer items", NLR_BC_MAX);
+	if (v[K_REPLAY].str && *v[K_REPLAY].str) {
+		if (stat(v[K_REPLAY].str, &st) < 0)
+			return XTCPD_CHECK_FAIL(res, nls_keys[K_REPLAY].name, "'%s': %s", v[K_REPLAY].str,
+						strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return XTCPD_CHECK_FAIL(res, nls_keys[K_REPLAY].name, "'%s' is not a folder",
+						v[K_REPLAY].str);
+	}
+	return 0;
+}
+
 static int nls_conf(struct nls *s, const struct xtcpd_config *cfg)
 {
 	const struct xtcpd_value *v = cfg->values;
-	int err;
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 
-	if (cfg->n_values < K_COUNT)
+	if (nls_check(cfg, &res)) {
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", msg);
 		return -EINVAL;
+	}
 	s->netlinkers = (unsigned)v[K_NETLINKERS].num;
-	if (nlr_deserializers(v[K_DESER].str, &s->ext, &s->decode) < 0) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "deserializers: unknown name in '%s'", v[K_DESER].str);
-		return -EINVAL;
-	}
-	if (nlr_states(v[K_STATES].str, &s->states) < 0) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "states: unknown state in '%s'", v[K_STATES].str);
-		return -EINVAL;
-	}
+	nlr_deserializers(v[K_DESER].str, &s->ext, &s->decode);
+	nlr_states(v[K_STATES].str, &s->states);
 	s->dump = (int)v[K_DUMP].num;
-	for (int k = K_SPORT; k <= K_DST; k++) {
-		const char *t = v[k].str;
-
-		if (t && (k <= K_DPORT ? nlr_bc_check_ports(t) : nlr_bc_check_prefixes(t)) < 0) {
-			s->host->log(s->ctx, XTCPD_LOG_ERR, "%s: cannot use '%s' (%s)", nls_keys[k].name, t,
-				     k <= K_DPORT ? "ports or ranges like 22,8000-8100" :
-						    "address prefixes like 10.0.0.0/8,::1");
-			return -EINVAL;
-		}
-	}
-	err = nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, s->bc,
-			   sizeof(s->bc), &s->bc_len);
-	if (err) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "filters: too many conditions");
-		return err;
-	}
+	nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, s->bc,
+		     sizeof(s->bc), &s->bc_len);
 	s->recv_buffer = (size_t)v[K_RECVBUF].num;
 	s->skip_empty = (int)v[K_SKIP_EMPTY].num;
 	s->replay_dir = v[K_REPLAY].str && *v[K_REPLAY].str ? v[K_REPLAY].str : NULL;
@@ -454,5 +475,6 @@ static const struct xtcpd_source_ops nls_ops = {
 	.poll = nls_poll,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SOURCE, "netlink", PACKAGE_VERSION,
-	     "TCP sockets of every namespace via sock_diag (inet_diag)", nls_keys, &nls_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SOURCE, "netlink", PACKAGE_VERSION,
+		     "TCP sockets of every namespace via sock_diag (inet_diag)", nls_keys, &nls_ops,
+		     nls_check);

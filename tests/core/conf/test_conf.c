@@ -38,19 +38,37 @@ static const char *parse_err(const struct xtcpd_key *k, const char *s)
 	return err;
 }
 
+#define NOT_A_DURATION "' is not a duration (use e.g. 250ms, 10s, 1m30s, 2h; a bare number " \
+	"is seconds; allowed: 1ms..86400000ms)"
+
+/* One strict grammar: digits + units largest first, or bare seconds. */
 static void test_durations(void **state)
 {
+	static const char *const refused[] = { "1e3", "0x10", "5 s", "5S", "0.1", "1.5s", "-1s",
+		"+5s", " 5s", "5s ", "30s1m", "1m1m", "s", "ms", "10sec", "1mm", "", "fast" };
+	char want[160];
+	int64_t ms;
+
 	assert_int_equal(parse_ok(&kd, "250ms"), 250);
 	assert_int_equal(parse_ok(&kd, "10s"), 10000);
 	assert_int_equal(parse_ok(&kd, "10"), 10000);
 	assert_int_equal(parse_ok(&kd, "2m"), 120000);
-	assert_int_equal(parse_ok(&kd, "1.5s"), 1500);
-	assert_int_equal(parse_ok(&kd, "1h"), 3600000);
-	assert_string_equal(parse_err(&kd, "fast"),
-			    "'fast' is not a duration (use e.g. 250ms, 10s, 2m, 1h; allowed: 1ms..86400000ms)");
+	assert_int_equal(parse_ok(&kd, "1m30s"), 90000);
+	assert_int_equal(parse_ok(&kd, "2h"), 7200000);
+	assert_int_equal(parse_ok(&kd, "1h2m3s4ms"), 3723004);
+	assert_int_equal(parse_ok(&kd, "1d"), 86400000);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(want, sizeof(want), "'%s%s", refused[i], NOT_A_DURATION);
+		assert_string_equal(parse_err(&kd, refused[i]), want);
+	}
 	assert_string_equal(parse_err(&kd, "2d"), "'2d' is out of range (allowed: 1ms..86400000ms)");
-	assert_string_equal(parse_err(&kd, "-1s"),
-			    "'-1s' is not a duration (use e.g. 250ms, 10s, 2m, 1h; allowed: 1ms..86400000ms)");
+	assert_string_equal(parse_err(&kd, "99999999999999999999s"),
+			    "'99999999999999999999s' is out of range (allowed: 1ms..86400000ms)");
+	assert_int_equal(conf_parse_duration("9223372036854775807ms", &ms), 0);
+	assert_int_equal(ms, INT64_MAX);
+	assert_int_equal(conf_parse_duration("9223372036854775807s", &ms), -ERANGE);
+	assert_int_equal(conf_parse_duration("0", &ms), 0);
+	assert_int_equal(ms, 0);
 }
 
 static void test_sizes(void **state)
@@ -61,7 +79,15 @@ static void test_sizes(void **state)
 	assert_int_equal(parse_ok(&ks, "4096"), 4096);
 	assert_string_equal(parse_err(&ks, "12 parsecs"),
 			    "'12 parsecs' is not a size (use e.g. 65536, 64KiB, 1MiB; allowed: 1024..1073741824 bytes)");
+	assert_string_equal(parse_err(&ks, "0x1000"),
+			    "'0x1000' is not a size (use e.g. 65536, 64KiB, 1MiB; allowed: 1024..1073741824 bytes)");
+	assert_string_equal(parse_err(&ks, "1.5MiB"),
+			    "'1.5MiB' is not a size (use e.g. 65536, 64KiB, 1MiB; allowed: 1024..1073741824 bytes)");
+	assert_string_equal(parse_err(&ks, "64 KiB"),
+			    "'64 KiB' is not a size (use e.g. 65536, 64KiB, 1MiB; allowed: 1024..1073741824 bytes)");
 	assert_string_equal(parse_err(&ks, "10"), "'10' is out of range (allowed: 1024..1073741824 bytes)");
+	assert_string_equal(parse_err(&ks, "9999999999999G"),
+			    "'9999999999999G' is out of range (allowed: 1024..1073741824 bytes)");
 }
 
 static void test_scalars(void **state)

@@ -52,9 +52,10 @@ kill -TERM $PID
 wait $PID
 expect_eq "exit status after SIGTERM" 0 $?
 
-expect_eq "reload logged" "xtcpd: info: SIGHUP: configuration reloaded" "$(grep reloaded "$TMP/log")"
+expect_eq "reload logged: the source is new, the marshaller and sink are kept" \
+	"xtcpd: info: SIGHUP: configuration reloaded: 2 instances kept, 1 new, 1 retired" "$(grep reloaded "$TMP/log")"
 expect_eq "bad reload refused with the reason" \
-	"xtcpd: error: SIGHUP: new configuration refused, keeping the running one: $TMP/x.conf:2: [core] frequency: 'fast' is not a duration (use e.g. 250ms, 10s, 2m, 1h; allowed: 100ms..86400000ms)" \
+	"xtcpd: error: SIGHUP: new configuration refused, keeping the running one: $TMP/x.conf:2: [core] frequency: 'fast' is not a duration (use e.g. 250ms, 10s, 1m30s, 2h; a bare number is seconds; allowed: 100ms..86400000ms)" \
 	"$(grep refused "$TMP/log")"
 expect_eq "stop logged" "xtcpd: info: Terminated: stopping" "$(grep stopping "$TMP/log")"
 # Every cycle complete, 500 each until the reload, 300 each after it (also after the

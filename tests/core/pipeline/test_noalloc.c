@@ -68,7 +68,7 @@ static void run(const char *marshaller)
 	close(fd);
 	o.conf_path = path;
 	assert_int_equal(daemon_load_conf(&o, &c, &ps), 0);
-	assert_int_equal(pipeline_create(&c, &ps, &(struct pipeline_opts){ .daemon_version = "t" }, &pl), 0);
+	assert_int_equal(pipeline_create(&c, &ps, &(struct pipeline_opts){ .daemon_version = "t" }, NULL, &pl), 0);
 	assert_int_equal(pipeline_start(pl), 0);
 	for (int i = 0; i < CYCLES; i++) {
 		before = atomic_load(&n_alloc);

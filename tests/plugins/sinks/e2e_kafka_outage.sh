@@ -15,7 +15,8 @@ command -v protoc > /dev/null || { echo "SKIP: protoc missing"; exit $SKIP; }
 mc_start
 gen_pb2
 
-# A bad pass-through property stops the start with librdkafka's own words.
+# A bad pass-through property stops the start (the plugin's check) with librdkafka's own
+# words.
 cat > "$TMP/bad.conf" <<EOF
 [core]
 prom_listen =
@@ -29,9 +30,9 @@ property.no.such = 1
 property.linger.ms = soon
 EOF
 "$XTCPD" -c "$TMP/bad.conf" -C "$TMP/none" 2> "$TMP/bad.log"
-expect_eq "bad property: exit status" 1 $?
+expect_eq "bad property: exit status" 2 $?
 expect_eq "bad property: librdkafka's message" \
-	'xtcpd: error: sink/kafka: no.such = 1: No such configuration property: "no.such"' \
+	"xtcpd: $TMP/bad.conf:9: [sink kafka] property.no.such: No such configuration property: \"no.such\"" \
 	"$(head -1 "$TMP/bad.log")"
 
 # run TOPIC BUFFERS EXTRA-KAFKA-KEYS: one daemon run with a 10 s outage; leaves $TMP/snap and

@@ -1,7 +1,8 @@
 #!/bin/sh
 # e2e_udp — xtcpd sends protobufList batches over UDP (IPv4 and IPv6 loopback) with
 # max_datagram = 1400: a test receiver gets every datagram, each one complete decodable
-# message no longer than 1400 bytes, and together exactly the records produced.
+# message no longer than 1400 bytes, and together exactly the records produced. To a
+# closed port, the metrics say what the log says: every batch refused, none delivered.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
 for p in sink_udp marshaller_protobufList source_synth; do
@@ -46,4 +47,35 @@ EOC
 	[ "$n" -gt 1000 ] && [ "$n" -lt 5000 ] || fail "IPv$fam: $n datagrams"
 	grep -q "warn\|error" "$TMP/xtcpd.log" && { fail "IPv$fam: warnings"; cat "$TMP/xtcpd.log"; }
 done
+
+# A closed port: nobody listens on a port that was free a moment ago.
+PROM=127.0.0.1:$(free_port)
+cat > "$TMP/x.conf" <<EOC
+[core]
+frequency = 2s
+prom_listen = $PROM
+netns = host
+[source synth]
+records = 1000
+lanes = 2
+[marshaller protobufList]
+[sink udp]
+address = 127.0.0.1:$(free_port)
+max_datagram = 1400
+EOC
+daemon_start "$TMP/x.conf"
+wait_metric xtcpd_poll_cycles_total 2 || { cat "$TMP/xtcpd.log"; exit 1; }
+quiet_snapshot "$TMP/snap" udp || exit 1
+daemon_stop
+U='instance="sink/udp"'
+queued=$(metric "$TMP/snap" "xtcpd_sink_batches_queued_total{$U}")
+[ "$queued" -gt 0 ] || fail "closed port: nothing was sent"
+expect_eq "closed port: no batch counted delivered" 0 \
+	"$(metric "$TMP/snap" "xtcpd_sink_batches_done_total{$U,result=\"delivered\"}")"
+expect_eq "closed port: every batch failed" "$queued" \
+	"$(metric "$TMP/snap" "xtcpd_sink_batches_done_total{$U,result=\"failed\"}")"
+expect_eq "closed port: each refusal counted" "$queued" \
+	"$(metric "$TMP/snap" "xtcpd_sink_failed_total{$U,reason=\"econnrefused\"}")"
+expect_eq "closed port: the log says the same" "refused by the destination: Connection refused" \
+	"$(sed -n 's/.*datagram of [0-9]* bytes \(refused.*\)/\1/p' "$TMP/xtcpd.log" | sort -u)"
 finish

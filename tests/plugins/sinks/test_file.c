@@ -236,7 +236,7 @@ static void test_create_fails(void **state)
 
 	(void)state;
 	snprintf(kv_path, sizeof(kv_path), "path=%s/no/such/dir/x", tmpdir);
-	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -ENOENT);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EINVAL);
 	th_logs_get(in.ctx, &logs);
 	assert_int_equal(logs.lines, 1);
 	th_inst_destroy(&in);
@@ -370,6 +370,32 @@ static void test_not_others_files(void **state)
 	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
 	th_inst_destroy(&in);
 	expect_file(path, 0, 0, 100);
+}
+
+/* check (ABI 1.3) refuses what create would, and creates nothing. */
+static void test_check(void **state)
+{
+	char kv_path[300], out[600], want[700], path[300];
+	const char *kv[] = { kv_path, NULL };
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/checked.out", tmpdir);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(stat(path, &st), -1);  /* nothing created */
+	snprintf(kv_path, sizeof(kv_path), "path=%s/no/such/dir/x", tmpdir);
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	snprintf(want, sizeof(want), "path: '%s/no/such/dir/x': folder %s/no/such/dir: No such file "
+		 "or directory", tmpdir, tmpdir);
+	assert_string_equal(out, want);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", tmpdir);
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	snprintf(want, sizeof(want), "path: '%s' is a folder", tmpdir);
+	assert_string_equal(out, want);
+	snprintf(kv_path, sizeof(kv_path), "path=-");
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), 0);
 }
 
 /* ---- full disk ------------------------------------------------------------------- */
@@ -533,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_create_fails),
 		cmocka_unit_test(test_never_through_links),
 		cmocka_unit_test(test_not_others_files),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_enospc),
 	};
 

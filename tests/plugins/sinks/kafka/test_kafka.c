@@ -244,6 +244,30 @@ static void test_codecs(void **state)
 	}
 }
 
+/* check (ABI 1.3): librdkafka validates every property on a throwaway configuration,
+ * naming the key; nothing is created. */
+static void test_check(void **state)
+{
+	const char *kv[] = { kv_brokers, "topic=checked", NULL, NULL };
+	char out[600];
+
+	(void)state;
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	kv[2] = "property.nosuch.prop=1";
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "property.nosuch.prop: No such configuration property: \"nosuch.prop\"");
+	kv[2] = "property.linger.ms=soon";
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "property.linger.ms: Invalid value for configuration property "
+				 "\"queue.buffering.max.ms\"");
+	kv[1] = "topic=tcp/info";
+	kv[2] = NULL;
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "topic: 'tcp/info' is not a Kafka topic name (letters, digits, "
+				 "'.', '_' and '-')");
+}
+
 static void test_properties(void **state)
 {
 	const char *kv[] = { kv_brokers, "topic=props", NULL, "key=none", NULL };
@@ -255,14 +279,14 @@ static void test_properties(void **state)
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), -EINVAL);
 	th_last_log(in.ctx, last, sizeof(last));
 	/* librdkafka names the property linger.ms is an alias of. */
-	assert_string_equal(last, "linger.ms = soon: Invalid value for configuration property "
+	assert_string_equal(last, "property.linger.ms: Invalid value for configuration property "
 				  "\"queue.buffering.max.ms\"");
 	th_inst_destroy(&in);
 
 	kv[2] = "property.no.such.thing=1";
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), -EINVAL);
 	th_last_log(in.ctx, last, sizeof(last));
-	assert_string_equal(last, "no.such.thing = 1: No such configuration property: "
+	assert_string_equal(last, "property.no.such.thing: No such configuration property: "
 				  "\"no.such.thing\"");
 	th_inst_destroy(&in);
 
@@ -548,6 +572,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deliver_exactly_once),
 		cmocka_unit_test(test_codecs),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_code_properties_refused),
 		cmocka_unit_test(test_down_at_start),

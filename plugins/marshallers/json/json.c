@@ -9,12 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
-<<<<<<< HEAD
-=======
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
->>>>>>> safeconf
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -241,12 +236,6 @@ static const struct xtcpd_marshaller_ops jz_ops = {
 	.finish = jz_finish,
 };
 
-<<<<<<< HEAD
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "json", PACKAGE_VERSION,
-             "one JSON object per socket per line, for people",
-             jz_keys, &jz_ops);
-=======
 XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "json", PACKAGE_VERSION,
-                     "one JSON object per socket per line, for people (json-c)",
+                     "one JSON object per socket per line, for people",
                      jz_keys, &jz_ops, jz_check);
->>>>>>> safeconf

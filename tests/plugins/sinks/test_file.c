@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
+
 #include "tests/lib/testhost.h"
 
 static struct th_plugin file_plugin, null_plugin;
@@ -306,7 +308,7 @@ static void test_enospc(void **state)
 
 	(void)state;
 	if (mount_small_tmpfs() < 0)
-		skip();
+		XT_SKIP("cannot mount a small tmpfs (needs root): %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/out", tmpfs_dir);
 	snprintf(filler, sizeof(filler), "%s/filler", tmpfs_dir);
 	/* 128 KiB tmpfs, 64 KiB of filler: the sink has 16 pages = 65536 bytes. */

@@ -275,13 +275,8 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  log_levels[d.conf.core[CK_LOG_LEVEL].num]);
-	/* The endpoint first: it may bind a port below 1024; its thread drops its own
-	 * capabilities before serving. */
-	if ((rc = stats_start(&d.conf))) {
-		rc = EXIT_CONFIG;
-		goto out;
-	}
-	check_caps(&d.conf);
+	/* CPU list and niceness before the first thread: both are per thread on Linux, and
+	 * a thread inherits them only from the one that creates it. */
 	{
 		char err[300];
 		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
@@ -290,6 +285,13 @@ int daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
+	/* The endpoint next: it may bind a port below 1024; its thread drops its own
+	 * capabilities before serving. */
+	if ((rc = stats_start(&d.conf))) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	check_caps(&d.conf);
 	if ((rc = bring_up(&d))) {
 		rc = rc == -E2BIG ? EXIT_CONFIG : 1;
 		goto out;

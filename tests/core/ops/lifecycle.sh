@@ -3,7 +3,7 @@
 # the running one on an invalid configuration (and says why), and SIGTERM stops after
 # flushing: every cycle written is complete, exit status 0.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-have_plugin marshaller_json || { echo "SKIP: json not built"; exit $SKIP; }
+need_plugin source_synth marshaller_json sink_file
 PY=/usr/bin/python3
 conf() {
 	cat > "$TMP/x.conf" <<EOC

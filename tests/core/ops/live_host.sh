@@ -5,8 +5,8 @@
 # poll (idle ones; TIME-WAITs may expire and connections open meanwhile).
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
-have_plugin source_netlink && have_plugin marshaller_json && have_plugin sink_file ||
-	{ echo "SKIP: netlink/json/file plugins not built"; exit $SKIP; }
+need_plugin source_netlink marshaller_json sink_file
+need_cmd ss:iproute2
 PY=/usr/bin/python3
 
 # A few idle sockets of our own on loopback: a listener and an established pair.
@@ -20,7 +20,7 @@ time.sleep(60)
 EOP
 PYPID=$!
 on_exit "kill $PYPID 2>/dev/null"
-i=0; while [ ! -s "$TMP/ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for 300 test -s "$TMP/ready" || { echo "socket maker not ready"; exit 1; }
 read port port6 < "$TMP/ready"
 
 ss -tanH state all > "$TMP/ss1"

@@ -5,9 +5,8 @@
 # along. The stall source hangs cycles 1 and 3 (6 s each) on cue; only the order of the
 # states is asserted, each awaited with a generous bound.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-have_plugin source_stall && have_plugin marshaller_json && have_plugin sink_null ||
-	{ echo "SKIP: stall/json/null plugins not built"; exit $SKIP; }
-command -v curl >/dev/null || { echo "SKIP: no curl"; exit $SKIP; }
+need_plugin source_stall marshaller_json sink_null
+need_cmd curl:curl
 PY=/usr/bin/python3
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
@@ -45,7 +44,6 @@ expect_eq "/readyz while cycle 3 hangs" "503 last poll cycle completed N ms ago,
 	"$(echo "$r" | sed 's/completed [0-9]* ms/completed N ms/')"
 expect_eq "/healthz while cycle 3 hangs" "200 ok" "$(get "$URL/healthz")"
 expect_eq "/readyz once cycle 3 completed" "200 ready" "$(await 200)"
-kill -TERM $PID
-wait $PID
-expect_eq "exit status" 0 "$?"
+stop $PID
+expect_eq "exit status" 0 "$STOP_RC"
 finish

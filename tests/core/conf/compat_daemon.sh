@@ -14,7 +14,8 @@ run() { # expected-status expected-output xtcp2-args...
 	want_rc=$1 want=$2
 	shift 2
 	got=$("$X" -c "$S/xtcpd.conf" -C "$S/conf.d" -n "$@" 2>&1)
-	expect_eq "$(echo "$*" | cut -c1-100)" "$want_rc: $want" "$?: $got"
+	rc=$?
+	expect_eq "$(echo "$*" | cut -c1-100)" "$want_rc: $want" "$rc: $got"
 }
 OK="configuration OK"
 E="xtcpd: command line:"

@@ -16,7 +16,7 @@ l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
 c = socket.create_connection(l.getsockname()); a, _ = l.accept()
 l6 = socket.socket(socket.AF_INET6); l6.bind(("::1", 0)); l6.listen()
 open(sys.argv[1], "w").write("%d %d\n" % (l.getsockname()[1], l6.getsockname()[1]))
-time.sleep(60)
+time.sleep(3600)  # until the test ends it
 EOP
 PYPID=$!
 on_exit "kill $PYPID 2>/dev/null"

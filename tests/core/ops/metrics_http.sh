@@ -41,7 +41,7 @@ $PY - "$PORT" "$TMP/idle" <<'EOP' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 open(sys.argv[2], "w").write("connected\n")
-time.sleep(30)
+time.sleep(3600)  # until the test ends it
 EOP
 IDLE=$!
 on_exit "kill $IDLE 2>/dev/null"

@@ -1,19 +1,25 @@
 /* stall — a test source whose poll of cycle N takes the N-th time of `stalls` (ms, comma-
  * separated; later cycles take none), ignoring the cycle deadline on purpose, the way a
- * hung kernel dump would. It emits nothing: it exists to make /readyz flip on cue. */
+ * hung kernel dump would; with `release` set, a stalled cycle N ends as soon as the file
+ * release/N exists (the time is then only a bound), so a test decides when. It emits
+ * nothing: it exists to make /readyz flip on cue. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <xtcpd/plugin.h>
 
 static const struct xtcpd_key stall_keys[] = {
 	{ "stalls", XTCPD_KEY_STRING, "", 0, 1000, NULL, 0,
 	  "how long each cycle's poll takes, in ms, e.g. 3000,0,4000" },
+	{ "release", XTCPD_KEY_STRING, "", 0, 4000, NULL, 0,
+	  "a folder: a stalled cycle N ends once the file N exists in it" },
 	XTCPD_KEYS_END,
 };
 
 struct stall {
-	const char *stalls;
+	const char *stalls, *release;
 };
 
 static int stall_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
@@ -25,6 +31,7 @@ static int stall_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	if (!s)
 		return -ENOMEM;
 	s->stalls = cfg->values[0].str ? cfg->values[0].str : "";
+	s->release = cfg->values[1].str ? cfg->values[1].str : "";
 	return 0;
 }
 
@@ -56,11 +63,22 @@ static long stall_ms(const char *p, uint64_t seq)
 
 static int stall_poll(void *inst, const struct xtcpd_cycle *cyc)
 {
-	long ms = stall_ms(((struct stall *)inst)->stalls, cyc->seq);
+	const struct stall *s = inst;
+	long ms = stall_ms(s->stalls, cyc->seq);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	char cue[4200];
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (!*s->release) {
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		return 0;
+	}
+	snprintf(cue, sizeof(cue), "%s/%llu", s->release, (unsigned long long)cyc->seq);
+	for (; ms > 0 && access(cue, F_OK) != 0; ms -= 10) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 10000000L;
+		nanosleep(&ts, NULL);
+	}
 	return 0;
 }
 

@@ -168,9 +168,9 @@ static int teardown(void **state)
 {
 	(void)state;
 	if (ij)
-		mt_ops(pj)->common.destroy(ij);
+		mt_destroy(pj, ij);
 	if (iz)
-		mt_ops(pz)->common.destroy(iz);
+		mt_destroy(pz, iz);
 	return 0;
 }
 

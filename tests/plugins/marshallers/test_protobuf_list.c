@@ -96,7 +96,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	mt_ops(plugin)->common.destroy(inst);
+	mt_destroy(plugin, inst);
 	return 0;
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Newcomer command (2), and what CI runs (.ci/run, with CI=true): install dependencies,
 # build from scratch in build-test/, make check (as root so the namespace tests run),
-# make distcheck, the unit tests again under ASan+UBSan (build-asan/), and the fuzz
-# targets for FUZZ_SECONDS (60) each. Under CI=true any skip fails the run. Prints the
-# time of each part; the last line says how many checks ran and how they ended.
+# then side by side: make distcheck, the unit tests again under ASan+UBSan (build-asan/),
+# and the fuzz targets for FUZZ_SECONDS (60) each. Under CI=true any skip fails the run.
+# Prints the time of each part; the last line says how many checks ran and how they ended.
 # XTCPD_SKIP_DISTCHECK=1, XTCPD_SKIP_SANITIZERS=1, XTCPD_SKIP_FUZZ=1 leave a part out
 # (counted as a skip).
 set -uo pipefail
@@ -12,6 +12,8 @@ TOP=$PWD
 CI=${CI:-}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 JOBS=$(nproc)
+# Tests mostly wait (on daemons, brokers, namespaces): twice as many as CPUs at once.
+CHECK_JOBS=${CHECK_JOBS:-$((JOBS * 2))}
 CONFIGURE_FLAGS=(--enable-netlink=yes --enable-json=yes --enable-protobuf=yes --enable-kafka=yes
 	--enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes)
 # What runs under ASan+UBSan (and why the rest does not) is in README.md, "Sanitizers".
@@ -74,47 +76,73 @@ part "build" $((SECONDS - t))
 
 # make check
 t=$SECONDS
-(cd build-test && make -j"$JOBS" check > check.out 2>&1)
+(cd build-test && make -j"$CHECK_JOBS" check > check.out 2>&1)
 check_rc=$?
 grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' build-test/check.out | sed 's/^/  /'
 pushd build-test > /dev/null; count_tests; popd > /dev/null
 [ $check_rc = 0 ] || { [ $F -gt 0 ] || F=$((F + 1)); tail -20 build-test/check.out; }
 part "make check ($NTESTS tests)" $((SECONDS - t))
 
-# make distcheck: the tarball builds and passes its own make check
+# Then, at once (each mostly waits on its tests' processes): make distcheck, the
+# ASan+UBSan build and its tests, and the fuzz targets. Each writes its log, exit status
+# and time under build-test/parts/; they are reported in this order afterwards.
+mkdir -p build-test/parts
+# bg NAME COMMAND...: run COMMAND in the background, keeping its status and time
+bg() {
+	local name=$1
+	shift
+	( t0=$SECONDS; "$@" > "build-test/parts/$name.log" 2>&1; echo $? > "build-test/parts/$name.rc"
+	  echo $((SECONDS - t0)) > "build-test/parts/$name.secs" ) &
+}
+distcheck() {
+	cd build-test && make -j"$CHECK_JOBS" distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-tests=yes"
+}
+asan() {
+	mkdir build-asan && cd build-asan || return 1
+	../configure "${CONFIGURE_FLAGS[@]}" CFLAGS="-O1 -g $SAN_FLAGS" LDFLAGS="$SAN_FLAGS" \
+		> configure.log 2>&1 || { tail -40 configure.log; return 2; }
+	make -j"$JOBS" > build.log 2>&1 || { tail -60 build.log; return 2; }
+	# halt on the first report, leaks included: the test's exit status then fails
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86:strict_string_checks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87 \
+		make -j"$CHECK_JOBS" check TESTS="$(echo $ASAN_TESTS)" > check.out 2>&1
+}
+fuzz() { cd build-test && make "$1"; }
 t=$SECONDS
+[ "${XTCPD_SKIP_DISTCHECK:-0}" = 1 ] || bg distcheck distcheck
+[ "${XTCPD_SKIP_SANITIZERS:-0}" = 1 ] || bg asan asan
+if [ "${XTCPD_SKIP_FUZZ:-0}" != 1 ]; then
+	bg fuzz-netlink fuzz fuzz-netlink
+	bg fuzz-marshal fuzz fuzz-marshal
+fi
+wait
+echo "== distcheck, sanitizers and fuzzing, side by side: $((SECONDS - t)) s"
+secs() { cat "build-test/parts/$1.secs" 2>/dev/null || echo 0; }
+rc_of() { cat "build-test/parts/$1.rc" 2>/dev/null || echo 1; }
+
 if [ "${XTCPD_SKIP_DISTCHECK:-0}" != 1 ]; then
-	(cd build-test && make distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-tests=yes" > distcheck.log 2>&1)
-	if [ $? = 0 ]; then echo "make distcheck: OK"; add 1 0 0
-	else tail -60 build-test/distcheck.log; echo "make distcheck: FAILED"; add 0 1 0; fi
-	part "make distcheck" $((SECONDS - t))
+	if [ "$(rc_of distcheck)" = 0 ]; then echo "make distcheck: OK"; add 1 0 0
+	else tail -60 build-test/parts/distcheck.log; echo "make distcheck: FAILED"; add 0 1 0; fi
+	part "make distcheck" "$(secs distcheck)"
 else
 	echo "SKIP: make distcheck (XTCPD_SKIP_DISTCHECK=1)"; add 0 0 1
 fi
 
-# ASan+UBSan: a second build, its unit tests and the daemon-driving tests that suit it
-t=$SECONDS
 if [ "${XTCPD_SKIP_SANITIZERS:-0}" != 1 ]; then
 	n0=$NTESTS p0=$P f0=$F s0=$S
-	mkdir build-asan && cd build-asan || exit 1
-	if ../configure "${CONFIGURE_FLAGS[@]}" CFLAGS="-O1 -g $SAN_FLAGS" LDFLAGS="$SAN_FLAGS" \
-		> configure.log 2>&1 && make -j"$JOBS" > build.log 2>&1; then
-		# halt on the first report; leaks too (the test's exit status then fails)
-		ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=86:strict_string_checks=1 \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87 \
-			make -j"$JOBS" check TESTS="$(echo $ASAN_TESTS)" > check.out 2>&1
-		asan_rc=$?
+	if [ -e build-asan/check.out ]; then
+		cd build-asan
 		grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' check.out | sed 's/^/  /'
 		count_tests
-		[ $asan_rc = 0 ] || [ $F -gt $f0 ] || add 0 1 0
+		[ "$(rc_of asan)" = 0 ] || [ $F -gt $f0 ] || add 0 1 0
 		reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $(find tests -name '*.log') 2>/dev/null)
 		[ -z "$reports" ] || { echo "sanitizer reports in:"; echo "$reports"; [ $F -gt $f0 ] || add 0 1 0; }
+		cd "$TOP"
 	else
-		tail -40 configure.log build.log; add 0 1 0
+		cat build-test/parts/asan.log; add 0 1 0
 	fi
-	cd "$TOP"
 	echo "asan+ubsan: $((NTESTS - n0)) tests, $((P - p0)) passed, $((F - f0)) failed, $((S - s0)) skipped"
-	part "asan+ubsan ($((NTESTS - n0)) tests)" $((SECONDS - t))
+	part "asan+ubsan ($((NTESTS - n0)) tests)" "$(secs asan)"
 else
 	echo "SKIP: sanitizers (XTCPD_SKIP_SANITIZERS=1)"; add 0 0 1
 fi
@@ -122,18 +150,17 @@ fi
 # Fuzzing: each target FUZZ_SECONDS; any report fails
 if [ "${XTCPD_SKIP_FUZZ:-0}" != 1 ]; then
 	for target in fuzz-netlink fuzz-marshal; do
-		t=$SECONDS
-		(cd build-test && make "$target" > "$target.log" 2>&1)
-		case $? in
-		0) echo "$target: clean for $FUZZ_SECONDS s"; add 1 0 0 ;;
-		*) if grep -q '^SKIP: ' "build-test/$target.log"; then
-			   grep '^SKIP: ' "build-test/$target.log"
+		log=build-test/parts/$target.log
+		case $(rc_of "$target") in
+		0) tail -2 "$log"; echo "$target: clean for $FUZZ_SECONDS s"; add 1 0 0 ;;
+		*) if grep -q '^SKIP: ' "$log"; then
+			   grep '^SKIP: ' "$log"
 			   if [ "$CI" = true ]; then add 0 1 1; else add 0 0 1; fi
 		   else
-			   tail -60 "build-test/$target.log"; echo "$target: FAILED"; add 0 1 0
+			   tail -60 "$log"; echo "$target: FAILED"; add 0 1 0
 		   fi ;;
 		esac
-		part "$target" $((SECONDS - t))
+		part "$target" "$(secs "$target")"
 	done
 else
 	echo "SKIP: fuzzing (XTCPD_SKIP_FUZZ=1)"; add 0 0 1

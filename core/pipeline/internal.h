@@ -74,6 +74,7 @@ struct sinkinst {
 	_Atomic uint64_t *m_closed_records, *m_closed_batches, *m_closed;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records, *m_delivered_bytes;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
+	_Atomic uint64_t *m_block_timeouts;  /* queue_full = block: waits that ran out */
 	struct metrics_hist *latency;
 };
 

@@ -44,6 +44,8 @@ static const struct host_metric_def sink_metrics[] = {
 	DONE(m_failed_records, "records", "failed"),
 	{ S(m_delivered_bytes), C, "sink_bytes_delivered_total", NULL, "Bytes of the batches delivered" },
 	{ S(m_queue_depth), XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the queue" },
+	{ S(m_block_timeouts), C, "sink_block_timeouts_total", NULL,
+	  "Waits for room (queue_full = block) that ran out at queue_block_timeout" },
 };
 #undef DONE
 #undef BATCH_DROPPED
@@ -190,8 +192,10 @@ static int take_quota(struct sinkinst *k)
 	}
 	atomic_fetch_sub(&k->held_waiters, 1);
 	pthread_mutex_unlock(&k->held_lock);
-	if (!ok)
+	if (!ok) {
 		atomic_store(&k->stalled, 1);
+		metrics_add(k->m_block_timeouts, 1);
+	}
 	return ok;
 }
 
@@ -206,7 +210,7 @@ static void unref(struct xtcpd_buf *b)
 void sink_push(struct sinkinst *k, struct xtcpd_buf *b)
 {
 	uint32_t rows = b->rows;
-	int rc;
+	int wait_ms, rc;
 
 	if (atomic_load_explicit(&k->closed, memory_order_relaxed)) {
 		drop_closed(k, b);
@@ -224,10 +228,13 @@ void sink_push(struct sinkinst *k, struct xtcpd_buf *b)
 		unref(b);
 		return;
 	}
-	rc = queue_push(k->q, b, k->drop_when_full || atomic_load(&k->stalled) ? 0 : k->block_ms);
+	wait_ms = k->drop_when_full || atomic_load(&k->stalled) ? 0 : k->block_ms;
+	rc = queue_push(k->q, b, wait_ms);
 	if (rc) {
 		if (rc == -EAGAIN)
 			atomic_store(&k->stalled, 1);
+		if (rc == -EAGAIN && wait_ms > 0)
+			metrics_add(k->m_block_timeouts, 1);
 		atomic_fetch_sub(&k->held, 1);
 		metrics_add(k->m_drop_batches, 1);
 		metrics_add(k->m_drop_records, rows);

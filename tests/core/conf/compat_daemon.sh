@@ -3,24 +3,19 @@
 # daemon: each valid one passes `xtcpd -n`, and each out-of-range one is refused naming
 # the xtcpd key it was mapped to (so the mapping target is a real key, checked by the
 # daemon's own validation, not only by test_compat's string comparison).
-set -eu
-X=${XTCPD:?}
-S=${XTCPD_SRCDIR:?}
-[ -x "$X" ] || { echo "SKIP: no daemon at $X"; exit 77; }
-fails=0
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+X=$XTCPD
+S=$XTCPD_SRCDIR
+need_plugin source_netlink marshaller_json marshaller_protobufList marshaller_protoJson \
+	sink_file sink_udp sink_null
 L=$(printf 'x%.0s' $(seq 256))
 
 run() { # expected-status expected-output xtcp2-args...
 	want_rc=$1 want=$2
 	shift 2
-	rc=0
-	got=$("$X" -c "$S/xtcpd.conf" -C "$S/conf.d" -n "$@" 2>&1) || rc=$?
-	if [ "$rc" = "$want_rc" ] && [ "$got" = "$want" ]; then
-		echo "ok: $*" | cut -c1-100
-	else
-		printf 'FAIL: %s\n  want (%s): %s\n  got  (%s): %s\n' "$*" "$want_rc" "$want" "$rc" "$got"
-		fails=$((fails + 1))
-	fi
+	got=$("$X" -c "$S/xtcpd.conf" -C "$S/conf.d" -n "$@" 2>&1)
+	rc=$?
+	expect_eq "$(echo "$*" | cut -c1-100)" "$want_rc: $want" "$rc: $got"
 }
 OK="configuration OK"
 E="xtcpd: command line:"
@@ -62,9 +57,9 @@ run 2 "$E --dest 'nats:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, fi
 run 2 "$E --marshal 'protoText' is not allowed (allowed: protobufList|protoJson|json)" \
 	-dest null -marshal protoText
 run 2 "xtcpd: xtcp2 option -netlinkers: \"four\" is not a whole number" -netlinkers four
-if [ -e "${XTCPD_PLUGIN_DIR:-}/sink_kafka.so" ]; then
+if have_plugin sink_kafka; then
 	run 0 "$OK" -dest kafka:127.0.0.1:9092 -topic xtcp -marshal protobufList
 else
-	echo "note: no sink_kafka.so: -topic not checked against the daemon"
+	skip_part "no sink_kafka.so (configure --enable-kafka=yes): -topic not checked against the daemon"
 fi
-[ "$fails" = 0 ]
+finish

@@ -5,7 +5,7 @@
 # for the case's path and @P@ for the plugin folder. A case's "# needs: PLUGIN" line names a
 # plugin it needs beyond the four below: without it the case is skipped (a failure under CI).
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-for p in source_synth marshaller_protobufList sink_file sink_null; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
+need_plugin source_synth marshaller_protobufList sink_file sink_null
 DIR="$XTCPD_SRCDIR/tests/core/conf/bad-conf"
 n=0
 for f in "$DIR"/*.conf; do

@@ -100,9 +100,21 @@ static void test_scalars(void **state)
 	assert_string_equal(parse_err(&kb, "maybe"), "'maybe' is not a boolean (use true or false)");
 	assert_int_equal(parse_ok(&ke, "c"), 2);
 	assert_string_equal(parse_err(&ke, "d"), "'d' is not allowed (allowed: a|b|c)");
-	parse_ok(&kl, "info, cong,all");
+	/* A list is kept as written (the plugin splits it), once every word is checked. */
+	{
+		struct xtcpd_value v = { 0 };
+		char err[256] = "";
+
+		assert_int_equal(conf_parse_value(&kl, "info, cong,all", &v, err, sizeof(err)), 0);
+		assert_string_equal(err, "");
+		assert_string_equal(v.str, "info, cong,all");
+		assert_int_equal(v.num, 0);
+	}
 	assert_string_equal(parse_err(&kl, "info,bogus"),
 			    "'bogus' is not allowed in the list (allowed: info|cong|all)");
+	assert_string_equal(parse_err(&kl, "cong, infox"),
+			    "'infox' is not allowed in the list (allowed: info|cong|all)");
+	assert_string_equal(parse_err(&kl, "inf"), "'inf' is not allowed in the list (allowed: info|cong|all)");
 }
 
 static char *write_conf(const char *text)

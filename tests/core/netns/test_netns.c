@@ -26,6 +26,8 @@
 #include <linux/sockios.h>
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
+
 #include "core/netns/netns.h"
 
 static char dir[40];
@@ -131,7 +133,7 @@ static void test_dirs(void **state)
 	(void)state;
 
 	if (geteuid() != 0)
-		skip();
+		XT_SKIP("needs root (namespaces and bind mounts)");
 	adds = dels = 0;
 	ino = make_ns("alpha");
 	/* The same namespace mounted a second time: one entry, the first name. */
@@ -205,7 +207,7 @@ static void test_proc_scan_names(void **state)
 	(void)state;
 
 	if (geteuid() != 0)
-		skip();
+		XT_SKIP("needs root (namespaces and bind mounts)");
 	/* A child in a namespace of its own, held only by the process. */
 	/* p: child -> parent "ready"; q: parent closes it to let the child exit. */
 	assert_int_equal(pipe(p), 0);

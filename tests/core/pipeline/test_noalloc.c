@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
+
 #include "core/ops/daemon.h"
 #include "core/ops/metrics.h"
 #include "core/pipeline/pipeline.h"
@@ -111,14 +113,14 @@ static void test_protobuf_list(void **state)
 static void test_proto_json(void **state)
 {
 	if (!have("protoJson"))
-		skip();
+		XT_SKIP("marshaller_protoJson.so not built");
 	run("protoJson");
 }
 
 static void test_json(void **state)
 {
 	if (!have("json"))
-		skip();
+		XT_SKIP("marshaller_json.so not built (configure --enable-json=yes)");
 	run("json");
 }
 

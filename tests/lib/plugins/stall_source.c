@@ -1,18 +1,23 @@
 /* stall — a test source whose poll of cycle N takes the N-th time of `stalls` (ms, comma-
  * separated; later cycles take none), ignoring the cycle deadline on purpose, the way a
- * hung kernel dump would. It emits nothing: it exists to make /readyz flip on cue. Its
- * check op can be made slow (check_ms, like a name lookup that hangs) or refuse
- * (check_error), to test what runs the checks. */
+ * hung kernel dump would; with `release` set, a stalled cycle N ends as soon as the file
+ * release/N exists (the time is then only a bound), so a test decides when. It emits
+ * nothing: it exists to make /readyz flip on cue. Its check op can be made slow
+ * (check_ms, like a name lookup that hangs) or refuse (check_error), to test what runs
+ * the checks. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <xtcpd/plugin.h>
 
-enum { K_STALLS, K_CHECK_MS, K_CHECK_ERROR, K_COUNT };
+enum { K_STALLS, K_RELEASE, K_CHECK_MS, K_CHECK_ERROR, K_COUNT };
 static const struct xtcpd_key stall_keys[] = {
 	[K_STALLS] = { "stalls", XTCPD_KEY_STRING, "", 0, 1000, NULL, 0,
 		       "how long each cycle's poll takes, in ms, e.g. 3000,0,4000" },
+	[K_RELEASE] = { "release", XTCPD_KEY_STRING, "", 0, 4000, NULL, 0,
+			"a folder: a stalled cycle N ends once the file N exists in it" },
 	[K_CHECK_MS] = { "check_ms", XTCPD_KEY_INT, "0", 0, 600000, NULL, 0,
 			 "how long the check op takes" },
 	[K_CHECK_ERROR] = { "check_error", XTCPD_KEY_STRING, NULL, 0, 200, NULL, 0,
@@ -37,7 +42,7 @@ static int stall_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
 }
 
 struct stall {
-	const char *stalls;
+	const char *stalls, *release;
 };
 
 static int stall_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
@@ -49,6 +54,7 @@ static int stall_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	if (!s)
 		return -ENOMEM;
 	s->stalls = cfg->values[K_STALLS].str ? cfg->values[K_STALLS].str : "";
+	s->release = cfg->values[K_RELEASE].str ? cfg->values[K_RELEASE].str : "";
 	return 0;
 }
 
@@ -80,7 +86,17 @@ static long stall_ms(const char *p, uint64_t seq)
 
 static int stall_poll(void *inst, const struct xtcpd_cycle *cyc)
 {
-	stall_sleep(stall_ms(((struct stall *)inst)->stalls, cyc->seq));
+	const struct stall *s = inst;
+	long ms = stall_ms(s->stalls, cyc->seq);
+	char cue[4200];
+
+	if (!*s->release) {
+		stall_sleep(ms);
+		return 0;
+	}
+	snprintf(cue, sizeof(cue), "%s/%llu", s->release, (unsigned long long)cyc->seq);
+	for (; ms > 0 && access(cue, F_OK) != 0; ms -= 10)
+		stall_sleep(10);
 	return 0;
 }
 

@@ -82,7 +82,7 @@ static int bench_plugin(const char *name, const struct bset *set, double *ns, do
 					rc = ops->append(inst, &buf, &set->recs[i]);
 				}
 				if (rc != 0) {
-					ops->common.destroy(inst);
+					mt_destroy(p, inst);
 					return -1;
 				}
 			}
@@ -94,7 +94,7 @@ static int bench_plugin(const char *name, const struct bset *set, double *ns, do
 			*ns = t;
 	}
 	*bytes = total / nrec;
-	ops->common.destroy(inst);
+	mt_destroy(p, inst);
 	return 0;
 }
 
@@ -197,7 +197,7 @@ static int bench_same_bytes(const struct bset *set)
 	for (i = 0; i < k && rc == 0; i++)
 		rc = mt_ops(p)->append(inst, &buf, &set->recs[i]);
 	mt_ops(p)->finish(inst, &buf);
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 	for (i = 0; i < k; i++) {
 		xtcp_flat_record__v1__xtcp_flat_record__init(&rows[i]);
 		pc_fill(&rows[i], &set->recs[i]);

@@ -49,8 +49,10 @@ void mt_metrics_reset(void);
 /* dlopen "<$XTCPD_PLUGIN_DIR>/marshaller_<name>.so" (tests/lib/testhost); NULL on failure. */
 const struct xtcpd_plugin *mt_load(const char *name);
 /* create() with the configuration of NULL-terminated "key=value" strings (NULL = all
- * defaults), checked by the core's own parser. */
+ * defaults), checked by the core's own parser; mt_destroy() destroys the instance and
+ * frees the configuration it borrowed. */
 int mt_create(const struct xtcpd_plugin *p, const char *const *kv, void **inst);
+void mt_destroy(const struct xtcpd_plugin *p, void *inst);
 static inline const struct xtcpd_marshaller_ops *mt_ops(const struct xtcpd_plugin *p)
 {
 	return (const struct xtcpd_marshaller_ops *)p->ops;

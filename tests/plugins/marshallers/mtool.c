@@ -51,7 +51,7 @@ static int cmd_encode(const char *name, const char *path, int emit_defaults)
 	f = fopen(path, "wb");
 	if (f == NULL || write_all(f, &buf) != 0 || fclose(f) != 0)
 		return 1;
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 	return 0;
 }
 
@@ -132,7 +132,7 @@ static int cmd_real(const char *name, unsigned count)
 		    write_all(stdout, &buf) != 0)
 			return 1;
 	}
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 	return 0;
 }
 

@@ -95,7 +95,7 @@ static void run(const char *name)
 	atomic_store(&counting, 0);
 	assert_int_equal(atomic_load(&nalloc), 0);
 	assert_true(msgs >= 5);
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 }
 
 static void test_counter_counts(void **state)

@@ -54,7 +54,7 @@ expect_eq "reload: the sink and the marshaller kept, the source rebuilt" \
 c=$(metric "$TMP/before" xtcpd_poll_cycles_total)
 wait_metric xtcpd_poll_cycles_total $((c + 2)) || exit 1
 mc up all
-quiet_snapshot "$TMP/snap" kafka || { cat "$TMP/xtcpd.log"; exit 1; }
+quiet_snapshot "$TMP/snap" kafka - || { cat "$TMP/xtcpd.log"; exit 1; }
 daemon_stop
 expect_eq "exit status" 0 "$DRC"
 m() { metric "$TMP/snap" "$1"; }

@@ -57,7 +57,7 @@ kill_on_exit $DPID
 wait_metric 'xtcpd_sink_closed{instance="sink/stdout"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
 c=$(metric "$TMP/m.wait" xtcpd_poll_cycles_total)
 wait_metric xtcpd_poll_cycles_total $((c + 2)) || exit 1
-quiet_snapshot "$TMP/snap" out || exit 1
+quiet_snapshot "$TMP/snap" out 1000 || exit 1
 kill -TERM $DPID
 wait $DPID
 expect_eq "beside a file sink: status" 0 $?

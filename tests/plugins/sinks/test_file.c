@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
+
 #include "tests/lib/testhost.h"
 
 static struct th_plugin file_plugin, null_plugin;
@@ -365,7 +367,7 @@ static void test_not_others_files(void **state)
 	expect_file(path, 0, 0, 100);
 	/* another user's file (one planted beforehand in a sticky folder) */
 	if (getuid() != 0)
-		skip();
+		XT_SKIP("needs root: a file of another user");
 	assert_int_equal(chown(path, 65534, 65534), 0);
 	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
 	th_inst_destroy(&in);
@@ -464,7 +466,7 @@ static void test_enospc(void **state)
 
 	(void)state;
 	if (mount_small_tmpfs() < 0)
-		skip();
+		XT_SKIP("cannot mount a small tmpfs (needs root): %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/out", tmpfs_dir);
 	snprintf(filler, sizeof(filler), "%s/filler", tmpfs_dir);
 	/* 128 KiB tmpfs, 64 KiB of filler: the sink has 16 pages = 65536 bytes. */

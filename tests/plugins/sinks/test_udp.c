@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
+
 #include "tests/lib/testhost.h"
 
 static struct th_plugin udp_plugin;
@@ -123,7 +125,7 @@ static void test_ipv6(void **state)
 
 	(void)state;
 	if (rfd < 0)
-		skip();         /* no IPv6 loopback here */
+		XT_SKIP("no IPv6 loopback: %s", strerror(errno));
 	snprintf(addr, sizeof(addr), "[::1]:%u", port);
 	roundtrip(addr, rfd, 50);
 	close(rfd);
@@ -209,7 +211,8 @@ static void test_closed_port(void **state)
 
 /* ENOBUFS/EAGAIN: in a private network namespace, a slow token bucket on lo keeps the
  * datagrams queued, so a socket with a small sndbuf fills up. The sink must drop and
- * count, never wait. Runs in a child (the namespace is per process); 77 = cannot set up. */
+ * count, never wait. Runs in a child (the namespace is per process); 77 = cannot set up
+ * (the child says why: no privilege for a namespace, or tc's own error). */
 static int enobufs_child(void)
 {
 	char kv_addr[64];
@@ -221,10 +224,15 @@ static int enobufs_child(void)
 	uint64_t nobufs;
 	int rfd;
 
-	if (unshare(CLONE_NEWNET) < 0 ||
-	    system("ip link set lo up && tc qdisc add dev lo root tbf rate 8kbit burst 1600 "
-		   "limit 100000 2>/dev/null") != 0)
+	if (unshare(CLONE_NEWNET) < 0) {
+		fprintf(stderr, "SKIP: unshare(CLONE_NEWNET): %s (needs root)\n", strerror(errno));
 		return 77;
+	}
+	if (system("ip link set lo up && tc qdisc add dev lo root tbf rate 8kbit burst 1600 "
+		   "limit 100000") != 0) {
+		fprintf(stderr, "SKIP: cannot shape lo with tc (iproute2), its error is above\n");
+		return 77;
+	}
 	rfd = receiver(AF_INET, &port);
 	snprintf(kv_addr, sizeof(kv_addr), "address=127.0.0.1:%u", port);
 	if (rfd < 0 || th_inst_create(&in, &udp_plugin, kv))
@@ -260,7 +268,7 @@ static void test_enobufs(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) == 77)
-		skip();
+		XT_SKIP("the ENOBUFS test could not set up (reason above)");
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 

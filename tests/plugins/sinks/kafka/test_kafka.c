@@ -5,7 +5,8 @@
  * sent, exactly), blocking with a bound, shutdown with undelivered batches, and the
  * properties that would load code or run a command refused (issue 23): a library named by
  * plugin.library.paths never loaded, a command pasted into the Kerberos principal never
- * run. */
+ * run; and the largest batch the sink promises (max_message) at its boundary, whatever
+ * the key. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,13 +18,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
 #include "tests/plugins/sinks/kafka/kconsume.h"
 #include "tests/lib/testhost.h"
+
+/* As root, main() moves the test into a UTS namespace of its own with a host name of
+ * the longest size: the "hostname" and "netns" keys are then longer than librdkafka's
+ * per-message slack, so a max_message that forgot the key fails the boundary test. */
+#define LONG_HOSTNAME "xtcpd-test-host-a-name-long-enough-to-matter-in-a-kafka-key-64ch"
+static int long_hostname;
 
 static struct th_plugin kafka_plugin;
 static pid_t mc_pid;
@@ -184,7 +193,6 @@ static void test_deliver_exactly_once(void **state)
 	(void)state;
 	mc_cmd("topic basic 3");
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
-	assert_int_equal(in.ops->max_message(in.sink), 1000000 - strlen(hostname) - 64);
 	send_batches(&in, 0, 400);
 	expect_released(&in, 400, 0);
 	assert_int_equal(in.ops->flush(in.sink, 1000), 0);
@@ -290,11 +298,12 @@ static void test_properties(void **state)
 				  "\"no.such.thing\"");
 	th_inst_destroy(&in);
 
-	/* A valid one takes effect: message.max.bytes bounds max_message and produce. */
+	/* A valid one takes effect: message.max.bytes bounds produce (and max_message: see
+	 * test_max_message_boundary). */
 	mc_cmd("topic props 1");
 	kv[2] = "property.message.max.bytes=2000";
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
-	assert_int_equal(in.ops->max_message(in.sink), 2000 - 64);
+	assert_in_range(in.ops->max_message(in.sink), 20, 2000);
 	send_batches(&in, 0, 1);                 /* 20 bytes: fits */
 	send_batches(&in, 20, 1);                /* 2640 bytes: too large */
 	expect_released(&in, 1, 1);
@@ -536,6 +545,77 @@ static void test_code_properties_refused(void **state)
 	rmdir(dir);
 }
 
+/* What the boundary test reads back: one message of the expected length, payload and key. */
+struct one_msg {
+	const char *payload, *key;
+	size_t len;
+	unsigned total, good;
+};
+
+static void one_msg_seen(void *arg, const rd_kafka_message_t *m)
+{
+	struct one_msg *o = arg;
+
+	o->total++;
+	if (m->len == o->len && !memcmp(m->payload, o->payload, o->len) &&
+	    m->key_len == strlen(o->key) && (!m->key_len || !memcmp(m->key, o->key, m->key_len)))
+		o->good++;
+}
+
+/* One configuration at the boundary: a batch of exactly max_message bytes is delivered
+ * and consumed back intact; one of max_message + 64 bytes is refused by librdkafka
+ * (msg_size_too_large), so the promise is kept and wastes less than 64 bytes. */
+static void boundary(const char *key_mode, const char *key, const char *max_bytes, unsigned n)
+{
+	char kv_topic[64], kv_key[64], kv_max[64], topic[48];
+	const char *kv[] = { kv_brokers, kv_topic, kv_key, kv_max, NULL };
+	struct one_msg o = { .key = key };
+	struct th_inst in;
+	char *data;
+	size_t m;
+
+	snprintf(topic, sizeof(topic), "boundary-%u", n);
+	snprintf(kv_topic, sizeof(kv_topic), "topic=%s", topic);
+	snprintf(kv_key, sizeof(kv_key), "key=%s", key_mode);
+	snprintf(kv_max, sizeof(kv_max), "property.message.max.bytes=%s", max_bytes);
+	mc_cmd("topic %s 1", topic);
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	m = in.ops->max_message(in.sink);
+	print_message("key=%s (%zu bytes) message.max.bytes=%s: max_message %zu\n", key_mode,
+		      strlen(key), max_bytes, m);
+	data = malloc(m + 64);
+	assert_non_null(data);
+	batch_make(data, n, m + 64);
+	assert_int_equal(in.ops->send(in.sink, th_buf(data, m, 1)), 0);
+	assert_int_equal(in.ops->send(in.sink, th_buf(data, m + 64, 2)), 0);
+	expect_released(&in, 1, 1);
+	assert_int_equal(reason(&in, "msg_size_too_large"), 1);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_OK), 1);
+	assert_int_equal(th_outcome(in.ctx, TH_BYTES_OK), m);
+	th_inst_destroy(&in);
+	o.payload = data;
+	o.len = m;
+	assert_int_equal(kc_consume(bootstrap, topic, one_msg_seen, &o, WAIT_MS), 1);
+	assert_int_equal(o.good, 1);
+	free(data);
+}
+
+static void test_max_message_boundary(void **state)
+{
+	char host_ns[400];
+
+	(void)state;
+	if (!long_hostname)
+		XT_SKIP("needs root: a %zu-character host name in a UTS namespace of its own",
+			strlen(LONG_HOSTNAME));
+	assert_string_equal(hostname, LONG_HOSTNAME);
+	snprintf(host_ns, sizeof(host_ns), "%s", netns_key);
+	boundary("none", "", "2000", 1);
+	boundary("hostname", hostname, "2000", 2);
+	boundary("netns", host_ns, "2000", 3);
+	boundary("netns", host_ns, "1000000", 4);       /* librdkafka's default */
+}
+
 static int setup(void **state)
 {
 	char ns[64] = "";
@@ -582,8 +662,13 @@ int main(void)
 		cmocka_unit_test(test_shutdown_undelivered),
 		cmocka_unit_test(test_no_broker_at_all),
 		cmocka_unit_test(test_outage_mid_run),
+		cmocka_unit_test(test_max_message_boundary),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: every thread after this one shares the namespace. */
+	if (geteuid() == 0 && unshare(CLONE_NEWUTS) == 0 &&
+	    sethostname(LONG_HOSTNAME, strlen(LONG_HOSTNAME)) == 0)
+		long_hostname = 1;
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -142,6 +142,21 @@ static int setup(void **state)
 	return 0;
 }
 
+static int teardown(void **state)
+{
+	const struct xtcpd_source_ops *ops = xtcpd_plugin.ops;
+
+	(void)state;
+	close(sv[0]);
+	close(sv[1]);
+	pthread_mutex_destroy(&n.lock);
+	if (s)
+		ops->common.destroy(s);
+	th_config_free(cfg);
+	th_ctx_free(ctx);
+	return 0;
+}
+
 static void test_portid_seq_intr(void **state)
 {
 	(void)state;
@@ -360,5 +375,5 @@ int main(void)
 		cmocka_unit_test(test_seq_unpredictable),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

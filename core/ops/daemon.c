@@ -221,9 +221,12 @@ static void report_budget(struct daemon *d, unsigned long long from)
 
 	if (from != d->nofile)
 		log_info("open files: soft limit raised from %llu to %llu (the hard limit)", from, d->nofile);
-	log_info("open files: limit %llu, %llu kept for the endpoint and sinks, %u per namespace: "
-		 "room for %llu namespaces (%zu now)", d->nofile, fd_reserve(d), d->fds_per_ns, cap,
-		 d->ns ? netns_mgr_count(d->ns) : 0);
+	/* Said when the limit, not max_namespaces, bounds the namespaces polled. */
+	log_msg(cap < (unsigned long long)d->conf->core[CK_MAX_NAMESPACES].num ? XTCPD_LOG_INFO
+									      : XTCPD_LOG_DEBUG,
+	       "open files: limit %llu, %llu kept for the endpoint and sinks, %u per namespace: "
+	       "room for %llu namespaces (%zu now)", d->nofile, fd_reserve(d), d->fds_per_ns, cap,
+	       d->ns ? netns_mgr_count(d->ns) : 0);
 	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_capacity", NULL,
 				"Network namespaces the open-files limit has room for (after a reserve for "
 				"the endpoint and sinks), at the file descriptors each costs"), cap);

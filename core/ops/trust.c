@@ -61,6 +61,13 @@ struct walk {
 	size_t n;
 };
 
+static const char *trust_type(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a link" :
+	       "not a regular file";
+}
+
 /* err = "WHAT PATH<how>" where PATH is the folder walked so far, plus name if given. */
 static int walk_fail(struct walk *w, int rc, const char *what, const char *name, const char *how, ...)
 	XTCPD_PRINTF(5, 6);
@@ -155,7 +162,7 @@ static int walk_last(struct walk *w, const char *name, const char *what, unsigne
 		return walk_fail(w, rc, what, strcmp(name, ".") ? name : NULL, ": %s", strerror(-rc));
 	}
 	if (!(flags & TRUST_DIR) && !S_ISREG(st.st_mode))
-		rc = walk_fail(w, -EINVAL, what, name, " is not a regular file");
+		rc = walk_fail(w, -EINVAL, what, name, " is %s, not a regular file", trust_type(st.st_mode));
 	else
 		rc = walk_check(w, &st, what, strcmp(name, ".") ? name : NULL, 0);
 	if (rc) {

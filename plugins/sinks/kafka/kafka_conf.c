@@ -115,7 +115,6 @@ int kafka_conf_fill(rd_kafka_conf_t *conf, const struct xtcpd_config *cfg, struc
 	 * into a shell command (0 turns it off, at creation too). A build without GSSAPI may
 	 * not know the property: nothing runs kinit there either. */
 	rd_kafka_conf_set(conf, "sasl.kerberos.min.time.before.relogin", "0", NULL, 0);
-		return -EINVAL;
 	/* Statistics feed xtcpd_sink_kafka_request_retries_total; 0 turns them off. */
 	if (kafka_set(conf, NULL, "statistics.interval.ms", "5000", res))
 		return -EINVAL;

@@ -54,11 +54,11 @@ stop_daemon() { kill "$PID"; wait "$PID"; }
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 conf "$PORT"
 run_daemon "$PORT"
-expect_eq "root: threads" "MHD-single uid=65534 eff=$NONE prm=$NONE bnd=$NONE nnp=1
+expect_eq "root: threads" "http uid=65534 eff=$NONE prm=$NONE bnd=$NONE nnp=1
 sink/null uid=0 eff=$NONE prm=$NONE bnd=$RT nnp=1
 sink/out uid=0 eff=$NONE prm=$NONE bnd=$RT nnp=1
-xtcpd uid=0 eff=$RT prm=$RT bnd=$RT nnp=1
-xtcpd uid=0 eff=$RT prm=$RT bnd=$RT nnp=1
+synth/0 uid=0 eff=$RT prm=$RT bnd=$RT nnp=1
+synth/1 uid=0 eff=$RT prm=$RT bnd=$RT nnp=1
 xtcpd uid=0 eff=$RT prm=$RT bnd=$RT nnp=1" "$(task_caps $PID)"
 # the sink's file: 0640 whatever the umask we were started with
 expect_eq "root: sink file mode" "640 root" "$(stat -c '%a %U' "$TMP/out/records.json")"
@@ -85,11 +85,11 @@ CAPS=+sys_admin,+sys_ptrace,+net_admin,+net_bind_service
 run_daemon "$LOW" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	--bounding-set=-all,$CAPS --inh-caps=-all,$CAPS --ambient-caps=-all,$CAPS
 UNITBND=0000000000281400  # the unit's bounding set: no CAP_SETPCAP to shrink it further
-expect_eq "unit: threads" "MHD-single uid=65534 eff=$NONE prm=$NONE bnd=$UNITBND nnp=1
+expect_eq "unit: threads" "http uid=65534 eff=$NONE prm=$NONE bnd=$UNITBND nnp=1
 sink/null uid=65534 eff=$NONE prm=$NONE bnd=$UNITBND nnp=1
 sink/out uid=65534 eff=$NONE prm=$NONE bnd=$UNITBND nnp=1
-xtcpd uid=65534 eff=$RT prm=$RT bnd=$UNITBND nnp=1
-xtcpd uid=65534 eff=$RT prm=$RT bnd=$UNITBND nnp=1
+synth/0 uid=65534 eff=$RT prm=$RT bnd=$UNITBND nnp=1
+synth/1 uid=65534 eff=$RT prm=$RT bnd=$UNITBND nnp=1
 xtcpd uid=65534 eff=$RT prm=$RT bnd=$UNITBND nnp=1" "$(task_caps $PID)"
 expect_eq "unit: sink file" "640 nobody" "$(stat -c '%a %U' "$TMP/out/records.json")"
 stop_daemon

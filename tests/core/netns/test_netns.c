@@ -100,8 +100,8 @@ static int teardown(void **state)
 
 static void test_host_only(void **state)
 {
-	struct netns_conf c = { 1, NULL, 0, 1000 };
-	struct netns_ops o = { NULL, on_add, on_del };
+	struct netns_conf c = { .host_only = 1, .reconcile_ms = 1000 };
+	struct netns_ops o = { .add = on_add, .del = on_del };
 	struct netns_mgr *m;
 	struct xtcpd_netns *const *list;
 	struct stat st;
@@ -122,8 +122,8 @@ static void test_host_only(void **state)
 
 static void test_dirs(void **state)
 {
-	struct netns_conf c = { 0, dir, 0, 3600000 };
-	struct netns_ops o = { NULL, on_add, on_del };
+	struct netns_conf c = { .dirs = dir, .reconcile_ms = 3600000 };
+	struct netns_ops o = { .add = on_add, .del = on_del };
 	struct netns_mgr *m;
 	struct xtcpd_netns *const *list;
 	char a[128], b[128], p[128];
@@ -196,8 +196,8 @@ static void test_dirs(void **state)
 
 static void test_proc_scan_names(void **state)
 {
-	struct netns_conf c = { 0, "", 1, 3600000 };
-	struct netns_ops o = { NULL, on_add, on_del };
+	struct netns_conf c = { .dirs = "", .proc_scan = 1, .reconcile_ms = 3600000 };
+	struct netns_ops o = { .add = on_add, .del = on_del };
 	struct netns_mgr *m;
 	struct xtcpd_netns *const *list;
 	size_t n;

@@ -189,8 +189,8 @@ int main(int argc, char **argv)
 	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 60000, last_timeout = -1;
 	int allocs = 0;
 	unsigned long before;
-	struct netns_conf nc = { 0, "/run/netns", 0, 30000 };
-	struct netns_ops no = { NULL, ns_add, ns_del };
+	struct netns_conf nc = { .dirs = "/run/netns", .reconcile_ms = 30000 };
+	struct netns_ops no = { .add = ns_add, .del = ns_del };
 	struct th_plugin plugin = { NULL, &xtcpd_plugin };
 	struct th_inst in;
 	const char *capture = NULL;

@@ -26,7 +26,7 @@ setup nosym test_broken_nosym.so sink_broken.so
 run_case nosym nosym "[sink broken]" "plugin $TMP/nosym/sink_broken.so refused: missing symbol 'xtcpd_plugin'"
 
 setup abi test_broken_abi.so sink_broken.so
-run_case abi abi "[sink broken]" "plugin $TMP/abi/sink_broken.so refused: ABI major 2, this xtcpd speaks ABI 1.1"
+run_case abi abi "[sink broken]" "plugin $TMP/abi/sink_broken.so refused: ABI major 2, this xtcpd speaks ABI 1.2"
 
 setup short test_broken_short.so sink_broken.so
 run_case short short "[sink broken]" "plugin $TMP/short/sink_broken.so refused: descriptor is 16 bytes, at least 56 needed"

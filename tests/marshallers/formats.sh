@@ -16,7 +16,7 @@ protoc --proto_path="$PROTO_DIR" --python_out="$T" "$PROTO_DIR/xtcp_flat_record.
 "$MTOOL" keys > "$T/keys.txt"
 "$MTOOL" encode protobufList "$T/list.bin"
 "$MTOOL" encode protoJson "$T/pj.json"
-"$MTOOL" encode protoJson "$T/pjd.json" emit_defaults
+"$MTOOL" encode protoJson "$T/pjd.json" emit_defaults=true
 "$MTOOL" encode json "$T/human.json"
 
 # Strip the varint length prefix for protoc (it decodes one bare message).

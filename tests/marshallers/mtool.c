@@ -1,6 +1,9 @@
 /* tests/marshallers/mtool.c — drives the marshaller plugins for the shell tests:
- *   mtool encode NAME FILE [emit_defaults]  the test set (3 full + 2 few records) as one
- *                                          batch of marshaller NAME, written to FILE
+ *   mtool encode NAME FILE [KEY=VALUE...]  the test set (3 full + 2 few records) as one
+ *                                          batch of marshaller NAME (configured with the
+ *                                          given keys), written to FILE
+ *   mtool tricky NAME FILE [KEY=VALUE...]  the same for the records of mt_tricky.c
+ *   mtool tricky-inputs                    their raw inputs, as JSON
  *   mtool expect FILE                      the oracle for that set, as JSON rows keyed by
  *                                          field number (see mt_expect)
  *   mtool keys                             json marshaller keys: "key number mode"
@@ -34,19 +37,58 @@ static int write_all(FILE *f, const struct xtcpd_buf *buf)
 	       buf->len - buf->off ? 0 : -EIO;
 }
 
-static int cmd_encode(const char *name, const char *path, int emit_defaults)
+/* Values for p's key table from "KEY=VALUE" words (text as given; booleans parsed). */
+static int parse_keys(const struct xtcpd_plugin *p, char **kv, int n, struct xtcpd_value *v,
+                      size_t *nv)
+{
+	size_t k;
+
+	for (k = 0; p->keys[k].name != NULL && k < 16; k++) {
+		v[k].str = p->keys[k].def;
+		v[k].num = p->keys[k].def && strcmp(p->keys[k].def, "true") == 0;
+		v[k].set = 0;
+	}
+	*nv = k;
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+
+		for (k = 0; k < *nv; k++)
+			if (eq && strlen(p->keys[k].name) == (size_t)(eq - kv[i]) &&
+			    !strncmp(p->keys[k].name, kv[i], (size_t)(eq - kv[i])))
+				break;
+		if (k == *nv) {
+			fprintf(stderr, "mtool: %s: not a key of %s\n", kv[i], p->name);
+			return -1;
+		}
+		v[k].str = eq + 1;
+		v[k].num = strcmp(eq + 1, "true") == 0;
+		v[k].set = 1;
+	}
+	return 0;
+}
+
+static int cmd_encode(const char *name, const char *path, char **kv, int nkv, int tricky)
 {
 	const struct xtcpd_plugin *p = mt_load(name);
-	struct xtcpd_value v = { "true", 1, 1 };
+	static struct mt_rec many[64];
+	struct xtcpd_value v[16];
+	struct mt_rec *set = recs;
 	struct xtcpd_buf buf;
+	size_t nv, n = 5;
 	void *inst;
 	FILE *f;
 	int rc;
 
-	if (p == NULL || mt_create(p, &v, emit_defaults ? 1 : 0, &inst) != 0)
+	if (p == NULL || parse_keys(p, kv, nkv, v, &nv) || mt_create(p, v, nv, &inst) != 0)
 		return 1;
 	mt_test_set();
-	if (mt_batch(p, inst, &buf, data, sizeof(data), recs, 5, &rc) != 5)
+	if (tricky) {
+		n = mt_tricky_count();
+		for (size_t i = 0; i < n; i++)
+			mt_fill_tricky(&many[i], (unsigned)i);
+		set = many;
+	}
+	if (mt_batch(p, inst, &buf, data, sizeof(data), set, n, &rc) != n)
 		return 1;
 	f = fopen(path, "wb");
 	if (f == NULL || write_all(f, &buf) != 0 || fclose(f) != 0)
@@ -139,14 +181,20 @@ static int cmd_real(const char *name, unsigned count)
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "encode") == 0)
-		return cmd_encode(argv[2], argv[3], argc > 4 && strcmp(argv[4], "emit_defaults") == 0);
+		return cmd_encode(argv[2], argv[3], argv + 4, argc - 4, 0);
+	if (argc >= 4 && strcmp(argv[1], "tricky") == 0)
+		return cmd_encode(argv[2], argv[3], argv + 4, argc - 4, 1);
+	if (argc == 2 && strcmp(argv[1], "tricky-inputs") == 0) {
+		mt_tricky_json();
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "expect") == 0)
 		return cmd_expect();
 	if (argc == 2 && strcmp(argv[1], "keys") == 0)
 		return cmd_keys();
 	if (argc == 4 && strcmp(argv[1], "real") == 0)
 		return cmd_real(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
-	fprintf(stderr, "usage: mtool encode NAME FILE [emit_defaults] | expect | keys | "
-	        "real NAME COUNT\n");
+	fprintf(stderr, "usage: mtool encode|tricky NAME FILE [KEY=VALUE...] | tricky-inputs | "
+	        "expect | keys | real NAME COUNT\n");
 	return 2;
 }

@@ -4,7 +4,7 @@
 # start are checked alike). Expected lines: tests/core/bad-conf/expected.txt, with @F@
 # for the case's path and @P@ for the plugin folder.
 . "${XTCPD_SRCDIR:-.}/tests/lib.sh"
-for p in source_synth marshaller_protobufList sink_file sink_null; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
+for p in source_synth marshaller_protobufList marshaller_csv marshaller_tsv sink_file sink_null sink_unix sink_tcp; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
 DIR="$XTCPD_SRCDIR/tests/core/bad-conf"
 n=0
 for f in "$DIR"/*.conf; do

@@ -431,30 +431,21 @@ void sc_cancel(void *inst)
 	}
 }
 
-/* A datagram socket's limit: the kernel refuses one longer than SO_SNDBUF - 32. */
-static int sc_dgram_limit(struct sc *s)
+/* A Unix datagram socket's limit: the kernel refuses a datagram longer than its
+ * SO_SNDBUF - 32 bytes. Asked of a socket made (and closed) here, with `sndbuf` set. */
+int sc_dgram_limit(int sndbuf, size_t *lim)
 {
-	int v = 0, fd = sc_socket(s, AF_UNIX);
+	int v = 0, fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
 	socklen_t len = sizeof(v);
-	size_t lim;
 
 	if (fd < 0)
-		return fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) < 0) {
-		v = -errno;
-		close(fd);
-		return v;
-	}
+		return -errno;
+	if ((sndbuf && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0) ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) < 0)
+		rc = -errno;
 	close(fd);
-	lim = v > 32 ? (size_t)v - 32 : 0;
-	if (s->c.max_datagram > lim) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "max_datagram = %zu is above this socket's "
-			     "limit of %zu bytes (SO_SNDBUF %d - 32): raise sndbuf or lower it",
-			     s->c.max_datagram, lim, v);
-		return -EMSGSIZE;
-	}
-	s->max_msg = s->c.max_datagram ? s->c.max_datagram : lim;
-	return 0;
+	*lim = v > 32 ? (size_t)v - 32 : 0;
+	return rc;
 }
 
 int sc_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx, const struct sc_conf *conf,
@@ -490,7 +481,8 @@ int sc_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx, const struct
 		host->log(ctx, XTCPD_LOG_ERR, "cannot register metrics");
 		return -ENOMEM;
 	}
-	return conf->mode == SC_DGRAM ? sc_dgram_limit(s) : 0;
+	s->max_msg = conf->max_datagram;
+	return 0;
 }
 
 void sc_destroy(void *inst)

@@ -29,7 +29,7 @@ struct sc_conf {
 	int64_t connect_timeout_ms, write_timeout_ms, retry_timeout_ms;
 	int64_t backoff_min_ms, backoff_max_ms;
 	int sndbuf;                     /* SO_SNDBUF; 0 = the kernel's */
-	size_t max_datagram;            /* SC_DGRAM: 0 = the socket's own limit */
+	size_t max_datagram;            /* SC_DGRAM: largest datagram (see sc_dgram_limit) */
 };
 
 /* Keys shared by the three sinks (designated entries of their tables). */
@@ -54,8 +54,8 @@ struct sc_conf {
 
 struct sc;
 
-/* Make the connection state (no socket yet, except SC_DGRAM, which needs one to know its
- * limit). Returns 0 or -errno after logging why; *out is set to what was built. */
+/* Make the connection state (no socket yet: the first send connects). Returns 0 or
+ * -errno after logging why; *out is set to what was built. */
 int sc_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx, const struct sc_conf *conf,
 	      struct sc **out);
 /* The sink ops, for the plugins' tables (inst is the struct sc). */
@@ -70,5 +70,8 @@ void sc_cancel(void *inst);
 int sc_resolve_inet(struct sc_conf *conf, const char *address, int socktype, char *err,
 		    size_t errn);
 int sc_resolve_unix(struct sc_conf *conf, const char *path, char *err, size_t errn);
+/* The largest datagram a Unix datagram socket with SO_SNDBUF `sndbuf` (0 = default)
+ * takes: its SO_SNDBUF - 32 (a socket is made and closed to ask). 0 or -errno. */
+int sc_dgram_limit(int sndbuf, size_t *lim);
 
 #endif /* XTCPD_SOCKCONN_H */

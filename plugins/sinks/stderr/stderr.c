@@ -207,17 +207,29 @@ static void er_destroy(void *inst)
 	free(es);
 }
 
+/* Every check of the keys, without side effects (the key table covers the ranges). */
+static int er_check(const struct xtcpd_config *cfg, char *err, size_t n)
+{
+	if (cfg->n_values < K__COUNT) {
+		snprintf(err, n, "configuration has %zu values, expected %d", cfg->n_values,
+			 K__COUNT);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int er_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		     const struct xtcpd_config *cfg, void **inst)
 {
 	struct er_sink *es;
+	char err[128];
 	int rc;
 
 	*inst = NULL;
-	if (cfg->n_values < K__COUNT) {
-		host->log(ctx, XTCPD_LOG_ERR, "configuration has %zu values, expected %d",
-			  cfg->n_values, K__COUNT);
-		return -EINVAL;
+	rc = er_check(cfg, err, sizeof(err));
+	if (rc) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s", err);
+		return rc;
 	}
 	es = calloc(1, sizeof(*es));
 	if (es == NULL)

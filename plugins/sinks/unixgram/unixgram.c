@@ -29,11 +29,13 @@ static const struct xtcpd_key ug_keys[] = {
 	XTCPD_KEYS_END,
 };
 
-/* Every check of the keys, without side effects (the socket's own limit is checked
- * against max_datagram at create). */
+/* Every check of the keys, without side effects (the socket asked for its limit is
+ * closed again). */
 static int ug_check(const struct xtcpd_config *cfg, struct sc_conf *sc, char *err, size_t n)
 {
 	const struct xtcpd_value *v = cfg->values;
+	size_t lim;
+	int rc;
 
 	if (cfg->n_values < K__COUNT || v[K_PATH].str == NULL) {
 		snprintf(err, n, "path is required");
@@ -52,7 +54,17 @@ static int ug_check(const struct xtcpd_config *cfg, struct sc_conf *sc, char *er
 	sc->backoff_min_ms = v[K_RECONNECT_MIN].num;
 	sc->backoff_max_ms = v[K_RECONNECT_MAX].num;
 	sc->sndbuf = (int)v[K_SNDBUF].num;
-	sc->max_datagram = (size_t)v[K_MAX_DATAGRAM].num;
+	rc = sc_dgram_limit(sc->sndbuf, &lim);
+	if (rc) {
+		snprintf(err, n, "cannot ask a datagram socket its limit: %s", strerror(-rc));
+		return rc;
+	}
+	if ((size_t)v[K_MAX_DATAGRAM].num > lim) {
+		snprintf(err, n, "max_datagram = %s is above this socket's limit of %zu bytes "
+			 "(SO_SNDBUF - 32): raise sndbuf or lower it", v[K_MAX_DATAGRAM].str, lim);
+		return -EMSGSIZE;
+	}
+	sc->max_datagram = v[K_MAX_DATAGRAM].num ? (size_t)v[K_MAX_DATAGRAM].num : lim;
 	return sc_resolve_unix(sc, v[K_PATH].str, err, n);
 }
 

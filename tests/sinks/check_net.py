@@ -3,14 +3,20 @@
 csv header exactly where it belongs (first line of each connection, first frame of each
 unix connection, every datagram, once on stderr), every row complete, every record
 once. Prints "conns N rows R unique U"; exits 1 with the reason on a structural error.
+With --upto N only rows whose recordCounter (the first column) is at most N count: the
+records produced before a metrics snapshot.
 
-  check_net.py stream|framed|dgram|stderr COLUMNS FILE...
+  check_net.py [--upto N] stream|framed|dgram|stderr COLUMNS FILE...
 """
 import csv
 import io
 import sys
 
-mode, cols, files = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
+args = sys.argv[1:]
+upto = None
+if args[0] == "--upto":
+    upto, args = int(args[1]), args[2:]
+mode, cols, files = args[0], args[1].split(","), args[2:]
 header = ",".join(cols) + "\n"
 rows = []
 
@@ -26,7 +32,8 @@ def take(text, where):
             die("%s: a header line among the rows" % where)
         if len(r) != len(cols):
             die("%s: a row of %d fields: %r" % (where, len(r), r))
-        rows.append(int(r[0]))
+        if upto is None or int(r[0]) <= upto:
+            rows.append(int(r[0]))
 
 
 def frames(data, where):

@@ -5,7 +5,7 @@
 # xtcp2's spellings (-dest tcp: -marshal csv -columns) do the same. Then an outage: all
 # receivers gone for ~5 s mid-run and back; for each sink, records delivered (counted by
 # the daemon) == records received, delivered + dropped == produced exactly, and every
-# drop has a reason.
+# drop has a reason. Last, a peer that never reads cannot hold the shutdown.
 . "${XTCPD_SRCDIR:-.}/tests/lib.sh"
 . "$XTCPD_SRCDIR/tests/sinks/e2e_lib.sh"
 for p in sink_tcp sink_unix sink_unixgram sink_stderr marshaller_csv source_synth; do
@@ -36,11 +36,12 @@ receivers_stop() {
 	for p in $RPIDS; do wait $p; done
 }
 
-# check NAME MODE WANT FILES...: the receiver's files of one sink hold WANT.
+# check NAME MODE WANT FILES...: the receiver's files of one sink hold WANT (only the
+# records up to $UPTO when set).
 check() {
 	name=$1 mode=$2 want=$3
 	shift 3
-	got=$($PY "$CHECK" $mode $COLS "$@")
+	got=$($PY "$CHECK" ${UPTO:+--upto $UPTO} $mode $COLS "$@")
 	expect_eq "$name" "$want" "$(echo "$got" | sed 's/^conns [0-9]* //')"
 	echo "$name: $got"
 }
@@ -130,6 +131,7 @@ expect_eq "outage: exit status" 0 "$DRC"
 receivers_stop
 m() { metric "$TMP/snap" "$1"; }
 emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+UPTO=$emitted          # a cycle may still run between the snapshot and the stop
 mrows=0
 for r in no_buffer too_large error no_sink; do
 	mrows=$((mrows + $(m "xtcpd_records_dropped_total{instance=\"marshaller/csv\",stage=\"marshal\",reason=\"$r\"}")))
@@ -155,10 +157,46 @@ for s in tcp unix unixgram; do
 	case $s in tcp) mode=stream;; unix) mode=framed;; unixgram) mode=dgram;; esac
 	check "$s: received == delivered, each once" $mode "rows $rows unique $rows" "$TMP"/in/$s-*
 done
+UPTO=
 expect_eq "tcp: a connection before and one after the outage" 2 "$(ls "$TMP"/in/tcp-* | wc -l)"
 expect_eq "tcp: connects" 2 "$(m 'xtcpd_sink_connects_total{instance="sink/tcp"}')"
 expect_eq "unix: connects" 2 "$(m 'xtcpd_sink_connects_total{instance="sink/unix"}')"
 expect_eq "tcp: the close was seen before writing" 1 \
 	"$(m 'xtcpd_sink_failed_total{instance="sink/tcp",reason="closed"}')"
 expect_eq "no torn batch" "0 0" "$(m 'xtcpd_sink_torn_batches_total{instance="sink/tcp"}') $(m 'xtcpd_sink_torn_batches_total{instance="sink/unix"}')"
+
+# 4. Shutdown stays bounded: a peer that accepts and never reads, the sink stuck in a
+# write (write_timeout 10m); SIGTERM: past shutdown_timeout the core cancels the send,
+# the batch is dropped as cancelled, the daemon exits 0.
+rm -f "$TMP/sport"
+$PY "$RECV" stall "$TMP/sport" "$TMP/in" & SPID=$!
+on_exit "kill $SPID 2>/dev/null"
+i=0; while [ ! -e "$TMP/sport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PROM=127.0.0.1:$(free_port)
+cat > "$TMP/z.conf" <<EOC
+[core]
+frequency = 2s
+prom_listen = $PROM
+netns = host
+shutdown_timeout = 1s
+[source synth]
+records = 20000
+lanes = 1
+[marshaller csv]
+[sink tcp]
+address = 127.0.0.1:$(cat "$TMP/sport")
+write_timeout = 10m
+sndbuf = 4096
+EOC
+daemon_start "$TMP/z.conf"
+wait_metric 'xtcpd_sink_connects_total{instance="sink/tcp"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
+sleep 0.5
+kill -TERM $DPID
+i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $DPID 2>/dev/null; then fail "stalled peer: the daemon did not exit"; kill -KILL $DPID; fi
+wait $DPID
+expect_eq "stalled peer: exit status" 0 $?
+grep -q 'sink/tcp: batch of [0-9]* records to 127.0.0.1:[0-9]* dropped: Operation canceled' \
+	"$TMP/xtcpd.log" || { fail "stalled peer: no cancelled batch"; cat "$TMP/xtcpd.log"; }
+kill $SPID; wait $SPID
 finish

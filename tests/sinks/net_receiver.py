@@ -7,6 +7,7 @@ OUTDIR/<kind>-<pid>-<n> so a receiver restarted after an outage adds files in or
                                                 the port goes into READYFILE
   net_receiver.py unix PATH OUTDIR              listen on PATH; READY = PATH.ready
   net_receiver.py unixgram PATH OUTDIR          bind PATH; READY = PATH.ready
+  net_receiver.py stall READYFILE OUTDIR        tcp that accepts and never reads
 """
 import os
 import selectors
@@ -26,6 +27,7 @@ def stop(*_):
 signal.signal(signal.SIGTERM, stop)
 sel = selectors.DefaultSelector()
 count = 0
+held = []
 
 
 def out_file():
@@ -35,7 +37,7 @@ def out_file():
     return f
 
 
-if kind == "tcp":
+if kind in ("tcp", "stall"):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", int(sys.argv[4]) if len(sys.argv) > 4 else 0))
@@ -71,6 +73,8 @@ while not done:
                     break
                 with out_file() as f:
                     f.write(d)
+        elif key.fileobj is ls and kind == "stall":
+            held.append(ls.accept()[0])    # kept open, never read
         elif key.fileobj is ls:
             c, _ = ls.accept()
             c.setblocking(False)

@@ -4,7 +4,7 @@
  * Columns are named by their proto3 JSON names, in schema order unless `columns` picks
  * them; six of them are humanized (addresses, the two states, the congestion enum, the
  * timestamp), everything else is the plain value, 0 or empty when absent. Generated
- * from proto/record_fields.h; no allocation after create. */
+ * from <xtcpd/record_fields.h>; no allocation after create. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/humanize.h"
 #include "plugins/marshallers/common/mstr.h"
 #include "plugins/marshallers/common/table.h"

@@ -13,7 +13,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/humanize.h"
 #include "plugins/marshallers/common/mstr.h"
 

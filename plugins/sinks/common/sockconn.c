@@ -23,7 +23,7 @@
 
 #include "plugins/sinks/common/header.h"
 #include "plugins/sinks/common/sockconn.h"
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define SC_LOG_INTERVAL_MS 10000
 
@@ -371,7 +371,6 @@ int sc_send(void *inst, struct xtcpd_buf *buf)
 	int64_t deadline = s->down ? sc_now() : 0;
 	int tried = 0, rc;
 
-	sink_count(s->st.sent, 1);
 	if (s->c.mode == SC_DGRAM && buf->len - buf->off > s->max_msg) {
 		rc = -EMSGSIZE;
 		sc_fail(s, rc, "datagram too large for");

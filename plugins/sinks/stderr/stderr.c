@@ -22,7 +22,7 @@
 #include <xtcpd/plugin.h>
 
 #include "plugins/sinks/common/header.h"
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define ER_LOG_INTERVAL_MS 10000
 
@@ -129,7 +129,6 @@ static int er_send(void *inst, struct xtcpd_buf *buf)
 	size_t skip = es->hdr_sent ? sink_header_len(buf) : 0;
 	int rc;
 
-	sink_count(es->st.sent, 1);
 	rc = er_write(es, buf->data + buf->off + skip, buf->len - buf->off - skip);
 	if (rc) {
 		unsigned r = er_reason_of(-rc);

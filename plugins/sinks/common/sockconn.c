@@ -98,7 +98,7 @@ static void sc_fail(struct sc *s, int err, const char *what)
 }
 
 /* Wait for `events` on fd (-1: just sleep) up to timeout_ms. 1 ready, 0 timed out,
- * -ECANCELED after sc_cancel(). */
+ * -ECANCELED after sc_cancel(), or poll's -errno. */
 static int sc_wait(struct sc *s, int fd, short events, int64_t timeout_ms)
 {
 	struct pollfd p[2] = { { s->cancel_fd, POLLIN, 0 }, { fd, events, 0 } };
@@ -113,6 +113,8 @@ static int sc_wait(struct sc *s, int fd, short events, int64_t timeout_ms)
 		n = poll(p, 2, left > 0 ? (int)(left > 3600000 ? 3600000 : left) : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			return -errno;
 		if (atomic_load(&s->cancelled) || (n > 0 && p[0].revents))
 			return -ECANCELED;
 		if (n > 0)
@@ -196,7 +198,8 @@ static int sc_connect(struct sc *s)
 			else
 				rc = rc == 0 ? -ETIMEDOUT : rc < 0 ? rc : -errno;
 		} else if (rc < 0) {
-			rc = -errno;
+			/* a Unix listener whose backlog is full answers EAGAIN at once */
+			rc = errno == EAGAIN ? -ETIMEDOUT : -errno;
 		}
 		if (rc == 0) {
 			s->fd = fd;

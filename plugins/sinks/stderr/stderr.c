@@ -73,7 +73,7 @@ static unsigned er_reason_of(int err)
 	}
 }
 
-/* Until fd takes data, up to timeout_ms: 1, 0 on timeout, -ECANCELED. */
+/* Until fd takes data, up to timeout_ms: 1, 0 on timeout, -ECANCELED, poll's -errno. */
 static int er_wait(struct er_sink *es, int64_t timeout_ms)
 {
 	struct pollfd p[2] = { { es->cancel_fd, POLLIN, 0 }, { es->fd, POLLOUT, 0 } };
@@ -88,6 +88,8 @@ static int er_wait(struct er_sink *es, int64_t timeout_ms)
 		n = poll(p, 2, left > 0 ? (int)left : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			return -errno;
 		if (atomic_load(&es->cancelled) || (n > 0 && p[0].revents))
 			return -ECANCELED;
 		if (n > 0)

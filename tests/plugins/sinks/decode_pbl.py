@@ -3,7 +3,7 @@
 protobuf, independently of xtcpd, and summarise them for the sink end-to-end tests.
 
   decode_pbl.py PB2DIR (--dir DIR | --stream FILE | --datagrams FILE) [--hashes OUT]
-                [--netns NAME] [--max BYTES]
+                [--netns NAME] [--max BYTES] [--upto N]
 
 --dir: every *.bin file is one message (a Kafka payload); --stream: one file of
 concatenated messages (the file sink); --datagrams: "<len>\\n<bytes>" records written by
@@ -11,7 +11,9 @@ udp_receiver.py. Each message must be exactly one complete delimited Envelope.
 Prints "messages M rows R dups D cycles C" (dups: rows seen twice, same timestamp +
 namespace inode + socket cookie + family/ports), then with --netns the rows of that
 namespace per cycle; --hashes writes the sorted sha256 of every message; --max fails
-when a message is longer than BYTES."""
+when a message is longer than BYTES; --upto counts only rows whose record_counter is at
+most N (the records emitted before a metrics snapshot: the daemon may poll on before it
+stops) and only messages holding such rows."""
 import argparse, glob, hashlib, os, sys
 
 ap = argparse.ArgumentParser()
@@ -22,6 +24,7 @@ ap.add_argument("--datagrams")
 ap.add_argument("--hashes")
 ap.add_argument("--netns")
 ap.add_argument("--max", type=int)
+ap.add_argument("--upto", type=int)
 a = ap.parse_args()
 sys.path.insert(0, a.pb2dir)
 import xtcp_flat_record_pb2 as pb  # noqa: E402
@@ -64,7 +67,7 @@ elif a.datagrams:
         msgs.append(b[nl + 1:nl + 1 + n])
         i = nl + 1 + n
 
-rows = dups = 0
+rows = dups = kept = 0
 seen = set()
 cycles = {}
 for m in msgs:
@@ -75,7 +78,9 @@ for m in msgs:
         sys.exit("message is not exactly one delimited Envelope (%d + %d != %d)" % (j, n, len(m)))
     env = pb.Envelope()
     env.ParseFromString(m[j:])
-    for r in env.row:
+    mine = [r for r in env.row if a.upto is None or r.record_counter <= a.upto]
+    kept += 1 if mine else 0
+    for r in mine:
         rows += 1
         k = (r.timestamp_ns, r.netns_inode, r.inet_diag_msg_socket_cookie,
              r.inet_diag_msg_family, r.inet_diag_msg_socket_source_port,
@@ -85,7 +90,7 @@ for m in msgs:
         seen.add(k)
         c = cycles.setdefault(r.timestamp_ns, {})
         c[r.netns] = c.get(r.netns, 0) + 1
-print("messages %d rows %d dups %d cycles %d" % (len(msgs), rows, dups, len(cycles)))
+print("messages %d rows %d dups %d cycles %d" % (kept, rows, dups, len(cycles)))
 if a.netns:
     print(" ".join(str(cycles[t].get(a.netns, 0)) for t in sorted(cycles)))
 if a.hashes:

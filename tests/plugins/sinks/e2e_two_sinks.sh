@@ -47,14 +47,15 @@ expect_eq "exit status" 0 "$DRC"
 m() { metric "$TMP/snap" "$1"; }
 
 cycles=$(m xtcpd_poll_cycles_total)
-# Every cycle in the file, each complete: "records-per-cycle x cycles".
+# Every cycle of the snapshot in the file, each complete: "records-per-cycle x cycles"
+# (one more cycle may have run before the stop).
 got=$($PY -c '
 import json, sys
 counts = {}
 for line in open(sys.argv[1]):
     t = json.loads(line)["timestamp_ns"]
     counts[t] = counts.get(t, 0) + 1
-print(" ".join(str(counts[t]) for t in sorted(counts)))' "$TMP/out.json")
+print(" ".join(str(counts[t]) for t in sorted(counts)[:int(sys.argv[2])]))' "$TMP/out.json" "$cycles")
 expect_eq "file: every cycle, complete" \
 	"$(for c in $(seq "$cycles"); do printf '300 '; done | sed 's/ $//')" "$got"
 expect_eq "file: all delivered" "$((cycles * 300))" \

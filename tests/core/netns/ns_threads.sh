@@ -49,7 +49,8 @@ if [ -x "${XTCPD:-}" ] && [ -e "${XTCPD_PLUGIN_DIR:-/nonexistent}/marshaller_jso
 	touch "$T/one/x" && mount --bind "/run/netns/$P-1" "$T/one/x"
 	dthreads() {
 		"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --dest null --marshal json -o core.frequency=1s \
-			-o core.netns_dirs="$1" -o core.netns_proc_scan=false 2>"$T/derr" &
+			-o core.netns_dirs="$1" -o core.netns_proc_scan=false -o core.prom_listen= \
+			2>"$T/derr" &
 		d=$!
 		sleep 2.5
 		n=$(ls /proc/$d/task | wc -l)

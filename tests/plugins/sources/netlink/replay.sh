@@ -48,7 +48,8 @@ if [ "$(id -u)" = 0 ]; then
 		mkdir "$T/dcap" "$T/conf.d"
 		printf '[source netlink]\n' >"$T/xtcpd.conf"
 		"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
-			-o core.netns=host --capture "$T/dcap" >"$T/djson" 2>"$T/derr" || fail "daemon --capture"
+			-o core.netns=host -o core.prom_listen= --capture "$T/dcap" >"$T/djson" 2>"$T/derr" ||
+			fail "daemon --capture"
 		"$B/tests/plugins/sources/netlink/nlpoll" -H -q -o replay_dir="$T/dcap" >"$T/dreplay" 2>/dev/null || fail "replay of the daemon's capture"
 		printed=$(grep -c '^{' "$T/djson")
 		replayed=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/dreplay")

@@ -17,6 +17,7 @@ enum compat_act {
 	ACT_KEY,        /* -o TARGET=VALUE */
 	ACT_LONG,       /* TARGET VALUE (a native long option) */
 	ACT_FLUSH,      /* -o marshaller.<marshal>.TARGET=VALUE, dropped when VALUE is 0 */
+	ACT_COLUMNS,    /* -o marshaller.<marshal>.columns=VALUE with -dest and -marshal csv|tsv */
 	ACT_DEBUG,      /* -d [N]: -o core.log_level=debug (info when N is 0) */
 	ACT_VERSION,    /* -v: --version */
 	ACT_IGNORE,     /* dropped with a warning naming TARGET (the equivalent) or none */
@@ -55,6 +56,7 @@ static const struct compat_opt compat_opts[] = {
 	{ "marshal", ACT_LONG, VAL_STR, "--marshal" },
 	{ "envelopeFlushRows", ACT_FLUSH, VAL_UINT, "flush_rows" },
 	{ "envelopeFlushBytes", ACT_FLUSH, VAL_UINT, "flush_bytes" },
+	{ "columns", ACT_COLUMNS, VAL_STR, "columns" },
 	{ "d", ACT_DEBUG, VAL_STR, NULL },
 	{ "v", ACT_VERSION, VAL_BOOL, NULL },
 
@@ -74,7 +76,7 @@ static const struct compat_opt compat_opts[] = {
 	{ "conf", ACT_IGNORE, VAL_BOOL, "use -n to check and print the configuration" },
 #define NOEQ(n, v) { n, ACT_IGNORE, v, NULL }
 	NOEQ("asnDbPath", VAL_STR), NOEQ("asnRefreshInterval", VAL_STR),
-	NOEQ("columns", VAL_STR), NOEQ("destWriteFiles", VAL_STR),
+	NOEQ("destWriteFiles", VAL_STR),
 	NOEQ("dockerSocket", VAL_STR), NOEQ("enrichAsn", VAL_BOOL),
 	NOEQ("enrichContainer", VAL_BOOL), NOEQ("enrichLldp", VAL_BOOL),
 	NOEQ("enrichLocality", VAL_BOOL), NOEQ("enrichNic", VAL_BOOL),
@@ -121,6 +123,7 @@ struct compat_out {
 	size_t errn;
 	int has_dest;            /* -dest/--dest seen */
 	int marshal_slot;        /* index of the "--marshal" a single-dash -marshal became */
+	const char *columns;     /* -columns, applied once -marshal is known */
 };
 
 static int compat_fail(struct compat_out *o, const char *fmt, ...)
@@ -356,6 +359,9 @@ static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
 		fl[(*n_fl)++].value = v;
 		o->argv[o->argc++] = NULL;        /* filled once -marshal is known */
 		return 0;
+	case ACT_COLUMNS:
+		o->columns = v;
+		return 0;
 	case ACT_VERSION:
 		return strcmp(v, "true") ? 0 : compat_push(o, "--version");
 	default:
@@ -405,6 +411,15 @@ static int compat_run(struct compat_out *o, int argc, char **argv, struct compat
 			o->argv[fl[k].slot] = NULL;
 			return -ENOMEM;
 		}
+	}
+	/* xtcp2 reads -columns only for csv and tsv (and ignores it otherwise) */
+	if (o->columns && o->has_dest && (!strcmp(marshal, "csv") || !strcmp(marshal, "tsv"))) {
+		if ((r = compat_push(o, "-o")) ||
+		    (r = compat_push(o, "marshaller.%s.columns=%s", marshal, o->columns)))
+			return r;
+	} else if (o->columns && warn) {
+		warn("ignoring xtcp2 option -columns: it picks the columns of -dest with "
+		     "-marshal csv or tsv");
 	}
 	/* xtcp2 took -marshal alone (with its default destination); xtcpd's --marshal only
 	 * goes with --dest, so without one the configured marshallers and sinks are used */

@@ -374,38 +374,54 @@ static void section_free(struct conf_section *s)
 }
 
 /* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed). Adding a
- * destination is one row here. */
+ * destination is one row here; xtcp2 schemes xtcpd does not build are rows that say why. */
 static const struct dest_scheme {
 	const char *scheme, *plugin;
 	const char *key;            /* the key ARG goes to; NULL = takes no ARG */
 	const char *fixed;          /* value of `key` when the scheme takes no ARG */
 	const char *usage;          /* shown in the "not allowed" message */
+	const char *refused;        /* not built: why (the whole message) */
 } dest_schemes[] = {
-	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT" },
-	{ "udp", "udp", "address", NULL, "udp:HOST:PORT" },
-	{ "file", "file", "path", NULL, "file:PATH" },
-	{ "stdout", "file", "path", "-", "stdout" },
-	{ "null", "null", NULL, NULL, "null" },
+	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT", NULL },
+	{ "udp", "udp", "address", NULL, "udp:HOST:PORT", NULL },
+	{ "tcp", "tcp", "address", NULL, "tcp:HOST:PORT", NULL },
+	{ "unix", "unix", "path", NULL, "unix:PATH", NULL },
+	{ "unixgram", "unixgram", "path", NULL, "unixgram:PATH", NULL },
+	{ "file", "file", "path", NULL, "file:PATH", NULL },
+	{ "stdout", "file", "path", "-", "stdout", NULL },
+	{ "stderr", "stderr", NULL, NULL, "stderr", NULL },
+	{ "null", "null", NULL, NULL, "null", NULL },
+	{ "nsq", NULL, NULL, NULL, NULL,
+	  "xtcpd has no nsq sink: there is no maintained C client library for NSQ" },
+	{ "s3parquet", NULL, NULL, NULL, NULL,
+	  "xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" },
 };
 
 /* --marshal names: xtcp2's spellings -> marshaller plugin. */
 static const struct { const char *name, *plugin; } marshal_names[] = {
 	{ "protobufList", "protobufList" },
 	{ "protoJson", "protoJson" },
+	{ "protoText", "protoText" },
 	{ "json", "json" },
+	{ "csv", "csv" },
+	{ "tsv", "tsv" },
 };
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void dest_usage(char *buf, size_t n)
 {
-	size_t used = 0;
+	size_t used = 0, last = 0, k = 0;
 
 	buf[0] = '\0';
+	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
+		if (dest_schemes[i].usage)
+			last = i;
 	for (size_t i = 0; i < N_ELEM(dest_schemes) && used < n; i++)
-		used += (size_t)snprintf(buf + used, n - used, "%s%s",
-					 i == 0 ? "" : i + 1 == N_ELEM(dest_schemes) ? " or " : ", ",
-					 dest_schemes[i].usage);
+		if (dest_schemes[i].usage)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s",
+						 k++ == 0 ? "" : i == last ? " or " : ", ",
+						 dest_schemes[i].usage);
 }
 
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
@@ -432,6 +448,8 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
 		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
 			d = &dest_schemes[i];
+	if (d && d->refused)
+		return conf_fail(c, "%s: --dest '%s': %s", CMDLINE, dest, d->refused);
 	if (!d || (arg && (!d->key || d->fixed))) {
 		dest_usage(buf, sizeof(buf));
 		return conf_fail(c, "%s: --dest '%s' is not allowed (use %s)", CMDLINE, dest, buf);

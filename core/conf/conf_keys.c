@@ -224,6 +224,15 @@ static void fmt_range(const struct xtcpd_key *k, char *buf, size_t n)
 	case XTCPD_KEY_ENUM:
 	case XTCPD_KEY_LIST:
 		snprintf(buf, n, "%s", k->choices ? k->choices : "any");
+		if (k->choices && strlen(k->choices) >= n && n > 5) {
+			/* too long for one message (csv's columns): end after a whole choice */
+			char *bar;
+
+			buf[n - 5] = '\0';
+			bar = strrchr(buf, '|');
+			if (bar)
+				memcpy(bar, "|...", 5);
+		}
 		break;
 	case XTCPD_KEY_BOOL:
 		snprintf(buf, n, "true|false");

@@ -108,6 +108,12 @@ struct xtcpd_buf {
 
 enum xtcpd_buf_flag {
 	XTCPD_BUF_DUMP_INTR = 1u << 0, /* holds records of an interrupted dump */
+	/* ABI 1.3, set by the marshaller in begin(): data[off..] starts with a header line
+	 * (ending in '\n', e.g. csv column names) that every batch of this marshaller
+	 * repeats, so each batch stands alone (a datagram, an HTTP body, a Kafka message).
+	 * A sink that writes batches one after another into one stream (a file, a TCP
+	 * connection, stderr) writes that line only at the start of each stream. */
+	XTCPD_BUF_HEADER = 1u << 1,
 };
 
 /* A network namespace the host knows. The source may keep per-namespace state in

@@ -7,7 +7,8 @@
  * then the batch is dropped (counted), and until a write succeeds again each batch gets
  * a single attempt, so a dead disk never holds the pipeline (or the shutdown). Standard
  * output into a pipe whose reader left (EPIPE) is final: send() says so (-EPIPE) and
- * the host stops using the sink. */
+ * the host stops using the sink. A batch's header line (csv, XTCPD_BUF_HEADER) is
+ * written only at the start of a file. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 #include <xtcpd/plugin.h>
 
+#include "plugins/sinks/common/header.h"
 #include "plugins/sinks/common/sink_stats.h"
 
 #define FILE_LOG_INTERVAL_MS 10000
@@ -82,6 +84,8 @@ struct file_sink {
 	int dirty;                      /* written since the last fdatasync */
 	int failing;                    /* the last batch was dropped */
 	int gone;                       /* standard output is a pipe whose reader left */
+	int hdr_sent;                   /* a header line went into this output */
+	size_t skip;                    /* header bytes the batch being written leaves out */
 	atomic_int cancelled;           /* shutdown deadline passed: stop retrying */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
@@ -187,11 +191,12 @@ static int file_open(struct file_sink *fs, int trunc)
 	struct stat sb;
 	int dirfd, fd, err;
 
-	if (fs->is_stdout) {
+	if (fs->is_stdout) {            /* one stream for the whole run */
 		fs->fd = STDOUT_FILENO;
 		fs->seekable = 0;
 		return 0;
 	}
+	fs->hdr_sent = 0;
 	dirfd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
@@ -285,8 +290,11 @@ static int file_rotate(struct file_sink *fs)
 
 /* One attempt at writing data[*done, n). On a regular file a failed attempt is cut off
  * again (ftruncate), so the file only ever holds whole batches and the retry rewrites
- * the batch; elsewhere (pipe, tty) the retry resumes at *done. */
-static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_t *done)
+ * the batch; elsewhere (pipe, tty) the retry resumes at *done. The first `hdr` bytes (a
+ * header line) are written only when the output is at its start: an empty file, or a
+ * pipe or standard output that has not had one yet. */
+static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_t hdr,
+		      size_t *done)
 {
 	uint64_t start;
 	int err;
@@ -308,6 +316,10 @@ static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_
 			return err;
 		}
 	}
+	if (*done == 0)
+		fs->skip = hdr && (fs->seekable ? fs->size > 0 : fs->hdr_sent) ? hdr : 0;
+	data += fs->skip;
+	n -= fs->skip;
 	start = fs->size;
 	while (*done < n) {
 		ssize_t w = write(fs->fd, data + *done, n - *done);
@@ -323,6 +335,7 @@ static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_
 	}
 	if (fs->seekable)
 		fs->size = start + n;
+	fs->hdr_sent |= hdr != 0;
 	return 0;
 
 out_fail:
@@ -350,7 +363,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 	for (;;) {
 		int64_t left;
 
-		err = fs->gone ? -EPIPE : file_write(fs, data, n, &done);
+		err = fs->gone ? -EPIPE : file_write(fs, data, n, sink_header_len(buf), &done);
 		if (!err)
 			break;
 		if (err == -EPIPE && fs->is_stdout) {

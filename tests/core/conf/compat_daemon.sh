@@ -52,10 +52,23 @@ run 2 "$E [marshaller json] flush_rows: '10000001' is out of range (allowed: 1..
 	-dest udp:127.0.0.1:9 -marshal json -envelopeFlushRows 10000001
 run 2 "$E [marshaller protobufList] flush_bytes: '100' is out of range (allowed: 1024..268435456 bytes)" \
 	-envelopeFlushBytes=100 -dest null
-run 2 "$E --dest 'nats:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout or null)" \
-	-dest nats:x
-run 2 "$E --marshal 'protoText' is not allowed (allowed: protobufList|protoJson|json)" \
-	-dest null -marshal protoText
+run 2 "$E --dest 'amqp:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT, unix:PATH, unixgram:PATH, file:PATH, stdout, stderr or null)" \
+	-dest amqp:x
+run 2 "$E --dest 'nsq:127.0.0.1:4150': xtcpd has no nsq sink: there is no maintained C client library for NSQ" \
+	-dest nsq:127.0.0.1:4150
+run 2 "$E --dest 's3parquet:x': xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" \
+	-dest s3parquet:x
+run 2 "$E --marshal 'msgpack' is not allowed (allowed: protobufList|protoJson|protoText|json|csv|tsv)" \
+	-dest null -marshal msgpack
+# xtcp2's text formats and local/stream destinations, and -columns for csv/tsv
+run 0 "$OK" -dest tcp:127.0.0.1:9000 -marshal csv -columns hostname,inetDiagMsgSocketSource,tcpInfoRtt
+run 0 "$OK" -dest unix:/run/xtcpd-collector.sock -marshal tsv -columns netns
+run 0 "$OK" -dest unixgram:/run/xtcpd-collector.sock -marshal protoText
+run 0 "$OK" -dest stderr -marshal csv
+run 2 "$E [marshaller csv] columns: 'tcpInfoRTT' is not allowed in the list (allowed: all|schemaVersion|daemonVersion|timestampNs|hostname|location|netns|netnsInode|nsid|containerId|containerRuntime|containerName|containerImage|label|tag|...)" \
+	-dest stderr -marshal csv -columns hostname,tcpInfoRTT
+run 0 "xtcpd: warning: ignoring xtcp2 option -columns: it picks the columns of -dest with -marshal csv or tsv
+$OK" -dest stdout -marshal json -columns hostname
 run 2 "xtcpd: xtcp2 option -netlinkers: \"four\" is not a whole number" -netlinkers four
 if have_plugin sink_kafka; then
 	run 0 "$OK" -dest kafka:127.0.0.1:9092 -topic xtcp -marshal protobufList

@@ -5,7 +5,7 @@
 # for the case's path and @P@ for the plugin folder. A case's "# needs: PLUGIN" line names a
 # plugin it needs beyond the four below: without it the case is skipped (a failure under CI).
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-need_plugin source_synth marshaller_protobufList sink_file sink_null
+need_plugin source_synth marshaller_protobufList marshaller_csv marshaller_tsv sink_file sink_null sink_unix sink_tcp
 DIR="$XTCPD_SRCDIR/tests/core/conf/bad-conf"
 n=0
 for f in "$DIR"/*.conf; do

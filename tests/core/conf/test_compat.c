@@ -138,6 +138,27 @@ static void test_marshal_without_dest(void **state)
 	assert_int_equal(n_warned, 0);
 }
 
+/* xtcp2's new destinations and formats pass through; -columns follows -marshal csv/tsv
+ * and is ignored, with a warning, for any other format (as xtcp2 ignores it). */
+static void test_text_formats_columns(void **state)
+{
+	check(L("-dest", "tcp:127.0.0.1:9000", "-marshal", "csv", "-columns", "hostname,tcpInfoRtt"),
+	      L("--dest", "tcp:127.0.0.1:9000", "--marshal", "csv",
+		"-o", "marshaller.csv.columns=hostname,tcpInfoRtt"));
+	assert_int_equal(n_warned, 0);
+	check(L("-columns=netns", "-dest=unix:/run/x.sock", "-marshal=tsv"),
+	      L("--dest", "unix:/run/x.sock", "--marshal", "tsv", "-o", "marshaller.tsv.columns=netns"));
+	check(L("-dest", "unixgram:/run/y.sock", "-marshal", "protoText", "-columns", "netns"),
+	      L("--dest", "unixgram:/run/y.sock", "--marshal", "protoText"));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -columns: it picks the columns of "
+			    "-dest with -marshal csv or tsv");
+	check(L("-dest", "stderr", "-columns", "netns"), L("--dest", "stderr"));
+	assert_int_equal(n_warned, 1);
+	check(L("-marshal", "csv", "-columns", "netns", "-n"), L("-n"));
+	assert_int_equal(n_warned, 2);
+}
+
 /* The envelope flush options follow -marshal wherever it appears. */
 static void test_flush_follows_marshal(void **state)
 {
@@ -282,6 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys_all_spellings),
 		cmocka_unit_test(test_dest_marshal),
+		cmocka_unit_test(test_text_formats_columns),
 		cmocka_unit_test(test_flush_follows_marshal),
 		cmocka_unit_test(test_marshal_without_dest),
 		cmocka_unit_test(test_durations),

@@ -1,5 +1,6 @@
 /* test_noalloc — after the first cycle, a poll cycle performs no heap allocation: the
- * synth source drives 20,000 records a cycle through each marshaller into the null and
+ * synth source drives 20,000 records a cycle through each marshaller (protobufList,
+ * protoJson, json, csv, tsv, protoText) into the null and
  * file sinks, and every malloc/calloc/realloc of the process (all threads, all plugins)
  * is counted by the wrappers below. Also checks every record arrived. */
 #define _GNU_SOURCE 1
@@ -124,12 +125,37 @@ static void test_json(void **state)
 	run("json");
 }
 
+/* The text marshallers need no library: always built. */
+static void test_csv(void **state)
+{
+	(void)state;
+	assert_true(have("csv"));
+	run("csv");
+}
+
+static void test_tsv(void **state)
+{
+	(void)state;
+	assert_true(have("tsv"));
+	run("tsv");
+}
+
+static void test_proto_text(void **state)
+{
+	(void)state;
+	assert_true(have("protoText"));
+	run("protoText");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_protobuf_list),
 		cmocka_unit_test(test_proto_json),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_tsv),
+		cmocka_unit_test(test_proto_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

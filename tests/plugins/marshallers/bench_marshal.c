@@ -21,7 +21,7 @@
 #define PER_ROUND 40000    /* records marshalled per round: passes = PER_ROUND / set size */
 #define ROUNDS 7           /* each figure is the best round: the machine is shared */
 #define BATCH_ROWS 1000    /* rows per protobuf-c Envelope */
-#define NMARSH 3
+#define NMARSH 6
 
 /* One set of records, each marshalled `passes` times per round. */
 struct bset {
@@ -37,7 +37,8 @@ struct bres {
 	double pk_ns, pk_bytes;  /* protobuf-c: protobuf_c_message_pack only */
 };
 
-static const char *const names[NMARSH] = { "protobufList", "protoJson", "json" };
+static const char *const names[NMARSH] = { "protobufList", "protoJson", "json", "csv", "tsv",
+	"protoText" };
 static struct mt_rec gen[NGEN];
 static struct xtcpd_record genrecs[NGEN];
 static uint8_t data[768 << 10];

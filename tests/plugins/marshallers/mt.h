@@ -42,6 +42,12 @@ void mt_fill(struct mt_rec *m, enum mt_kind kind, unsigned seed);
 /* Realistic record number i of a fixed deterministic set (benchmarks, samples). */
 void mt_fill_real(struct mt_rec *m, unsigned i);
 
+/* Records with values that are hard to render as text (mt_tricky.c):
+ * mt_tricky_count() of them; mt_tricky_json() prints their raw inputs as JSON. */
+unsigned mt_tricky_count(void);
+void mt_fill_tricky(struct mt_rec *m, unsigned i);
+void mt_tricky_json(void);
+
 /* Counter registered by any instance made with mt_create() (UINT64_MAX: never). */
 uint64_t mt_metric(const char *name);
 void mt_metrics_reset(void);

@@ -1,8 +1,9 @@
 /* test_file — the file and null sinks through their ops tables: exact bytes written,
- * append/truncate, rotation, reopen after an external rename, standard output, a full
- * disk (a small tmpfs mounted in a private mount namespace) with retry and drop, and
- * files it must never write: a link or a hard link to a victim at the path, at a reopen or
- * at a rotation's name, another user's file, a folder others can write to (issue 23). */
+ * append/truncate, rotation, reopen after an external rename, standard output, the csv
+ * header line once per file (XTCPD_BUF_HEADER), a full disk (a small tmpfs mounted in a
+ * private mount namespace) with retry and drop, and files it must never write: a link or
+ * a hard link to a victim at the path, at a reopen or at a rotation's name, another
+ * user's file, a folder others can write to (issue 23). */
 #include "config.h"
 
 #include <errno.h>
@@ -227,6 +228,89 @@ static void test_stdout(void **state)
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	expect_file(path, 7, 9, 200);
+}
+
+/* A csv batch: the header line, then three rows naming the batch. */
+static struct xtcpd_buf *hdr_batch(unsigned i)
+{
+	char data[64];
+	struct xtcpd_buf *b;
+
+	snprintf(data, sizeof(data), "a,b\nr%02u,x\nr%02u,y\nr%02u,z\n", i, i, i);
+	b = th_buf(data, strlen(data), 3);
+	b->flags |= XTCPD_BUF_HEADER;
+	return b;
+}
+
+/* The expected text of a file holding batches first..last, header first when `hdr`. */
+static void expect_rows(const char *path, int hdr, unsigned first, unsigned last)
+{
+	char want[1024] = "", got[1024];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(got, 1, sizeof(got) - 1, f);
+	fclose(f);
+	got[n] = 0;
+	if (hdr)
+		strcat(want, "a,b\n");
+	for (unsigned i = first; i <= last; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "r%02u,x\nr%02u,y\nr%02u,z\n", i, i, i);
+	assert_string_equal(got, want);
+}
+
+/* XTCPD_BUF_HEADER: the header line starts every file (after each rotation too) and
+ * nothing else; a reopened file that already has content does not get it again, a new
+ * one does; standard output gets it once per run. */
+static void test_header(void **state)
+{
+	char path[256], kv_path[300], name[300], moved[300];
+	const char *kv[] = { kv_path, "rotate_bytes=70", "rotate_keep=5", NULL };
+	const char *kv_stdout[] = { "path=-", NULL };
+	struct th_inst in;
+	int saved, fd;
+
+	(void)state;
+	path_of(path, sizeof(path), "hdr.csv");
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	/* 22-byte batches (18 without the header): 22 + 18 + 18 = 58, and the next one
+	 * could pass 70 (58 + 22), so three a file. */
+	for (unsigned i = 0; i < 7; i++)
+		assert_int_equal(in.ops->send(in.sink, hdr_batch(i)), 0);
+	snprintf(name, sizeof(name), "%s.2", path);
+	expect_rows(name, 1, 0, 2);
+	snprintf(name, sizeof(name), "%s.1", path);
+	expect_rows(name, 1, 3, 5);
+	expect_rows(path, 1, 6, 6);
+	assert_int_equal(in.ops->reopen(in.sink), 0);       /* same, non-empty file */
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(7)), 0);
+	expect_rows(path, 1, 6, 7);
+	snprintf(moved, sizeof(moved), "%s.moved", path);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(in.ops->reopen(in.sink), 0);       /* a new, empty file */
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(8)), 0);
+	expect_rows(path, 1, 8, 8);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), 9);
+	th_inst_destroy(&in);
+
+	path_of(path, sizeof(path), "hdr-stdout.csv");
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv_stdout), 0);
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(0)), 0);
+	assert_int_equal(in.ops->reopen(in.sink), 0);
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(1)), 0);
+	th_inst_destroy(&in);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	expect_rows(path, 1, 0, 1);
 }
 
 static void test_create_fails(void **state)
@@ -558,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_stdout),
+		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_create_fails),
 		cmocka_unit_test(test_never_through_links),
 		cmocka_unit_test(test_not_others_files),

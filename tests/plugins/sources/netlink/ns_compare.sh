@@ -35,7 +35,7 @@ for mode in legacy per_family daemon; do
 		mkdir -p "$T/conf.d"
 		printf '[source netlink]\ndeserializers = all\n' >"$T/xtcpd.conf"
 		"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
-			-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false \
+			-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false -o core.prom_listen= \
 			>"$T/json" 2>"$T/err.$mode"
 		expect_eq "$mode: exit status" 0 $? || cat "$T/err.$mode"
 		/usr/bin/python3 "$S/tests/plugins/sources/netlink/json2kv.py" <"$T/json" >"$T/out.$mode"

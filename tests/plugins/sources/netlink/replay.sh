@@ -50,7 +50,7 @@ need_plugin source_netlink marshaller_json sink_file
 mkdir "$T/dcap" "$T/conf.d"
 printf '[source netlink]\n' >"$T/xtcpd.conf"
 "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
-	-o core.netns=host --capture "$T/dcap" >"$T/djson" 2>"$T/derr"
+	-o core.netns=host -o core.prom_listen= --capture "$T/dcap" >"$T/djson" 2>"$T/derr"
 expect_eq "daemon --capture: exit status" 0 $? || cat "$T/derr"
 "$B/tests/plugins/sources/netlink/nlpoll" -H -q -o replay_dir="$T/dcap" >"$T/dreplay" 2>"$T/err"
 expect_eq "replay of the daemon's capture: exit status" 0 $? || cat "$T/err"

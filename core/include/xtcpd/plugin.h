@@ -16,7 +16,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 1
+#define XTCPD_ABI_MINOR 2
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -171,6 +171,12 @@ struct xtcpd_host {
 
 	/* A directory to write raw captures to (--capture), or NULL. */
 	const char *(*capture_dir)(struct xtcpd_ctx *ctx);
+
+	/* ABI 1.2. Sinks: the media type of the batches this sink is given (the content_type
+	 * its marshaller declares, e.g. "application/x-ndjson"), or NULL when the marshaller
+	 * declares none. Borrowed, constant for the instance's life. A plugin reads this
+	 * field only when host->struct_size covers it. */
+	const char *(*content_type)(struct xtcpd_ctx *ctx);
 };
 
 /* ---- what a plugin provides -------------------------------------------------------- */
@@ -210,6 +216,9 @@ struct xtcpd_marshaller_ops {
 	int (*append)(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec);
 	/* Close the batch before it goes to the sinks (write the prefix, set off/len). */
 	int (*finish)(void *inst, struct xtcpd_buf *buf);
+	/* ABI 1.2: the media type of a batch ("application/x-ndjson"), for sinks that label
+	 * what they send (an HTTP Content-Type); NULL = not declared. A constant string. */
+	const char *content_type;
 };
 
 struct xtcpd_sink_ops {

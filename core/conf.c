@@ -281,19 +281,27 @@ static void section_free(struct conf_section *s)
 	free(s);
 }
 
-/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed). Adding a
- * destination is one row here. */
+/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed, or = the
+ * whole URI). Adding a destination is one row here. xtcp2's -topic and -produceTimeout
+ * go to the keys named in the last columns (compat.c asks through conf_dest_param). */
 static const struct dest_scheme {
 	const char *scheme, *plugin;
 	const char *key;            /* the key ARG goes to; NULL = takes no ARG */
 	const char *fixed;          /* value of `key` when the scheme takes no ARG */
 	const char *usage;          /* shown in the "not allowed" message */
+	int whole;                  /* `key` gets the whole URI, scheme included */
+	const char *topic_key;      /* where xtcp2's -topic goes; NULL = not used */
+	const char *timeout_key;    /* where xtcp2's -produceTimeout goes; NULL = not used */
 } dest_schemes[] = {
-	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT" },
-	{ "udp", "udp", "address", NULL, "udp:HOST:PORT" },
-	{ "file", "file", "path", NULL, "file:PATH" },
-	{ "stdout", "file", "path", "-", "stdout" },
-	{ "null", "null", NULL, NULL, "null" },
+	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT", 0, "topic", NULL },
+	{ "udp", "udp", "address", NULL, "udp:HOST:PORT", 0, NULL, NULL },
+	{ "file", "file", "path", NULL, "file:PATH", 0, NULL, NULL },
+	{ "stdout", "file", "path", "-", "stdout", 0, NULL, NULL },
+	{ "null", "null", NULL, NULL, "null", 0, NULL, NULL },
+	{ "http", "http", "url", NULL, "http://HOST[:PORT]/PATH", 1, NULL, "timeout" },
+	{ "https", "http", "url", NULL, "https://HOST[:PORT]/PATH", 1, NULL, "timeout" },
+	{ "nats", "nats", "url", NULL, "nats:HOST:PORT", 0, "subject", NULL },
+	{ "valkey", "valkey", "address", NULL, "valkey:HOST:PORT", 0, "channel", NULL },
 };
 
 /* --marshal names: xtcp2's spellings -> marshaller plugin. */
@@ -316,12 +324,37 @@ static void dest_usage(char *buf, size_t n)
 					 dest_schemes[i].usage);
 }
 
+static const struct dest_scheme *dest_find(const char *dest)
+{
+	const char *colon = strchr(dest, ':');
+	size_t slen = colon ? (size_t)(colon - dest) : strlen(dest);
+
+	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
+		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
+			return &dest_schemes[i];
+	return NULL;
+}
+
+int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, size_t n)
+{
+	const struct dest_scheme *d = dest_find(dest);
+	const char *key;
+
+	if (!d)
+		return -EINVAL;
+	key = which == CONF_DEST_TOPIC ? d->topic_key : d->timeout_key;
+	if (!key)
+		return -ENOENT;
+	snprintf(out, n, "sink.%s.%s", d->plugin, key);
+	return 0;
+}
+
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 {
 	const char *file = intern_file(c, CMDLINE);
 	const char *arg = strchr(dest, ':'), *mplugin = NULL;
-	const struct dest_scheme *d = NULL;
-	size_t slen = arg ? (size_t)(arg - dest) : strlen(dest), j = 0;
+	const struct dest_scheme *d = dest_find(dest);
+	size_t j = 0;
 	struct conf_section *s, *m;
 	char buf[512];
 
@@ -337,9 +370,6 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 						 marshal_names[i].name);
 		return conf_fail(c, "%s: --marshal '%s' is not allowed (allowed: %s)", CMDLINE, marshal, buf);
 	}
-	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
-		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
-			d = &dest_schemes[i];
 	if (!d || (arg && (!d->key || d->fixed))) {
 		dest_usage(buf, sizeof(buf));
 		return conf_fail(c, "%s: --dest '%s' is not allowed (use %s)", CMDLINE, dest, buf);
@@ -361,7 +391,7 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	if (!s || entry_add(c, s, "marshaller", mplugin, file, 0))
 		return -EINVAL;
 	if (d->key)
-		return entry_add(c, s, d->key, d->fixed ? d->fixed : arg + 1, file, 0);
+		return entry_add(c, s, d->key, d->fixed ? d->fixed : d->whole ? dest : arg + 1, file, 0);
 	return 0;
 }
 

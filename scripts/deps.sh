@@ -7,7 +7,7 @@ PKGS=(
 	protobuf-compiler librdkafka-dev libmicrohttpd-dev libcap-dev libcmocka-dev
 	iproute2 kcat prometheus python3 python3-protobuf libcap2-bin util-linux curl
 	libcurl4-openssl-dev libnats-dev libhiredis-dev
-	clickhouse-server clickhouse-client nats-server redis-server
+	clickhouse-server nats-server redis-server openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -140,14 +140,53 @@ static void test_dest(void **state)
 	assert_string_equal(s->entries[0].value, "protobufList");
 	assert_string_equal(s->entries[1].key, "brokers");
 	assert_string_equal(s->entries[1].value, "127.0.0.1:9092");
-	assert_int_equal(conf_set_dest(&c, "tcp:1.2.3.4:5", "json"), -EINVAL);
-	assert_string_equal(c.err, "command line: --dest 'tcp:1.2.3.4:5' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout or null)");
+	/* http(s): the whole URI is the url, as xtcp2 uses it */
+	assert_int_equal(conf_set_dest(&c, "https://ch.example:8443/?query=INSERT", "json"), 0);
+	s = conf_find(&c, CONF_SINK, "http");
+	assert_non_null(s);
+	assert_null(conf_find(&c, CONF_SINK, "kafka"));
+	assert_string_equal(s->entries[1].key, "url");
+	assert_string_equal(s->entries[1].value, "https://ch.example:8443/?query=INSERT");
+	/* nats: what follows "nats:" is the URL, bare or nats:// */
+	assert_int_equal(conf_set_dest(&c, "nats:nats://n1:4222", "protobufList"), 0);
+	s = conf_find(&c, CONF_SINK, "nats");
+	assert_string_equal(s->entries[1].key, "url");
+	assert_string_equal(s->entries[1].value, "nats://n1:4222");
+	assert_int_equal(conf_set_dest(&c, "valkey:cache:6379", "protobufList"), 0);
+	s = conf_find(&c, CONF_SINK, "valkey");
+	assert_string_equal(s->entries[1].key, "address");
+	assert_string_equal(s->entries[1].value, "cache:6379");
+	assert_int_equal(conf_set_dest(&c, "nosuch:1.2.3.4:5", "json"), -EINVAL);
+	assert_string_equal(c.err, "command line: --dest 'nosuch:1.2.3.4:5' is not allowed (use "
+			    "kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout, null, "
+			    "http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, nats:HOST:PORT or "
+			    "valkey:HOST:PORT)");
+	assert_int_equal(conf_set_dest(&c, "http", "json"), -EINVAL);
+	assert_string_equal(c.err, "command line: --dest 'http' needs an address or path after 'http:'");
 	assert_int_equal(conf_set_dest(&c, "udp:", "json"), -EINVAL);
 	assert_string_equal(c.err, "command line: --dest 'udp:' needs an address or path after 'udp:'");
 	assert_int_equal(conf_set_dest(&c, "stdout", "xml"), -EINVAL);
 	assert_string_equal(c.err, "command line: --marshal 'xml' is not allowed (allowed: protobufList|protoJson|json)");
 	conf_free(&c);
 	unlink(p);
+}
+
+/* Where xtcp2's -topic and -produceTimeout go for each destination. */
+static void test_dest_param(void **state)
+{
+	char t[160];
+
+	assert_int_equal(conf_dest_param("kafka:b:9092", CONF_DEST_TOPIC, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.kafka.topic");
+	assert_int_equal(conf_dest_param("nats:n:4222", CONF_DEST_TOPIC, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.nats.subject");
+	assert_int_equal(conf_dest_param("valkey:v:6379", CONF_DEST_TOPIC, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.valkey.channel");
+	assert_int_equal(conf_dest_param("https://h/x", CONF_DEST_TIMEOUT, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.http.timeout");
+	assert_int_equal(conf_dest_param("http://h/x", CONF_DEST_TOPIC, t, sizeof(t)), -ENOENT);
+	assert_int_equal(conf_dest_param("udp:h:1", CONF_DEST_TIMEOUT, t, sizeof(t)), -ENOENT);
+	assert_int_equal(conf_dest_param("nosuch:x", CONF_DEST_TOPIC, t, sizeof(t)), -EINVAL);
 }
 
 int main(void)
@@ -158,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_sections_merge_and_override),
 		cmocka_unit_test(test_dest),
+		cmocka_unit_test(test_dest_param),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,8 +57,8 @@ run 2 "$E [marshaller json] flush_rows: '10000001' is out of range (allowed: 1..
 	-dest udp:127.0.0.1:9 -marshal json -envelopeFlushRows 10000001
 run 2 "$E [marshaller protobufList] flush_bytes: '100' is out of range (allowed: 1024..268435456 bytes)" \
 	-envelopeFlushBytes=100 -dest null
-run 2 "$E --dest 'nats:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout or null)" \
-	-dest nats:x
+run 2 "$E --dest 'nosuch:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout, null, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, nats:HOST:PORT or valkey:HOST:PORT)" \
+	-dest nosuch:x
 run 2 "$E --marshal 'protoText' is not allowed (allowed: protobufList|protoJson|json)" \
 	-dest null -marshal protoText
 run 2 "xtcpd: xtcp2 option -netlinkers: \"four\" is not a whole number" -netlinkers four
@@ -66,5 +66,26 @@ if [ -e "${XTCPD_PLUGIN_DIR:-}/sink_kafka.so" ]; then
 	run 0 "$OK" -dest kafka:127.0.0.1:9092 -topic xtcp -marshal protobufList
 else
 	echo "note: no sink_kafka.so: -topic not checked against the daemon"
+fi
+# -topic and -produceTimeout follow the destination to its sink's key (checked by the
+# daemon's own validation: out of range values name the key they landed in).
+if [ -e "${XTCPD_PLUGIN_DIR:-}/sink_http.so" ]; then
+	run 0 "$OK" -dest 'http://127.0.0.1:8123/?query=INSERT' -marshal jsonl -produceTimeout 5s
+	run 2 "$E [sink http] timeout: '50ms' is out of range (allowed: 100ms..600000ms)" \
+		-dest https://127.0.0.1:8443/ -produceTimeout 50ms
+else
+	echo "note: no sink_http.so: -dest http:// not checked against the daemon"
+fi
+if [ -e "${XTCPD_PLUGIN_DIR:-}/sink_nats.so" ]; then
+	run 0 "$OK" -dest nats:127.0.0.1:4222 -topic xtcp -marshal protobufList
+	run 2 "$E [sink nats] subject: value is 256 characters long (allowed: up to 255 characters)" \
+		-dest nats:127.0.0.1:4222 -topic "$L"
+else
+	echo "note: no sink_nats.so: -dest nats: not checked against the daemon"
+fi
+if [ -e "${XTCPD_PLUGIN_DIR:-}/sink_valkey.so" ]; then
+	run 0 "$OK" -dest valkey:127.0.0.1:6379 -topic xtcp -marshal protobufList
+else
+	echo "note: no sink_valkey.so: -dest valkey: not checked against the daemon"
 fi
 [ "$fails" = 0 ]

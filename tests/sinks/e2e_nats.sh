@@ -5,7 +5,8 @@
 # the server really has: (1) every batch, byte for byte the same as a file sink's copy;
 # (2) the server down for 10 s mid-run: nothing delivered meanwhile, cycles go on, the
 # batches of the outage dropped and counted (reason "disconnected"), the client reconnects
-# by itself, and delivered + dropped == produced exactly, records and batches.
+# by itself, and delivered + dropped == produced exactly, records and batches; (3) a
+# server that stops answering does not hold the shutdown past its deadline (cancel).
 . "${XTCPD_SRCDIR:-.}/tests/lib.sh"
 . "$XTCPD_SRCDIR/tests/sinks/e2e_lib.sh"
 . "$XTCPD_SRCDIR/tests/sinks/srv_lib.sh"
@@ -30,6 +31,7 @@ run() {
 	cat > "$TMP/$1.conf" <<EOF
 [core]
 frequency = 2s
+shutdown_timeout = ${SHUTDOWN:-5s}
 prom_listen = $PROM
 netns = host
 [source synth]
@@ -125,4 +127,22 @@ stored=$(sed 's/messages \([0-9]*\) .*/\1/' "$TMP/outage.stored")
 	fail "outage: stored $stored, delivered $delivered, unconfirmed $unconf"
 [ "$unconf" = 0 ] && expect_eq "outage: stored == delivered" \
 	"messages $delivered rows $rows dups 0" "$(sed 's/ cycles.*//' "$TMP/outage.sum")"
+
+# 3. The server stops answering (SIGSTOP) while a batch waits for its confirmation, with
+# a 20 s timeout: at shutdown (shutdown_timeout 1 s) cancel closes the connection, which
+# ends the wait at once.
+SHUTDOWN=1s run stall "timeout = 20s"
+wait_metric "xtcpd_sink_delivered_total{$S}" 1 || exit 1
+kill -STOP $NATS_PID
+on_exit "kill -CONT $NATS_PID 2>/dev/null"
+sleep 2.5                       # the next cycle's first batch is now waiting
+t0=$(date +%s)
+daemon_stop
+took=$(($(date +%s) - t0))
+kill -CONT $NATS_PID
+expect_eq "stall: exit status" 0 "$DRC"
+[ $took -lt 10 ] || fail "stall: shutdown took $took s: the 20 s wait was not cancelled"
+expect_eq "stall: the waiting batch was given up by cancel" \
+	"xtcpd: warning: sink/nats: batch dropped: no confirmation from the server: Connection Closed" \
+	"$(grep 'sink/nats: batch dropped' "$TMP/xtcpd.log")"
 finish

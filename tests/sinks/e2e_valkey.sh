@@ -5,7 +5,8 @@
 # down for 10 s mid-run: nothing delivered meanwhile, cycles go on, the outage's batches
 # dropped and counted, the sink reconnects, delivered + dropped == produced exactly, and
 # the subscriber got exactly the delivered batches that had a subscriber to hear them
-# (PUBLISH's reply says how many clients got each one).
+# (PUBLISH's reply says how many clients got each one). (3) A server that stops answering
+# does not hold the shutdown past its deadline (cancel).
 . "${XTCPD_SRCDIR:-.}/tests/lib.sh"
 . "$XTCPD_SRCDIR/tests/sinks/e2e_lib.sh"
 . "$XTCPD_SRCDIR/tests/sinks/srv_lib.sh"
@@ -34,6 +35,7 @@ run() {
 	cat > "$TMP/$1.conf" <<EOF
 [core]
 frequency = 2s
+shutdown_timeout = ${SHUTDOWN:-5s}
 prom_listen = $PROM
 netns = host
 [source synth]
@@ -129,4 +131,23 @@ got=$(sed 's/messages \([0-9]*\) .*/\1/' "$TMP/outage.got")
 heard=$((delivered - unheard))
 [ "$got" -ge "$heard" ] && [ "$got" -le $((heard + unconf)) ] ||
 	fail "outage: received $got, delivered with a listener $heard, unconfirmed $unconf"
+
+# 3. The server stops answering (SIGSTOP) while a PUBLISH waits for its reply, with a 20 s
+# timeout: at shutdown (shutdown_timeout 1 s) cancel shuts the socket, which ends the
+# wait at once.
+SHUTDOWN=1s run stall "timeout = 20s"
+wait_metric "xtcpd_sink_delivered_total{$S}" 1 || exit 1
+kill -STOP $REDIS_PID
+on_exit "kill -CONT $REDIS_PID 2>/dev/null"
+sleep 2.5                       # the next cycle's first batch is now waiting
+t0=$(date +%s)
+daemon_stop
+took=$(($(date +%s) - t0))
+kill -CONT $REDIS_PID
+expect_eq "stall: exit status" 0 "$DRC"
+[ $took -lt 10 ] || fail "stall: shutdown took $took s: the 20 s wait was not cancelled"
+expect_eq "stall: the waiting batch was given up by cancel" \
+	"xtcpd: warning: sink/valkey: batch of 100 records: no reply from 127.0.0.1:$REDIS_PORT (Server closed the connection); it may or may not have been published" \
+	"$(grep 'sink/valkey: batch of' "$TMP/xtcpd.log")"
+collect stall
 finish

@@ -16,7 +16,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 2
+#define XTCPD_ABI_MINOR 3
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -157,11 +157,14 @@ struct xtcpd_host {
 	void (*pool_destroy)(struct xtcpd_pool *pool);
 
 	/* Sources: hand one record to the pipeline from reader `lane` (< the source's
-	 * lanes()). Borrows rec and fills its metadata fields. Returns 0, or -errno when the
-	 * record was dropped (already counted by the host). */
+	 * lanes()). Borrows rec and fills its metadata fields but the namespace ones (see
+	 * emit_ns, which sources that know namespaces use) and socket_fd. Returns 0, or
+	 * -errno when the record was dropped (already counted by the host). */
 	int (*emit)(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec);
 
-	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed (counted by the host). */
+	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed. The host counts every
+	 * batch's outcome (batches, records, bytes): a sink counts only what the host cannot
+	 * see (failures by reason, retries). */
 	void (*buf_release)(struct xtcpd_ctx *ctx, struct xtcpd_buf *buf, int ok);
 
 	/* Open socket(domain, type, protocol) inside namespace `ns` (from a helper thread
@@ -172,12 +175,24 @@ struct xtcpd_host {
 	/* A directory to write raw captures to (--capture), or NULL. */
 	const char *(*capture_dir)(struct xtcpd_ctx *ctx);
 
-	/* ABI 1.2. Sinks: the media type of the batches this sink is given (the content_type
+	/* ABI 1.2: like emit, for a record collected in namespace `ns` (borrowed, the one
+	 * the host lent through ns_add or the cycle): the host fills the record's namespace
+	 * fields from it (netns, netns_inode, nsid, and what it knows of the namespace's
+	 * owner), so a source never copies them. ns = NULL: the record has no namespace. */
+	int (*emit_ns)(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
+		       struct xtcpd_record *rec);
+
+	/* ABI 1.3. Sinks: the media type of the batches this sink is given (the content_type
 	 * its marshaller declares, e.g. "application/x-ndjson"), or NULL when the marshaller
-	 * declares none. Borrowed, constant for the instance's life. A plugin reads this
-	 * field only when host->struct_size covers it. */
+	 * declares none. Borrowed, constant for the instance's life. Check it with
+	 * XTCPD_HOST_HAS(host, content_type): an older host does not lend it. */
 	const char *(*content_type)(struct xtcpd_ctx *ctx);
 };
+
+/* 1 when the host lends `field` (a host older than the plugin may not). */
+#define XTCPD_HOST_HAS(host, field)                                                      \
+	((host)->struct_size >= offsetof(struct xtcpd_host, field) + sizeof((host)->field) && \
+	 (host)->field != NULL)
 
 /* ---- what a plugin provides -------------------------------------------------------- */
 
@@ -216,7 +231,7 @@ struct xtcpd_marshaller_ops {
 	int (*append)(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec);
 	/* Close the batch before it goes to the sinks (write the prefix, set off/len). */
 	int (*finish)(void *inst, struct xtcpd_buf *buf);
-	/* ABI 1.2: the media type of a batch ("application/x-ndjson"), for sinks that label
+	/* ABI 1.3: the media type of a batch ("application/x-ndjson"), for sinks that label
 	 * what they send (an HTTP Content-Type); NULL = not declared. A constant string. */
 	const char *content_type;
 };

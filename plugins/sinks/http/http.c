@@ -164,10 +164,8 @@ static int http_check(struct http_sink *hs, const struct xtcpd_config *cfg)
 		return -EINVAL;
 	}
 	if (!ctype || !*ctype) {
-		/* The marshaller's, when the host is new enough to tell (ABI 1.2). */
-		if (hs->host->struct_size >= offsetof(struct xtcpd_host, content_type) +
-					     sizeof(hs->host->content_type) &&
-		    hs->host->content_type)
+		/* The marshaller's, when the host is new enough to tell (ABI 1.3). */
+		if (XTCPD_HOST_HAS(hs->host, content_type))
 			ctype = hs->host->content_type(hs->ctx);
 		if (!ctype || !*ctype)
 			ctype = "application/octet-stream";
@@ -206,7 +204,6 @@ static int http_send(void *inst, struct xtcpd_buf *buf)
 {
 	struct http_sink *hs = inst;
 
-	sink_count(hs->st.sent, 1);
 	if (http_submit(hs, buf)) {
 		http_fail(hs, R_CANCELLED, "batch of %u records dropped: shutdown deadline passed",
 			  buf->rows);

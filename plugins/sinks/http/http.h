@@ -11,7 +11,7 @@
 #include <curl/curl.h>
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define HTTP_LOG_INTERVAL_MS 10000
 #define HTTP_BODY_KEEP 512          /* bytes of a response body kept for the log line */

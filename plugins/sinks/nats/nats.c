@@ -15,7 +15,7 @@
 #include <nats/nats.h>
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define NATS_LOG_INTERVAL_MS 10000
 #define NATS_MAX_SERVERS 16
@@ -230,7 +230,6 @@ static int nats_send(void *inst, struct xtcpd_buf *buf)
 	natsStatus s;
 	int ok = 0;
 
-	sink_count(ns->st.sent, 1);
 	if (atomic_load(&ns->cancelled)) {
 		nats_fail(ns, R_CANCELLED, "shutdown deadline passed", NATS_OK);
 		goto out;

@@ -19,7 +19,7 @@
 #include <hiredis/hiredis.h>
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define VK_LOG_INTERVAL_MS 10000
 
@@ -276,7 +276,6 @@ static int vk_send(void *inst, struct xtcpd_buf *buf)
 	char why[640];
 	int ok = 0, err;
 
-	sink_count(vs->st.sent, 1);
 	if (vs->rc && !vk_alive(vs)) {
 		vk_drop_conn(vs);
 		sink_count(vs->disconnects, 1);

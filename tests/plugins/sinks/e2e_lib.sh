@@ -45,8 +45,11 @@ daemon_start() {
 	done
 }
 
+# daemon_stop: SIGTERM, then SIGCONT in case quiet_snapshot froze it (the pending TERM is
+# seen before any new cycle starts).
 daemon_stop() {
 	kill -TERM $DPID
+	kill -CONT $DPID 2> /dev/null
 	wait $DPID
 	DRC=$?
 }
@@ -72,8 +75,10 @@ wait_metric() {
 
 # quiet_snapshot FILE SINK: right after a cycle starts, wait until SINK has nothing in
 # flight (sent == delivered + dropped, queue empty), then take two scrapes 0.3 s apart
-# and keep them only if identical: a consistent picture, with the next cycle (frequency
-# must be >= 2s) still well ahead so the caller can stop the daemon before it.
+# and keep them only if identical: a consistent picture. The daemon is frozen (SIGSTOP)
+# right after the second scrape, so no cycle can start between the snapshot and the
+# stop however slow the machine is (daemon_stop resumes and stops it); a picture that is
+# not consistent (or saw a new cycle) lets it run on to the next cycle.
 quiet_snapshot() {
 	tries=0
 	while [ $tries -lt 20 ]; do
@@ -93,13 +98,14 @@ quiet_snapshot() {
 		done
 		[ $drained = yes ] || continue      # still delivering: try after the next cycle
 		sleep 0.3
-		scrape "$TMP/q2"
+		scrape "$TMP/q2" && kill -STOP $DPID
 		# Process figures (CPU, memory) move on their own: compare the rest.
 		if [ "$(grep -v '^xtcpd_process\|^xtcpd_poll_duration\|^#' "$TMP/q1")" = \
 		     "$(grep -v '^xtcpd_process\|^xtcpd_poll_duration\|^#' "$TMP/q2")" ]; then
 			cp "$TMP/q2" "$1"
 			return 0
 		fi
+		kill -CONT $DPID
 	done
 	echo "no quiet moment found"
 	return 1

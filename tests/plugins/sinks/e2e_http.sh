@@ -46,7 +46,7 @@ m() { metric "$TMP/snap" "$1"; }
 PROM=127.0.0.1:$(free_port)
 cat > "$TMP/ch.conf" <<EOF
 [core]
-frequency = 5s
+frequency = 3s
 prom_listen = $PROM
 netns_dirs = $TMP/netns
 netns_proc_scan = false

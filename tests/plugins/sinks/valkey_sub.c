@@ -50,6 +50,8 @@ int main(int argc, char **argv)
 
 				if (m->len == 3 && !memcmp(m->str, "END", 3)) {
 					printf("messages %llu bytes %llu\n", n, bytes);
+					freeReplyObject(r);
+					redisFree(c);
 					return 0;
 				}
 				snprintf(path, sizeof(path), "%s/%08llu.bin", argv[4], ++n);

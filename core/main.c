@@ -82,7 +82,9 @@ static int help_plugin(const char *name)
 	       pl->desc->description);
 	printf("# name\ttype\tdefault\tallowed\thelp\n");
 	conf_print_keys(stdout, pl->desc->keys);
-	if (kind == XTCPD_KIND_MARSHALLER)
+	if (kind == XTCPD_KIND_SOURCE)
+		conf_print_keys(stdout, conf_source_keys);
+	else if (kind == XTCPD_KIND_MARSHALLER)
 		conf_print_keys(stdout, conf_marshaller_keys);
 	else if (kind == XTCPD_KIND_SINK)
 		conf_print_keys(stdout, conf_sink_keys);

@@ -6,6 +6,7 @@ PKGS=(
 	libinih-dev libmnl-dev liburing-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler librdkafka-dev libmicrohttpd-dev libcap-dev libcmocka-dev
 	iproute2 kcat prometheus python3 python3-protobuf libcap2-bin util-linux curl
+	libbpf-dev bpftool clang
 	libcurl4-openssl-dev libnats-dev libhiredis-dev
 	clickhouse-server nats-server redis-server openssl
 )

@@ -10,7 +10,7 @@ rm -rf build-test
 mkdir build-test && cd build-test || exit 1
 ../configure --enable-netlink=yes --enable-json=yes --enable-protobuf=yes --enable-kafka=yes \
 	--enable-http=yes --enable-nats=yes --enable-valkey=yes \
-	--enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes || exit 1
+	--enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes --enable-bpf-iter=yes || exit 1
 make -j"$(nproc)" || exit 1
 make -j"$(nproc)" check
 check_rc=$?

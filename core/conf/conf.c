@@ -275,6 +275,7 @@ static void section_free(struct conf_section *s)
 	free(s->entries);
 	free(s->values);
 	free(s->kind_values);
+	free(s->fb_values);
 	free(s->extra);
 	free(s->plugin);
 	free(s->instance);

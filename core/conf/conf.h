@@ -18,10 +18,13 @@ enum core_key {
 };
 /* Keys the core adds to every marshaller / sink section. */
 enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
+/* Keys the core adds to every source section. */
+enum source_key { SRK_FALLBACK, SRK__COUNT };
 enum sink_key { SK_MARSHALLER, SK_QUEUE_DEPTH, SK_QUEUE_FULL, SK_QUEUE_BLOCK_TIMEOUT, SK_MAX_IN_FLIGHT,
 	SK__COUNT };
 
 extern const struct xtcpd_key conf_core_keys[];
+extern const struct xtcpd_key conf_source_keys[];
 extern const struct xtcpd_key conf_marshaller_keys[];
 extern const struct xtcpd_key conf_sink_keys[];
 
@@ -46,6 +49,11 @@ struct conf_section {
 	size_t n_extra, n_values;
 	const struct xtcpd_key *keys;      /* the plugin's table */
 	struct xtcpd_config cfg;           /* what the plugin gets */
+	/* A source's `fallback` plugin: its table, and its values (its defaults, overridden
+	 * by the entries of this section whose names it declares too). */
+	const struct xtcpd_key *fb_keys;
+	struct xtcpd_value *fb_values;
+	struct xtcpd_config fb_cfg;
 };
 
 struct conf {

@@ -159,12 +159,63 @@ static int check_sink_marshaller(struct conf *c, struct conf_section *s)
 		    m->str, n_m ? have : "none: add a [marshaller NAME] section");
 }
 
+/* A source's fallback: a known source plugin, not the section's own, and every entry of
+ * the section it declares too must be valid for it as well. */
+static int check_fallback(struct conf *c, struct conf_section *s, conf_keys_fn keys_of, void *arg)
+{
+	const struct xtcpd_value *fb = &s->kind_values[SRK_FALLBACK];
+	char sname[300], w[600] = "", err[700] = "";
+	size_t nk;
+
+	if (!fb->str || !*fb->str)
+		return 0;
+	section_name(s, sname, sizeof(sname));
+	for (size_t i = 0; i < s->n_entries; i++)
+		if (!strcmp(s->entries[i].key, "fallback"))
+			conf_where(s->entries[i].file, s->entries[i].line, w, sizeof(w));
+	if (!strcmp(fb->str, s->plugin))
+		return conf_fail(c, "%s: %s fallback: '%s' is this section's own plugin (allowed: another source plugin)",
+				 w, sname, fb->str);
+	s->fb_keys = keys_of(arg, CONF_SOURCE, fb->str, err, sizeof(err));
+	if (!s->fb_keys)
+		return conf_fail(c, "%s: %s fallback: %s", w, sname, err);
+	nk = table_len(s->fb_keys);
+	s->fb_values = calloc(nk + 1, sizeof(*s->fb_values));
+	if (!s->fb_values)
+		return conf_fail(c, "out of memory");
+	if (apply_defaults(c, s->fb_keys, s->fb_values))
+		return -EINVAL;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		struct conf_entry *e = &s->entries[i];
+		int prefix;
+		long idx = key_index(s->fb_keys, e->key, &prefix);
+
+		if (idx < 0 || prefix)
+			continue;
+		if (conf_parse_value(&s->fb_keys[idx], e->value, &s->fb_values[idx], err, sizeof(err))) {
+			conf_where(e->file, e->line, w, sizeof(w));
+			return conf_fail(c, "%s: %s %s: for the fallback %s: %s", w, sname, e->key, fb->str, err);
+		}
+		s->fb_values[idx].set = 1;
+	}
+	for (size_t i = 0; i < nk; i++)
+		if ((s->fb_keys[i].flags & XTCPD_KEY_REQUIRED) && !s->fb_values[i].set)
+			return conf_fail(c, "%s: %s fallback: %s needs key '%s' (%s)", w, sname, fb->str,
+					 s->fb_keys[i].name, s->fb_keys[i].help);
+	s->fb_cfg = (struct xtcpd_config){ .instance = s->instance, .values = s->fb_values,
+					   .n_values = nk };
+	return 0;
+}
+
 int conf_check_section(struct conf *c, struct conf_section *s)
 {
 	const struct xtcpd_key *kk = NULL;
 	size_t nkk = 0;
 
-	if (s->kind == CONF_MARSHALLER) {
+	if (s->kind == CONF_SOURCE) {
+		kk = conf_source_keys;
+		nkk = SRK__COUNT;
+	} else if (s->kind == CONF_MARSHALLER) {
 		kk = conf_marshaller_keys;
 		nkk = MK__COUNT;
 	} else if (s->kind == CONF_SINK) {
@@ -206,6 +257,8 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 			return conf_fail(c, "%s: [%s %s]: %s", w, conf_kind_name(s->kind), s->plugin, err);
 		}
 		if ((rc = conf_check_section(c, s)))
+			return rc;
+		if (s->kind == CONF_SOURCE && (rc = check_fallback(c, s, keys_of, arg)))
 			return rc;
 	}
 	for (size_t i = 0; i < c->n_sec; i++)

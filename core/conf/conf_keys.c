@@ -58,6 +58,12 @@ const struct xtcpd_key conf_core_keys[] = {
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 
+const struct xtcpd_key conf_source_keys[] = {
+	[SRK_FALLBACK] = { "fallback", XTCPD_KEY_STRING, NULL, 0, 255, NULL, 0,
+			   "source created in this one's place when its mechanism is unavailable on this host (e.g. netlink); it takes the keys of this section it declares too" },
+	[SRK__COUNT] = XTCPD_KEYS_END,
+};
+
 const struct xtcpd_key conf_marshaller_keys[] = {
 	[MK_FLUSH_ROWS] = { "flush_rows", XTCPD_KEY_INT, "10000", 1, 10000000, NULL, 0,
 			    "flush a batch when it holds this many records" },

@@ -37,4 +37,11 @@ size_t netns_mgr_count(const struct netns_mgr *m);
 /* socket(domain, type, protocol) inside ns; returns the fd or -errno. Thread-safe. */
 int netns_socket(const struct xtcpd_netns *ns, int domain, int type, int protocol);
 
+/* fn(arg) run inside ns by the one long-lived helper thread (netns_run.c); returns what fn
+ * returned, or -errno when ns could not be entered. For the host namespace fn runs in the
+ * caller. Callers are served one at a time. Thread-safe. */
+int netns_run(const struct xtcpd_netns *ns, int (*fn)(void *arg), void *arg);
+/* Tests: replace setns() in the helper (NULL restores it). */
+void netns_run_inject_setns(int (*fn)(int fd, int nstype));
+
 #endif

@@ -2,6 +2,7 @@
  *
  * What the running daemon needs, for its whole life (namespaces come and go at any time):
  *   CAP_SYS_ADMIN   setns() into each new network namespace to open its sock_diag socket
+ *                   (or create its BPF iterator), and loading the bpf_iter source's program
  *   CAP_SYS_PTRACE  open /proc/<pid>/ns/net of processes owned by other users
  *   CAP_NET_ADMIN   the kernel reports a socket's mark (INET_DIAG_MARK) only to it
  * Dumping sockets over NETLINK_SOCK_DIAG needs no capability. Everything else (binding the

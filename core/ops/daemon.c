@@ -291,7 +291,8 @@ int daemon_run(const struct daemon_opts *o)
 		}
 	}
 	if ((rc = bring_up(&d))) {
-		rc = rc == -E2BIG ? EXIT_CONFIG : 1;
+		/* a source unavailable here without a fallback is a configuration matter too */
+		rc = rc == -E2BIG || rc == XTCPD_ERR_UNAVAILABLE ? EXIT_CONFIG : 1;
 		goto out;
 	}
 	next = clock_mono_ns();

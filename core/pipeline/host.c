@@ -1,6 +1,7 @@
 /* pipeline/host — the service table lent to every plugin instance: logging with a
  * "kind/instance" prefix, metrics with an instance label, pools, emit (batch.c), buffer
- * release (sink.c), namespace sockets (netns/), a sink's content type (its marshaller's). */
+ * release (sink.c), namespace sockets and callbacks inside a namespace (netns/), a
+ * sink's content type (its marshaller's). */
 #include "config.h"
 #include "pipeline/host.h"
 
@@ -101,6 +102,12 @@ static int host_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, i
 	return netns_socket(ns, domain, type, protocol);
 }
 
+static int host_ns_run(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int (*fn)(void *arg),
+		       void *arg)
+{
+	return netns_run(ns, fn, arg);
+}
+
 static const char *host_capture_dir(struct xtcpd_ctx *ctx)
 {
 	return ctx->pl ? ctx->pl->capture_dir : NULL;
@@ -141,5 +148,6 @@ const struct xtcpd_host host_table = {
 	.ns_socket = host_ns_socket,
 	.capture_dir = host_capture_dir,
 	.emit_ns = batch_emit_ns,
+	.ns_run = host_ns_run,
 	.content_type = host_content_type,
 };

@@ -32,16 +32,26 @@ static const struct host_metric_def marsh_metrics[] = {
 #undef M
 #undef C
 
-static int create_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
+/* Create with cfg. A source's XTCPD_ERR_UNAVAILABLE is passed up unlogged: the plugin
+ * said why, and add_source decides what comes next. */
+static int create_with(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops,
+		       const struct xtcpd_config *cfg)
 {
-	int rc = ops->create(&host_table, ctx, &ctx->sec->cfg, &ctx->inst);
+	int rc = ops->create(&host_table, ctx, cfg, &ctx->inst);
 
+	if (rc == XTCPD_ERR_UNAVAILABLE && ctx->kind == CONF_SOURCE)
+		return rc;
 	if (rc) {
 		host_log(ctx, XTCPD_LOG_ERR, "create failed: %s", log_errstr(rc));
 		return rc < 0 ? rc : -EINVAL;
 	}
 	ctx->created = 1;
 	return 0;
+}
+
+static int create_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
+{
+	return create_with(ctx, ops, &ctx->sec->cfg);
 }
 
 static int start_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_common *ops)
@@ -92,7 +102,44 @@ static int add_sink(struct pipeline *p, struct conf_section *s, const struct plu
 	return rc;
 }
 
-static int add_source(struct pipeline *p, struct conf_section *s, const struct plugin *pl)
+/* The source's mechanism is unavailable on this host: the section's fallback source, if
+ * it names one, takes its place (logged once, gauge xtcpd_source_fallback = 1). */
+static int source_fallback(struct srcinst *src, struct plugin_set *ps)
+{
+	struct conf_section *s = src->ctx.sec;
+	const char *name = s->kind_values[SRK_FALLBACK].str;
+	const struct plugin *pl;
+	_Atomic uint64_t *g;
+	char err[600];
+	int rc;
+
+	destroy_instance(&src->ctx, &src->ops->common);
+	if (!name || !*name) {
+		host_log(&src->ctx, XTCPD_LOG_ERR, "unavailable on this host, and the section names no "
+			 "fallback (add 'fallback = netlink' to [source %s] to collect through sock_diag instead)",
+			 s->instance);
+		return XTCPD_ERR_UNAVAILABLE;
+	}
+	if ((rc = plugin_load(ps, XTCPD_KIND_SOURCE, name, &pl, err, sizeof(err)))) {
+		log_err("%s", err);
+		return rc;
+	}
+	host_log(&src->ctx, XTCPD_LOG_WARN, "unavailable on this host: the fallback source '%s' "
+		 "collects for this section instead", name);
+	src->ctx.plugin = pl;
+	src->ops = pl->desc->ops;
+	g = host_metric(&src->ctx, XTCPD_METRIC_GAUGE, "source_fallback", NULL,
+			"1: the source's mechanism is unavailable here and its fallback collects");
+	if (g)
+		atomic_store(g, 1);
+	rc = create_with(&src->ctx, &src->ops->common, &s->fb_cfg);
+	if (rc == XTCPD_ERR_UNAVAILABLE)
+		host_log(&src->ctx, XTCPD_LOG_ERR, "the fallback source '%s' is unavailable too", name);
+	return rc;
+}
+
+static int add_source(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
+		      struct plugin_set *ps)
 {
 	struct srcinst *src = calloc(1, sizeof(*src));
 	int rc;
@@ -104,7 +151,10 @@ static int add_source(struct pipeline *p, struct conf_section *s, const struct p
 	src->ops = pl->desc->ops;
 	src->m_records = host_metric(&src->ctx, XTCPD_METRIC_COUNTER, "records_emitted_total", NULL,
 				     "Records emitted by the source");
-	if ((rc = create_instance(&src->ctx, &src->ops->common)))
+	rc = create_instance(&src->ctx, &src->ops->common);
+	if (rc == XTCPD_ERR_UNAVAILABLE)
+		rc = source_fallback(src, ps);
+	if (rc)
 		return rc;
 	src->lanes = src->ops->lanes(src->ctx.inst);
 	if (!src->lanes)
@@ -189,7 +239,7 @@ int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline
 				break;
 			}
 			rc = s->kind == CONF_MARSHALLER ? add_marsh(p, s, pl) :
-			     s->kind == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl);
+			     s->kind == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl, ps);
 		}
 	}
 	return rc ? rc : size_pools(p);

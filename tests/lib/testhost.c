@@ -255,6 +255,13 @@ static int th_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int
 	return netns_socket(ns, domain, type, protocol);
 }
 
+static int th_ns_run(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int (*fn)(void *arg),
+		     void *arg)
+{
+	(void)ctx;
+	return netns_run(ns, fn, arg);
+}
+
 static const char *th_capture_dir(struct xtcpd_ctx *ctx)
 {
 	return ctx ? ctx->capture : NULL;
@@ -374,6 +381,7 @@ const struct xtcpd_host th_host = {
 	.ns_socket = th_ns_socket,
 	.capture_dir = th_capture_dir,
 	.emit_ns = th_emit_ns,
+	.ns_run = th_ns_run,
 };
 
 struct xtcpd_ctx *th_ctx_new(const char *prefix)

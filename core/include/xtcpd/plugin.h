@@ -8,6 +8,7 @@
 #ifndef XTCPD_PLUGIN_H
 #define XTCPD_PLUGIN_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 3
+#define XTCPD_ABI_MINOR 4
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -182,7 +183,18 @@ struct xtcpd_host {
 	int (*emit_ns)(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
 		       struct xtcpd_record *rec);
 
-	/* ABI 1.3. Sinks: the media type of the batches this sink is given (the content_type
+	/* ABI 1.3: run fn(arg) inside namespace `ns` and return what fn returned, or -errno
+	 * when `ns` could not be entered. What fn creates that binds to its thread's
+	 * namespace (a BPF iterator, a socket, a /proc/thread-self/net file) belongs to `ns`.
+	 * fn runs on the host's one namespace helper thread (started at the first call, then
+	 * reused: no thread per namespace or per call, no allocation after the first call),
+	 * or in the caller for the host namespace. Calls are served one at a time, so fn must
+	 * be short, and it must not change its thread's namespaces, credentials or signal
+	 * mask. */
+	int (*ns_run)(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns,
+		      int (*fn)(void *arg), void *arg);
+
+	/* ABI 1.4. Sinks: the media type of the batches this sink is given (the content_type
 	 * its marshaller declares, e.g. "application/x-ndjson"), or NULL when the marshaller
 	 * declares none. Borrowed, constant for the instance's life. Check it with
 	 * XTCPD_HOST_HAS(host, content_type): an older host does not lend it. */
@@ -193,6 +205,13 @@ struct xtcpd_host {
 #define XTCPD_HOST_HAS(host, field)                                                      \
 	((host)->struct_size >= offsetof(struct xtcpd_host, field) + sizeof((host)->field) && \
 	 (host)->field != NULL)
+
+/* ABI 1.3: what a source's create() returns when its collection mechanism cannot work on
+ * this host (a kernel feature, a privilege or a policy is missing), after logging the
+ * cause and the remedy. The core then creates the source named by the section's
+ * `fallback` key in its place, or, without one, stops with exit status 2. Any other
+ * error is an ordinary failure. */
+#define XTCPD_ERR_UNAVAILABLE (-ENOPKG)
 
 /* ---- what a plugin provides -------------------------------------------------------- */
 
@@ -231,7 +250,7 @@ struct xtcpd_marshaller_ops {
 	int (*append)(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec);
 	/* Close the batch before it goes to the sinks (write the prefix, set off/len). */
 	int (*finish)(void *inst, struct xtcpd_buf *buf);
-	/* ABI 1.3: the media type of a batch ("application/x-ndjson"), for sinks that label
+	/* ABI 1.4: the media type of a batch ("application/x-ndjson"), for sinks that label
 	 * what they send (an HTTP Content-Type); NULL = not declared. A constant string. */
 	const char *content_type;
 };

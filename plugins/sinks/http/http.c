@@ -164,7 +164,7 @@ static int http_check(struct http_sink *hs, const struct xtcpd_config *cfg)
 		return -EINVAL;
 	}
 	if (!ctype || !*ctype) {
-		/* The marshaller's, when the host is new enough to tell (ABI 1.3). */
+		/* The marshaller's, when the host is new enough to tell (ABI 1.4). */
 		if (XTCPD_HOST_HAS(hs->host, content_type))
 			ctype = hs->host->content_type(hs->ctx);
 		if (!ctype || !*ctype)

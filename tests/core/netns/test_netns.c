@@ -2,7 +2,9 @@
  * skipped otherwise): host namespace always first, bind mounts found and named, an
  * unmounted placeholder ignored, two mounts of one namespace deduplicated by inode,
  * a namespace dropped (del called, fd closed) once its last mount is gone, and
- * netns_socket() really opening its socket inside the namespace (SIOCGSKNS). */
+ * netns_socket() really opening its socket inside the namespace (SIOCGSKNS), and
+ * netns_run() calling back inside the namespace on one reused helper thread, with its
+ * failures (entry refused, no way home) injected. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -248,12 +250,135 @@ static void test_proc_scan_names(void **state)
 	netns_mgr_destroy(m);
 }
 
+/* ---- netns_run ------------------------------------------------------------------------ */
+
+static uint64_t self_ns_inode(void)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return 0;
+	return (uint64_t)st.st_ino;
+}
+
+static int threads_now(void)
+{
+	char cmd[64], buf[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/task | wc -l", (int)getpid());
+	f = popen(cmd, "r");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	if (f)
+		pclose(f);
+	return atoi(buf);
+}
+
+static int where_cb(void *arg)
+{
+	*(uint64_t *)arg = self_ns_inode();
+	return 42;
+}
+
+static int tid_cb(void *arg)
+{
+	*(pid_t *)arg = gettid();
+	return 0;
+}
+
+static int refuse_setns(int fd, int type)
+{
+	(void)fd, (void)type;
+	errno = EPERM;
+	return -1;
+}
+
+/* Enters the target, then cannot come back (the second setns of the helper). */
+static int n_setns;
+static int strand_setns(int fd, int type)
+{
+	if (++n_setns == 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	return setns(fd, type);
+}
+
+static void test_run(void **state)
+{
+	struct xtcpd_netns host = { .name = "host", .is_host = 1, .fd = -1 };
+	struct xtcpd_netns ns = { .name = "rho" };
+	uint64_t ino, home = self_ns_inode(), seen = 0;
+	char path[128];
+	pid_t tid = 0;
+	int t0;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	ino = make_ns("rho");
+	snprintf(path, sizeof(path), "%s/rho", dir);
+	ns.fd = open(path, O_RDONLY | O_CLOEXEC);
+	ns.inode = ino;
+	assert_true(ns.fd >= 0);
+	assert_int_not_equal(ino, home);
+
+	/* The host namespace: in the caller's own thread, no helper. */
+	t0 = threads_now();
+	assert_int_equal(netns_run(&host, tid_cb, &tid), 0);
+	assert_int_equal(tid, gettid());
+	assert_int_equal(threads_now(), t0);
+
+	/* Inside the namespace, on one helper that stays (no thread per call); we are home. */
+	assert_int_equal(netns_run(&ns, where_cb, &seen), 42);
+	assert_int_equal(seen, ino);
+	assert_int_equal(self_ns_inode(), home);
+	assert_int_equal(threads_now(), t0 + 1);
+	seen = 0;
+	assert_int_equal(netns_run(&ns, where_cb, &seen), 42);
+	assert_int_equal(seen, ino);
+	assert_int_equal(threads_now(), t0 + 1);
+	assert_int_equal(netns_run(&ns, tid_cb, &tid), 0);
+	assert_int_not_equal(tid, gettid());
+
+	/* Refused entry: -errno, fn not called, the helper stays. */
+	netns_run_inject_setns(refuse_setns);
+	seen = 7;
+	assert_int_equal(netns_run(&ns, where_cb, &seen), -EPERM);
+	assert_int_equal(seen, 7);
+	assert_int_equal(threads_now(), t0 + 1);
+
+	/* A helper that cannot get home gives fn's result and exits; the next call starts a
+	 * fresh one, which really is home. */
+	n_setns = 0;
+	netns_run_inject_setns(strand_setns);
+	assert_int_equal(netns_run(&ns, where_cb, &seen), 42);
+	assert_int_equal(seen, ino);
+	netns_run_inject_setns(NULL);
+	for (int i = 0; i < 100 && threads_now() != t0; i++)
+		usleep(10000);
+	assert_int_equal(threads_now(), t0);
+	assert_int_equal(netns_run(&ns, where_cb, &seen), 42);
+	assert_int_equal(seen, ino);
+	assert_int_equal(threads_now(), t0 + 1);
+	{
+		struct xtcpd_netns back = { .name = "home", .fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC) };
+
+		assert_int_equal(netns_run(&back, where_cb, &seen), 42);
+		assert_int_equal(seen, home);
+		close(back.fd);
+	}
+	close(ns.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_only),
 		cmocka_unit_test(test_dirs),
 		cmocka_unit_test(test_proc_scan_names),
+		cmocka_unit_test(test_run),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,8 @@
 /* synth — a synthetic source for tests and benchmarks: `records` deterministic sockets
  * per cycle, emitted by `lanes` reader threads (created at start, constant), exactly as
- * a real source drives the host. Record i of a cycle is a pure function of i. */
+ * a real source drives the host. Record i of a cycle is a pure function of i. Built a
+ * second time with -DSYNTH_FALLBACK as "synthfb" (records at most 100, no `unavailable`
+ * key), the fallback of the core's unavailable-source test. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -11,10 +13,24 @@
 
 #include "synth_record.h"
 
-enum { K_RECORDS, K_LANES };
+#ifdef SYNTH_FALLBACK
+#define SYNTH_NAME "synthfb"
+#define SYNTH_MAX_RECORDS 100
+#define SYNTH_DEF_RECORDS "10"
+#else
+#define SYNTH_NAME "synth"
+#define SYNTH_MAX_RECORDS 10000000
+#define SYNTH_DEF_RECORDS "1000"
+#endif
+
+enum { K_RECORDS, K_LANES, K_UNAVAILABLE };
 static const struct xtcpd_key synth_keys[] = {
-	[K_RECORDS] = { "records", XTCPD_KEY_INT, "1000", 0, 10000000, NULL, 0, "records per cycle" },
+	[K_RECORDS] = { "records", XTCPD_KEY_INT, SYNTH_DEF_RECORDS, 0, SYNTH_MAX_RECORDS, NULL, 0, "records per cycle" },
 	[K_LANES] = { "lanes", XTCPD_KEY_INT, "2", 1, 64, NULL, 0, "emitting threads" },
+#ifndef SYNTH_FALLBACK
+	[K_UNAVAILABLE] = { "unavailable", XTCPD_KEY_BOOL, "false", 0, 1, NULL, 0,
+		"testing: create() reports its mechanism unavailable on this host" },
+#endif
 	XTCPD_KEYS_END,
 };
 
@@ -76,6 +92,13 @@ static int synth_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		return -ENOMEM;
 	s->host = host;
 	s->ctx = ctx;
+#ifndef SYNTH_FALLBACK
+	if (cfg->values[K_UNAVAILABLE].num) {
+		host->log(ctx, XTCPD_LOG_ERR, "cannot collect here: injected unavailability "
+			  "(remedy: unavailable = false)");
+		return XTCPD_ERR_UNAVAILABLE;
+	}
+#endif
 	s->records = (uint64_t)cfg->values[K_RECORDS].num;
 	s->lanes = (unsigned)cfg->values[K_LANES].num;
 	s->lane = calloc(s->lanes, sizeof(*s->lane));
@@ -149,5 +172,5 @@ static const struct xtcpd_source_ops synth_ops = {
 	.poll = synth_poll,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SOURCE, "synth", "1.0", "synthetic records for tests and benchmarks",
+XTCPD_PLUGIN(XTCPD_KIND_SOURCE, SYNTH_NAME, "1.0", "synthetic records for tests and benchmarks",
 	     synth_keys, &synth_ops);

@@ -189,7 +189,7 @@ expect_eq "plain: path, the marshaller's Content-Type, the extra header" \
 	"$(awk '$3 != "/raw" { print $3, $4, $5, $6 }' "$TMP/plain/requests" | sort -u)"
 expect_eq "tls: path and Content-Type" "/ingest application/octet-stream None" \
 	"$(awk '{ print $3, $4, $5 }' "$TMP/tls/requests" | sort -u)"
-# json: the marshaller's own type reaches the header (ABI 1.3 host->content_type)
+# json: the marshaller's own type reaches the header (ABI 1.4 host->content_type)
 expect_eq "raw: every json line, labelled by the json marshaller" \
 	"$(m 'xtcpd_sink_batches_queued_total{instance="sink/raw"}') $emitted /raw application/x-ndjson" \
 	"$(awk '$3 == "/raw" { n++; r += $2; t = $3 " " $4 } END { print n, r, t }' "$TMP/plain/requests")"

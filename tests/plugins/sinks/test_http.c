@@ -290,7 +290,7 @@ static void test_roundtrip(void **state)
 }
 
 /* No content_type key, and a host that lends no content_type (the test host's, like a
- * daemon older than ABI 1.3): application/octet-stream. */
+ * daemon older than ABI 1.4): application/octet-stream. */
 static void test_default_content_type(void **state)
 {
 	static const int ok[] = { 204 };

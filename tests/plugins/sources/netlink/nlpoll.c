@@ -4,8 +4,10 @@
  * -p (scan /proc too), -H (host only), -c CYCLES, -i INTERVAL_MS, -r RECONCILE_MS,
  * -C CAPTURE_DIR, -q (count only), -t (print the thread count), -T TIMEOUT_MS,
  * -w FILE (after the first cycle, create FILE; keep cycling until it is removed),
- * -L TIMEOUT_MS for the last cycle (default -T), -A (count heap calls after cycle 1). Prints "cycle=N emitted=M" after each
- * cycle and the counters at the end. */
+ * -L TIMEOUT_MS for the last cycle (default -T), -A (count heap calls after cycle 1),
+ * -F (every kernel field of the schema, by its proto name, instead of the usual few).
+ * Built around the netlink source (nlpoll) and the bpf_iter source (bipoll). Prints
+ * "cycle=N emitted=M" after each cycle and the counters at the end. */
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
@@ -17,6 +19,8 @@
 #include <arpa/inet.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <xtcpd/record_fields.h>
 
 #include "core/netns/netns.h"
 #include "ops/clock.h"
@@ -57,7 +61,7 @@ void *realloc(void *p, size_t n)
 	return __libc_realloc(p, n);
 }
 
-static int quiet;
+static int quiet, full;
 static _Atomic unsigned long n_records;
 static _Atomic int in_poll;                 /* emits are allowed only inside poll() */
 static _Atomic unsigned long outside_poll;  /* emits seen outside: a contract breach */
@@ -76,6 +80,26 @@ static void addr(char *out, size_t n, int family, const uint8_t *a, uint16_t por
 		snprintf(out, n, "%s:%u", t, port);
 }
 
+/* -F: "name=value" for every kernel field (numbers >= 1000) the record carries. */
+#define PF_U32(n, v) printf(" %s=%llu", n, (unsigned long long)(v))
+#define PF_U64 PF_U32
+#define PF_ENUM PF_U32
+#define PF_BOOL PF_U32
+#define PF_I64(n, v) printf(" %s=%lld", n, (long long)(v))
+#define PF_STR(n, v) printf(" %s=%s", n, (v) ? (v) : "")
+#define PF_NAME(n, v) printf(" %s=%.*s", n, (int)sizeof(v) - 1, v)
+#define PF_ADDR(n, v) do { printf(" %s=", n); for (int i_ = 0; i_ < 16; i_++) printf("%02x", (v)[i_]); } while (0)
+
+static void print_full(const struct xtcpd_record *r)
+{
+	printf("ns=%s cookie=%llx present=%#x", r->netns, (unsigned long long)r->cookie, r->present);
+#define F(num, name, camel, type, jm, jk, present, value) \
+	if ((num) >= 1000 && (present)) PF_##type(#name, value);
+	XTCPD_RECORD_FIELDS(F)
+#undef F
+	printf("\n");
+}
+
 static int on_emit(void *arg, unsigned lane, struct xtcpd_record *r)
 {
 	char l[64], p[64];
@@ -86,6 +110,12 @@ static int on_emit(void *arg, unsigned lane, struct xtcpd_record *r)
 		outside_poll++;
 	if (quiet)
 		return 0;
+	if (full) {
+		pthread_mutex_lock(&out_lock);
+		print_full(r);
+		pthread_mutex_unlock(&out_lock);
+		return 0;
+	}
 	addr(l, sizeof(l), r->family, r->src, r->sport);
 	addr(p, sizeof(p), r->family, r->dst, r->dport);
 	pthread_mutex_lock(&out_lock);
@@ -169,7 +199,7 @@ int main(int argc, char **argv)
 	int err, rc = 0;
 	int64_t cpu0 = 0;
 
-	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:A")) != -1) {
+	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:AF")) != -1) {
 		switch (opt) {
 		case 'o': if (nkv < 32) kv[nkv++] = optarg; break;
 		case 'd': nc.dirs = optarg; break;
@@ -185,6 +215,7 @@ int main(int argc, char **argv)
 		case 'w': wait_file = optarg; break;
 		case 'L': last_timeout = atoi(optarg); break;
 		case 'A': allocs = 1; break;
+		case 'F': full = 1; break;
 		default: return 2;
 		}
 	}

@@ -2,7 +2,8 @@
 # noalloc — after the first cycle, polling allocates nothing: no malloc, calloc or
 # realloc from any thread (nlpoll -A wraps them) over 5 more cycles of a namespace with
 # listeners, idle and data-moving connections and a time-wait socket, with every
-# attribute decoded, in both dump modes. Root only.
+# attribute decoded, in both dump modes; and the same for the bpf_iter source (bipoll),
+# plain and changed_only, when it is built. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
 B=${XTCPD_BUILDDIR:-.}
@@ -26,4 +27,15 @@ for mode in legacy per_family; do
 	[ "$n" = 0 ] || { echo "FAIL: $mode: $n allocations after the first cycle"; rc=1; }
 	[ "${recs:-0}" -ge 84 ] || { echo "FAIL: $mode: only ${recs:-0} records"; rc=1; }
 done
+if [ -x "$B/tests/plugins/sources/bpf_iter/bipoll" ]; then
+	for opts in "changed_only=false" "changed_only=true"; do
+		"$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -c 6 -A -r 3600000 -o deserializers=all -o $opts \
+			>"$T/out" 2>"$T/err" || { rc=1; cat "$T/err"; }
+		n=$(sed -n 's/^allocs_after_first_cycle=//p' "$T/out")
+		recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/out")
+		echo "bpf_iter $opts: $recs records in 6 cycles, $n heap calls after the first"
+		[ "$n" = 0 ] || { echo "FAIL: bpf_iter $opts: $n allocations after the first cycle"; rc=1; }
+		[ "${recs:-0}" -ge 14 ] || { echo "FAIL: bpf_iter $opts: only ${recs:-0} records"; rc=1; }
+	done
+fi
 exit $rc

@@ -17,6 +17,9 @@ PKGS=(
 	clang libclang-rt-14-dev
 	# the bpf_iter source: libbpf, bpftool (its skeleton), clang (its BPF program)
 	libbpf-dev bpftool
+	# the http, nats and valkey sinks, and the servers their tests start
+	libcurl4-openssl-dev libnats-dev libhiredis-dev
+	clickhouse-server nats-server redis-server openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -373,27 +373,36 @@ static void section_free(struct conf_section *s)
 	free(s);
 }
 
-/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed). Adding a
- * destination is one row here; xtcp2 schemes xtcpd does not build are rows that say why. */
+/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed, or = the
+ * whole URI). Adding a destination is one row here; xtcp2 schemes xtcpd does not build are
+ * rows that say why. xtcp2's -topic and -produceTimeout go to the keys named in the
+ * topic and timeout columns (compat.c asks through conf_dest_param). */
 static const struct dest_scheme {
 	const char *scheme, *plugin;
 	const char *key;            /* the key ARG goes to; NULL = takes no ARG */
 	const char *fixed;          /* value of `key` when the scheme takes no ARG */
 	const char *usage;          /* shown in the "not allowed" message */
+	int whole;                  /* `key` gets the whole URI, scheme included */
+	const char *topic_key;      /* where xtcp2's -topic goes; NULL = not used */
+	const char *timeout_key;    /* where xtcp2's -produceTimeout goes; NULL = not used */
 	const char *refused;        /* not built: why (the whole message) */
 } dest_schemes[] = {
-	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT", NULL },
-	{ "udp", "udp", "address", NULL, "udp:HOST:PORT", NULL },
-	{ "tcp", "tcp", "address", NULL, "tcp:HOST:PORT", NULL },
-	{ "unix", "unix", "path", NULL, "unix:PATH", NULL },
-	{ "unixgram", "unixgram", "path", NULL, "unixgram:PATH", NULL },
-	{ "file", "file", "path", NULL, "file:PATH", NULL },
-	{ "stdout", "file", "path", "-", "stdout", NULL },
-	{ "stderr", "stderr", NULL, NULL, "stderr", NULL },
-	{ "null", "null", NULL, NULL, "null", NULL },
-	{ "nsq", NULL, NULL, NULL, NULL,
+	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT", 0, "topic", NULL, NULL },
+	{ "udp", "udp", "address", NULL, "udp:HOST:PORT", 0, NULL, NULL, NULL },
+	{ "tcp", "tcp", "address", NULL, "tcp:HOST:PORT", 0, NULL, NULL, NULL },
+	{ "unix", "unix", "path", NULL, "unix:PATH", 0, NULL, NULL, NULL },
+	{ "unixgram", "unixgram", "path", NULL, "unixgram:PATH", 0, NULL, NULL, NULL },
+	{ "file", "file", "path", NULL, "file:PATH", 0, NULL, NULL, NULL },
+	{ "stdout", "file", "path", "-", "stdout", 0, NULL, NULL, NULL },
+	{ "stderr", "stderr", NULL, NULL, "stderr", 0, NULL, NULL, NULL },
+	{ "null", "null", NULL, NULL, "null", 0, NULL, NULL, NULL },
+	{ "http", "http", "url", NULL, "http://HOST[:PORT]/PATH", 1, NULL, "timeout", NULL },
+	{ "https", "http", "url", NULL, "https://HOST[:PORT]/PATH", 1, NULL, "timeout", NULL },
+	{ "nats", "nats", "url", NULL, "nats:HOST:PORT", 0, "subject", NULL, NULL },
+	{ "valkey", "valkey", "address", NULL, "valkey:HOST:PORT", 0, "channel", NULL, NULL },
+	{ "nsq", NULL, NULL, NULL, NULL, 0, NULL, NULL,
 	  "xtcpd has no nsq sink: there is no maintained C client library for NSQ" },
-	{ "s3parquet", NULL, NULL, NULL, NULL,
+	{ "s3parquet", NULL, NULL, NULL, NULL, 0, NULL, NULL,
 	  "xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" },
 };
 
@@ -424,12 +433,37 @@ static void dest_usage(char *buf, size_t n)
 						 dest_schemes[i].usage);
 }
 
+static const struct dest_scheme *dest_find(const char *dest)
+{
+	const char *colon = strchr(dest, ':');
+	size_t slen = colon ? (size_t)(colon - dest) : strlen(dest);
+
+	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
+		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
+			return &dest_schemes[i];
+	return NULL;
+}
+
+int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, size_t n)
+{
+	const struct dest_scheme *d = dest_find(dest);
+	const char *key;
+
+	if (!d)
+		return -EINVAL;
+	key = which == CONF_DEST_TOPIC ? d->topic_key : d->timeout_key;
+	if (!key)
+		return -ENOENT;
+	snprintf(out, n, "sink.%s.%s", d->plugin, key);
+	return 0;
+}
+
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 {
 	const char *file = intern_file(c, CMDLINE);
 	const char *arg = strchr(dest, ':'), *mplugin = NULL;
-	const struct dest_scheme *d = NULL;
-	size_t slen = arg ? (size_t)(arg - dest) : strlen(dest), j = 0;
+	const struct dest_scheme *d = dest_find(dest);
+	size_t j = 0;
 	struct conf_section *s, *m;
 	char buf[512];
 
@@ -445,9 +479,6 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 						 marshal_names[i].name);
 		return conf_fail(c, "%s: --marshal '%s' is not allowed (allowed: %s)", CMDLINE, marshal, buf);
 	}
-	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
-		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
-			d = &dest_schemes[i];
 	if (d && d->refused)
 		return conf_fail(c, "%s: --dest '%s': %s", CMDLINE, dest, d->refused);
 	if (!d || (arg && (!d->key || d->fixed))) {
@@ -471,7 +502,7 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	if (!s || entry_add(c, s, "marshaller", mplugin, file, 0))
 		return -EINVAL;
 	if (d->key)
-		return entry_add(c, s, d->key, d->fixed ? d->fixed : arg + 1, file, 0);
+		return entry_add(c, s, d->key, d->fixed ? d->fixed : d->whole ? dest : arg + 1, file, 0);
 	return 0;
 }
 

@@ -71,6 +71,11 @@ struct conf {
 int conf_load(struct conf *c, const char *main_path, const char *confdir);
 /* --dest URI --marshal NAME: replace every marshaller and sink with this one path. */
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal);
+/* Where an xtcp2 option tied to the destination goes for --dest `dest`: writes
+ * "sink.INSTANCE.KEY" into out. 0, -ENOENT (the scheme has no such key) or -EINVAL (unknown
+ * scheme). Pure: the command-line rewriter calls it before anything is loaded. */
+enum conf_dest_param { CONF_DEST_TOPIC, CONF_DEST_TIMEOUT };
+int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, size_t n);
 /* -o kind.instance.key=value or -o core.key=value. */
 int conf_override(struct conf *c, const char *assignment);
 /* key_table(kind, plugin) gives a plugin's key table or NULL with err set (unknown

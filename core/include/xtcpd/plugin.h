@@ -17,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 3
+#define XTCPD_ABI_MINOR 4
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -203,6 +203,12 @@ struct xtcpd_host {
 	 * mask. */
 	int (*ns_run)(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns,
 		      int (*fn)(void *arg), void *arg);
+
+	/* ABI 1.4. Sinks: the media type of the batches this sink is given (the content_type
+	 * its marshaller declares, e.g. "application/x-ndjson"), or NULL when the marshaller
+	 * declares none. Borrowed, constant for the instance's life. Check it with
+	 * XTCPD_HOST_HAS(host, content_type): an older host does not lend it. */
+	const char *(*content_type)(struct xtcpd_ctx *ctx);
 };
 
 /* 1 when the host lends `field` (a host older than the plugin may not). */
@@ -254,6 +260,9 @@ struct xtcpd_marshaller_ops {
 	int (*append)(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec);
 	/* Close the batch before it goes to the sinks (write the prefix, set off/len). */
 	int (*finish)(void *inst, struct xtcpd_buf *buf);
+	/* ABI 1.4: the media type of a batch ("application/x-ndjson"), for sinks that label
+	 * what they send (an HTTP Content-Type); NULL = not declared. A constant string. */
+	const char *content_type;
 };
 
 struct xtcpd_sink_ops {

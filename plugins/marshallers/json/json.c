@@ -234,6 +234,7 @@ static const struct xtcpd_marshaller_ops jz_ops = {
 	.begin = jz_begin,
 	.append = jz_append,
 	.finish = jz_finish,
+	.content_type = "application/x-ndjson",   /* as xtcp2 labels its jsonl */
 };
 
 XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "json", PACKAGE_VERSION,

@@ -296,6 +296,7 @@ static const struct xtcpd_marshaller_ops pj_ops = {
 	.begin = pj_begin,
 	.append = pj_append,
 	.finish = pj_finish,
+	.content_type = "application/json",       /* as xtcp2 labels protoJson */
 };
 
 XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "protoJson", PACKAGE_VERSION,

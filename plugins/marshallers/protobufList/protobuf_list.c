@@ -282,6 +282,7 @@ static const struct xtcpd_marshaller_ops pbl_ops = {
 	.begin = pbl_begin,
 	.append = pbl_append,
 	.finish = pbl_finish,
+	.content_type = "application/octet-stream", /* as xtcp2 labels protobufList */
 };
 
 XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "protobufList", PACKAGE_VERSION,

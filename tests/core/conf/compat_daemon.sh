@@ -52,7 +52,7 @@ run 2 "$E [marshaller json] flush_rows: '10000001' is out of range (allowed: 1..
 	-dest udp:127.0.0.1:9 -marshal json -envelopeFlushRows 10000001
 run 2 "$E [marshaller protobufList] flush_bytes: '100' is out of range (allowed: 1024..268435456 bytes)" \
 	-envelopeFlushBytes=100 -dest null
-run 2 "$E --dest 'amqp:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT, unix:PATH, unixgram:PATH, file:PATH, stdout, stderr or null)" \
+run 2 "$E --dest 'amqp:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT, unix:PATH, unixgram:PATH, file:PATH, stdout, stderr, null, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, nats:HOST:PORT or valkey:HOST:PORT)" \
 	-dest amqp:x
 run 2 "$E --dest 'nsq:127.0.0.1:4150': xtcpd has no nsq sink: there is no maintained C client library for NSQ" \
 	-dest nsq:127.0.0.1:4150
@@ -74,5 +74,26 @@ if have_plugin sink_kafka; then
 	run 0 "$OK" -dest kafka:127.0.0.1:9092 -topic xtcp -marshal protobufList
 else
 	skip_part "no sink_kafka.so (configure --enable-kafka=yes): -topic not checked against the daemon"
+fi
+# -topic and -produceTimeout follow the destination to its sink's key (checked by the
+# daemon's own validation: out of range values name the key they landed in).
+if have_plugin sink_http; then
+	run 0 "$OK" -dest 'http://127.0.0.1:8123/?query=INSERT' -marshal jsonl -produceTimeout 5s
+	run 2 "$E [sink http] timeout: '50ms' is out of range (allowed: 100ms..600000ms)" \
+		-dest https://127.0.0.1:8443/ -produceTimeout 50ms
+else
+	skip_part "no sink_http.so: -dest http:// not checked against the daemon"
+fi
+if have_plugin sink_nats; then
+	run 0 "$OK" -dest nats:127.0.0.1:4222 -topic xtcp -marshal protobufList
+	run 2 "$E [sink nats] subject: value is 256 characters long (allowed: up to 255 characters)" \
+		-dest nats:127.0.0.1:4222 -topic "$L"
+else
+	skip_part "no sink_nats.so: -dest nats: not checked against the daemon"
+fi
+if have_plugin sink_valkey; then
+	run 0 "$OK" -dest valkey:127.0.0.1:6379 -topic xtcp -marshal protobufList
+else
+	skip_part "no sink_valkey.so: -dest valkey: not checked against the daemon"
 fi
 finish

@@ -178,8 +178,29 @@ static void test_dest(void **state)
 	assert_string_equal(s->entries[0].value, "protobufList");
 	assert_string_equal(s->entries[1].key, "brokers");
 	assert_string_equal(s->entries[1].value, "127.0.0.1:9092");
+	/* http(s): the whole URI is the url, as xtcp2 uses it */
+	assert_int_equal(conf_set_dest(&c, "https://ch.example:8443/?query=INSERT", "json"), 0);
+	s = conf_find(&c, CONF_SINK, "http");
+	assert_non_null(s);
+	assert_null(conf_find(&c, CONF_SINK, "kafka"));
+	assert_string_equal(s->entries[1].key, "url");
+	assert_string_equal(s->entries[1].value, "https://ch.example:8443/?query=INSERT");
+	/* nats: what follows "nats:" is the URL, bare or nats:// */
+	assert_int_equal(conf_set_dest(&c, "nats:nats://n1:4222", "protobufList"), 0);
+	s = conf_find(&c, CONF_SINK, "nats");
+	assert_string_equal(s->entries[1].key, "url");
+	assert_string_equal(s->entries[1].value, "nats://n1:4222");
+	assert_int_equal(conf_set_dest(&c, "valkey:cache:6379", "protobufList"), 0);
+	s = conf_find(&c, CONF_SINK, "valkey");
+	assert_string_equal(s->entries[1].key, "address");
+	assert_string_equal(s->entries[1].value, "cache:6379");
+	assert_int_equal(conf_set_dest(&c, "http", "json"), -EINVAL);
+	assert_string_equal(c.err, "command line: --dest 'http' needs an address or path after 'http:'");
 	assert_int_equal(conf_set_dest(&c, "amqp:1.2.3.4:5", "json"), -EINVAL);
-	assert_string_equal(c.err, "command line: --dest 'amqp:1.2.3.4:5' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT, unix:PATH, unixgram:PATH, file:PATH, stdout, stderr or null)");
+	assert_string_equal(c.err, "command line: --dest 'amqp:1.2.3.4:5' is not allowed (use "
+			    "kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT, unix:PATH, unixgram:PATH, "
+			    "file:PATH, stdout, stderr, null, http://HOST[:PORT]/PATH, "
+			    "https://HOST[:PORT]/PATH, nats:HOST:PORT or valkey:HOST:PORT)");
 	assert_int_equal(conf_set_dest(&c, "nsq:127.0.0.1:4150", "json"), -EINVAL);
 	assert_string_equal(c.err, "command line: --dest 'nsq:127.0.0.1:4150': xtcpd has no nsq sink: there is no maintained C client library for NSQ");
 	assert_int_equal(conf_set_dest(&c, "s3parquet:bucket", "protobufList"), -EINVAL);
@@ -212,6 +233,24 @@ static void test_dest(void **state)
 	unlink(p);
 }
 
+/* Where xtcp2's -topic and -produceTimeout go for each destination. */
+static void test_dest_param(void **state)
+{
+	char t[160];
+
+	assert_int_equal(conf_dest_param("kafka:b:9092", CONF_DEST_TOPIC, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.kafka.topic");
+	assert_int_equal(conf_dest_param("nats:n:4222", CONF_DEST_TOPIC, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.nats.subject");
+	assert_int_equal(conf_dest_param("valkey:v:6379", CONF_DEST_TOPIC, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.valkey.channel");
+	assert_int_equal(conf_dest_param("https://h/x", CONF_DEST_TIMEOUT, t, sizeof(t)), 0);
+	assert_string_equal(t, "sink.http.timeout");
+	assert_int_equal(conf_dest_param("http://h/x", CONF_DEST_TOPIC, t, sizeof(t)), -ENOENT);
+	assert_int_equal(conf_dest_param("udp:h:1", CONF_DEST_TIMEOUT, t, sizeof(t)), -ENOENT);
+	assert_int_equal(conf_dest_param("nosuch:x", CONF_DEST_TOPIC, t, sizeof(t)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_sections_merge_and_override),
 		cmocka_unit_test(test_dest),
+		cmocka_unit_test(test_dest_param),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,13 @@ static void compat_warn_stderr(const char *line)
 {
 	fprintf(stderr, "xtcpd: warning: %s\n", line);
 }
+
+/* xtcp2's environment is read only when the caller is trusted (no file capabilities,
+ * no setuid): secure_getenv then gives nothing. */
+static const char *compat_env(const char *name)
+{
+	return secure_getenv(name);
+}
 #endif
 
 static void usage(FILE *out)
@@ -35,6 +42,9 @@ static void usage(FILE *out)
 		"  -C, --confdir DIR        conf.d folder (default: conf.d beside the main file)\n"
 		"  -o, --set SEC.KEY=VALUE  override a key: core.frequency=5s, sink.stdout.path=/tmp/x\n"
 		"  -n, --check              check the configuration, print 'configuration OK'\n"
+		"      --print-config       print the effective configuration as a file -c takes\n"
+		"      --healthcheck        probe the running daemon's /readyz (core.prom_listen):\n"
+		"                           exit 0 when ready, 1 otherwise\n"
 		"      --once               run one poll cycle and exit\n"
 		"      --dest URI           one destination instead of the configured sinks:\n"
 		"                           kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT,\n"
@@ -46,6 +56,7 @@ static void usage(FILE *out)
 		"      --help-plugin NAME   list a plugin's configuration keys\n"
 		"      --help-core          list the core's configuration keys\n"
 		"      --list-plugins       load every plugin of the plugin folder and report\n"
+		"      --help-xtcp2         every xtcp2 flag and variable and what xtcpd does with it\n"
 		"  -d                       debug logging (core.log_level=debug)\n"
 		"  -V, --version            print the version\n"
 		"  -h, --help               this text\n"
@@ -171,7 +182,8 @@ static int list_plugins(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_ONCE = 256, O_DEST, O_MARSHAL, O_CAPTURE, O_HELP_PLUGIN, O_HELP_CORE, O_LIST };
+	enum { O_ONCE = 256, O_DEST, O_MARSHAL, O_CAPTURE, O_HELP_PLUGIN, O_HELP_CORE, O_LIST,
+	       O_PRINT, O_HEALTH, O_HELP_XTCP2 };
 	static const struct option lopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "confdir", required_argument, NULL, 'C' },
@@ -184,6 +196,9 @@ int main(int argc, char **argv)
 		{ "help-plugin", required_argument, NULL, O_HELP_PLUGIN },
 		{ "help-core", no_argument, NULL, O_HELP_CORE },
 		{ "list-plugins", no_argument, NULL, O_LIST },
+		{ "print-config", no_argument, NULL, O_PRINT },
+		{ "healthcheck", no_argument, NULL, O_HEALTH },
+		{ "help-xtcp2", no_argument, NULL, O_HELP_XTCP2 },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -201,7 +216,8 @@ int main(int argc, char **argv)
 
 #ifdef XTCPD_WITH_COMPAT
 	char cerr[512];
-	if (compat_rewrite(argc, argv, &nargs, &args, cerr, sizeof(cerr), compat_warn_stderr)) {
+	if (compat_rewrite(argc, argv, compat_env, &nargs, &args, cerr, sizeof(cerr),
+			   compat_warn_stderr)) {
 		fprintf(stderr, "xtcpd: %s\n", cerr);
 		return EXIT_CONFIG;
 	}
@@ -217,6 +233,14 @@ int main(int argc, char **argv)
 		case 'n': o.check_only = 1; break;
 		case 'd': o.overrides[o.n_overrides++] = "core.log_level=debug"; break;
 		case O_ONCE: o.once = 1; break;
+		case O_PRINT: o.print_config = 1; break;
+		case O_HEALTH: o.healthcheck = 1; break;
+		case O_HELP_XTCP2:
+#ifdef XTCPD_WITH_COMPAT
+			compat_print_migration(stdout);
+#endif
+			rc = 0;
+			goto out;
 		case O_DEST: o.dest = optarg; break;
 		case O_MARSHAL: o.marshal = optarg; break;
 		case O_CAPTURE: o.capture_dir = optarg; break;

@@ -1,6 +1,7 @@
 /* compat — rewrites xtcp2's command line (Go flag package syntax: -name value, -name=value,
- * --name either way, booleans only as -name or -name=bool) into xtcpd's options. Pure: no
- * I/O besides the warn callback, so the daemon runs it before anything else. */
+ * --name either way, booleans only as -name or -name=bool), and through compat_env.c its
+ * environment and XTCP_CONFIG_JSON, into xtcpd's options. Pure: no I/O besides the warn
+ * callback, so the daemon runs it before anything else. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,71 +12,52 @@
 #include <string.h>
 
 #include "conf/compat.h"
+#include "conf/compat_int.h"
 #include "conf/conf.h"
-
-enum compat_act {
-	ACT_KEY,        /* -o TARGET=VALUE */
-	ACT_LONG,       /* TARGET VALUE (a native long option) */
-	ACT_FLUSH,      /* -o marshaller.<marshal>.TARGET=VALUE, dropped when VALUE is 0 */
-	ACT_COLUMNS,    /* -o marshaller.<marshal>.columns=VALUE with -dest and -marshal csv|tsv */
-	ACT_DEST,       /* -o sink.<dest's sink>.<its KEY>=VALUE (conf_dest_param), see below */
-	ACT_DEBUG,      /* -d [N]: -o core.log_level=debug (info when N is 0) */
-	ACT_VERSION,    /* -v: --version */
-	ACT_IGNORE,     /* dropped with a warning naming TARGET (the equivalent) or none */
-};
-
-enum compat_val {
-	VAL_STR,        /* any text */
-	VAL_UINT,       /* decimal digits */
-	VAL_DUR,        /* Go duration, normalized to what xtcpd reads */
-	VAL_BOOL,       /* Go bool flag: takes no separate value */
-};
-
-struct compat_opt {
-	const char *name;       /* xtcp2's flag name */
-	enum compat_act act;
-	enum compat_val val;
-	const char *target;
-};
 
 static const struct compat_opt compat_opts[] = {
 	{ "frequency", ACT_KEY, VAL_DUR, "core.frequency" },
 	{ "timeout", ACT_KEY, VAL_DUR, "core.timeout" },
 	{ "maxLoops", ACT_KEY, VAL_UINT, "core.max_loops" },
+	{ "pollJitterPct", ACT_KEY, VAL_UINT, "core.poll_jitter_pct" },
 	{ "hostname", ACT_KEY, VAL_STR, "core.hostname" },
 	{ "label", ACT_KEY, VAL_STR, "core.label" },
 	{ "tag", ACT_KEY, VAL_STR, "core.tag" },
 	{ "location", ACT_KEY, VAL_STR, "core.location" },
 	{ "promListen", ACT_KEY, VAL_STR, "core.prom_listen" },
+	{ "reconcileFrequency", ACT_KEY0, VAL_DUR, "core.reconcile_interval" },
+	{ "maxThreads", ACT_THREADS, VAL_UINT, "core.max_threads" },
 	{ "netlinkers", ACT_KEY, VAL_UINT, "source.netlink.netlinkers" },
-	{ "deserializers", ACT_KEY, VAL_STR, "source.netlink.deserializers" },
+	{ "deserializers", ACT_DESER, VAL_STR, "source.netlink.deserializers" },
+	{ "packetSize", ACT_PKT, VAL_UINT, "source.netlink.recv_buffer" },
+	{ "packetSizeMply", ACT_PKT, VAL_UINT, "source.netlink.recv_buffer" },
 	{ "ioUring", ACT_KEY, VAL_BOOL, "core.io_uring" },
 	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "core.io_uring_recv_batch" },
 	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "core.io_uring_cqe_batch" },
-	/* -topic: the destination's topic/subject/channel; without -dest, the configured kafka
-	 * sink's topic. -produceTimeout: the http destination's timeout (0 = its default). */
-	{ "topic", ACT_DEST, VAL_STR, "sink.kafka.topic" },
-	{ "produceTimeout", ACT_DEST, VAL_DUR, NULL },
-	{ "dest", ACT_LONG, VAL_STR, "--dest" },
-	{ "marshal", ACT_LONG, VAL_STR, "--marshal" },
+	/* -topic: the destination's topic/subject/channel (default xtcp); without -dest, the
+	 * configured kafka sink's topic. -produceTimeout: the http destination's timeout. */
+	{ "topic", ACT_TOPIC, VAL_STR, "sink.kafka.topic" },
+	{ "produceTimeout", ACT_PTIMEOUT, VAL_DUR, NULL },
+	{ "kafkaCompression", ACT_KCOMP, VAL_STR, "sink.kafka.compression" },
+	{ "dest", ACT_DEST, VAL_STR, "--dest" },
+	{ "marshal", ACT_MARSHAL, VAL_STR, "--marshal" },
 	{ "envelopeFlushRows", ACT_FLUSH, VAL_UINT, "flush_rows" },
 	{ "envelopeFlushBytes", ACT_FLUSH, VAL_UINT, "flush_bytes" },
 	{ "columns", ACT_COLUMNS, VAL_STR, "columns" },
-	{ "d", ACT_DEBUG, VAL_STR, NULL },
-	{ "v", ACT_VERSION, VAL_BOOL, NULL },
+	{ "writeFiles", ACT_WFILES, VAL_UINT, "--capture" },
+	{ "capturePath", ACT_CAPDIR, VAL_STR, "--capture" },
+	{ "d", ACT_DEBUG, VAL_UINT, "core.log_level" },
+	{ "v", ACT_NATIVE, VAL_BOOL, "--version" },
+	{ "conf", ACT_NATIVE, VAL_BOOL, "--print-config" },
+	{ "healthcheck", ACT_NATIVE, VAL_BOOL, "--healthcheck" },
 
 	/* xtcp2 options with no direct counterpart: accepted so old unit files start. */
 	{ "goMaxProcs", ACT_IGNORE, VAL_STR,
 	  "use -o core.cpus=LIST to confine xtcpd's threads, -o core.max_threads=N to cap them" },
-	{ "maxThreads", ACT_IGNORE, VAL_STR, "use -o core.max_threads=N" },
 	{ "nltimeout", ACT_IGNORE, VAL_STR, "use -o core.timeout=DURATION" },
-	{ "capturePath", ACT_IGNORE, VAL_STR, "use --capture DIR" },
-	{ "writeFiles", ACT_IGNORE, VAL_STR, "use --capture DIR" },
 	{ "promPath", ACT_IGNORE, VAL_STR, "xtcpd serves /metrics, /healthz and /readyz" },
-	{ "healthcheck", ACT_IGNORE, VAL_BOOL, "probe http://<core.prom_listen>/readyz" },
-	{ "kafkaCompression", ACT_IGNORE, VAL_STR,
-	  "set the compression in the kafka sink's section (xtcpd --help-plugin kafka)" },
-	{ "conf", ACT_IGNORE, VAL_BOOL, "use -n to check and print the configuration" },
+	{ "reconcileBeforePoll", ACT_IGNORE, VAL_BOOL,
+	  "xtcpd scans for namespaces every core.reconcile_interval and at each cycle" },
 #define NOEQ(n, v) { n, ACT_IGNORE, v, NULL }
 	NOEQ("asnDbPath", VAL_STR), NOEQ("asnRefreshInterval", VAL_STR),
 	NOEQ("destWriteFiles", VAL_STR),
@@ -92,14 +74,13 @@ static const struct compat_opt compat_opts[] = {
 	NOEQ("listenerHMACSharedKey", VAL_STR), NOEQ("listenerRawToken", VAL_STR),
 	NOEQ("listenerSignedSkewMinutes", VAL_STR), NOEQ("lldpdSocket", VAL_STR),
 	NOEQ("lldpdVersionHint", VAL_STR), NOEQ("localityRefreshInterval", VAL_STR),
-	NOEQ("modulus", VAL_STR), NOEQ("nlmsgSeq", VAL_STR), NOEQ("packetSize", VAL_STR),
-	NOEQ("packetSizeMply", VAL_STR), NOEQ("pollJitterPct", VAL_STR),
+	NOEQ("modulus", VAL_STR), NOEQ("nlmsgSeq", VAL_STR),
 	NOEQ("populateNsid", VAL_BOOL), NOEQ("profile.mode", VAL_STR),
 	NOEQ("promListenNetwork", VAL_STR), NOEQ("promUnixSocketMode", VAL_STR),
-	NOEQ("promUnlinkStaleUnixSocket", VAL_BOOL), NOEQ("pyroscopeAppName", VAL_STR),
+	NOEQ("promUnlinkStaleUnixSocket", VAL_BOOL),
+	NOEQ("protobufListLengthDelimit", VAL_BOOL), NOEQ("pyroscopeAppName", VAL_STR),
 	NOEQ("pyroscopeSampleHz", VAL_STR), NOEQ("pyroscopeUploadSec", VAL_STR),
-	NOEQ("pyroscopeUrl", VAL_STR), NOEQ("reconcileBeforePoll", VAL_BOOL),
-	NOEQ("reconcileFrequency", VAL_STR), NOEQ("resolveContainerId", VAL_BOOL),
+	NOEQ("pyroscopeUrl", VAL_STR), NOEQ("resolveContainerId", VAL_BOOL),
 	NOEQ("s3AccessKey", VAL_STR), NOEQ("s3Bucket", VAL_STR), NOEQ("s3Endpoint", VAL_STR),
 	NOEQ("s3FlushInterval", VAL_STR), NOEQ("s3FlushJitterPct", VAL_STR),
 	NOEQ("s3FlushThresholdJitterPct", VAL_STR), NOEQ("s3ParquetFlushBytes", VAL_STR),
@@ -110,26 +91,45 @@ static const struct compat_opt compat_opts[] = {
 #undef NOEQ
 };
 
+#define N_OPTS (sizeof(compat_opts) / sizeof(compat_opts[0]))
+
 /* xtcpd's own options whose value is the next argument: never rewrite that value. */
 static const char *const compat_native_with_value[] = {
 	"-o", "-c", "-C", "--set", "--config", "--confdir", "--help-plugin", "--capture",
+	"--dest", "--marshal",
 };
 
-/* xtcp2's default marshaller: its envelope flush options applied to it. */
+/* xtcp2's default marshaller and topic; its "default" deserializers: every attribute but
+ * meminfo (which sk_mem_info repeats). */
 #define COMPAT_DEFAULT_MARSHAL "protobufList"
+#define COMPAT_DEFAULT_TOPIC "xtcp"
+#define COMPAT_DEFAULT_DESER "info,vegas,cong,tos,tc,skmem,shut,dctcp,bbr,classid,cgroup,sockopt"
+/* xtcp2's receive buffer: packetSize (0 = the page size) times packetSizeMply (8) */
+#define COMPAT_PAGE 4096ULL
+#define COMPAT_MPLY 8ULL
+#define COMPAT_MAX_THREADS 1024
 
 struct compat_out {
-	char **argv;
-	int argc;
+	char **argv, **tail;     /* xtcp2's settings; then xtcpd's own arguments */
+	int argc, cap, ntail, tcap;
 	char *err;
 	size_t errn;
-	int has_dest;            /* -dest/--dest seen */
-	const char *dest;        /* its value (the last one) */
-	int marshal_slot;        /* index of the "--marshal" a single-dash -marshal became */
-	const char *columns;     /* -columns, applied once -marshal is known */
+	void (*warn)(const char *line);
+	int xtcp2;               /* an xtcp2 setting (other than -d, -v) was given */
+	/* settings decided once all are known (the last one given wins) */
+	char *dest, *marshal, *topic, *ptimeout, *columns, *deser, *kcomp, *capdir;
+	char marshal_where[160];
+	const char *native_dest;
+	unsigned long long pkt_size, pkt_mply;
+	int pkt_set, wfiles;
 };
 
-static int compat_fail(struct compat_out *o, const char *fmt, ...)
+const struct compat_opt *compat_opt_at(size_t i)
+{
+	return i < N_OPTS ? &compat_opts[i] : NULL;
+}
+
+int compat_fail(struct compat_out *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -141,24 +141,73 @@ static int compat_fail(struct compat_out *o, const char *fmt, ...)
 	return -EINVAL;
 }
 
+void compat_warn(struct compat_out *o, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!o->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	o->warn(line);
+}
+
+static int compat_grow(char ***v, int *cap, int n)
+{
+	char **nv;
+
+	if (n + 2 <= *cap)
+		return 0;
+	nv = realloc(*v, (size_t)(*cap * 2 + 16) * sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = *cap * 2 + 16;
+	return 0;
+}
+
 static int compat_push(struct compat_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 	int n;
 
+	if (compat_grow(&o->argv, &o->cap, o->argc))
+		return -ENOMEM;
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
 	o->argv[o->argc++] = s;
+	o->argv[o->argc] = NULL;
 	return 0;
 }
 
-static const struct compat_opt *compat_find(const char *name, size_t len)
+/* "-o" "KEY=VALUE" */
+static int compat_set(struct compat_out *o, const char *key, const char *op, const char *v)
 {
-	for (size_t i = 0; i < sizeof(compat_opts) / sizeof(compat_opts[0]); i++)
+	int r = compat_push(o, "-o");
+
+	return r ? r : compat_push(o, "%s%s%s", key, op, v);
+}
+
+static int compat_keep(char **slot, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+const struct compat_opt *compat_opt_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
 		if (strlen(compat_opts[i].name) == len && !memcmp(compat_opts[i].name, name, len))
 			return &compat_opts[i];
 	return NULL;
@@ -251,9 +300,22 @@ static int compat_go_duration_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
+static int compat_tail(struct compat_out *o, const char *a)
+{
+	if (compat_grow(&o->tail, &o->tcap, o->ntail) || !(o->tail[o->ntail] = strdup(a)))
+		return -ENOMEM;
+	o->tail[++o->ntail] = NULL;
+	return 0;
+}
+
+static int compat_zero(const char *v)
+{
+	return compat_is_digits(v) && strspn(v, "0") == strlen(v);
+}
+
 /* Checks and normalizes one value. Durations in xtcpd's own grammar (conf_parse_duration:
  * "10s", "1m30s") pass through; other Go durations ("1.5s", "1h0m") become "<N>ms". */
-static int compat_value(struct compat_out *o, const char *dash, const struct compat_opt *opt,
+static int compat_value(struct compat_out *o, const char *where, const struct compat_opt *opt,
 			const char *v, char *buf, size_t n, const char **res)
 {
 	int64_t ms;
@@ -262,15 +324,14 @@ static int compat_value(struct compat_out *o, const char *dash, const struct com
 	switch (opt->val) {
 	case VAL_UINT:
 		if (!compat_is_digits(v))
-			return compat_fail(o, "xtcp2 option %s%s: \"%s\" is not a whole number",
-					   dash, opt->name, v);
+			return compat_fail(o, "%s: \"%s\" is not a whole number", where, v);
 		return 0;
 	case VAL_DUR:
 		if (!conf_parse_duration(v, &ms))
 			return 0;
 		if (compat_go_duration_ms(v, &ms))
-			return compat_fail(o, "xtcp2 option %s%s: \"%s\" is not a duration of whole "
-					   "milliseconds (like 10s, 1m30s, 250ms)", dash, opt->name, v);
+			return compat_fail(o, "%s: \"%s\" is not a duration of whole milliseconds "
+					   "(like 10s, 1m30s, 250ms)", where, v);
 		snprintf(buf, n, "%lldms", (long long)ms);
 		*res = buf;
 		return 0;
@@ -283,149 +344,223 @@ static int compat_value(struct compat_out *o, const char *dash, const struct com
 			*res = "false";
 			return 0;
 		}
-		return compat_fail(o, "xtcp2 option %s%s: \"%s\" is not true or false", dash,
-				   opt->name, v);
+		return compat_fail(o, "%s: \"%s\" is not true or false", where, v);
 	case VAL_STR:
 		return 0;
 	}
 	return 0;
 }
 
-/* An option whose target is known only once -marshal / -dest are: a reserved "-o" slot. */
-struct compat_flush {
-	int slot;                /* index in the output of the "-o" argument's value */
-	const struct compat_opt *opt;
-	const char *value;       /* borrowed from argv, or the normalized duration */
-	char buf[32];            /* normalized duration */
-};
-
-/* Handles the xtcp2 option at argv[*i]; advances *i past a consumed value. */
-static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
-		      const struct compat_opt *opt, const char *dash, const char *eq,
-		      struct compat_flush *fl, int *n_fl, const char **marshal,
-		      void (*warn)(const char *line))
+static int compat_pkt(struct compat_out *o, const struct compat_opt *opt, const char *v,
+		      const char *where)
 {
-	char buf[32], line[256];
-	const char *v = eq ? eq + 1 : NULL;
-	struct compat_flush *f;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, NULL, 10);
+	if (errno || n > (16ULL << 20))
+		return compat_fail(o, "%s: \"%s\" is too large", where, v);
+	if (!strcmp(opt->name, "packetSize"))
+		o->pkt_size = n;
+	else
+		o->pkt_mply = n;
+	o->pkt_set = 1;
+	return 0;
+}
+
+int compat_apply(struct compat_out *o, const struct compat_opt *opt, const char *v,
+		 const char *where, const char *ignored)
+{
+	char buf[32];
 	int r;
 
-	if (opt->act == ACT_DEBUG) {
-		/* xtcp2's -d is an int level; a bare -d (xtcpd's usual spelling) means debug */
-		if (!v && *i + 1 < argc && compat_is_digits(argv[*i + 1]))
-			v = argv[++*i];
-		if (v && !compat_is_digits(v))
-			return compat_fail(o, "xtcp2 option %sd: \"%s\" is not a debug level", dash, v);
-		if ((r = compat_push(o, "-o")))
-			return r;
-		return compat_push(o, "core.log_level=%s",
-				   v && strspn(v, "0") == strlen(v) ? "info" : "debug");
-	}
-	if (opt->val == VAL_BOOL && !v)
-		v = "true";
-	if (!v) {
-		if (*i + 1 >= argc)
-			return compat_fail(o, "xtcp2 option %s%s needs a value", dash, opt->name);
-		v = argv[++*i];
-	}
+	if (opt->act != ACT_DEBUG && opt->act != ACT_NATIVE)
+		o->xtcp2 = 1;
 	if (opt->act == ACT_IGNORE) {
-		if (warn) {
-			snprintf(line, sizeof(line), "ignoring xtcp2 option -%s: %s", opt->name,
-				 opt->target ? opt->target : "xtcpd has no equivalent");
-			warn(line);
-		}
+		compat_warn(o, "ignoring %s: %s", ignored, opt->target ? opt->target
+								   : "xtcpd has no equivalent");
 		return 0;
 	}
-	if ((r = compat_value(o, dash, opt, v, buf, sizeof(buf), &v)))
+	if (opt->act == ACT_DEBUG) {
+		if (!compat_is_digits(v))
+			return compat_fail(o, "%s: \"%s\" is not a debug level", where, v);
+		return compat_set(o, opt->target, "=", compat_zero(v) ? "info" : "debug");
+	}
+	if ((r = compat_value(o, where, opt, v, buf, sizeof(buf), &v)))
 		return r;
 	switch (opt->act) {
+	case ACT_KEY0:
+		if (compat_zero(v) || !strcmp(v, "0ms"))
+			return 0;
+		/* fall through */
 	case ACT_KEY:
-		if ((r = compat_push(o, "-o")))
-			return r;
-		return compat_push(o, "%s=%s", opt->target, v);
-	case ACT_LONG:
-		if (!strcmp(opt->name, "marshal")) {
-			if (!strcmp(v, "jsonl"))   /* xtcp2's JSON lines = xtcpd's json */
-				v = "json";
-			*marshal = v;
-			o->marshal_slot = strcmp(dash, "-") ? -1 : o->argc;
-		} else {
-			o->has_dest = 1;
-			o->dest = v;
+		return compat_set(o, opt->target, "=", v);
+	case ACT_THREADS:
+		if (compat_zero(v))
+			return 0;
+		if (strlen(v) > 4 || atoi(v) > COMPAT_MAX_THREADS) {
+			compat_warn(o, "%s: %s threads capped at xtcpd's maximum, %s=%d", where, v,
+				    opt->target, COMPAT_MAX_THREADS);
+			return compat_set(o, opt->target, "=", "1024");
 		}
-		if ((r = compat_push(o, "%s", opt->target)))
-			return r;
-		return compat_push(o, "%s", v);
-	case ACT_FLUSH:
-	case ACT_DEST:
-		/* xtcp2: a zero count or duration means the daemon's default */
-		if (opt->val != VAL_STR && strspn(v, "0") == strspn(v, "0123456789"))
+		return compat_set(o, opt->target, "=", v);
+	case ACT_FLUSH:     /* xtcp2: 0 = the daemon's default */
+		if (compat_zero(v))
 			return 0;
 		if ((r = compat_push(o, "-o")))
 			return r;
-		f = &fl[(*n_fl)++];
-		f->slot = o->argc;
-		f->opt = opt;
-		snprintf(f->buf, sizeof(f->buf), "%s", v);
-		f->value = v == buf ? f->buf : v;
-		o->argv[o->argc++] = NULL;        /* filled once -marshal and -dest are known */
+		return compat_push(o, "marshaller.*.%s=%s", opt->target, v);
+	case ACT_PKT:
+		return compat_pkt(o, opt, v, where);
+	case ACT_WFILES:
+		o->wfiles = !compat_zero(v);
 		return 0;
+	case ACT_NATIVE:
+		if (strcmp(v, "true"))
+			return 0;
+		return compat_tail(o, opt->target);
+	case ACT_MARSHAL:
+		snprintf(o->marshal_where, sizeof(o->marshal_where), "%s", where);
+		return compat_keep(&o->marshal, v);
+	case ACT_DEST:
+		return compat_keep(&o->dest, v);
+	case ACT_TOPIC:
+		return compat_keep(&o->topic, v);
+	case ACT_PTIMEOUT:
+		return compat_keep(&o->ptimeout, v);
 	case ACT_COLUMNS:
-		o->columns = v;
-		return 0;
-	case ACT_VERSION:
-		return strcmp(v, "true") ? 0 : compat_push(o, "--version");
+		return compat_keep(&o->columns, v);
+	case ACT_DESER:
+		return compat_keep(&o->deser, v);
+	case ACT_KCOMP:
+		return compat_keep(&o->kcomp, v);
+	case ACT_CAPDIR:
+		return compat_keep(&o->capdir, v);
 	default:
 		return 0;
 	}
 }
 
-static void compat_drop_pair(struct compat_out *o, int at)
+/* The destination's topic and timeout: where they go depends on -dest. */
+static int compat_finish_dest(struct compat_out *o, const char *dest, const char *marshal)
 {
-	free(o->argv[at]);
-	free(o->argv[at + 1]);
-	memmove(&o->argv[at], &o->argv[at + 2], (size_t)(o->argc - at - 2) * sizeof(char *));
-	o->argc -= 2;
-	o->argv[o->argc] = NULL;
-}
-
-/* Fill a reserved "-o" slot now that -marshal and -dest are known; a destination option
- * the destination has no key for stays NULL (dropped by the caller) with a warning. */
-static int compat_deferred(struct compat_out *o, struct compat_flush *f, const char *marshal,
-			   void (*warn)(const char *line))
-{
-	enum conf_dest_param which = f->opt->val == VAL_DUR ? CONF_DEST_TIMEOUT : CONF_DEST_TOPIC;
-	char target[160], line[256];
+	char key[160];
 	int r;
 
-	if (f->opt->act == ACT_FLUSH)
-		r = asprintf(&o->argv[f->slot], "marshaller.%s.%s=%s", marshal, f->opt->target,
-			     f->value);
-	else if (o->has_dest ? !conf_dest_param(o->dest, which, target, sizeof(target)) :
-		 f->opt->target != NULL)
-		r = asprintf(&o->argv[f->slot], "%s=%s", o->has_dest ? target : f->opt->target,
-			     f->value);
-	else {
-		if (warn) {
-			snprintf(line, sizeof(line), "ignoring xtcp2 option -%s: %s", f->opt->name,
-				 o->has_dest ? "the destination does not use it"
-					     : "it applies to -dest http:// or https:// only");
-			warn(line);
-		}
-		return 0;
+	if (o->dest && ((r = compat_push(o, "--dest")) || (r = compat_push(o, "%s", o->dest)) ||
+			(r = compat_push(o, "--marshal")) || (r = compat_push(o, "%s", marshal))))
+		return r;
+	if (!conf_dest_param(dest, CONF_DEST_TOPIC, key, sizeof(key))) {
+		/* xtcp2's default topic is xtcp: a destination it names needs no -topic */
+		if (o->topic || o->dest)
+			if ((r = compat_set(o, key, "=", o->topic ? o->topic : COMPAT_DEFAULT_TOPIC)))
+				return r;
+	} else if (o->topic) {
+		compat_warn(o, "ignoring xtcp2 option -topic: the destination does not use it");
 	}
-	if (r < 0) {
-		o->argv[f->slot] = NULL;
-		return -ENOMEM;
+	if (o->ptimeout && !compat_zero(o->ptimeout) && strcmp(o->ptimeout, "0ms")) {
+		if (!conf_dest_param(dest, CONF_DEST_TIMEOUT, key, sizeof(key)))
+			return compat_set(o, key, "=", o->ptimeout);
+		compat_warn(o, "ignoring xtcp2 option -produceTimeout: the destination does not use it");
 	}
 	return 0;
 }
 
-static int compat_run(struct compat_out *o, int argc, char **argv, struct compat_flush *fl,
-		      void (*warn)(const char *line))
+/* Settings that depend on each other: destination, marshaller, topic, columns, capture,
+ * the receive buffer, and xtcp2's defaults where xtcpd's differ. */
+static int compat_finish(struct compat_out *o)
 {
-	const char *marshal = COMPAT_DEFAULT_MARSHAL;
-	int n_fl = 0, r;
+	const char *dest = o->dest ? o->dest : o->native_dest;
+	const char *marshal = o->marshal ? o->marshal : COMPAT_DEFAULT_MARSHAL;
+	int r;
+
+	if (!strcmp(marshal, "jsonl"))   /* xtcp2's JSON lines: one compact record a line */
+		marshal = "protoJson";
+	if (dest) {
+		if ((r = compat_finish_dest(o, dest, marshal)))
+			return r;
+	} else {
+		if (o->marshal)
+			compat_warn(o, "ignoring %s without -dest: the configured marshallers and "
+				    "sinks are used", o->marshal_where);
+		if (o->topic && (r = compat_set(o, "sink.kafka.topic", "=", o->topic)))
+			return r;
+		if (o->ptimeout && !compat_zero(o->ptimeout) && strcmp(o->ptimeout, "0ms"))
+			compat_warn(o, "ignoring xtcp2 option -produceTimeout: it applies to -dest "
+				    "http:// or https:// only");
+	}
+	/* xtcp2 reads -columns only for csv and tsv (and ignores it otherwise) */
+	if (o->columns && dest && (!strcmp(marshal, "csv") || !strcmp(marshal, "tsv"))) {
+		if ((r = compat_push(o, "-o")) ||
+		    (r = compat_push(o, "marshaller.%s.columns=%s", marshal, o->columns)))
+			return r;
+	} else if (o->columns) {
+		compat_warn(o, "ignoring xtcp2 option -columns: it picks the columns of -dest with "
+			    "-marshal csv or tsv");
+	}
+	if (o->kcomp) {
+		const char *c = !*o->kcomp || !strcmp(o->kcomp, "auto") ? "zstd" : o->kcomp;
+
+		if (dest && strncmp(dest, "kafka:", 6))
+			compat_warn(o, "ignoring xtcp2 option -kafkaCompression: the destination is "
+				    "not kafka");
+		else if ((r = compat_set(o, "sink.kafka.compression", "=", c)))
+			return r;
+	}
+	if (o->deser || o->xtcp2) {
+		/* xtcp2's "default" is every attribute but meminfo; xtcpd's is what ss shows.
+		 * Not given: xtcp2's default, unless the configuration names its own. */
+		const char *d = !o->deser || !strcmp(o->deser, "default") ? COMPAT_DEFAULT_DESER
+									: o->deser;
+
+		if ((r = compat_set(o, "source.netlink.deserializers", o->deser ? "=" : "?=", d)))
+			return r;
+	}
+	if (o->pkt_set) {
+		unsigned long long b = (o->pkt_size ? o->pkt_size : COMPAT_PAGE) * o->pkt_mply;
+		char v[32];
+
+		snprintf(v, sizeof(v), "%llu", b);
+		if ((r = compat_set(o, "source.netlink.recv_buffer", "=", v)))
+			return r;
+	}
+	if (o->wfiles && ((r = compat_push(o, "--capture")) ||
+			  (r = compat_push(o, "%s", o->capdir ? o->capdir : "./"))))
+		return r;
+	if (!o->wfiles && o->capdir)
+		compat_warn(o, "ignoring xtcp2 option -capturePath: -writeFiles is 0");
+	return 0;
+}
+
+/* The xtcp2 flag at argv[*i] (name[0..len), value after '=' or NULL); advances *i past a
+ * value it consumes. */
+static int compat_flag(struct compat_out *o, int argc, char **argv, int *i,
+		       const struct compat_opt *opt, const char *dash, const char *v)
+{
+	char where[160], ignored[160];
+
+	snprintf(where, sizeof(where), "xtcp2 option %s%s", dash, opt->name);
+	snprintf(ignored, sizeof(ignored), "xtcp2 option -%s", opt->name);
+	if (opt->act == ACT_DEBUG) {
+		/* xtcp2's -d is an int level; a bare -d (xtcpd's usual spelling) means debug */
+		if (!v && *i + 1 < argc && compat_is_digits(argv[*i + 1]))
+			v = argv[++*i];
+		return compat_apply(o, opt, v ? v : "1", where, ignored);
+	}
+	if (opt->val == VAL_BOOL && !v)
+		v = "true";
+	if (!v) {
+		if (*i + 1 >= argc)
+			return compat_fail(o, "%s needs a value", where);
+		v = argv[++*i];
+	}
+	return compat_apply(o, opt, v, where, ignored);
+}
+
+
+static int compat_args(struct compat_out *o, int argc, char **argv)
+{
+	int r;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *name, *eq = NULL, *dash = "-";
@@ -434,84 +569,79 @@ static int compat_run(struct compat_out *o, int argc, char **argv, struct compat
 
 		if (!strcmp(a, "--")) {
 			for (; i < argc; i++)
-				if ((r = compat_push(o, "%s", argv[i])))
+				if ((r = compat_tail(o, argv[i])))
 					return r;
 			break;
 		}
 		for (size_t k = 0; k < sizeof(compat_native_with_value) / sizeof(char *); k++)
 			skip |= !strcmp(a, compat_native_with_value[k]);
-		if (a[0] == '-' && a[1]) {
+		if (!skip && a[0] == '-' && a[1] && strncmp(a, "--dest=", 7) &&
+		    strncmp(a, "--marshal=", 10)) {
 			dash = a[1] == '-' ? "--" : "-";
 			name = a + strlen(dash);
 			eq = strchr(name, '=');
-			opt = compat_find(name, eq ? (size_t)(eq - name) : strlen(name));
+			opt = compat_opt_find(name, eq ? (size_t)(eq - name) : strlen(name));
 		}
 		if (!opt) {
-			if ((r = compat_push(o, "%s", a)))
+			if (!strcmp(a, "--dest") && i + 1 < argc)
+				o->native_dest = argv[i + 1];
+			else if (!strncmp(a, "--dest=", 7))
+				o->native_dest = a + 7;
+			if ((r = compat_tail(o, a)))
 				return r;
-			if (skip && i + 1 < argc && (r = compat_push(o, "%s", argv[++i])))
+			if (skip && i + 1 < argc && (r = compat_tail(o, argv[++i])))
 				return r;
 			continue;
 		}
-		r = compat_one(o, argc, argv, &i, opt, dash, eq, fl, &n_fl, &marshal, warn);
-		if (r)
+		if ((r = compat_flag(o, argc, argv, &i, opt, dash, eq ? eq + 1 : NULL)))
 			return r;
 	}
-	for (int k = 0; k < n_fl; k++)
-		if ((r = compat_deferred(o, &fl[k], marshal, warn)))
-			return r;
-	/* xtcp2 reads -columns only for csv and tsv (and ignores it otherwise) */
-	if (o->columns && o->has_dest && (!strcmp(marshal, "csv") || !strcmp(marshal, "tsv"))) {
-		if ((r = compat_push(o, "-o")) ||
-		    (r = compat_push(o, "marshaller.%s.columns=%s", marshal, o->columns)))
-			return r;
-	} else if (o->columns && warn) {
-		warn("ignoring xtcp2 option -columns: it picks the columns of -dest with "
-		     "-marshal csv or tsv");
-	}
-	/* xtcp2 took -marshal alone (with its default destination); xtcpd's --marshal only
-	 * goes with --dest, so without one the configured marshallers and sinks are used */
-	if (o->marshal_slot >= 0 && !o->has_dest) {
-		compat_drop_pair(o, o->marshal_slot);
-		if (warn)
-			warn("ignoring xtcp2 option -marshal without -dest: the configured marshallers "
-			     "and sinks are used");
-	}
-	/* deferred options with nowhere to go: their "-o" and empty slot */
-	for (int i = 1; i < o->argc; i++)
-		if (!o->argv[i])
-			compat_drop_pair(o, i-- - 1);
 	return 0;
 }
 
-int compat_rewrite(int argc, char **argv, int *out_argc, char ***out_argv, char *err,
-		   size_t errn, void (*warn)(const char *line))
+static void compat_out_free(struct compat_out *o)
 {
-	struct compat_out o = { .err = err, .errn = errn, .marshal_slot = -1 };
-	struct compat_flush *fl;
+	char **s[] = { &o->dest, &o->marshal, &o->topic, &o->ptimeout, &o->columns, &o->deser,
+		       &o->kcomp, &o->capdir };
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		free(*s[i]);
+	for (int i = 0; i < o->ntail; i++)
+		free(o->tail[i]);
+	free(o->tail);
+}
+
+int compat_rewrite(int argc, char **argv, const char *(*env)(const char *name),
+		   int *out_argc, char ***out_argv, char *err, size_t errn,
+		   void (*warn)(const char *line))
+{
+	struct compat_out o = { .err = err, .errn = errn, .warn = warn, .pkt_mply = COMPAT_MPLY };
 	int r;
 
 	*out_argv = NULL;
 	*out_argc = 0;
 	if (argc < 1)
 		return compat_fail(&o, "empty command line");
-	/* each argument becomes at most two ("-frequency=1s" -> "-o" "core.frequency=1s") */
-	o.argv = calloc(2 * (size_t)argc + 1, sizeof(char *));
-	fl = calloc((size_t)argc, sizeof(*fl));
-	if (!o.argv || !fl) {
-		free(o.argv);
-		free(fl);
-		return -ENOMEM;
-	}
 	r = compat_push(&o, "%s", argv[0]);
 	if (!r)
-		r = compat_run(&o, argc, argv, fl, warn);
-	free(fl);
+		r = compat_args(&o, argc, argv);
+	if (!r && env)
+		r = compat_env_apply(&o, env);
+	if (!r)
+		r = compat_finish(&o);
+	/* xtcpd's own arguments last: its -o has the last word */
+	for (int i = 0; !r && i < o.ntail; i++) {
+		if (compat_grow(&o.argv, &o.cap, o.argc)) {
+			r = -ENOMEM;
+			break;
+		}
+		o.argv[o.argc++] = o.tail[i];
+		o.argv[o.argc] = NULL;
+		o.tail[i] = NULL;
+	}
+	compat_out_free(&o);
 	if (r) {
-		/* flush placeholders may still be NULL: free every slot handed out */
-		for (int i = 0; i < o.argc; i++)
-			free(o.argv[i]);
-		free(o.argv);
+		compat_free(o.argc, o.argv);
 		return r;
 	}
 	*out_argv = o.argv;

@@ -533,6 +533,19 @@ int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin
 	return conf_check_section(c, s);
 }
 
+/* "?=" sets a key only where no file or earlier override set it (xtcp2's defaults
+ * where xtcpd's differ); instance "*" means every section of the kind (xtcp2's envelope
+ * caps follow whatever marshaller is in use). */
+static int override_one(struct conf *c, struct conf_section *s, const char *key,
+			const char *value, int soft, const char *file)
+{
+	if (soft)
+		for (size_t i = 0; i < s->n_entries; i++)
+			if (!strcmp(s->entries[i].key, key))
+				return 0;
+	return entry_add(c, s, key, value, file, 0);
+}
+
 int conf_override(struct conf *c, const char *a)
 {
 	const char *file = intern_file(c, CMDLINE);
@@ -540,11 +553,13 @@ int conf_override(struct conf *c, const char *a)
 	char kind_s[32], inst[128], key[256];
 	enum conf_kind kind;
 	struct conf_section *s;
+	int soft, n = 0;
 
 	if (!file)
 		return conf_fail(c, "out of memory");
 	if (!eq || !dot1 || dot1 > eq)
 		return conf_fail(c, "%s: -o '%s': expected core.KEY=VALUE or KIND.INSTANCE.KEY=VALUE", CMDLINE, a);
+	soft = eq[-1] == '?';
 	snprintf(kind_s, sizeof(kind_s), "%.*s", (int)(dot1 - a), a);
 	for (kind = CONF_CORE; kind <= CONF_SINK && strcmp(kind_s, kind_names[kind]); kind++)
 		;
@@ -552,26 +567,33 @@ int conf_override(struct conf *c, const char *a)
 		return conf_fail(c, "%s: -o '%s': '%s' is not a section kind (allowed: core|source|marshaller|sink)",
 			    CMDLINE, a, kind_s);
 	if (kind == CONF_CORE) {
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot1 - 1), dot1 + 1);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - soft - dot1 - 1), dot1 + 1);
+		if (!*key)
+			return conf_fail(c, "%s: -o '%s': empty key", CMDLINE, a);
 		s = conf_find(c, CONF_CORE, NULL);
 		if (!s)
 			s = section_add(c, CONF_CORE, NULL, NULL, file, 0);
-	} else {
-		dot2 = strchr(dot1 + 1, '.');
-		if (!dot2 || dot2 > eq)
-			return conf_fail(c, "%s: -o '%s': expected %s.INSTANCE.KEY=VALUE", CMDLINE, a, kind_s);
-		snprintf(inst, sizeof(inst), "%.*s", (int)(dot2 - dot1 - 1), dot1 + 1);
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - dot2 - 1), dot2 + 1);
-		s = conf_find(c, kind, inst);
-		if (!s)
-			return conf_fail(c, "%s: -o '%s': there is no [%s ... %s] section to set '%s' in",
-				    CMDLINE, a, kind_s, inst, key);
+		return s ? override_one(c, s, key, eq + 1, soft, file) : -EINVAL;
 	}
-	if (!s)
-		return -EINVAL;
+	dot2 = strchr(dot1 + 1, '.');
+	if (!dot2 || dot2 > eq)
+		return conf_fail(c, "%s: -o '%s': expected %s.INSTANCE.KEY=VALUE", CMDLINE, a, kind_s);
+	snprintf(inst, sizeof(inst), "%.*s", (int)(dot2 - dot1 - 1), dot1 + 1);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - soft - dot2 - 1), dot2 + 1);
 	if (!*key)
 		return conf_fail(c, "%s: -o '%s': empty key", CMDLINE, a);
-	return entry_add(c, s, key, eq + 1, file, 0);
+	for (size_t i = 0; i < c->n_sec; i++) {
+		s = c->sec[i];
+		if (s->kind != kind || (strcmp(inst, "*") && strcmp(s->instance, inst)))
+			continue;
+		if (override_one(c, s, key, eq + 1, soft, file))
+			return -EINVAL;
+		n++;
+	}
+	if (!n && !soft)
+		return conf_fail(c, "%s: -o '%s': there is no [%s ... %s] section to set '%s' in",
+				 CMDLINE, a, kind_s, inst, key);
+	return 0;
 }
 
 void conf_take_section(struct conf *to, struct conf *from, struct conf_section *s)

@@ -14,7 +14,7 @@ enum core_key {
 	CK_PLUGIN_DIR, CK_LOG_LEVEL, CK_LOG_TARGET, CK_PROM_LISTEN, CK_NETNS, CK_NETNS_DIRS,
 	CK_NETNS_PROC_SCAN, CK_RECONCILE_INTERVAL, CK_CPUS, CK_MAX_THREADS, CK_NICE,
 	CK_IO_URING, CK_IO_URING_RECV_BATCH, CK_IO_URING_CQE_BATCH, CK_POOL_WAIT,
-	CK_SHUTDOWN_TIMEOUT, CK_MAX_NAMESPACES, CK_MAX_NAMESPACES_PER_OWNER, CK__COUNT
+	CK_SHUTDOWN_TIMEOUT, CK_MAX_NAMESPACES, CK_MAX_NAMESPACES_PER_OWNER, CK_POLL_JITTER_PCT, CK__COUNT
 };
 /* Keys the core adds to every marshaller / sink section. */
 enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
@@ -76,7 +76,9 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal);
  * scheme). Pure: the command-line rewriter calls it before anything is loaded. */
 enum conf_dest_param { CONF_DEST_TOPIC, CONF_DEST_TIMEOUT };
 int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, size_t n);
-/* -o kind.instance.key=value or -o core.key=value. */
+/* -o kind.instance.key=value or -o core.key=value. Instance "*": every section of the
+ * kind (none is an error); "key?=value": only where the key is not set yet, and no
+ * error when there is no such section (xtcp2's defaults where xtcpd's differ). */
 int conf_override(struct conf *c, const char *assignment);
 /* key_table(kind, plugin) gives a plugin's key table or NULL with err set (unknown
  * plugin). Checks every entry; fills values. */
@@ -97,6 +99,9 @@ int conf_check_section(struct conf *c, struct conf_section *s);
 int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin,
 			 const char *instance, const struct xtcpd_key *keys, const char *const *kv,
 			 struct conf_section **out);
+/* Write c (validated) as one configuration file that conf_load accepts: every entry with
+ * where it came from, every unset key as a comment with its default (--print-config). */
+void conf_print(FILE *out, const struct conf *c);
 void conf_free(struct conf *c);
 /* A reload keeps an instance whose section in `to` equals s (in `from`): s itself moves
  * to `to` (the instance borrows its values), to's equal one moves to `from`. */

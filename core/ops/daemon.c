@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,8 +18,10 @@
 #include "ops/caps.h"
 #include "ops/clock.h"
 #include "ops/httpd.h"
+#include "ops/jitter.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/probe.h"
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/reload.h"
@@ -509,32 +512,53 @@ static void no_output(void)
 	kill(getpid(), SIGTERM);
 }
 
-/* Until max_loops cycles ran or SIGTERM/SIGINT; SIGHUP reloads in between. */
+/* Wait until `until`, reloading on SIGHUP; 1 when SIGTERM/SIGINT says stop. */
+static int wait_stop(struct daemon *d, const sigset_t *set, int64_t until)
+{
+	int sig;
+
+	while ((sig = wait_until(set, until)) == SIGHUP)
+		reload(d);
+	if (sig != SIGINT && sig != SIGTERM)
+		return 0;
+	if (!pipeline_outputs_open())
+		log_info("every sink's output is closed: stopping");
+	else
+		log_info("%s: stopping", strsignal(sig));
+	return 1;
+}
+
+/* Until max_loops cycles ran or SIGTERM/SIGINT; SIGHUP reloads in between. The schedule
+ * is jittered as xtcp2's (core.poll_jitter_pct, jitter.h); --once starts at once. */
 static void run(struct daemon *d, const sigset_t *set)
 {
 	int64_t next = clock_mono_ns();
-	int sig;
+	uint64_t rnd = (uint64_t)next ^ ((uint64_t)getpid() << 32) ^ 0x9E3779B97F4A7C15ULL;
+	const struct xtcpd_value *core = d->conf->core;
 
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd) || !rnd)
+		rnd |= 1;
+	if (core[CK_MAX_LOOPS].num != 1) {
+		next += jitter_start_ns(core[CK_FREQUENCY].num * 1000000LL,
+					(unsigned)core[CK_POLL_JITTER_PCT].num, jitter_next(&rnd));
+		if (wait_stop(d, set, next))
+			return;
+	}
 	for (;;) {
 		if (!pipeline_outputs_open()) {
 			log_info("every sink's output is closed: stopping");
 			return;
 		}
 		run_cycle(d);
-		if (d->conf->core[CK_MAX_LOOPS].num && d->seq >= (uint64_t)d->conf->core[CK_MAX_LOOPS].num)
+		core = d->conf->core;  /* a reload may have changed them */
+		if (core[CK_MAX_LOOPS].num && d->seq >= (uint64_t)core[CK_MAX_LOOPS].num)
 			return;
-		next += d->conf->core[CK_FREQUENCY].num * 1000000LL;
+		next += jitter_interval_ns(core[CK_FREQUENCY].num * 1000000LL,
+					   (unsigned)core[CK_POLL_JITTER_PCT].num, jitter_next(&rnd));
 		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
 			next = clock_mono_ns();
-		while ((sig = wait_until(set, next)) == SIGHUP)
-			reload(d);
-		if (sig == SIGINT || sig == SIGTERM) {
-			if (!pipeline_outputs_open())
-				log_info("every sink's output is closed: stopping");
-			else
-				log_info("%s: stopping", strsignal(sig));
+		if (wait_stop(d, set, next))
 			return;
-		}
 	}
 }
 
@@ -561,7 +585,18 @@ int daemon_run(const struct daemon_opts *o)
 	if ((rc = load_generation(o, &d.conf, &d.ps))) {
 		fprintf(stderr, "xtcpd: %s\n", d.conf && d.conf->err[0] ? d.conf->err : log_errstr(rc));
 		generation_free(d.conf, d.ps);
-		return EXIT_CONFIG;
+		return o->healthcheck ? 1 : EXIT_CONFIG;  /* a probe says only ready or not */
+	}
+	if (o->healthcheck || o->print_config) {
+		char err[512];
+
+		rc = 0;
+		if (o->print_config)
+			conf_print(stdout, d.conf);
+		else if ((rc = probe_readyz(d.conf->core[CK_PROM_LISTEN].str, 3000, err, sizeof(err))))
+			fprintf(stderr, "xtcpd: healthcheck: %s\n", err);
+		generation_free(d.conf, d.ps);
+		return rc;
 	}
 	if (o->check_only) {
 		/* Keys and the plugins' checks passed; nothing is created (kafka would connect). */

@@ -15,6 +15,8 @@ struct daemon_opts {
 	const char *dest, *marshal; /* --dest / --marshal (xtcp2 style), or NULL */
 	int once;
 	int check_only;             /* -n */
+	int print_config;           /* --print-config: print the effective configuration */
+	int healthcheck;            /* --healthcheck: probe the running daemon's /readyz */
 	const char *capture_dir;
 };
 

@@ -119,7 +119,7 @@ struct compat_out {
 	/* settings decided once all are known (the last one given wins) */
 	char *dest, *marshal, *topic, *ptimeout, *columns, *deser, *kcomp, *capdir;
 	char marshal_where[160];
-	const char *native_dest;
+	const char *native_dest, *native_marshal;
 	unsigned long long pkt_size, pkt_mply;
 	int pkt_set, wfiles;
 };
@@ -310,7 +310,10 @@ static int compat_tail(struct compat_out *o, const char *a)
 
 static int compat_zero(const char *v)
 {
-	return compat_is_digits(v) && strspn(v, "0") == strlen(v);
+	int64_t ms;
+
+	return (compat_is_digits(v) && strspn(v, "0") == strlen(v)) ||
+	       (!conf_parse_duration(v, &ms) && !ms);
 }
 
 /* Checks and normalizes one value. Durations in xtcpd's own grammar (conf_parse_duration:
@@ -390,7 +393,7 @@ int compat_apply(struct compat_out *o, const struct compat_opt *opt, const char 
 		return r;
 	switch (opt->act) {
 	case ACT_KEY0:
-		if (compat_zero(v) || !strcmp(v, "0ms"))
+		if (compat_zero(v))
 			return 0;
 		/* fall through */
 	case ACT_KEY:
@@ -447,8 +450,11 @@ static int compat_finish_dest(struct compat_out *o, const char *dest, const char
 	char key[160];
 	int r;
 
-	if (o->dest && ((r = compat_push(o, "--dest")) || (r = compat_push(o, "%s", o->dest)) ||
-			(r = compat_push(o, "--marshal")) || (r = compat_push(o, "%s", marshal))))
+	if (o->dest && ((r = compat_push(o, "--dest")) || (r = compat_push(o, "%s", o->dest))))
+		return r;
+	/* xtcp2's default marshaller, unless xtcpd's own --marshal names one */
+	if ((o->marshal || (o->dest && !o->native_marshal)) &&
+	    ((r = compat_push(o, "--marshal")) || (r = compat_push(o, "%s", marshal))))
 		return r;
 	if (!conf_dest_param(dest, CONF_DEST_TOPIC, key, sizeof(key))) {
 		/* xtcp2's default topic is xtcp: a destination it names needs no -topic */
@@ -458,7 +464,7 @@ static int compat_finish_dest(struct compat_out *o, const char *dest, const char
 	} else if (o->topic) {
 		compat_warn(o, "ignoring xtcp2 option -topic: the destination does not use it");
 	}
-	if (o->ptimeout && !compat_zero(o->ptimeout) && strcmp(o->ptimeout, "0ms")) {
+	if (o->ptimeout && !compat_zero(o->ptimeout)) {
 		if (!conf_dest_param(dest, CONF_DEST_TIMEOUT, key, sizeof(key)))
 			return compat_set(o, key, "=", o->ptimeout);
 		compat_warn(o, "ignoring xtcp2 option -produceTimeout: the destination does not use it");
@@ -474,8 +480,8 @@ static int compat_finish(struct compat_out *o)
 	const char *marshal = o->marshal ? o->marshal : COMPAT_DEFAULT_MARSHAL;
 	int r;
 
-	if (!strcmp(marshal, "jsonl"))   /* xtcp2's JSON lines: one compact record a line */
-		marshal = "protoJson";
+	if (!strcmp(marshal, "jsonl"))   /* xtcp2's JSON lines: xtcpd's json, a record a line */
+		marshal = "json";
 	if (dest) {
 		if ((r = compat_finish_dest(o, dest, marshal)))
 			return r;
@@ -485,7 +491,7 @@ static int compat_finish(struct compat_out *o)
 				    "sinks are used", o->marshal_where);
 		if (o->topic && (r = compat_set(o, "sink.kafka.topic", "=", o->topic)))
 			return r;
-		if (o->ptimeout && !compat_zero(o->ptimeout) && strcmp(o->ptimeout, "0ms"))
+		if (o->ptimeout && !compat_zero(o->ptimeout))
 			compat_warn(o, "ignoring xtcp2 option -produceTimeout: it applies to -dest "
 				    "http:// or https:// only");
 	}
@@ -587,6 +593,8 @@ static int compat_args(struct compat_out *o, int argc, char **argv)
 				o->native_dest = argv[i + 1];
 			else if (!strncmp(a, "--dest=", 7))
 				o->native_dest = a + 7;
+			else if (!strcmp(a, "--marshal") || !strncmp(a, "--marshal=", 10))
+				o->native_marshal = a;
 			if ((r = compat_tail(o, a)))
 				return r;
 			if (skip && i + 1 < argc && (r = compat_tail(o, argv[++i])))

@@ -267,6 +267,7 @@ static int compat_json(struct compat_out *o, const char *text)
 	if (!root || e != json_tokener_success || tok->char_offset < (int)strlen(text)) {
 		r = compat_fail(o, "XTCP_CONFIG_JSON: not valid JSON: %s (at byte %d)",
 				e == json_tokener_success ? "text after the value" :
+				e == json_tokener_continue ? "it ends too early" :
 				json_tokener_error_desc(e), (int)tok->char_offset);
 	} else if (!json_object_is_type(root, json_type_object)) {
 		r = compat_fail(o, "XTCP_CONFIG_JSON: expected a JSON object (xtcp2's XtcpConfig "
@@ -322,7 +323,7 @@ static void compat_does(FILE *out, const struct compat_opt *opt)
 	case ACT_THREADS: fprintf(out, "`%s` (capped at 1024; 0: xtcpd's default)", opt->target); break;
 	case ACT_DEST: fprintf(out, "`--dest` (nsq and s3parquet refused)"); break;
 	case ACT_MARSHAL:
-		fprintf(out, "`--marshal` with a destination (jsonl: protoJson, one record a line); "
+		fprintf(out, "`--marshal` with a destination (jsonl: json, one record a line); "
 			"warned without one");
 		break;
 	case ACT_TOPIC:
@@ -351,7 +352,10 @@ static void compat_row(FILE *out, const char *flag, const struct compat_opt *opt
 	char camel[64];
 	int n = 0;
 
-	fprintf(out, "| %s%s%s | ", flag ? "`-" : "", flag ? flag : "", flag ? "`" : "");
+	if (flag)
+		fprintf(out, "| `-%s` | ", flag);
+	else
+		fprintf(out, "| | ");
 	for (size_t i = 0; i < N_ENVS; i++)
 		if (flag ? compat_envs[i].flag && !strcmp(compat_envs[i].flag, flag) :
 			   compat_by_flag(compat_envs[i].flag) == opt && !compat_envs[i].flag)

@@ -103,6 +103,7 @@ static const char *const compat_native_with_value[] = {
  * meminfo (which sk_mem_info repeats). */
 #define COMPAT_DEFAULT_MARSHAL "protobufList"
 #define COMPAT_DEFAULT_TOPIC "xtcp"
+#define COMPAT_DEFAULT_JITTER "20"
 #define COMPAT_DEFAULT_DESER "info,vegas,cong,tos,tc,skmem,shut,dctcp,bbr,classid,cgroup,sockopt"
 /* xtcp2's receive buffer: packetSize (0 = the page size) times packetSizeMply (8) */
 #define COMPAT_PAGE 4096ULL
@@ -513,6 +514,9 @@ static int compat_finish(struct compat_out *o)
 		else if ((r = compat_set(o, "sink.kafka.compression", "=", c)))
 			return r;
 	}
+	/* xtcp2's schedule is jittered by default (20%): so is it when xtcp2 configures us */
+	if (o->xtcp2 && (r = compat_set(o, "core.poll_jitter_pct", "?=", COMPAT_DEFAULT_JITTER)))
+		return r;
 	if (o->deser || o->xtcp2) {
 		/* xtcp2's "default" is every attribute but meminfo; xtcpd's is what ss shows.
 		 * Not given: xtcp2's default, unless the configuration names its own. */

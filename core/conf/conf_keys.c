@@ -61,10 +61,11 @@ const struct xtcpd_key conf_core_keys[] = {
 	[CK_MAX_NAMESPACES_PER_OWNER] = { "max_namespaces_per_owner", XTCPD_KEY_INT, "64", 0, 1048576,
 					  NULL, 0, "most namespaces collected per user owning them "
 					  "(unshare -rn makes one); root's are not counted; 0 = no limit" },
-	[CK_POLL_JITTER_PCT] = { "poll_jitter_pct", XTCPD_KEY_INT, "20", 0, 100, NULL, 0,
-				 "jitter of the poll schedule in percent of frequency, as xtcp2: each "
+	[CK_POLL_JITTER_PCT] = { "poll_jitter_pct", XTCPD_KEY_INT, "0", 0, 100, NULL, 0,
+				 "jitter of the poll schedule in percent of frequency, as xtcp2's: each "
 				 "interval moves by up to +-pct/2, the first cycle waits up to pct (not "
-				 "with --once); 0 = a fixed grid from the start" },
+				 "with --once); 0 = a fixed grid from the start (xtcp2's flags or "
+				 "environment make it 20, xtcp2's default)" },
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 

@@ -79,9 +79,11 @@ static void check_fail(const char *const *in, const char *want_err)
 
 #define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NONE ((const char *const[]){ NULL })
-/* What any xtcp2 setting adds: xtcp2's default deserializers where none are configured. */
+/* What any xtcp2 setting adds where the configuration does not say: xtcp2's poll jitter
+ * and its default deserializers. */
 #define XDESER "info,vegas,cong,tos,tc,skmem,shut,dctcp,bbr,classid,cgroup,sockopt"
-#define DESER "-o", "source.netlink.deserializers?=" XDESER
+#define XJIT "-o", "core.poll_jitter_pct?=20"
+#define DESER XJIT, "-o", "source.netlink.deserializers?=" XDESER
 
 /* One table row: an xtcp2 option, a value, and the native argument it becomes. */
 struct row { const char *opt, *val, *native; };
@@ -111,7 +113,7 @@ static const struct row keys[] = {
 static void check_key(const char *const *in, const struct row *r)
 {
 	if (!strcmp(r->opt, "deserializers"))
-		check(in, L("-o", r->native));
+		check(in, L(XJIT, "-o", r->native));
 	else
 		check(in, L("-o", r->native, DESER));
 	assert_int_equal(n_warned, 0);
@@ -340,8 +342,8 @@ static void test_mapped_equivalents(void **state)
 	assert_string_equal(warned[0], "ignoring xtcp2 option -kafkaCompression: the destination "
 			    "is not kafka");
 	/* xtcp2's deserializer words: default is every attribute but meminfo */
-	check(L("-deserializers", "default"), L("-o", "source.netlink.deserializers=" XDESER));
-	check(L("-deserializers", "all"), L("-o", "source.netlink.deserializers=all"));
+	check(L("-deserializers", "default"), L(XJIT, "-o", "source.netlink.deserializers=" XDESER));
+	check(L("-deserializers", "all"), L(XJIT, "-o", "source.netlink.deserializers=all"));
 }
 
 static void test_ignored_with_warning(void **state)
@@ -436,7 +438,7 @@ static void test_env_each(void **state)
 		{ "RECONCILE_FREQUENCY=1m", L("-o", "core.reconcile_interval=1m", DESER) },
 		{ "ENVELOPE_FLUSH_ROWS=500", L("-o", "marshaller.*.flush_rows=500", DESER) },
 		{ "ENVELOPE_FLUSH_BYTES=65536", L("-o", "marshaller.*.flush_bytes=65536", DESER) },
-		{ "DESERIALIZERS=info,bbr", L("-o", "source.netlink.deserializers=info,bbr") },
+		{ "DESERIALIZERS=info,bbr", L(XJIT, "-o", "source.netlink.deserializers=info,bbr") },
 		{ "TOPIC=t", L("-o", "sink.kafka.topic=t", DESER) },
 		{ "KAFKA_COMPRESSION=gzip", L("-o", "sink.kafka.compression=gzip", DESER) },
 		{ "DEST=null", L("--dest", "null", "--marshal", "protobufList", DESER) },
@@ -519,7 +521,7 @@ static void test_json_full(void **state)
 		      "-o", "core.poll_jitter_pct=20", "-o", "source.netlink.netlinkers=4",
 		      "-o", "core.log_level=debug", "-o", "core.reconcile_interval=21600s",
 		      "-o", "core.label=l1", "--dest", "kafka:redpanda-0:9092",
-		      "--marshal", "protobufList", "-o", "sink.kafka.topic=xtcp",
+		      "--marshal", "protobufList", "-o", "sink.kafka.topic=xtcp", XJIT,
 		      "-o", "source.netlink.deserializers=info,cong",
 		      "-o", "source.netlink.recv_buffer=32768"));
 	assert_int_equal(n_warned, 8);

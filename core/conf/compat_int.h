@@ -57,6 +57,13 @@ int compat_apply(struct compat_out *o, const struct compat_opt *opt, const char 
 int compat_fail(struct compat_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void compat_warn(struct compat_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* compat_value.c: digits only; a zero count or duration (xtcp2: "the default"); one
+ * value checked against opt's type, *res = the text for xtcpd (maybe buf). */
+int compat_is_digits(const char *s);
+int compat_zero(const char *v);
+int compat_value(struct compat_out *o, const char *where, const struct compat_opt *opt,
+		 const char *v, char *buf, size_t n, const char **res);
+
 /* xtcp2's environment (env(NAME) gives a value or NULL) and then XTCP_CONFIG_JSON. */
 int compat_env_apply(struct compat_out *o, const char *(*env)(const char *name));
 

@@ -160,6 +160,50 @@ static void test_sections_merge_and_override(void **state)
 	unlink(p);
 }
 
+/* "*": every section of the kind; "?=": only where the key is not set yet, and no
+ * section is no error (xtcp2's defaults, compat.c). */
+static void test_override_every_and_soft(void **state)
+{
+	struct conf c = { 0 };
+	char *p = write_conf("[core]\nfrequency = 5s\n[marshaller json]\nflush_rows = 7\n"
+			     "[marshaller csv]\n[marshaller json j2]\n[sink null]\n");
+	const struct conf_section *j, *csv, *j2;
+
+	assert_int_equal(conf_load(&c, p, NULL), 0);
+	j = conf_find(&c, CONF_MARSHALLER, "json");
+	csv = conf_find(&c, CONF_MARSHALLER, "csv");
+	j2 = conf_find(&c, CONF_MARSHALLER, "j2");
+	assert_int_equal(conf_override(&c, "marshaller.*.flush_bytes=64KiB"), 0);
+	assert_int_equal(j->n_entries, 2);
+	assert_string_equal(j->entries[1].key, "flush_bytes");
+	assert_string_equal(j->entries[1].value, "64KiB");
+	assert_int_equal(csv->n_entries, 1);
+	assert_string_equal(csv->entries[0].value, "64KiB");
+	assert_string_equal(j2->entries[0].value, "64KiB");
+	assert_int_equal(conf_find(&c, CONF_SINK, "null")->n_entries, 0);
+	/* soft: json keeps its file's 7, the others get 500 */
+	assert_int_equal(conf_override(&c, "marshaller.*.flush_rows?=500"), 0);
+	assert_string_equal(j->entries[0].value, "7");
+	assert_int_equal(j->entries[0].line, 4);
+	assert_string_equal(csv->entries[1].key, "flush_rows");
+	assert_string_equal(csv->entries[1].value, "500");
+	assert_int_equal(conf_override(&c, "core.frequency?=1s"), 0);
+	assert_string_equal(conf_find(&c, CONF_CORE, NULL)->entries[0].value, "5s");
+	assert_int_equal(conf_override(&c, "core.label?=l1"), 0);
+	assert_string_equal(conf_find(&c, CONF_CORE, NULL)->entries[1].key, "label");
+	assert_string_equal(conf_find(&c, CONF_CORE, NULL)->entries[1].value, "l1");
+	/* soft into no such section: nothing, no error; hard: the usual refusal */
+	assert_int_equal(conf_override(&c, "source.netlink.deserializers?=info"), 0);
+	assert_null(conf_find(&c, CONF_SOURCE, "netlink"));
+	assert_int_equal(conf_override(&c, "source.*.deserializers=info"), -EINVAL);
+	assert_string_equal(c.err, "command line: -o 'source.*.deserializers=info': there is no "
+			    "[source ... *] section to set 'deserializers' in");
+	assert_int_equal(conf_override(&c, "marshaller.*.?=1"), -EINVAL);
+	assert_string_equal(c.err, "command line: -o 'marshaller.*.?=1': empty key");
+	conf_free(&c);
+	unlink(p);
+}
+
 static void test_dest(void **state)
 {
 	struct conf c = { 0 };
@@ -258,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_sections_merge_and_override),
+		cmocka_unit_test(test_override_every_and_soft),
 		cmocka_unit_test(test_dest),
 		cmocka_unit_test(test_dest_param),
 	};

@@ -245,7 +245,9 @@ int compat_apply(struct compat_out *o, const struct compat_opt *opt, const char 
 	char buf[32];
 	int r;
 
-	if (opt->act != ACT_DEBUG && opt->act != ACT_NATIVE)
+	/* xtcp2's defaults follow a setting it applies (a GOMAXPROCS left in the environment
+	 * for something else, or -d alone, does not make this an xtcp2 configuration) */
+	if (opt->act != ACT_DEBUG && opt->act != ACT_NATIVE && opt->act != ACT_IGNORE)
 		o->xtcp2 = 1;
 	if (opt->act == ACT_IGNORE) {
 		compat_warn(o, "ignoring %s: %s", ignored, opt->target ? opt->target

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "daemon.h"
-#include "plugin.h"
+#include "conf/conf.h"
+#include "ops/daemon.h"
+#include "plugin/plugin.h"
 #ifdef XTCPD_WITH_COMPAT
-#include "compat.h"
+#include "conf/compat.h"
 #endif
 
 #ifdef XTCPD_WITH_COMPAT

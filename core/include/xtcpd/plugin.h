@@ -16,7 +16,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 1
+#define XTCPD_ABI_MINOR 2
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -157,11 +157,14 @@ struct xtcpd_host {
 	void (*pool_destroy)(struct xtcpd_pool *pool);
 
 	/* Sources: hand one record to the pipeline from reader `lane` (< the source's
-	 * lanes()). Borrows rec and fills its metadata fields. Returns 0, or -errno when the
-	 * record was dropped (already counted by the host). */
+	 * lanes()). Borrows rec and fills its metadata fields but the namespace ones (see
+	 * emit_ns, which sources that know namespaces use) and socket_fd. Returns 0, or
+	 * -errno when the record was dropped (already counted by the host). */
 	int (*emit)(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec);
 
-	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed (counted by the host). */
+	/* Sinks: give a buffer back; `ok` = 1 delivered, 0 failed. The host counts every
+	 * batch's outcome (batches, records, bytes): a sink counts only what the host cannot
+	 * see (failures by reason, retries). */
 	void (*buf_release)(struct xtcpd_ctx *ctx, struct xtcpd_buf *buf, int ok);
 
 	/* Open socket(domain, type, protocol) inside namespace `ns` (from a helper thread
@@ -171,7 +174,19 @@ struct xtcpd_host {
 
 	/* A directory to write raw captures to (--capture), or NULL. */
 	const char *(*capture_dir)(struct xtcpd_ctx *ctx);
+
+	/* ABI 1.2: like emit, for a record collected in namespace `ns` (borrowed, the one
+	 * the host lent through ns_add or the cycle): the host fills the record's namespace
+	 * fields from it (netns, netns_inode, nsid, and what it knows of the namespace's
+	 * owner), so a source never copies them. ns = NULL: the record has no namespace. */
+	int (*emit_ns)(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
+		       struct xtcpd_record *rec);
 };
+
+/* 1 when the host lends `field` (a host older than the plugin may not). */
+#define XTCPD_HOST_HAS(host, field)                                                      \
+	((host)->struct_size >= offsetof(struct xtcpd_host, field) + sizeof((host)->field) && \
+	 (host)->field != NULL)
 
 /* ---- what a plugin provides -------------------------------------------------------- */
 

@@ -108,10 +108,13 @@ struct xtcpd_uplink {
 		*lldp_port_descr;
 };
 
-/* One socket. Sources fill the kernel part; the core fills the metadata part in
- * host->emit() (borrowed strings, valid until emit returns). */
+/* One socket. Who fills what (one owner per field):
+ * - the core, in host->emit() / host->emit_ns(): every metadata field except socket_fd;
+ *   the namespace fields (netns, netns_inode, nsid, container_*) only through emit_ns,
+ *   from the namespace the source names (borrowed strings, valid until emit returns);
+ * - the source: socket_fd and the kernel part. */
 struct xtcpd_record {
-	/* --- collector metadata (filled by the core) --- */
+	/* --- collector metadata (filled by the core, but socket_fd) --- */
 	uint32_t schema_version;          /* 1 */
 	const char *daemon_version;       /* 2 */
 	int64_t timestamp_ns;             /* 10: poll start, ns since the epoch */
@@ -124,7 +127,7 @@ struct xtcpd_record {
 	const char *label;                /* 50 */
 	const char *tag;                  /* 51 */
 	uint64_t record_counter;          /* 60 */
-	uint64_t socket_fd;               /* 61: the sock_diag socket the dump came from */
+	uint64_t socket_fd;               /* 61: the source's: the socket the dump came from */
 	uint64_t netlinker_id;            /* 62: reader thread (lane) that parsed it */
 	const struct xtcpd_uplink *uplink[2]; /* 100-124, 200-224; NULL = none */
 

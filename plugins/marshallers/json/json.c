@@ -20,11 +20,11 @@
 #include <json-c/json.h>
 #include <xtcpd/plugin.h>
 
-#include "proto/record_fields.h"
+#include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
 #include "plugins/marshallers/json/json_names.h"
 
-/* ---- the field table, from proto/record_fields.h -------------------------------------- */
+/* ---- the field table, from <xtcpd/record_fields.h> ----------------------------------  */
 
 enum jz_type { JZ_U32, JZ_U64, JZ_I64, JZ_ENUM, JZ_BOOL, JZ_STR, JZ_NAME, JZ_ADDR };
 enum jz_mode { JZ_N, JZ_Z, JZ_S, JZ_BOOLM, JZ_FAMILY, JZ_STATE, JZ_TIMER, JZ_CASTATE,

@@ -18,7 +18,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define FILE_LOG_INTERVAL_MS 10000
 #define FILE_RETRY_STEP_MS 100
@@ -256,7 +256,6 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 	int64_t deadline = file_now_ns() + fs->retry_timeout_ns;
 	int err;
 
-	sink_count(fs->st.sent, 1);
 	pthread_mutex_lock(&fs->lock);
 	for (;;) {
 		int64_t left;

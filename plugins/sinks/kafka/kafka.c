@@ -18,7 +18,7 @@
 #include <xtcpd/plugin.h>
 
 #include "plugins/sinks/kafka/kafka.h"
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define KAFKA_POLL_MS 100
 #define KAFKA_PURGE_WAIT_MS 10000
@@ -225,7 +225,6 @@ static int kafka_send(void *inst, struct xtcpd_buf *buf)
 	struct kafka_sink *ks = inst;
 	rd_kafka_resp_err_t err;
 
-	sink_count(ks->st.sent, 1);
 	atomic_fetch_add(&ks->in_flight, 1);
 	err = kafka_produce(ks, buf);
 	/* After one full wait in vain, drop at once until a produce succeeds again: a long

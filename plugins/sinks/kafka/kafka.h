@@ -10,7 +10,7 @@
 #include <librdkafka/rdkafka.h>
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define KAFKA_LOG_INTERVAL_MS 10000
 #define KAFKA_KEY_MAX 320

@@ -7,7 +7,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 struct null_sink {
 	const struct xtcpd_host *host;
@@ -54,7 +54,6 @@ static int null_send(void *inst, struct xtcpd_buf *buf)
 {
 	struct null_sink *ns = inst;
 
-	sink_count(ns->st.sent, 1);
 	sink_stats_done(&ns->st, ns->host, ns->ctx, buf, 1);
 	return 0;
 }

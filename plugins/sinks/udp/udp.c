@@ -13,7 +13,7 @@
 
 #include <xtcpd/plugin.h>
 
-#include "plugins/sinks/sink_stats.h"
+#include "plugins/sinks/common/sink_stats.h"
 
 #define UDP_LOG_INTERVAL_MS 10000
 
@@ -140,7 +140,6 @@ static int udp_send(void *inst, struct xtcpd_buf *buf)
 	size_t n = buf->len - buf->off;
 	int retried = 0, ok = 0, err;
 
-	sink_count(us->st.sent, 1);
 	if (n > us->max_datagram) {
 		udp_fail(us, EMSGSIZE, n);
 		goto out;

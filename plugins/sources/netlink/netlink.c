@@ -147,6 +147,10 @@ static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	if (!XTCPD_HOST_HAS(host, emit_ns)) {
+		host->log(ctx, XTCPD_LOG_ERR, "needs a daemon with plugin ABI 1.2 or later (emit_ns)");
+		return -ENOTSUP;
+	}
 	for (int i = 0; i < NLS_M_COUNT; i++) {
 		s->m[i] = host->metric(ctx, nls_metric_defs[i].type, nls_metric_defs[i].name,
 				       nls_metric_defs[i].labels, nls_metric_defs[i].help);

@@ -93,17 +93,6 @@ static void nls_dump_end(struct nls *s, struct nls_ns *n, const struct nlmsghdr 
 	nls_dump_finished(s, n);
 }
 
-static void nls_meta(struct xtcpd_record *rec, const struct nls_ns *n, unsigned lane)
-{
-	if (n && n->ns) {
-		rec->netns = n->ns->name;
-		rec->netns_inode = n->ns->inode;
-		rec->nsid = n->ns->nsid;
-	}
-	rec->socket_fd = n ? (uint64_t)n->fd : 0;
-	rec->netlinker_id = lane;
-}
-
 static void nls_fold(struct nls *s, const struct nlp_counts *c)
 {
 	if (c->records)
@@ -168,8 +157,8 @@ void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len
 			late++;
 			continue;
 		}
-		nls_meta(&rec, n, lane);
-		s->host->emit(s->ctx, lane, &rec);
+		rec.socket_fd = n ? (uint64_t)n->fd : 0;
+		s->host->emit_ns(s->ctx, lane, n ? n->ns : NULL, &rec);
 	}
 	if (off < len)
 		NLS_ADD(s, NLS_M_ERR_TRUNC, 1); /* bytes that are not a whole message */

@@ -1,0 +1,97 @@
+/* conf — configuration: xtcpd.conf + conf.d/NAME.conf files (INI via libinih), -o overrides and
+ * --dest, validated against the key tables the core and each plugin declare. */
+#ifndef XTCPD_CONF_H
+#define XTCPD_CONF_H
+
+#include <stdio.h>
+#include <xtcpd/plugin.h>
+
+enum conf_kind { CONF_CORE = 0, CONF_SOURCE, CONF_MARSHALLER, CONF_SINK };
+
+/* Core keys, in the order of conf_core_keys[]. */
+enum core_key {
+	CK_FREQUENCY, CK_TIMEOUT, CK_MAX_LOOPS, CK_HOSTNAME, CK_LABEL, CK_TAG, CK_LOCATION,
+	CK_PLUGIN_DIR, CK_LOG_LEVEL, CK_LOG_TARGET, CK_PROM_LISTEN, CK_NETNS, CK_NETNS_DIRS,
+	CK_NETNS_PROC_SCAN, CK_RECONCILE_INTERVAL, CK_CPUS, CK_MAX_THREADS, CK_NICE,
+	CK_IO_URING, CK_IO_URING_RECV_BATCH, CK_IO_URING_CQE_BATCH, CK_POOL_WAIT,
+	CK_SHUTDOWN_TIMEOUT, CK__COUNT
+};
+/* Keys the core adds to every marshaller / sink section. */
+enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
+enum sink_key { SK_MARSHALLER, SK_QUEUE_DEPTH, SK_QUEUE_FULL, SK_QUEUE_BLOCK_TIMEOUT, SK_MAX_IN_FLIGHT,
+	SK__COUNT };
+
+extern const struct xtcpd_key conf_core_keys[];
+extern const struct xtcpd_key conf_marshaller_keys[];
+extern const struct xtcpd_key conf_sink_keys[];
+
+struct conf_entry {
+	char *key, *value;
+	const char *file;          /* interned in struct conf */
+	int line;                  /* 0 = command line */
+};
+
+struct conf_section {
+	enum conf_kind kind;
+	char *plugin;              /* NULL for [core] */
+	char *instance;            /* instance name (= plugin unless given) */
+	const char *file;
+	int line;
+	struct conf_entry *entries;
+	size_t n_entries;
+	/* filled by conf_validate(): */
+	struct xtcpd_value *values;        /* plugin's own keys (table order) */
+	struct xtcpd_value *kind_values;   /* the core's per-kind keys */
+	struct xtcpd_kv *extra;
+	size_t n_extra, n_values;
+	const struct xtcpd_key *keys;      /* the plugin's table */
+	struct xtcpd_config cfg;           /* what the plugin gets */
+};
+
+struct conf {
+	struct conf_section **sec;
+	size_t n_sec;
+	char **files;              /* interned file names */
+	size_t n_files;
+	struct xtcpd_value core[CK__COUNT];
+	char hostname[256];
+	char err[1024];            /* the one error message */
+};
+
+/* Parse the main file and every *.conf of confdir (lexical order). confdir may be NULL.
+ * 0 or -EINVAL with conf->err set. */
+int conf_load(struct conf *c, const char *main_path, const char *confdir);
+/* --dest URI --marshal NAME: replace every marshaller and sink with this one path. */
+int conf_set_dest(struct conf *c, const char *dest, const char *marshal);
+/* -o kind.instance.key=value or -o core.key=value. */
+int conf_override(struct conf *c, const char *assignment);
+/* key_table(kind, plugin) gives a plugin's key table or NULL with err set (unknown
+ * plugin). Checks every entry; fills values. */
+typedef const struct xtcpd_key *(*conf_keys_fn)(void *arg, enum conf_kind kind,
+						const char *plugin, char *err, size_t n);
+int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg);
+/* Check one plugin section (s->keys set) against its keys and the core's keys for its
+ * kind, filling its values and s->cfg. 0 or -EINVAL with c->err set. */
+int conf_check_section(struct conf *c, struct conf_section *s);
+/* One plugin section made from "key=value" strings (NULL-terminated), checked exactly as
+ * a file's section is (tests and tools drive a plugin with it). 0 with *out (owned by c;
+ * (*out)->cfg is what the plugin gets), or -EINVAL with c->err set. */
+int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin,
+			 const char *instance, const struct xtcpd_key *keys, const char *const *kv,
+			 struct conf_section **out);
+void conf_free(struct conf *c);
+
+struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *instance);
+const char *conf_kind_name(enum conf_kind k);
+
+/* Internal to conf*.c: set c->err and return -EINVAL; "file:line" (or "file"). */
+int conf_fail(struct conf *c, const char *fmt, ...) XTCPD_PRINTF(2, 3);
+void conf_where(const char *file, int line, char *buf, size_t n);
+
+/* Parse one value for key k; 0 or -EINVAL with err = what is allowed. */
+int conf_parse_value(const struct xtcpd_key *k, const char *text, struct xtcpd_value *v,
+		     char *err, size_t n);
+/* Print a key table as lines "name<TAB>type<TAB>default<TAB>allowed<TAB>help". */
+void conf_print_keys(FILE *out, const struct xtcpd_key *keys);
+
+#endif

@@ -1,0 +1,246 @@
+/* conf_check — validation of parsed sections against the key tables: the core's own,
+ * the per-kind keys the core adds, and each plugin's. Stops at the first error. */
+#include "config.h"
+#include "conf/conf.h"
+#include "ops/tuning.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static size_t table_len(const struct xtcpd_key *k)
+{
+	size_t n = 0;
+
+	while (k && k[n].name)
+		n++;
+	return n;
+}
+
+static void section_name(const struct conf_section *s, char *buf, size_t n)
+{
+	if (s->kind == CONF_CORE)
+		snprintf(buf, n, "[core]");
+	else if (!strcmp(s->plugin, s->instance))
+		snprintf(buf, n, "[%s %s]", conf_kind_name(s->kind), s->plugin);
+	else
+		snprintf(buf, n, "[%s %s %s]", conf_kind_name(s->kind), s->plugin, s->instance);
+}
+
+static int apply_defaults(struct conf *c, const struct xtcpd_key *keys, struct xtcpd_value *vals)
+{
+	char err[256];
+
+	for (size_t i = 0; keys && keys[i].name; i++) {
+		vals[i] = (struct xtcpd_value){ 0 };
+		if (keys[i].def && conf_parse_value(&keys[i], keys[i].def, &vals[i], err, sizeof(err)))
+			return conf_fail(c, "internal error: default of '%s' does not parse: %s", keys[i].name, err);
+		vals[i].set = 0;
+	}
+	return 0;
+}
+
+static void allowed_keys(const struct xtcpd_key *a, const struct xtcpd_key *b, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int t = 0; t < 2; t++)
+		for (const struct xtcpd_key *k = t ? b : a; k && k->name && len < n; k++)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s%s", len ? ", " : "", k->name,
+						(k->flags & XTCPD_KEY_PREFIX) ? "*" : "");
+	if (!len)
+		snprintf(buf, n, "none");
+}
+
+/* Find key `name` in table; *prefix set when it matched an XTCPD_KEY_PREFIX entry. */
+static long key_index(const struct xtcpd_key *keys, const char *name, int *prefix)
+{
+	*prefix = 0;
+	for (long i = 0; keys && keys[i].name; i++) {
+		if (keys[i].flags & XTCPD_KEY_PREFIX) {
+			size_t pl = strlen(keys[i].name);
+			if (!strncmp(name, keys[i].name, pl) && name[pl]) {
+				*prefix = 1;
+				return i;
+			}
+		} else if (!strcmp(keys[i].name, name)) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+static int check_section(struct conf *c, struct conf_section *s, const struct xtcpd_key *kind_keys,
+			 struct xtcpd_value *kind_vals)
+{
+	char sname[300], w[600], err[512], allowed[1500];
+	size_t nk = table_len(s->keys);
+
+	s->n_values = nk;
+	s->values = calloc(nk + 1, sizeof(*s->values));
+	s->extra = calloc(s->n_entries + 1, sizeof(*s->extra));
+	if (!s->values || !s->extra)
+		return conf_fail(c, "out of memory");
+	if (apply_defaults(c, kind_keys, kind_vals) || apply_defaults(c, s->keys, s->values))
+		return -EINVAL;
+	section_name(s, sname, sizeof(sname));
+	for (size_t i = 0; i < s->n_entries; i++) {
+		struct conf_entry *e = &s->entries[i];
+		struct xtcpd_value *v;
+		const struct xtcpd_key *k;
+		int prefix;
+		long idx = key_index(kind_keys, e->key, &prefix);
+
+		conf_where(e->file, e->line, w, sizeof(w));
+		if (idx >= 0) {
+			k = &kind_keys[idx];
+			v = &kind_vals[idx];
+		} else if ((idx = key_index(s->keys, e->key, &prefix)) >= 0) {
+			k = &s->keys[idx];
+			v = &s->values[idx];
+		} else {
+			allowed_keys(kind_keys, s->keys, allowed, sizeof(allowed));
+			return conf_fail(c, "%s: %s: unknown key '%s' (allowed: %s)", w, sname, e->key, allowed);
+		}
+		if (prefix) {
+			s->extra[s->n_extra++] = (struct xtcpd_kv){ e->key, e->value };
+			continue;
+		}
+		if (conf_parse_value(k, e->value, v, err, sizeof(err)))
+			return conf_fail(c, "%s: %s %s: %s", w, sname, e->key, err);
+		v->set = 1;
+	}
+	for (int t = 0; t < 2; t++) {
+		const struct xtcpd_key *keys = t ? s->keys : kind_keys;
+		const struct xtcpd_value *vals = t ? s->values : kind_vals;
+		for (size_t i = 0; keys && keys[i].name; i++)
+			if ((keys[i].flags & XTCPD_KEY_REQUIRED) && !vals[i].set) {
+				conf_where(s->file, s->line, w, sizeof(w));
+				return conf_fail(c, "%s: %s: missing required key '%s' (%s)", w, sname,
+					    keys[i].name, keys[i].help);
+			}
+	}
+	s->cfg = (struct xtcpd_config){ .instance = s->instance, .values = s->values,
+					.n_values = nk, .extra = s->extra, .n_extra = s->n_extra };
+	return 0;
+}
+
+static int check_sink_marshaller(struct conf *c, struct conf_section *s)
+{
+	struct xtcpd_value *m = &s->kind_values[SK_MARSHALLER];
+	char w[600], have[600] = "", sname[300];
+	size_t n_m = 0, len = 0;
+	const char *only = NULL;
+
+	for (size_t i = 0; i < c->n_sec; i++)
+		if (c->sec[i]->kind == CONF_MARSHALLER) {
+			n_m++;
+			only = c->sec[i]->instance;
+			len += (size_t)snprintf(have + len, sizeof(have) - len, "%s%s", len ? ", " : "", only);
+		}
+	if (m->str && conf_find(c, CONF_MARSHALLER, m->str))
+		return 0;
+	if (!m->str && n_m == 1) {
+		m->str = only;
+		return 0;
+	}
+	section_name(s, sname, sizeof(sname));
+	if (!m->str) {
+		conf_where(s->file, s->line, w, sizeof(w));
+		return conf_fail(c, "%s: %s: missing key 'marshaller' (allowed: %s)", w, sname,
+			    n_m ? have : "none: add a [marshaller NAME] section");
+	}
+	for (size_t i = 0; i < s->n_entries; i++)
+		if (!strcmp(s->entries[i].key, "marshaller"))
+			conf_where(s->entries[i].file, s->entries[i].line, w, sizeof(w));
+	return conf_fail(c, "%s: %s marshaller: no [marshaller %s] section (allowed: %s)", w, sname,
+		    m->str, n_m ? have : "none: add a [marshaller NAME] section");
+}
+
+int conf_check_section(struct conf *c, struct conf_section *s)
+{
+	const struct xtcpd_key *kk = NULL;
+	size_t nkk = 0;
+
+	if (s->kind == CONF_MARSHALLER) {
+		kk = conf_marshaller_keys;
+		nkk = MK__COUNT;
+	} else if (s->kind == CONF_SINK) {
+		kk = conf_sink_keys;
+		nkk = SK__COUNT;
+	}
+	s->kind_values = calloc(nkk + 1, sizeof(*s->kind_values));
+	if (!s->kind_values)
+		return conf_fail(c, "out of memory");
+	return check_section(c, s, kk, s->kind_values);
+}
+
+int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
+{
+	struct conf_section *core = conf_find(c, CONF_CORE, NULL);
+	size_t counts[4] = { 0 };
+	char w[600];
+	int rc;
+
+	if (core) {
+		core->keys = NULL;
+		rc = check_section(c, core, conf_core_keys, c->core);
+		if (rc)
+			return rc;
+	} else if ((rc = apply_defaults(c, conf_core_keys, c->core))) {
+		return rc;
+	}
+	for (size_t i = 0; i < c->n_sec; i++) {
+		struct conf_section *s = c->sec[i];
+		char err[700];
+
+		counts[s->kind]++;
+		if (s->kind == CONF_CORE)
+			continue;
+		err[0] = '\0';
+		s->keys = keys_of(arg, s->kind, s->plugin, err, sizeof(err));
+		if (!s->keys) {
+			conf_where(s->file, s->line, w, sizeof(w));
+			return conf_fail(c, "%s: [%s %s]: %s", w, conf_kind_name(s->kind), s->plugin, err);
+		}
+		if ((rc = conf_check_section(c, s)))
+			return rc;
+	}
+	for (size_t i = 0; i < c->n_sec; i++)
+		if (c->sec[i]->kind == CONF_SINK && (rc = check_sink_marshaller(c, c->sec[i])))
+			return rc;
+	if (!counts[CONF_SOURCE])
+		return conf_fail(c, "%s: no [source NAME] section: enable a source in conf.d/ "
+			    "(for example [source netlink])", c->n_files ? c->files[0] : "configuration");
+	if (!counts[CONF_SINK])
+		return conf_fail(c, "%s: no [sink NAME] section: enable a sink in conf.d/ "
+			    "(for example [sink file] with path = -)", c->n_files ? c->files[0] : "configuration");
+	if (!c->core[CK_TIMEOUT].set) {
+		c->core[CK_TIMEOUT].num = c->core[CK_FREQUENCY].num - c->core[CK_FREQUENCY].num / 10;
+	} else if (c->core[CK_TIMEOUT].num >= c->core[CK_FREQUENCY].num) {
+		for (size_t i = 0; i < core->n_entries; i++)
+			if (!strcmp(core->entries[i].key, "timeout"))
+				conf_where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
+		return conf_fail(c, "%s: [core] timeout: %s must be below frequency = %s (%lld ms)", w,
+			    c->core[CK_TIMEOUT].str, c->core[CK_FREQUENCY].str,
+			    (long long)c->core[CK_FREQUENCY].num);
+	}
+	if (c->core[CK_CPUS].str && *c->core[CK_CPUS].str) {
+		cpu_set_t set;
+		char err[300];
+		if (tuning_parse_cpus(c->core[CK_CPUS].str, &set, err, sizeof(err))) {
+			for (size_t i = 0; i < core->n_entries; i++)
+				if (!strcmp(core->entries[i].key, "cpus"))
+					conf_where(core->entries[i].file, core->entries[i].line, w, sizeof(w));
+			return conf_fail(c, "%s: [core] %s", w, err);
+		}
+	}
+	if (c->core[CK_HOSTNAME].str && *c->core[CK_HOSTNAME].str) {
+		snprintf(c->hostname, sizeof(c->hostname), "%s", c->core[CK_HOSTNAME].str);
+	} else if (gethostname(c->hostname, sizeof(c->hostname) - 1)) {
+		snprintf(c->hostname, sizeof(c->hostname), "localhost");
+	}
+	return 0;
+}

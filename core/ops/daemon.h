@@ -1,0 +1,28 @@
+/* daemon — configuration loading, the poll schedule, signals and reload. */
+#ifndef XTCPD_DAEMON_H
+#define XTCPD_DAEMON_H
+
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "plugin/plugin.h"
+
+struct daemon_opts {
+	const char *conf_path;      /* main file; NULL = none */
+	const char *confdir;        /* conf.d folder; NULL = none */
+	char **overrides;           /* -o assignments */
+	size_t n_overrides;
+	const char *dest, *marshal; /* --dest / --marshal (xtcp2 style), or NULL */
+	int once;
+	int check_only;             /* -n */
+	const char *capture_dir;
+};
+
+/* Load + validate into c (plugins loaded into ps). 0, or -EINVAL with c->err set. */
+int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_set *ps);
+/* Run until max_loops or a signal; returns the process exit status. */
+int daemon_run(const struct daemon_opts *o);
+
+#define EXIT_CONFIG 2
+
+#endif

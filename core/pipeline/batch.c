@@ -1,0 +1,163 @@
+/* pipeline/batch — the data path: emit() appends a record to the lane's current batch of
+ * every marshaller, a full batch is finished and pushed to each sink of that marshaller
+ * (sink.c), and the last sink to release it returns it to the pool. Nothing here
+ * allocates. */
+#include "config.h"
+#include "pipeline/batch.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ops/clock.h"
+#include "ops/log.h"
+#include "pipeline/sink.h"
+
+static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
+{
+	/* Once the pool ran dry, wait no more until a buffer comes back: a sink that
+	 * holds every buffer (Kafka during an outage) then costs the cycle one pool_wait,
+	 * not one per record. */
+	int wait = atomic_load_explicit(&m->starved, memory_order_relaxed) ? 0 : p->pool_wait_ms;
+	struct bufhdr *h = pool_get(m->bufs, wait);
+
+	atomic_store_explicit(&m->starved, !h, memory_order_relaxed);
+	if (!h)
+		return NULL;
+	h->m = m;
+	h->buf = (struct xtcpd_buf){ .data = (uint8_t *)(h + 1), .cap = m->buf_cap, .priv = h };
+	if (m->ops->begin(m->ctx.inst, &h->buf)) {
+		pool_put(m->bufs, h);
+		return NULL;
+	}
+	return &h->buf;
+}
+
+void batch_put(struct xtcpd_buf *b)
+{
+	struct bufhdr *h = b->priv;
+
+	pool_put(h->m->bufs, h);
+}
+
+/* Hand a batch to every sink of its marshaller; each holds one reference. */
+static void flush(struct marsh *m, struct xtcpd_buf *b)
+{
+	struct bufhdr *h = b->priv;
+
+	if (!b->rows || m->ops->finish(m->ctx.inst, b)) {
+		metrics_add(m->m_drop_error, b->rows);
+		batch_put(b);
+		return;
+	}
+	metrics_add(m->m_batches, 1);
+	metrics_add(m->m_bytes, b->len - b->off);
+	if (!m->n_sinks) {
+		metrics_add(m->m_drop_nosink, b->rows);
+		batch_put(b);
+		return;
+	}
+	atomic_store(&h->refs, (int)m->n_sinks);
+	h->flushed_ns = clock_mono_ns();
+	for (size_t i = 0; i < m->n_sinks; i++)
+		sink_push(m->sinks[i], b);
+}
+
+static void append(struct pipeline *p, struct marsh *m, struct xtcpd_buf **slot,
+		   const struct xtcpd_record *rec)
+{
+	struct xtcpd_buf *b = *slot;
+	int rc;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!b && !(b = *slot = buf_new(p, m))) {
+			metrics_add(m->m_drop_nobuf, 1);
+			log_ratelimited(m, 10000, XTCPD_LOG_WARN, m->ctx.prefix,
+					"no free batch buffer: record dropped (raise buffers or pool_wait)");
+			return;
+		}
+		rc = m->ops->append(m->ctx.inst, b, rec);
+		if (rc == 0) {
+			b->rows++;
+			if (rec->flags & XTCPD_REC_DUMP_INTR)
+				b->flags |= XTCPD_BUF_DUMP_INTR;
+			metrics_add(m->m_records, 1);
+			if (b->rows >= m->flush_rows || b->len >= m->flush_bytes) {
+				flush(m, b);
+				*slot = NULL;
+			}
+			return;
+		}
+		if (rc != -ENOSPC || !b->rows)
+			break;
+		flush(m, b); /* full: send it and retry in a fresh buffer */
+		b = *slot = NULL;
+	}
+	metrics_add(rc == -ENOSPC ? m->m_drop_toolarge : m->m_drop_error, 1);
+}
+
+/* The collector's part of the record: record.h says which fields the core owns. */
+static void stamp(struct pipeline *p, unsigned lane, struct xtcpd_record *rec)
+{
+	const struct conf *c = p->conf;
+
+	rec->schema_version = XTCPD_SCHEMA_VERSION;
+	rec->daemon_version = p->daemon_version;
+	rec->timestamp_ns = atomic_load_explicit(&p->cycle_start_ns, memory_order_relaxed);
+	rec->hostname = c->hostname;
+	rec->label = c->core[CK_LABEL].str;
+	rec->tag = c->core[CK_TAG].str;
+	rec->location = c->core[CK_LOCATION].str;
+	rec->record_counter = atomic_fetch_add_explicit(&p->record_counter, 1, memory_order_relaxed) + 1;
+	rec->netlinker_id = lane;
+}
+
+static int emit(struct srcinst *src, unsigned lane, struct xtcpd_record *rec)
+{
+	struct pipeline *p = src->ctx.pl;
+
+	if (lane >= src->lanes)
+		return -EINVAL;
+	stamp(p, lane, rec);
+	metrics_add(src->m_records, 1);
+	for (size_t i = 0; i < p->n_marsh; i++)
+		append(p, p->marsh[i], &src->cur[(size_t)lane * p->n_marsh + i], rec);
+	return 0;
+}
+
+int batch_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec)
+{
+	return emit((struct srcinst *)ctx, lane, rec); /* ctx is the first member */
+}
+
+int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
+		  struct xtcpd_record *rec)
+{
+	if (ns) {
+		rec->netns = ns->name;
+		rec->netns_inode = ns->inode;
+		rec->nsid = ns->nsid;
+	}
+	return emit((struct srcinst *)ctx, lane, rec);
+}
+
+/* Empty batches stay for the next cycle, so an idle cycle costs no pool traffic. */
+void batch_flush_lanes(struct pipeline *p, struct srcinst *src)
+{
+	for (size_t i = 0; i < (size_t)src->lanes * p->n_marsh; i++) {
+		struct xtcpd_buf *b = src->cur[i];
+
+		if (b && b->rows) {
+			flush(p->marsh[i % p->n_marsh], b);
+			src->cur[i] = NULL;
+		}
+	}
+}
+
+void batch_drop_lanes(struct pipeline *p, struct srcinst *src)
+{
+	for (size_t i = 0; src->cur && i < (size_t)src->lanes * p->n_marsh; i++)
+		if (src->cur[i]) {
+			batch_put(src->cur[i]);
+			src->cur[i] = NULL;
+		}
+}

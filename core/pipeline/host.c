@@ -1,0 +1,124 @@
+/* pipeline/host — the service table lent to every plugin instance: logging with a
+ * "kind/instance" prefix, metrics with an instance label, pools, emit (batch.c), buffer
+ * release (sink.c), namespace sockets (netns/). */
+#include "config.h"
+#include "pipeline/host.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netns/netns.h"
+#include "ops/log.h"
+#include "pipeline/batch.h"
+#include "pipeline/sink.h"
+
+void host_ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind kind,
+		   struct conf_section *sec, const struct plugin *plugin)
+{
+	ctx->pl = pl;
+	ctx->kind = kind;
+	ctx->sec = sec;
+	ctx->plugin = plugin;
+	snprintf(ctx->prefix, sizeof(ctx->prefix), "%s/%s", conf_kind_name(kind), sec->instance);
+	snprintf(ctx->labels, sizeof(ctx->labels), "instance=\"%s/%s\"", conf_kind_name(kind),
+		 sec->instance);
+}
+
+void host_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, ctx ? ctx->prefix : NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void host_log_rl(struct xtcpd_ctx *ctx, const void *key, int interval_ms, int level,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vratelimited(key, interval_ms, level, ctx ? ctx->prefix : NULL, fmt, ap);
+	va_end(ap);
+}
+
+_Atomic uint64_t *host_metric(struct xtcpd_ctx *ctx, enum xtcpd_metric_type type,
+			      const char *name, const char *labels, const char *help)
+{
+	char full[256], lab[640];
+
+	snprintf(full, sizeof(full), "xtcpd_%s", name);
+	snprintf(lab, sizeof(lab), "%s%s%s", ctx->labels, labels && *labels ? "," : "",
+		 labels ? labels : "");
+	return metrics_get(type, full, lab, help);
+}
+
+void host_metrics_register(struct xtcpd_ctx *ctx, void *obj, const struct host_metric_def *defs,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*(_Atomic uint64_t **)((char *)obj + defs[i].off) =
+			host_metric(ctx, defs[i].type, defs[i].name, defs[i].labels, defs[i].help);
+}
+
+static struct xtcpd_pool *host_pool_create(struct xtcpd_ctx *ctx, const char *name,
+					   size_t obj_size, unsigned capacity)
+{
+	char full[400];
+	struct pool *p;
+
+	snprintf(full, sizeof(full), "%s/%s", ctx->prefix, name);
+	if (pool_create(full, obj_size, capacity, &p)) {
+		host_log(ctx, XTCPD_LOG_ERR, "cannot create pool %s: %u objects of %zu bytes", name,
+			 capacity, obj_size);
+		return NULL;
+	}
+	return (struct xtcpd_pool *)p;
+}
+
+static void *host_pool_get(struct xtcpd_pool *p, int wait_ms)
+{
+	return pool_get((struct pool *)p, wait_ms);
+}
+
+static void host_pool_put(struct xtcpd_pool *p, void *obj)
+{
+	pool_put((struct pool *)p, obj);
+}
+
+static void host_pool_destroy(struct xtcpd_pool *p)
+{
+	pool_destroy((struct pool *)p);
+}
+
+static int host_ns_socket(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns, int domain,
+			  int type, int protocol)
+{
+	return netns_socket(ns, domain, type, protocol);
+}
+
+static const char *host_capture_dir(struct xtcpd_ctx *ctx)
+{
+	return ctx->pl ? ctx->pl->capture_dir : NULL;
+}
+
+const struct xtcpd_host host_table = {
+	.struct_size = sizeof(struct xtcpd_host),
+	.abi_major = XTCPD_ABI_MAJOR,
+	.abi_minor = XTCPD_ABI_MINOR,
+	.log = host_log,
+	.log_ratelimited = host_log_rl,
+	.metric = host_metric,
+	.pool_create = host_pool_create,
+	.pool_get = host_pool_get,
+	.pool_put = host_pool_put,
+	.pool_destroy = host_pool_destroy,
+	.emit = batch_emit,
+	.buf_release = sink_release,
+	.ns_socket = host_ns_socket,
+	.capture_dir = host_capture_dir,
+	.emit_ns = batch_emit_ns,
+};

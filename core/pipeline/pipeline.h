@@ -1,0 +1,40 @@
+/* pipeline — plugin instances wired together: sources emit records, each marshaller
+ * appends them to the emitting lane's batch, full batches go through a bounded queue to
+ * every sink that uses that marshaller, sinks give buffers back to the pool. */
+#ifndef XTCPD_PIPELINE_H
+#define XTCPD_PIPELINE_H
+
+#include <stdint.h>
+#include <xtcpd/plugin.h>
+
+#include "conf/conf.h"
+#include "plugin/plugin.h"
+
+struct pipeline;
+
+struct pipeline_opts {
+	const char *capture_dir;    /* --capture, or NULL */
+	const char *daemon_version;
+};
+
+/* Create every instance of the validated configuration (sources, marshallers, sinks),
+ * their pools and queues. Logs the reason and returns -errno on failure. */
+int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline_opts *o,
+		    struct pipeline **out);
+/* Threads the configuration needs: main + source lanes + one per sink (+ extra). */
+unsigned pipeline_threads(const struct pipeline *p);
+int pipeline_start(struct pipeline *p);
+/* Run one poll cycle over the namespaces given. Returns 0 or the first source error. */
+int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *ns, size_t n_ns,
+		   int64_t timeout_ms);
+/* Namespaces come and go (main thread, between cycles). */
+int pipeline_ns_add(struct pipeline *p, struct xtcpd_netns *ns);
+void pipeline_ns_del(struct pipeline *p, struct xtcpd_netns *ns);
+/* SIGHUP without a new configuration: sinks reopen their outputs. */
+void pipeline_reopen(struct pipeline *p);
+/* Stop sources, flush batches, let sinks deliver for up to timeout_ms, join threads.
+ * Returns the number of batches not delivered. */
+int pipeline_stop(struct pipeline *p, int timeout_ms);
+void pipeline_destroy(struct pipeline *p);   /* NULL and half-built ok */
+
+#endif

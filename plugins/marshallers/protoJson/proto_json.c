@@ -1,0 +1,293 @@
+/* plugins/marshallers/protoJson — marshaller "protoJson": the proto3 canonical JSON
+ * mapping of one Envelope per line, {"row":[{...},...]}\n — lowerCamelCase names,
+ * 64-bit integers as strings, bytes as base64, enums by name, default values omitted
+ * unless emit_defaults = true. Generated from <xtcpd/record_fields.h> like protobufList:
+ * no reflection, no allocation, one pass into the pooled buffer. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xtcpd/plugin.h>
+
+#include <xtcpd/record_fields.h>
+#include "plugins/marshallers/common/mstr.h"
+
+struct pj {
+	int emit_defaults;
+	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
+};
+
+struct pj_stats {
+	int truncated;
+	unsigned bad_utf8;
+};
+
+#define PJ_HEAD "{\"row\":["
+#define PJ_TAIL "]}\n"
+#define PJ_HEAD_LEN (sizeof(PJ_HEAD) - 1)
+#define PJ_TAIL_LEN (sizeof(PJ_TAIL) - 1)
+
+static const char *const pj_cong[] = {
+	"CONGESTION_ALGORITHM_UNSPECIFIED", "CONGESTION_ALGORITHM_CUBIC",
+	"CONGESTION_ALGORITHM_DCTCP", "CONGESTION_ALGORITHM_VEGAS",
+	"CONGESTION_ALGORITHM_PRAGUE", "CONGESTION_ALGORITHM_BBR1",
+	"CONGESTION_ALGORITHM_BBR2", "CONGESTION_ALGORITHM_BBR3",
+};
+
+/* ",\"name\":" for every field; the first comma of a row becomes its '{'. */
+#define PJ_KEY(camel) ",\"" #camel "\":"
+#define PJ_PUT(p, lit) (memcpy(p, lit, sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/* Worst case of a non-string field: key plus a quoted 20-digit number, 24 chars of
+ * base64 or the longest enum name. */
+#define PJ_SIZE(num, name, camel, ...) + sizeof(PJ_KEY(camel)) + 40
+#define PJ_FIXED_MAX (0 XTCPD_RECORD_FIELDS(PJ_SIZE))
+
+static uint8_t *pj_base64(uint8_t *p, const uint8_t *b, size_t n)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
+		*p++ = (uint8_t)a[v >> 18], *p++ = (uint8_t)a[(v >> 12) & 63];
+		*p++ = (uint8_t)a[(v >> 6) & 63], *p++ = (uint8_t)a[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)b[i] << 16;
+		*p++ = (uint8_t)a[v >> 18], *p++ = (uint8_t)a[(v >> 12) & 63];
+		*p++ = '=', *p++ = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8;
+		*p++ = (uint8_t)a[v >> 18], *p++ = (uint8_t)a[(v >> 12) & 63];
+		*p++ = (uint8_t)a[(v >> 6) & 63], *p++ = '=';
+	}
+	return p;
+}
+
+/* Field writers. `dflt` = emit_defaults: write the field even when zero or absent.
+ * `safe` = check room before each field (near the end of the buffer). */
+#define PJ_ROOM(n)                                                                       \
+	if (safe && end - p < (ptrdiff_t)(n))                                            \
+		return NULL;
+#define PJ_W_U32(camel, cond, val)                                                       \
+	{                                                                                \
+		uint32_t v_ = (cond) ? (uint32_t)(val) : 0;                              \
+		if (v_ || dflt) {                                                        \
+			PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                             \
+			PJ_PUT(p, PJ_KEY(camel));                                        \
+			p = mstr_u64(p, v_);                                             \
+		}                                                                        \
+	}
+#define PJ_W_U64(camel, cond, val)                                                       \
+	{                                                                                \
+		uint64_t v_ = (cond) ? (uint64_t)(val) : 0;                              \
+		if (v_ || dflt) {                                                        \
+			PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                             \
+			PJ_PUT(p, PJ_KEY(camel));                                        \
+			*p++ = '"';                                                      \
+			p = mstr_u64(p, v_);                                             \
+			*p++ = '"';                                                      \
+		}                                                                        \
+	}
+#define PJ_W_I64(camel, cond, val)                                                       \
+	{                                                                                \
+		int64_t v_ = (cond) ? (int64_t)(val) : 0;                                \
+		if (v_ || dflt) {                                                        \
+			PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                             \
+			PJ_PUT(p, PJ_KEY(camel));                                        \
+			*p++ = '"';                                                      \
+			p = mstr_i64(p, v_);                                             \
+			*p++ = '"';                                                      \
+		}                                                                        \
+	}
+#define PJ_W_BOOL(camel, cond, val)                                                      \
+	{                                                                                \
+		int v_ = (cond) && (val);                                                \
+		if (v_ || dflt) {                                                        \
+			PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                             \
+			PJ_PUT(p, PJ_KEY(camel));                                        \
+			if (v_)                                                          \
+				PJ_PUT(p, "true");                                       \
+			else                                                             \
+				PJ_PUT(p, "false");                                      \
+		}                                                                        \
+	}
+/* Unknown enum values (a newer kernel's algorithm) are written as numbers, as the
+ * mapping prescribes. */
+#define PJ_W_ENUM(camel, cond, val)                                                      \
+	{                                                                                \
+		uint32_t v_ = (cond) ? (uint32_t)(val) : 0;                              \
+		if (v_ || dflt) {                                                        \
+			PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                             \
+			PJ_PUT(p, PJ_KEY(camel));                                        \
+			if (v_ < sizeof(pj_cong) / sizeof(pj_cong[0])) {                 \
+				size_t n_ = strlen(pj_cong[v_]);                         \
+				*p++ = '"';                                              \
+				memcpy(p, pj_cong[v_], n_);                              \
+				p += n_;                                                 \
+				*p++ = '"';                                              \
+			} else {                                                         \
+				p = mstr_u64(p, v_);                                     \
+			}                                                                \
+		}                                                                        \
+	}
+#define PJ_W_ADDR(camel, cond, val)                                                      \
+	if ((cond) || dflt) {                                                            \
+		PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                                     \
+		PJ_PUT(p, PJ_KEY(camel));                                                \
+		*p++ = '"';                                                              \
+		p = pj_base64(p, (val), 16);                                             \
+		*p++ = '"';                                                              \
+	}
+#define PJ_W_STRN(camel, cond, val, max)                                                 \
+	{                                                                                \
+		const char *s_ = (cond) ? (val) : NULL;                                  \
+		size_t n_ = s_ ? mstr_len(s_, (max), &st->truncated) : 0;                \
+		if (n_ || dflt) {                                                        \
+			if (send - p < (ptrdiff_t)(sizeof(PJ_KEY(camel)) + 2 + 6 * n_) && \
+			    (!safe || send - p < (ptrdiff_t)(sizeof(PJ_KEY(camel)) + 2 +   \
+			                      mstr_json_len(s_, n_))))                   \
+				return NULL;                                             \
+			PJ_PUT(p, PJ_KEY(camel));                                        \
+			*p++ = '"';                                                      \
+			p = mstr_json(p, s_ ? s_ : "", n_, &st->bad_utf8);               \
+			*p++ = '"';                                                      \
+		}                                                                        \
+	}
+#define PJ_W_STR(camel, cond, val) PJ_W_STRN(camel, cond, val, MSTR_MAX)
+#define PJ_W_NAME(camel, cond, val) PJ_W_STRN(camel, cond, val, sizeof(val) - 1)
+
+#define PJ_FIELD(num, name, camel, type, jmode, jkey, cond, val) PJ_W_##type(camel, cond, val)
+
+/* Write ",\"f\":v,..." for one row at p; NULL if it runs into end. */
+static inline __attribute__((always_inline)) uint8_t *
+pj_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+          struct pj_stats *st, const int dflt, const int safe)
+{
+	/* Fast mode: the caller saw PJ_FIXED_MAX bytes of room; strings leave that much
+	 * behind them so the unchecked fields after them still fit. */
+	const uint8_t *send = safe ? end : end - PJ_FIXED_MAX;
+
+	XTCPD_RECORD_FIELDS(PJ_FIELD)
+	return p;
+}
+
+static uint8_t *pj_fields_fast(uint8_t *p, const uint8_t *end,
+                               const struct xtcpd_record *r, struct pj_stats *st)
+{
+	return pj_fields(p, end, r, st, 0, 0);
+}
+
+static uint8_t *pj_fields_safe(uint8_t *p, const uint8_t *end,
+                               const struct xtcpd_record *r, struct pj_stats *st)
+{
+	return pj_fields(p, end, r, st, 0, 1);
+}
+
+static uint8_t *pj_fields_dflt(uint8_t *p, const uint8_t *end,
+                               const struct xtcpd_record *r, struct pj_stats *st)
+{
+	return pj_fields(p, end, r, st, 1, 1);
+}
+
+/* ---- plugin ops ---------------------------------------------------------------------- */
+
+static int pj_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+                     const struct xtcpd_config *cfg, void **inst)
+{
+	struct pj *m;
+
+	*inst = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	*inst = m;
+	m->emit_defaults = cfg->n_values > 0 && cfg->values[0].num != 0;
+	return mstr_counters_init(&m->cnt, host, ctx);
+}
+
+static void pj_destroy(void *inst)
+{
+	free(inst);
+}
+
+static int pj_begin(void *inst, struct xtcpd_buf *buf)
+{
+	(void)inst;
+	buf->off = buf->len = 0;
+	if (buf->cap < PJ_HEAD_LEN + PJ_TAIL_LEN)
+		return -ENOSPC;
+	memcpy(buf->data, PJ_HEAD, PJ_HEAD_LEN);
+	buf->len = PJ_HEAD_LEN;
+	return 0;
+}
+
+static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec)
+{
+	struct pj *m = inst;
+	struct pj_stats st = { 0, 0 };
+	/* The tail "]}\n" always stays writable. */
+	const uint8_t *end = buf->data + buf->cap - PJ_TAIL_LEN;
+	uint8_t *start = buf->data + buf->len, *p, *q;
+
+	if (end - start < 3)
+		return -ENOSPC;
+	/* Rows after the first are preceded by ','; the object's '{' overwrites the
+	 * leading ',' of its first field. */
+	p = start + (buf->len > PJ_HEAD_LEN);
+	q = NULL;
+	if (m->emit_defaults)
+		q = pj_fields_dflt(p, end, rec, &st);
+	else if (end - p >= (ptrdiff_t)PJ_FIXED_MAX)
+		q = pj_fields_fast(p, end, rec, &st);
+	/* The fast path keeps slack behind strings: the checked one may still fit it. */
+	if (q == NULL && !m->emit_defaults) {
+		st = (struct pj_stats){ 0, 0 };
+		q = pj_fields_safe(p, end, rec, &st);
+	}
+	if (q == NULL || end - q < 1)
+		return -ENOSPC;
+	if (q == p)
+		*q++ = '{';
+	*p = '{';
+	*q++ = '}';
+	if (p != start)
+		*start = ',';
+	buf->len = (size_t)(q - buf->data);
+	mstr_counters_add(&m->cnt, st.truncated, st.bad_utf8);
+	return 0;
+}
+
+static int pj_finish(void *inst, struct xtcpd_buf *buf)
+{
+	(void)inst;
+	memcpy(buf->data + buf->len, PJ_TAIL, PJ_TAIL_LEN);
+	buf->len += PJ_TAIL_LEN;
+	return 0;
+}
+
+static const struct xtcpd_key pj_keys[] = {
+	{ "emit_defaults", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+	  "write every field, zeros and empty strings included (proto3 JSON option)" },
+	XTCPD_KEYS_END,
+};
+
+static const struct xtcpd_marshaller_ops pj_ops = {
+	.common = {
+		.struct_size = sizeof(struct xtcpd_marshaller_ops),
+		.create = pj_create,
+		.destroy = pj_destroy,
+	},
+	.begin = pj_begin,
+	.append = pj_append,
+	.finish = pj_finish,
+};
+
+XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "protoJson", PACKAGE_VERSION,
+             "proto3 canonical JSON of one Envelope of rows per line",
+             pj_keys, &pj_ops);

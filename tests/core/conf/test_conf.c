@@ -1,0 +1,163 @@
+/* test_conf — value parsing by declared type, -o and --dest handling, section merging. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/conf/conf.h"
+
+static const struct xtcpd_key kd = { "d", XTCPD_KEY_DURATION, "10s", 1, 86400000, NULL, 0, "" };
+static const struct xtcpd_key ks = { "s", XTCPD_KEY_SIZE, "1KiB", 1024, 1 << 30, NULL, 0, "" };
+static const struct xtcpd_key ki = { "i", XTCPD_KEY_INT, "4", 1, 64, NULL, 0, "" };
+static const struct xtcpd_key kb = { "b", XTCPD_KEY_BOOL, "true", 0, 0, NULL, 0, "" };
+static const struct xtcpd_key ke = { "e", XTCPD_KEY_ENUM, "b", 0, 0, "a|b|c", 0, "" };
+static const struct xtcpd_key kl = { "l", XTCPD_KEY_LIST, "x", 0, 0, "info|cong|all", 0, "" };
+
+static int64_t parse_ok(const struct xtcpd_key *k, const char *s)
+{
+	struct xtcpd_value v = { 0 };
+	char err[256] = "";
+
+	assert_int_equal(conf_parse_value(k, s, &v, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	return v.num;
+}
+
+static const char *parse_err(const struct xtcpd_key *k, const char *s)
+{
+	static char err[256];
+	struct xtcpd_value v = { 0 };
+
+	assert_true(conf_parse_value(k, s, &v, err, sizeof(err)) < 0);
+	return err;
+}
+
+static void test_durations(void **state)
+{
+	assert_int_equal(parse_ok(&kd, "250ms"), 250);
+	assert_int_equal(parse_ok(&kd, "10s"), 10000);
+	assert_int_equal(parse_ok(&kd, "10"), 10000);
+	assert_int_equal(parse_ok(&kd, "2m"), 120000);
+	assert_int_equal(parse_ok(&kd, "1.5s"), 1500);
+	assert_int_equal(parse_ok(&kd, "1h"), 3600000);
+	assert_string_equal(parse_err(&kd, "fast"),
+			    "'fast' is not a duration (use e.g. 250ms, 10s, 2m, 1h; allowed: 1ms..86400000ms)");
+	assert_string_equal(parse_err(&kd, "2d"), "'2d' is out of range (allowed: 1ms..86400000ms)");
+	assert_string_equal(parse_err(&kd, "-1s"),
+			    "'-1s' is not a duration (use e.g. 250ms, 10s, 2m, 1h; allowed: 1ms..86400000ms)");
+}
+
+static void test_sizes(void **state)
+{
+	assert_int_equal(parse_ok(&ks, "768KiB"), 786432);
+	assert_int_equal(parse_ok(&ks, "64k"), 65536);
+	assert_int_equal(parse_ok(&ks, "1M"), 1048576);
+	assert_int_equal(parse_ok(&ks, "4096"), 4096);
+	assert_string_equal(parse_err(&ks, "12 parsecs"),
+			    "'12 parsecs' is not a size (use e.g. 65536, 64KiB, 1MiB; allowed: 1024..1073741824 bytes)");
+	assert_string_equal(parse_err(&ks, "10"), "'10' is out of range (allowed: 1024..1073741824 bytes)");
+}
+
+static void test_scalars(void **state)
+{
+	assert_int_equal(parse_ok(&ki, "64"), 64);
+	assert_string_equal(parse_err(&ki, "65"), "'65' is out of range (allowed: 1..64)");
+	assert_string_equal(parse_err(&ki, "4x"), "'4x' is not an integer (allowed: 1..64)");
+	assert_int_equal(parse_ok(&kb, "off"), 0);
+	assert_int_equal(parse_ok(&kb, "YES"), 1);
+	assert_string_equal(parse_err(&kb, "maybe"), "'maybe' is not a boolean (use true or false)");
+	assert_int_equal(parse_ok(&ke, "c"), 2);
+	assert_string_equal(parse_err(&ke, "d"), "'d' is not allowed (allowed: a|b|c)");
+	parse_ok(&kl, "info, cong,all");
+	assert_string_equal(parse_err(&kl, "info,bogus"),
+			    "'bogus' is not allowed in the list (allowed: info|cong|all)");
+}
+
+static char *write_conf(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/xtcpd-conf-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_sections_merge_and_override(void **state)
+{
+	struct conf c = { 0 };
+	char *p = write_conf("[core]\nfrequency = 5s\n[sink file out]\npath = /a\n"
+			     "[sink file out]\npath = /b\n[source synth]\n");
+	struct conf_section *s;
+
+	assert_int_equal(conf_load(&c, p, NULL), 0);
+	assert_int_equal(c.n_sec, 3);
+	s = conf_find(&c, CONF_SINK, "out");
+	assert_non_null(s);
+	assert_string_equal(s->plugin, "file");
+	assert_int_equal(s->n_entries, 1);
+	assert_string_equal(s->entries[0].value, "/b");
+	assert_int_equal(s->entries[0].line, 6);
+	assert_int_equal(conf_override(&c, "sink.out.path=/c"), 0);
+	assert_string_equal(s->entries[0].value, "/c");
+	assert_int_equal(s->entries[0].line, 0);
+	assert_int_equal(conf_override(&c, "core.frequency=1s"), 0);
+	assert_string_equal(conf_find(&c, CONF_CORE, NULL)->entries[0].value, "1s");
+	assert_int_equal(conf_override(&c, "sink.nope.path=x"), -EINVAL);
+	assert_string_equal(c.err, "command line: -o 'sink.nope.path=x': there is no [sink ... nope] section to set 'path' in");
+	assert_int_equal(conf_override(&c, "filter.x.y=1"), -EINVAL);
+	assert_string_equal(c.err, "command line: -o 'filter.x.y=1': 'filter' is not a section kind (allowed: core|source|marshaller|sink)");
+	assert_int_equal(conf_override(&c, "frequency=1s"), -EINVAL);
+	assert_string_equal(c.err, "command line: -o 'frequency=1s': expected core.KEY=VALUE or KIND.INSTANCE.KEY=VALUE");
+	conf_free(&c);
+	unlink(p);
+}
+
+static void test_dest(void **state)
+{
+	struct conf c = { 0 };
+	char *p = write_conf("[source synth]\n[marshaller json]\n[sink file stdout]\npath = -\n");
+	struct conf_section *s;
+
+	assert_int_equal(conf_load(&c, p, NULL), 0);
+	assert_int_equal(conf_set_dest(&c, "kafka:127.0.0.1:9092", "protobufList"), 0);
+	assert_null(conf_find(&c, CONF_SINK, "stdout"));
+	assert_null(conf_find(&c, CONF_MARSHALLER, "json"));
+	assert_non_null(conf_find(&c, CONF_MARSHALLER, "protobufList"));
+	s = conf_find(&c, CONF_SINK, "kafka");
+	assert_non_null(s);
+	assert_int_equal(s->n_entries, 2);
+	assert_string_equal(s->entries[0].key, "marshaller");
+	assert_string_equal(s->entries[0].value, "protobufList");
+	assert_string_equal(s->entries[1].key, "brokers");
+	assert_string_equal(s->entries[1].value, "127.0.0.1:9092");
+	assert_int_equal(conf_set_dest(&c, "tcp:1.2.3.4:5", "json"), -EINVAL);
+	assert_string_equal(c.err, "command line: --dest 'tcp:1.2.3.4:5' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout or null)");
+	assert_int_equal(conf_set_dest(&c, "udp:", "json"), -EINVAL);
+	assert_string_equal(c.err, "command line: --dest 'udp:' needs an address or path after 'udp:'");
+	assert_int_equal(conf_set_dest(&c, "stdout", "xml"), -EINVAL);
+	assert_string_equal(c.err, "command line: --marshal 'xml' is not allowed (allowed: protobufList|protoJson|json)");
+	conf_free(&c);
+	unlink(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_sections_merge_and_override),
+		cmocka_unit_test(test_dest),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

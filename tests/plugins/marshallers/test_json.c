@@ -1,0 +1,336 @@
+/* tests/plugins/marshallers/test_json.c — the json marshaller: each line parsed back by json-c
+ * equals the record (every key, rendered value and nothing else), per-thread trees give
+ * the same bytes from concurrent threads, -ENOSPC leaves the buffer unchanged, and bad
+ * strings are escaped, bounded and counted; protoJson's bounds and escaping likewise. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include <xtcpd/record_fields.h>
+#include "plugins/marshallers/json/json_names.h"
+#include "tests/plugins/marshallers/mt.h"
+
+static const struct xtcpd_plugin *pj, *pz;  /* json, protoJson */
+static void *ij, *iz;
+static uint8_t data[1 << 20];
+static struct mt_rec recs[8];
+
+struct key { const char *key, *mode; unsigned num; };
+#define KEYS(num, name, camel, type, jmode, jkey, cond, val) { #jkey, #jmode, num },
+static const struct key keys[] = { XTCPD_RECORD_FIELDS(KEYS) };
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The json value a field must have, or NULL when the key must be absent. */
+static json_object *want_value(const struct key *k, enum mt_kind kind, unsigned seed)
+{
+	struct mt_val v, fam;
+	char txt[INET6_ADDRSTRLEN];
+
+	if (!mt_expect(k->num, kind, seed, &v)) {
+		/* The inet_diag header is always there, zero or not. */
+		if (k->num >= 1001 && k->num <= 1017 && strcmp(k->mode, "N") == 0)
+			return json_object_new_int64(0);
+		if (k->num == 1003)
+			return json_object_new_string("off");
+		if (k->num == 1 || k->num == 31 || k->num == 32 || (k->num >= 60 && k->num <= 62))
+			return json_object_new_int64(0);
+		return NULL;
+	}
+	if (strcmp(k->mode, "FAMILY") == 0)
+		return json_object_new_string(jz_family_name((unsigned)v.u));
+	if (strcmp(k->mode, "STATE") == 0)
+		return json_object_new_string(jz_state_name((unsigned)v.u));
+	if (strcmp(k->mode, "TIMER") == 0)
+		return json_object_new_string(jz_timer_name((unsigned)v.u));
+	if (strcmp(k->mode, "CASTATE") == 0)
+		return json_object_new_string(jz_ca_state_name((unsigned)v.u));
+	if (strcmp(k->mode, "CONG") == 0)
+		return json_object_new_string(jz_cong_name((unsigned)v.u));
+	if (strcmp(k->mode, "BOOL") == 0)
+		return json_object_new_boolean(1);
+	if (v.type == MT_T_STR)
+		return json_object_new_string(v.s);
+	if (v.type == MT_T_BYTES) {
+		mt_expect(1001, kind, seed, &fam);
+		inet_ntop(fam.u == AF_INET ? AF_INET : AF_INET6, v.b, txt, sizeof(txt));
+		return json_object_new_string(txt);
+	}
+	return json_object_new_uint64(v.u);
+}
+
+/* The line parsed by json-c has exactly the expected keys, in schema order, with
+ * exactly the expected values. */
+static void check_line(const char *line, size_t n, enum mt_kind kind, unsigned seed)
+{
+	json_object *obj, *got, *want;
+	struct json_object_iterator it, end;
+	size_t i, nwant = 0, k = 0;
+
+	obj = json_tokener_parse(line);
+	assert_non_null(obj);
+	(void)n;
+	it = json_object_iter_begin(obj);
+	end = json_object_iter_end(obj);
+	for (i = 0; i < NKEYS; i++) {
+		want = want_value(&keys[i], kind, seed);
+		if (want == NULL) {
+			if (json_object_object_get_ex(obj, keys[i].key, NULL))
+				fail_msg("key %s must be absent", keys[i].key);
+			continue;
+		}
+		nwant++;
+		if (!json_object_object_get_ex(obj, keys[i].key, &got))
+			fail_msg("key %s missing", keys[i].key);
+		if (json_object_get_type(want) == json_type_int) {
+			if (json_object_get_type(got) != json_type_int ||
+			    json_object_get_uint64(got) != json_object_get_uint64(want))
+				fail_msg("key %s: %s != %s", keys[i].key, json_object_to_json_string(got),
+				         json_object_to_json_string(want));
+		} else if (!json_object_equal(got, want)) {
+			fail_msg("key %s: %s != %s", keys[i].key, json_object_to_json_string(got),
+			         json_object_to_json_string(want));
+		}
+		/* Schema order. */
+		assert_false(json_object_iter_equal(&it, &end));
+		assert_string_equal(json_object_iter_peek_name(&it), keys[i].key);
+		json_object_iter_next(&it);
+		json_object_put(want);
+		k++;
+	}
+	assert_int_equal(json_object_object_length(obj), nwant);
+	json_object_put(obj);
+}
+
+static int setup(void **state)
+{
+	static const char *const no_defaults[] = { "emit_defaults=false", NULL };
+
+	(void)state;
+	pj = mt_load("json");
+	pz = mt_load("protoJson");
+	if (pj == NULL || pz == NULL || mt_create(pj, NULL, &ij) || mt_create(pz, no_defaults, &iz))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	mt_ops(pj)->common.destroy(ij);
+	mt_ops(pz)->common.destroy(iz);
+	return 0;
+}
+
+static void fill_set(void)
+{
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		mt_fill(&recs[i], MT_FULL, i + 1);
+	for (; i < 5; i++)
+		mt_fill(&recs[i], MT_FEW, i + 1);
+}
+
+static void test_json_equals_record(void **state)
+{
+	struct xtcpd_buf buf;
+	char *line, *nl;
+	unsigned i;
+	int rc;
+
+	(void)state;
+	fill_set();
+	assert_int_equal(mt_batch(pj, ij, &buf, data, sizeof(data) - 1, recs, 5, &rc), 5);
+	assert_int_equal(buf.off, 0);
+	data[buf.len] = 0;
+	line = (char *)data;
+	for (i = 0; i < 5; i++) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		*nl = 0;
+		check_line(line, (size_t)(nl - line), i < 3 ? MT_FULL : MT_FEW, i + 1);
+		line = nl + 1;
+	}
+	assert_int_equal((uint8_t *)line - data, buf.len);
+}
+
+/* Reader threads append concurrently, each into its own buffer: same bytes as alone. */
+struct thr {
+	uint8_t out[256 << 10];
+	size_t len;
+	unsigned seed;
+};
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+	static _Thread_local struct mt_rec r;
+	struct xtcpd_buf buf = { .data = t->out, .cap = sizeof(t->out) };
+	int i;
+
+	mt_fill(&r, MT_FULL, t->seed);
+	mt_ops(pj)->begin(ij, &buf);
+	for (i = 0; i < 20; i++)
+		if (mt_ops(pj)->append(ij, &buf, &r.r) != 0)
+			return NULL;
+	t->len = buf.len;
+	return NULL;
+}
+
+static void test_json_threads(void **state)
+{
+	static struct thr t[4];
+	static uint8_t one[16 << 10];
+	pthread_t th[4];
+	struct xtcpd_buf buf;
+	int i, rc;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		t[i].seed = (unsigned)i + 1;
+		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &t[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 4; i++) {
+		mt_fill(&recs[0], MT_FULL, (unsigned)i + 1);
+		mt_batch(pj, ij, &buf, one, sizeof(one), recs, 1, &rc);
+		assert_int_equal(t[i].len, 20 * buf.len);
+		assert_memory_equal(t[i].out + 19 * buf.len, one, buf.len);
+	}
+}
+
+static void test_enospc(void **state)
+{
+	static uint8_t copy[12000];
+	const struct xtcpd_plugin *ps[2] = { pj, pz };
+	void *is[2] = { ij, iz };
+	struct xtcpd_buf buf;
+	size_t n, len;
+	int rc, i;
+
+	(void)state;
+	fill_set();
+	for (i = 0; i < 2; i++) {
+		n = mt_batch(ps[i], is[i], &buf, data, sizeof(copy), recs, 5, &rc);
+		assert_int_equal(rc, -ENOSPC);
+		assert_true(n >= 1 && n < 5);
+		/* The buffer is as before the refused append; finish makes a valid message. */
+		len = buf.len;
+		memcpy(copy, data, sizeof(copy));
+		buf.len = len - (i ? 3 : 0); /* mt_batch finished it: undo protoJson's tail */
+		assert_int_equal(mt_ops(ps[i])->append(is[i], &buf, &recs[n].r), -ENOSPC);
+		assert_int_equal(buf.len, len - (i ? 3 : 0));
+		mt_ops(ps[i])->finish(is[i], &buf);
+		assert_int_equal(buf.len, len);
+		assert_memory_equal(copy, data, len);
+		data[len] = 0;
+		json_object *o = json_tokener_parse((char *)data);
+		assert_non_null(o);
+		if (i == 1)
+			assert_int_equal(json_object_array_length(json_object_object_get(o, "row")), n);
+		json_object_put(o);
+		/* Too small for even one record: -ENOSPC on an empty buffer. */
+		n = mt_batch(ps[i], is[i], &buf, data, 100, recs, 1, &rc);
+		assert_int_equal(rc, -ENOSPC);
+		assert_int_equal(n, 0);
+	}
+}
+
+/* protoJson: a row that fits only without the fast path's slack is still accepted (the
+ * checked path keeps a margin of one numeric field's worst case: 64 bytes here). */
+static void test_tight_fit(void **state)
+{
+	static char host[1001];
+	static uint8_t roomy[1 << 16];
+	struct xtcpd_buf buf, big;
+	int rc;
+
+	(void)state;
+	memset(host, 'h', 1000);
+	mt_fill(&recs[0], MT_FULL, 2);
+	recs[0].r.hostname = host;
+	mt_batch(pz, iz, &big, roomy, sizeof(roomy), recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	recs[0].r.location = host;
+	mt_batch(pz, iz, &big, roomy, sizeof(roomy), recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	mt_batch(pz, iz, &buf, data, big.len + 64, recs, 1, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(buf.len, big.len);
+	assert_memory_equal(buf.data, big.data, big.len);
+	mt_batch(pz, iz, &buf, data, big.len - 1, recs, 1, &rc);
+	assert_int_equal(rc, -ENOSPC);
+}
+
+static void test_bad_strings(void **state)
+{
+	static char big[3000];
+	const struct xtcpd_plugin *ps[2] = { pj, pz };
+	void *is[2] = { ij, iz };
+	struct xtcpd_buf buf;
+	json_object *o, *row;
+	int rc, i;
+
+	(void)state;
+	memset(big, 'h', sizeof(big) - 1);
+	memcpy(big + 1023, "\xc3\xa9", 2); /* 'é' across the 1024-byte limit */
+	for (i = 0; i < 2; i++) {
+		mt_metrics_reset();
+		mt_fill(&recs[0], MT_FEW, 0);
+		recs[0].r.hostname = big;
+		recs[0].r.label = "a\"b\\c\n\x01\xff/é";
+		memset(recs[0].r.cong_name, 'x', sizeof(recs[0].r.cong_name));
+		recs[0].r.present |= XTCPD_HAS_CONG;
+		recs[0].r.state = 200;
+		recs[0].r.cong_enum = 42;
+		assert_int_equal(mt_batch(ps[i], is[i], &buf, data, sizeof(data) - 1, recs, 1, &rc), 1);
+		data[buf.len] = 0;
+		o = json_tokener_parse((char *)data);
+		assert_non_null(o);
+		row = i ? json_object_array_get_idx(json_object_object_get(o, "row"), 0) : o;
+		assert_int_equal(strlen(json_object_get_string(json_object_object_get(row, "hostname"))),
+		                 1023);
+		assert_string_equal(json_object_get_string(json_object_object_get(row, "label")),
+		                    "a\"b\\c\n\x01?/é");
+		assert_string_equal(json_object_get_string(json_object_object_get(row,
+		                    i ? "congestionAlgorithmString" : "congestion_algorithm_string")),
+		                    "xxxxxxxxxxxxxxx");
+		if (i == 0) {
+			assert_string_equal(json_object_get_string(json_object_object_get(row,
+			                    "inet_diag_msg_state")), "UNKNOWN");
+			assert_string_equal(json_object_get_string(json_object_object_get(row,
+			                    "congestion_algorithm_enum")), "unknown");
+		} else {
+			/* Unknown enum values are numbers in proto3 JSON. */
+			assert_int_equal(json_object_get_int(json_object_object_get(row,
+			                 "congestionAlgorithmEnum")), 42);
+		}
+		json_object_put(o);
+		assert_int_equal(mt_metric("marshal_truncated_total"), 1);
+		assert_int_equal(mt_metric("marshal_invalid_utf8_total"), 1);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_equals_record),
+		cmocka_unit_test(test_json_threads),
+		cmocka_unit_test(test_enospc),
+		cmocka_unit_test(test_tight_fit),
+		cmocka_unit_test(test_bad_strings),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

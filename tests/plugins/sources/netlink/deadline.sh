@@ -1,0 +1,44 @@
+#!/bin/sh
+# deadline — cycles whose deadline has passed before the dumps end: poll() returns
+# -ETIMEDOUT, counts the missed dumps, and no record is emitted after it returned (the
+# readers drain the late answers and count them instead); every parsed record is either
+# emitted or counted late; a following cycle with time enough emits every socket of the
+# namespace. Root only.
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+need_root
+B=${XTCPD_BUILDDIR:-.}
+T=$TMP
+NS=xt-dl-$$
+CONNS=9000
+private_netns "$NS" || exit 1
+set -e
+ip netns exec "$NS" /usr/bin/python3 -c '
+import socket, sys, time
+keep = []
+l = socket.socket(); l.bind(("127.0.0.1", 9000)); l.listen(4096); keep.append(l)
+for k in range(int(sys.argv[1])):
+    c = socket.create_connection(("127.0.0.1", 9000)); keep.extend([c, l.accept()[0]])
+open(sys.argv[2], "w").close()
+time.sleep(600)' $CONNS "$T/ready" &
+kill_on_exit $!
+for i in $(seq 300); do [ -e "$T/ready" ] && break; sleep 0.1; done
+[ -e "$T/ready" ]
+set +e
+# Three cycles with a deadline already past, 300 ms apart, then one with 10 s.
+"$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -o deserializers=all -o sport=9000 -c 4 -T 0 -L 10000 -i 300 \
+	>"$T/out" 2>"$T/err"
+m() { sed -n "s/^metric $1 //p" "$T/out"; }
+rc=0
+outside=$(sed -n 's/^emits_outside_poll=//p' "$T/out")
+records=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/out")
+parsed=$(m 'netlink_sockets_total{}')
+late=$(m 'netlink_late_records_total{}')
+missed=$(m 'netlink_dumps_missed_total{}')
+last=$(sed -n 's/^cycle=4 emitted=//p' "$T/out")
+echo "missed dumps=$missed parsed=$parsed emitted=$records late=$late outside_poll=$outside last cycle=$last"
+[ "$outside" = 0 ] || { echo "FAIL: $outside records emitted after poll() returned"; rc=1; }
+[ "$parsed" = $((records + late)) ] || { echo "FAIL: parsed $parsed != emitted $records + late $late"; rc=1; }
+[ "${missed:-0}" -ge 1 ] || { echo "FAIL: no missed dump counted"; rc=1; }
+# sport=9000: the listener and the server side of every connection.
+[ "$last" = $((CONNS + 1)) ] || { echo "FAIL: last cycle emitted $last, want $((CONNS + 1))"; rc=1; }
+exit $rc

@@ -1,0 +1,261 @@
+/* test_integrity — the readers' checks on answers, driven with crafted datagrams
+ * through nls_process() on an instance made by the plugin's own create(): wrong port
+ * id and stale sequence numbers dropped and counted, NLM_F_DUMP_INTR flagged on the
+ * records and counted at the end of the dump, NLMSG_ERROR counted, the legacy request's
+ * refusal falling back to per-family requests (read back from the socket's other end),
+ * the per-family chain IPv4 -> IPv6 -> done, records of a closed cycle not emitted, and
+ * a namespace whose dump never ended skipped, then asked again. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <libmnl/libmnl.h>
+#include <cmocka.h>
+
+#include "plugins/sources/netlink/nlsrc.h"
+#include "tests/lib/testhost.h"
+
+extern const struct xtcpd_plugin xtcpd_plugin;
+
+static uint8_t dgram[16384] __attribute__((aligned(8)));
+static size_t dlen;
+static unsigned emitted, emitted_intr;
+static struct xtcpd_ctx *ctx;
+static struct xtcpd_config *cfg;
+static struct nls *s;
+static struct nls_ns n;
+static struct xtcpd_netns ns = { .name = "test", .inode = 4242, .nsid = 7 };
+static int sv[2];
+
+static int on_emit(void *arg, unsigned lane, struct xtcpd_record *r)
+{
+	(void)lane;
+	emitted++;
+	emitted_intr += !!(r->flags & XTCPD_REC_DUMP_INTR);
+	assert_string_equal(r->netns, "test");
+	assert_int_equal(r->netns_inode, 4242);
+	assert_int_equal(r->nsid, 7);
+	return 0;
+}
+
+static void put(uint16_t type, uint16_t flags, uint32_t seq, uint32_t pid, int err)
+{
+	struct nlmsghdr *h = mnl_nlmsg_put_header(dgram + dlen);
+
+	h->nlmsg_type = type;
+	h->nlmsg_flags = flags | NLM_F_MULTI;
+	h->nlmsg_seq = seq;
+	h->nlmsg_pid = pid;
+	if (type == NLMSG_ERROR) {
+		struct nlmsgerr *e = mnl_nlmsg_put_extra_header(h, sizeof(*e));
+
+		e->error = err;
+	} else if (type == NLMSG_DONE) {
+		*(int *)mnl_nlmsg_put_extra_header(h, sizeof(int)) = 0;
+	} else {
+		struct inet_diag_msg *m = mnl_nlmsg_put_extra_header(h, sizeof(*m));
+
+		m->idiag_family = AF_INET;
+		m->idiag_state = 1;
+		m->id.idiag_sport = htons(80);
+	}
+	dlen += h->nlmsg_len;
+}
+
+static void feed(int emit)
+{
+	nls_process(s, &n, dgram, dlen, 0, 1, emit);
+	dlen = 0;
+}
+
+static uint64_t M(const char *name, const char *labels)
+{
+	return th_metric(ctx, name, labels);
+}
+
+/* The request the source sent on its socket. */
+static void sent(uint16_t type, int family, uint32_t *seq)
+{
+	uint8_t b[8192];
+	ssize_t r = recv(sv[1], b, sizeof(b), MSG_DONTWAIT);
+	const struct nlmsghdr *h = (const void *)b;
+
+	assert_true(r > 0);
+	assert_int_equal(h->nlmsg_type, type);
+	assert_int_equal(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	if (type == SOCK_DIAG_BY_FAMILY)
+		assert_int_equal(((const struct inet_diag_req_v2 *)(b + NLMSG_HDRLEN))->sdiag_family, family);
+	*seq = h->nlmsg_seq;
+}
+
+static void nothing_sent(void)
+{
+	uint8_t b[64];
+
+	assert_int_equal(recv(sv[1], b, sizeof(b), MSG_DONTWAIT), -1);
+}
+
+static void start_dump(int family, uint32_t seq)
+{
+	n.family = family;
+	atomic_store(&n.seq, seq);
+	atomic_store(&n.seq_prev, 0);
+	atomic_store(&n.intr, 0);
+	n.busy = 1;
+	n.cycle = 1;
+	s->cycle = 1;
+	s->cycle_open = 1;
+	s->outstanding = 1;
+}
+
+static int setup(void **state)
+{
+	const struct xtcpd_source_ops *ops = xtcpd_plugin.ops;
+
+	(void)state;
+	/* created, not started: the test plays the reader threads itself */
+	ctx = th_ctx_new("source/netlink");
+	th_ctx_on_emit(ctx, on_emit, NULL);
+	cfg = th_config(&xtcpd_plugin, "netlink", NULL);
+	if (!cfg || ops->common.create(&th_host, ctx, cfg, (void **)&s))
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) < 0)
+		return -1;
+	n.src = s;
+	n.ns = &ns;
+	n.fd = sv[0];
+	n.portid = 1234;
+	n.capture_fd = n.ss4 = n.ss6 = -1;
+	pthread_mutex_init(&n.lock, NULL);
+	return 0;
+}
+
+static void test_portid_seq_intr(void **state)
+{
+	(void)state;
+	start_dump(0, 77);
+	emitted = emitted_intr = 0;
+	put(TCPDIAG_GETSOCK, 0, 77, 999, 0);   /* another port id */
+	put(TCPDIAG_GETSOCK, 0, 76, 1234, 0);  /* an older request */
+	put(TCPDIAG_GETSOCK, 0, 77, 1234, 0);
+	feed(1);
+	assert_int_equal(emitted, 1);
+	assert_int_equal(M("netlink_errors_total", "reason=\"portid\""), 1);
+	assert_int_equal(M("netlink_errors_total", "reason=\"seq\""), 1);
+	put(TCPDIAG_GETSOCK, NLM_F_DUMP_INTR, 77, 1234, 0);
+	put(TCPDIAG_GETSOCK, 0, 77, 1234, 0);  /* later records of the dump: flagged too */
+	feed(1);
+	assert_int_equal(emitted, 3);
+	assert_int_equal(emitted_intr, 2);
+	assert_int_equal(s->outstanding, 1);
+	put(NLMSG_DONE, 0, 77, 1234, 0);
+	feed(1);
+	assert_int_equal(M("netlink_dump_intr_total", NULL), 1);
+	assert_int_equal(s->outstanding, 0);
+	assert_int_equal(n.busy, 0);
+	nothing_sent();
+}
+
+static void test_legacy_refused_falls_back(void **state)
+{
+	uint32_t seq4, seq6;
+	(void)state;
+
+	start_dump(0, 100);
+	emitted = 0;
+	assert_int_equal(atomic_load(&s->legacy_ok), 1);
+	put(NLMSG_ERROR, 0, 100, 1234, -EINVAL);
+	feed(1);
+	assert_int_equal(M("netlink_errors_total", "reason=\"nlmsg_error\""), 1);
+	assert_int_equal(atomic_load(&s->legacy_ok), 0);
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET, &seq4);
+	assert_int_equal(atomic_load(&n.seq), seq4);
+	assert_int_equal(s->outstanding, 1); /* still running, now per family */
+	put(SOCK_DIAG_BY_FAMILY, 0, seq4, 1234, 0);
+	put(NLMSG_DONE, 0, seq4, 1234, 0);
+	feed(1);
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET6, &seq6);
+	assert_int_equal(s->outstanding, 1);
+	/* A late datagram of the IPv4 dump parsed after the IPv6 request went out: kept. */
+	put(SOCK_DIAG_BY_FAMILY, 0, seq4, 1234, 0);
+	put(SOCK_DIAG_BY_FAMILY, 0, seq6, 1234, 0);
+	put(NLMSG_DONE, 0, seq6, 1234, 0);
+	feed(1);
+	assert_int_equal(emitted, 3);
+	assert_int_equal(s->outstanding, 0);
+	nothing_sent();
+}
+
+static void test_error_per_family_ends_dump(void **state)
+{
+	(void)state;
+	start_dump(AF_INET, 200);
+	put(NLMSG_ERROR, 0, 200, 1234, -ENOENT);
+	feed(1);
+	assert_int_equal(M("netlink_errors_total", "reason=\"nlmsg_error\""), 2);
+	assert_int_equal(s->outstanding, 0);
+	assert_int_equal(n.busy, 0);
+	nothing_sent();
+}
+
+static void test_closed_cycle_not_emitted(void **state)
+{
+	(void)state;
+	start_dump(0, 300);
+	emitted = 0;
+	put(TCPDIAG_GETSOCK, 0, 300, 1234, 0);
+	put(TCPDIAG_GETSOCK, 0, 300, 1234, 0);
+	feed(0);
+	assert_int_equal(emitted, 0);
+	assert_int_equal(M("netlink_late_records_total", NULL), 2);
+	/* parsed: 3 (first test) + 3 (fallback) + 2 here; dropped answers are not parsed */
+	assert_int_equal(M("netlink_sockets_total", NULL), 3 + 3 + 2);
+}
+
+static void test_busy_namespace_retried(void **state)
+{
+	const struct xtcpd_source_ops *ops = xtcpd_plugin.ops;
+	struct xtcpd_netns *list[1] = { &ns };
+	struct xtcpd_cycle cyc = { .ns = list, .n_ns = 1 };
+	uint32_t seq;
+	(void)state;
+
+	/* A dump from an earlier cycle never ended: skipped 4 cycles, then asked again. */
+	ns.source_priv = &n;
+	n.busy = 1;
+	n.busy_skips = 0;
+	for (int i = 1; i <= 4; i++) {
+		cyc.seq = 10 + (uint64_t)i;
+		cyc.deadline_ns = 0; /* long past */
+		assert_int_equal(ops->poll(s, &cyc), 0);
+		nothing_sent();
+	}
+	assert_int_equal(M("netlink_namespaces_busy_total", NULL), 4);
+	cyc.seq = 15;
+	assert_int_equal(ops->poll(s, &cyc), -ETIMEDOUT); /* nobody answers here */
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET, &seq);        /* per family since the refusal */
+	assert_int_equal(M("netlink_dumps_missed_total", NULL), 1);
+	assert_int_equal(n.busy, 1);
+	assert_int_equal(n.busy_skips, 0);
+	ns.source_priv = NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_portid_seq_intr),
+		cmocka_unit_test(test_legacy_refused_falls_back),
+		cmocka_unit_test(test_error_per_family_ends_dump),
+		cmocka_unit_test(test_closed_cycle_not_emitted),
+		cmocka_unit_test(test_busy_namespace_retried),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -6,6 +6,7 @@ PKGS=(
 	libinih-dev libmnl-dev liburing-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler librdkafka-dev libmicrohttpd-dev libcap-dev libcmocka-dev
 	iproute2 kcat prometheus python3 python3-protobuf libcap2-bin util-linux curl
+	debhelper lintian debootstrap systemd systemd-container
 )
 missing=()
 for p in "${PKGS[@]}"; do

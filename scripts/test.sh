@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Newcomer command (2), and what CI runs: install dependencies, build from scratch in
 # build-test/, run the whole test suite (make check, as root so the namespace tests
-# run), then make distcheck. Ends with one "N passed, N failed" line.
+# run), then make deb and make distcheck. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh || exit 1
@@ -19,6 +19,16 @@ done
 pass=$(grep -h '^:test-result: PASS' $(find . -name '*.trs') | wc -l)
 failed=$(grep -h '^:test-result: \(FAIL\|ERROR\|XPASS\)' $(find . -name '*.trs') | wc -l)
 skipped=$(grep -h '^:test-result: SKIP' $(find . -name '*.trs') | wc -l)
+# The Debian packages: built from this tree's tarball, lintian, installed and purged in a
+# debootstrap root (scripts/deb.sh; needs the Debian mirror).
+deb_rc=0
+if [ "${XTCPD_SKIP_DEB:-0}" != 1 ]; then
+	make deb >deb.log 2>&1
+	deb_rc=$?
+	if [ $deb_rc -ne 0 ]; then tail -80 deb.log; echo "make deb: FAILED"; failed=$((failed + 1))
+	elif grep -q '^SKIP' deb.log; then grep '^SKIP' deb.log; skipped=$((skipped + 1))
+	else echo "make deb: OK ($(grep '^== done' deb.log))"; pass=$((pass + 1)); fi
+fi
 dist_rc=0
 if [ "${XTCPD_SKIP_DISTCHECK:-0}" != 1 ]; then
 	make distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-tests=yes" >distcheck.log 2>&1
@@ -27,4 +37,4 @@ if [ "${XTCPD_SKIP_DISTCHECK:-0}" != 1 ]; then
 		tail -60 distcheck.log; echo "make distcheck: FAILED"; failed=$((failed + 1)); fi
 fi
 echo "$pass passed, $failed failed, $skipped skipped"
-[ $check_rc -eq 0 ] && [ $dist_rc -eq 0 ] && [ "$failed" -eq 0 ]
+[ $check_rc -eq 0 ] && [ $deb_rc -eq 0 ] && [ $dist_rc -eq 0 ] && [ "$failed" -eq 0 ]

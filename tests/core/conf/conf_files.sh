@@ -4,7 +4,7 @@
 # or a huge one each get their own message and exit 2, promptly (nothing hangs or spins);
 # lines as long as the longest value a key allows work, a UTF-8 byte-order mark is skipped.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-for p in source_synth marshaller_json sink_null; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
+need_plugin source_synth marshaller_json sink_null
 mkdir -p "$TMP/d/conf.d"
 M="$TMP/d/x.conf"
 printf '[core]\nprom_listen =\n[source synth]\n[marshaller json]\n[sink null]\n' > "$M"

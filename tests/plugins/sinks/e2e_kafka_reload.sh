@@ -6,12 +6,10 @@
 # brokers come back every record emitted is delivered, exactly once.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
-for p in sink_kafka marshaller_protobufList source_synth; do
-	have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }
-done
-[ -x "$MOCK" ] || { echo "SKIP: mockcluster missing"; exit $SKIP; }
-$PY -c 'import google.protobuf' 2> /dev/null || { echo "SKIP: python3-protobuf missing"; exit $SKIP; }
-command -v protoc > /dev/null || { echo "SKIP: protoc missing"; exit $SKIP; }
+need_plugin sink_kafka marshaller_protobufList source_synth
+[ -x "$MOCK" ] || skip "the mock cluster driver is not built ($MOCK)"
+need_python google.protobuf:python3-protobuf
+need_cmd protoc:protobuf-compiler
 mc_start
 gen_pb2
 mc topic reload 3

@@ -181,6 +181,9 @@ static void test_dest_params(void **state)
 	check(L("-produceTimeout=1.5s", "-dest", "https://ingest.example/x"),
 	      L("--dest", "https://ingest.example/x", "--marshal", "protobufList",
 		"-o", "sink.http.timeout=1500ms", DESER));
+	check(L("-produceTimeout=1m30s", "-dest", "https://ingest.example/x"),
+	      L("--dest", "https://ingest.example/x", "--marshal", "protobufList",
+		"-o", "sink.http.timeout=1m30s", DESER));
 	assert_int_equal(n_warned, 0);
 	/* 0 is xtcp2's "use the default" */
 	check(L("-dest", "http://h/", "-produceTimeout", "0s"),

@@ -17,7 +17,7 @@ expect_eq "no unsubstituted @VAR@ in xtcpd.8" "" "$(grep -o '@[a-zA-Z]*@' "$B/ma
 
 # every option of --help is a tag in OPTIONS
 sed -n '/^OPTIONS/,/^   Options of xtcp2/p' "$TMP/xtcpd.8.txt" | grep '^       -' > "$TMP/tags"
-"$XTCPD" --help | grep -o -e '--[a-z][a-z-]*' -e '^  -[a-zA-Z]' | sed 's/^ *//' | sort -u > "$TMP/opts"
+"$XTCPD" --help | grep -o -e '--[a-z][a-z0-9-]*' -e '^  -[a-zA-Z]' | sed 's/^ *//' | sort -u > "$TMP/opts"
 while read -r o; do
 	grep -qE -- "(^|[ ,])$o([ ,]|$)" "$TMP/tags" || fail "xtcpd.8 does not document $o"
 done < "$TMP/opts"

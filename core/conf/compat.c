@@ -384,7 +384,8 @@ static int compat_finish(struct compat_out *o)
 			return r;
 	}
 	/* xtcp2's schedule is jittered by default (20%): so is it when xtcp2 configures us */
-	if (o->xtcp2 && (r = compat_set(o, "core.poll_jitter_pct", "?=", COMPAT_DEFAULT_JITTER)))
+	if (o->xtcp2 && ((r = compat_set(o, "core.poll_jitter_pct", "?=", COMPAT_DEFAULT_JITTER)) ||
+			 (r = compat_set(o, "core.xtcp2_metrics", "?=", "true"))))
 		return r;
 	if (o->deser || o->xtcp2) {
 		/* xtcp2's "default" is every attribute but meminfo; xtcpd's is what ss shows.

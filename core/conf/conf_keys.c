@@ -66,6 +66,10 @@ const struct xtcpd_key conf_core_keys[] = {
 				 "interval moves by up to +-pct/2, the first cycle waits up to pct (not "
 				 "with --once); 0 = a fixed grid from the start (xtcp2's flags or "
 				 "environment make it 20, xtcp2's default)" },
+	[CK_XTCP2_METRICS] = { "xtcp2_metrics", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+			       "also serve xtcp2's metric families on /metrics (xtcp_counts, "
+			       "xtcp_histograms, xtcp_gauge) for its dashboards; read at start "
+			       "(xtcp2's flags or environment make it true)" },
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 

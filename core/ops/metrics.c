@@ -308,6 +308,16 @@ int metrics_render(struct metrics_buf *out)
 	return out->buf ? 0 : metrics_printf(out, "%s", "");
 }
 
+uint64_t metrics_sum_held(const char *name, const char *part)
+{
+	uint64_t v = 0;
+
+	for (struct metric *m = metrics; m; m = m->next)
+		if (streq(m->name, name) && (!*part || (m->labels && strstr(m->labels, part))))
+			v += atomic_load(&m->value);
+	return v;
+}
+
 uint64_t metrics_value(const char *name, const char *labels)
 {
 	uint64_t v = 0;

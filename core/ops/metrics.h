@@ -38,6 +38,9 @@ typedef void (*metrics_collect_fn)(void *arg, struct metrics_buf *out);
 int metrics_add_collector(metrics_collect_fn fn, void *arg);
 void metrics_del_collector(metrics_collect_fn fn, void *arg);
 
+/* For a collector (it runs with the registry locked): the sum of the series of `name`
+ * whose labels contain `part` ("" = every series). */
+uint64_t metrics_sum_held(const char *name, const char *part);
 /* Render every family in Prometheus text format 0.0.4. */
 int metrics_render(struct metrics_buf *out);
 /* Value of a registered slot (tests, summaries); 0 if absent. */

@@ -15,6 +15,7 @@
 #include "ops/clock.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/xtcp2_metrics.h"
 #include "pipeline/pool.h"
 #include "ops/threads.h"
 #ifdef XTCPD_WITH_HTTPD
@@ -155,6 +156,8 @@ int stats_start(const struct conf *c)
 					sizeof(bounds) / sizeof(bounds[0]));
 	metrics_add_collector(collect, NULL);
 	metrics_add_collector(threads_collect, NULL);
+	if (c->core[CK_XTCP2_METRICS].num)
+		xtcp2_metrics_start();  /* xtcp2's families, for its dashboards */
 #ifdef XTCPD_WITH_HTTPD
 	const char *listen = c->core[CK_PROM_LISTEN].str;
 	if (listen && *listen) {
@@ -197,6 +200,7 @@ void stats_cycle_done(uint64_t seq, int64_t duration_ns, int rc, size_t n_ns, in
 	metrics_set(st.namespaces, n_ns);
 	metrics_set(st.last_cycle, seq);
 	metrics_observe(st.duration, (double)duration_ns / 1e9);
+	xtcp2_metrics_cycle(duration_ns);
 	atomic_store(&st.last_done_ms, clock_mono_ms());
 }
 

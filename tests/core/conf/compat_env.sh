@@ -50,11 +50,12 @@ ENVELOPE_FLUSH_ROWS=500|[marshaller json]|flush_rows = 500
 ENVELOPE_FLUSH_BYTES=65536|[marshaller json]|flush_bytes = 65536
 EOT
 # xtcp2's defaults where xtcpd's differ, once xtcp2 configures it; not otherwise
-expect_eq "xtcp2's deserializers and jitter" "[core] frequency = 10s
+expect_eq "xtcp2's deserializers, jitter and metrics" "[core] frequency = 10s
 [core] poll_jitter_pct = 20
+[core] xtcp2_metrics = true
 [source netlink] deserializers = info,vegas,cong,tos,tc,skmem,shut,dctcp,bbr,classid,cgroup,sockopt" \
-	"$(POLL_FREQUENCY=10s conf | grep -E 'frequency|jitter|deserializers')"
-expect_eq "xtcpd alone keeps its own defaults" "" "$(conf | grep -E 'jitter|deserializers')"
+	"$(POLL_FREQUENCY=10s conf | grep -E 'frequency|jitter|xtcp2|deserializers')"
+expect_eq "xtcpd alone keeps its own defaults" "" "$(conf | grep -E 'jitter|xtcp2|deserializers')"
 expect_eq "DEST: the destination with xtcp2's marshaller" "[sink null] marshaller = protobufList" \
 	"$(DEST=null conf | grep -E '^\[(marshaller|sink)')"
 
@@ -86,6 +87,7 @@ expect_eq "its effective configuration" "[core] frequency = 10s
 [core] poll_jitter_pct = 20
 [core] log_level = debug
 [core] label = l1
+[core] xtcp2_metrics = true
 [source netlink] netlinkers = 4
 [source netlink] deserializers = info,cong
 [source netlink] recv_buffer = 32768
@@ -138,7 +140,9 @@ expect_eq "README migration table = xtcpd --help-xtcp2" "$("$X" --help-xtcp2)" \
 	"$(sed -n '/<!-- xtcp2-migration:begin -->/,/<!-- xtcp2-migration:end -->/p' "$S/README.md" |
 	sed '1d;$d')"
 
-# -healthcheck: 1 while the daemon is not ready, 0 once it is, 1 when it is gone.
+# -healthcheck: 1 while the daemon is not ready, 0 once it is, 1 when it is gone; and
+# while it runs, /metrics has the series xtcp2's Grafana dashboard (grafana/xtcp.json)
+# queries: xtcp_counts{type="error"} and xtcp_histograms{quantile="0.99"}.
 if have_plugin source_stall; then
 	PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	mkdir "$TMP/conf.d" "$TMP/release"
@@ -147,6 +151,7 @@ if have_plugin source_stall; then
 frequency = 500ms
 prom_listen = 127.0.0.1:$PORT
 netns = host
+xtcp2_metrics = true
 [source stall]
 stalls = 600000
 release = $TMP/release
@@ -165,6 +170,20 @@ rc=1" "$(hc)"
 	touch "$TMP/release/1"
 	wait_for 600 eval '[ "$(hc)" = rc=0 ]'
 	expect_eq "-healthcheck once ready" "rc=0" "$(hc)"
+	need_cmd curl:curl
+	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/metrics"
+	expect_eq "xtcp_counts{type=\"error\"} (the dashboard's panels 1, 2)" \
+'xtcp_counts{function="Poller",variable="poll",type="error"} 0
+xtcp_counts{function="netNamespaceInstance",variable="open",type="error"} 0
+xtcp_counts{function="Destination",variable="produce",type="error"} 0' \
+		"$(grep '^xtcp_counts{.*type="error"' "$TMP/metrics")"
+	n=$(sed -n 's/^xtcpd_poll_cycles_total //p' "$TMP/metrics")
+	expect_eq "ticker, complete and the summary's count are the cycles ($n)" "$n $n $n" \
+		"$(sed -n 's/^xtcp_counts{function="Poller",variable="ticker",type="count"} //p' "$TMP/metrics") $(sed -n 's/^xtcp_counts{function="Poller",variable="complete",type="count"} //p' "$TMP/metrics") $(sed -n 's/^xtcp_histograms_count{.*} //p' "$TMP/metrics")"
+	expect_eq "xtcp_histograms{quantile=\"0.99\"} (panel 3)" 1 \
+		"$(grep -c '^xtcp_histograms{function="Poller",variable="pollToDoneDuration",type="count",quantile="0.99"} [0-9.e-]*$' "$TMP/metrics")"
+	expect_eq "xtcp_gauge: namespaces" 'xtcp_gauge{function="Poller",variable="namespaces",type="gauge"} 1' \
+		"$(grep '^xtcp_gauge' "$TMP/metrics")"
 	expect_eq "PROM_LISTEN names the endpoint" "rc=0" "$(PROM_LISTEN=127.0.0.1:$PORT "$X" \
 		-c "$S/xtcpd.conf" -C "$S/conf.d" -healthcheck 2>&1; echo "rc=$?")"
 	stop $PID

@@ -79,10 +79,10 @@ static void check_fail(const char *const *in, const char *want_err)
 
 #define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NONE ((const char *const[]){ NULL })
-/* What any xtcp2 setting adds where the configuration does not say: xtcp2's poll jitter
- * and its default deserializers. */
+/* What any xtcp2 setting adds where the configuration does not say: xtcp2's poll jitter,
+ * its metric families and its default deserializers. */
 #define XDESER "info,vegas,cong,tos,tc,skmem,shut,dctcp,bbr,classid,cgroup,sockopt"
-#define XJIT "-o", "core.poll_jitter_pct?=20"
+#define XJIT "-o", "core.poll_jitter_pct?=20", "-o", "core.xtcp2_metrics?=true"
 #define DESER XJIT, "-o", "source.netlink.deserializers?=" XDESER
 
 /* One table row: an xtcp2 option, a value, and the native argument it becomes. */

@@ -82,7 +82,7 @@ done
 echo "context switches of the whole process in $WIN s between polls: $total"
 expect_eq "at most one wake-up per second between polls ($total in $WIN s)" yes \
 	"$([ "$total" -le $WIN ] && echo yes)"
-expect_eq "threads: main, http, 4 readers, the sink" 7 "$(wc -l < "$TMP/b")"
+expect_eq "threads: main, http, 4 readers, the sink, netns-run" 8 "$(wc -l < "$TMP/b")"
 daemon_stop
 expect_eq "exit status" 0 "$DRC"
 finish

@@ -28,11 +28,6 @@ static struct {
 	int64_t logged_ms;
 } advice;
 
-void advice_reset(void)
-{
-	memset(&advice, 0, sizeof(advice));
-}
-
 int advice_parse_ehash(const char *text, long *v)
 {
 	char *end;

@@ -18,8 +18,6 @@ struct advice_conf {
  * allows. `cycle_ns` is the cycle's duration, `list` its namespaces. */
 void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, size_t n,
 		  int64_t cycle_ns);
-/* Forget what was logged (reload, tests). */
-void advice_reset(void);
 
 /* Parsers (unit-tested): tcp_ehash_entries's text -> *v; /proc/net/sockstat's text ->
  * the TCP sockets allocated host-wide ("TCP: ... alloc N"). 0 or -EINVAL. */

@@ -6,15 +6,20 @@
 #include "config.h"
 #include "ops/advice.h"
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setns */
+#endif
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "netns/netns.h"
 #include "ops/clock.h"
 #include "ops/log.h"
+#include "ops/threads.h"
 
 #define ADVICE_EHASH "/proc/sys/net/ipv4/tcp_ehash_entries"
 #define ADVICE_SOCKSTAT "/proc/net/sockstat"
@@ -78,20 +83,48 @@ static int read_small(const char *path, char *buf, size_t n)
 	return 0;
 }
 
-/* Run inside a namespace: 1 if it shares the host's table, 0 if it has its own. The
- * sysctl shows the namespace of the thread reading it. */
-static int read_shared(void *arg)
+/* 1 if the calling thread's namespace shares the host's table, 0 if it has its own,
+ * or -errno. The sysctl shows the namespace of the thread reading it. */
+static int read_shared(void)
 {
 	char buf[32];
 	long v;
 	int rc = read_small(ADVICE_EHASH, buf, sizeof(buf));
 
-	(void)arg;
 	if (rc)
 		return rc;
 	if (advice_parse_ehash(buf, &v))
 		return -EINVAL;
 	return v < 0;
+}
+
+struct advice_scan {
+	struct xtcpd_netns *const *list;
+	size_t n, shared, total;
+};
+
+/* A thread of its own walks the namespaces with setns and then ends, wherever it is:
+ * no thread stays behind for a check made once per change, none has to come home. */
+static void *scan_thread(void *arg)
+{
+	struct advice_scan *sc = arg;
+
+	threads_name_self("ns-advice");
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct xtcpd_netns *ns = sc->list[i];
+		int rc;
+
+		if (ns->is_host)
+			continue; /* it owns the host table */
+		sc->total++;
+		rc = setns(ns->fd, CLONE_NEWNET) < 0 ? -errno : read_shared();
+		if (rc > 0)
+			sc->shared++;
+		else if (rc < 0)
+			log_debug("tuning: namespace %llu: cannot read %s: %s",
+				  (unsigned long long)ns->inode, ADVICE_EHASH, log_errstr(rc));
+	}
+	return NULL;
 }
 
 static uint64_t set_sig(struct xtcpd_netns *const *list, size_t n)
@@ -103,22 +136,18 @@ static uint64_t set_sig(struct xtcpd_netns *const *list, size_t n)
 	return h;
 }
 
-static void count_shared(struct xtcpd_netns *const *list, size_t n)
+static int count_shared(struct xtcpd_netns *const *list, size_t n)
 {
-	advice.shared = advice.total = 0;
-	for (size_t i = 0; i < n; i++) {
-		int rc;
+	struct advice_scan sc = { list, n, 0, 0 };
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, scan_thread, &sc);
 
-		if (list[i]->is_host)
-			continue; /* it owns the host table */
-		advice.total++;
-		rc = netns_run(list[i], read_shared, NULL);
-		if (rc > 0)
-			advice.shared++;
-		else if (rc < 0)
-			log_debug("tuning: namespace %llu: cannot read %s: %s",
-				  (unsigned long long)list[i]->inode, ADVICE_EHASH, log_errstr(rc));
-	}
+	if (rc)
+		return -rc;
+	pthread_join(t, NULL);
+	advice.shared = sc.shared;
+	advice.total = sc.total;
+	return 0;
 }
 
 void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, size_t n,
@@ -131,6 +160,10 @@ void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, 
 
 	if (!c->sockets || advice.unsupported || !n)
 		return;
+	/* Few sockets: nothing to say, and no namespace is visited. */
+	if (read_small(ADVICE_SOCKSTAT, buf, sizeof(buf)) || advice_parse_sockstat(buf, &alloc) ||
+	    alloc < c->sockets)
+		return;
 	if (sig != advice.sig || !advice.sig) {
 		if (access(ADVICE_EHASH, R_OK)) {
 			advice.unsupported = 1;
@@ -138,11 +171,11 @@ void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, 
 				  "hash table", ADVICE_EHASH);
 			return;
 		}
-		count_shared(list, n);
+		if (count_shared(list, n))
+			return;
 		advice.sig = sig;
 	}
-	if (!advice.shared || read_small(ADVICE_SOCKSTAT, buf, sizeof(buf)) ||
-	    advice_parse_sockstat(buf, &alloc) || alloc < c->sockets)
+	if (!advice.shared)
 		return;
 	if (advice.logged && advice.logged_shared == advice.shared && advice.logged_total == advice.total)
 		return; /* said already */

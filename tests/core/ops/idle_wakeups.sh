@@ -93,7 +93,7 @@ total=$(awk '{ s += $2 } END { print s + 0 }' "$TMP/per")
 echo "context switches of the whole process in $WIN s between polls: $total"
 expect_eq "at most one wake-up per second between polls ($total in $WIN s)" yes \
 	"$([ "$total" -le $WIN ] && echo yes)"
-expect_eq "threads: main, http, 4 readers, the sink, netns-run" 8 "$(wc -l < "$TMP/per")"
+expect_eq "threads: main, http, 4 readers, the sink (the advice's scan thread has ended)" 7 "$(wc -l < "$TMP/per")"
 daemon_stop
 expect_eq "exit status" 0 "$DRC"
 

@@ -62,6 +62,8 @@ expect_eq "counts: 1 of the 2 namespaces shares the table" yes \
 expect_eq "per-namespace time = cycle time / 3" yes "$(echo "$line" |
 	sed -n 's/.*last cycle: 3 namespaces in \([0-9.]*\) ms, \([0-9.]*\) ms per namespace.*/\1 \2/p' |
 	awk '{ d = $1 / 3 - $2; if (NF == 2 && d < 0.04 && d > -0.04) print "yes" }')"
+expect_eq "the namespaces were read by a thread that has ended" 0 \
+	"$(cat /proc/$DPID/task/*/comm | grep -c '^ns-advice$')"
 expect_eq "the sysctl is named" yes \
 	"$(echo "$line" | grep -q "sysctl net.ipv4.tcp_child_ehash_entries=N" && echo yes)"
 # A third namespace sharing the table: the reconcile's next cycle says it once more.

@@ -26,6 +26,8 @@
 
 static struct {
 	uint64_t sig;           /* namespace set of the last count */
+	int64_t scanned_ms;     /* when it was counted (a churning host is not rescanned
+	                         * more than once per interval) */
 	size_t shared, total;   /* its count: namespaces sharing the host's table, of total */
 	int unsupported;        /* the kernel has no per-namespace tables (< 6.1) */
 	int logged;             /* a line was logged for (logged_shared, logged_total) */
@@ -164,7 +166,8 @@ void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, 
 	if (read_small(ADVICE_SOCKSTAT, buf, sizeof(buf)) || advice_parse_sockstat(buf, &alloc) ||
 	    alloc < c->sockets)
 		return;
-	if (sig != advice.sig || !advice.sig) {
+	if ((sig != advice.sig || !advice.sig) &&
+	    (!advice.scanned_ms || now - advice.scanned_ms >= c->interval_ms)) {
 		if (access(ADVICE_EHASH, R_OK)) {
 			advice.unsupported = 1;
 			log_debug("tuning: no %s (Linux < 6.1): namespaces always share the host's TCP "
@@ -174,6 +177,7 @@ void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, 
 		if (count_shared(list, n))
 			return;
 		advice.sig = sig;
+		advice.scanned_ms = now;
 	}
 	if (!advice.shared)
 		return;

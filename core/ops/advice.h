@@ -13,10 +13,10 @@ struct advice_conf {
 };
 
 /* After a cycle (main thread): when the host holds c->sockets TCP sockets and the
- * namespace set changed since the last look, find which namespaces share the host's
- * table (read inside each by a short-lived thread); log one line of advice with the
- * cycle's cost per namespace when the answer changed and the interval allows.
- * `cycle_ns` is the cycle's duration, `list` its namespaces. */
+ * namespace set changed since the last look (at most one look per interval), find which
+ * namespaces share the host's table (read inside each by a short-lived thread); log one
+ * line of advice with the cycle's cost per namespace when the answer changed and the
+ * interval allows. `cycle_ns` is the cycle's duration, `list` its namespaces. */
 void advice_cycle(const struct advice_conf *c, struct xtcpd_netns *const *list, size_t n,
 		  int64_t cycle_ns);
 

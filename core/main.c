@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "conf/conf.h"
+#include "ops/caps.h"
 #include "ops/daemon.h"
+#include "ops/trust.h"
 #include "plugin/plugin.h"
 #ifdef XTCPD_WITH_COMPAT
 #include "conf/compat.h"
@@ -34,8 +37,11 @@ static void usage(FILE *out)
 		"  -n, --check              check the configuration, print 'configuration OK'\n"
 		"      --once               run one poll cycle and exit\n"
 		"      --dest URI           one destination instead of the configured sinks:\n"
-		"                           kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout, null\n"
-		"      --marshal NAME       marshaller for --dest: protobufList, protoJson, json\n"
+		"                           kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT,\n"
+		"                           unix:PATH, unixgram:PATH, file:PATH, stdout, stderr, null,\n"
+		"                           http[s]://HOST[:PORT]/PATH, nats:HOST:PORT, valkey:HOST:PORT\n"
+		"      --marshal NAME       marshaller for --dest: protobufList, protoJson, protoText,\n"
+		"                           json, csv, tsv\n"
 		"      --capture DIR        write every raw netlink dump into DIR\n"
 		"      --help-plugin NAME   list a plugin's configuration keys\n"
 		"      --help-core          list the core's configuration keys\n"
@@ -49,9 +55,43 @@ static void usage(FILE *out)
 
 static const char *plugin_dir(void)
 {
-	const char *d = getenv("XTCPD_PLUGIN_DIR");
+	const char *d = secure_getenv("XTCPD_PLUGIN_DIR");
 
 	return d ? d : PLUGINDIR;
+}
+
+/* With file capabilities or setuid (AT_SECURE) the caller is not trusted: nothing they
+ * choose may point the daemon at other code or configuration. 0, or 1 with a message. */
+static int refuse_secure_exec(const struct daemon_opts *o, int explicit_conf)
+{
+	const char *what = NULL;
+
+	if (!trust_secure_exec())
+		return 0;
+	if (getenv("XTCPD_PLUGIN_DIR"))
+		what = "XTCPD_PLUGIN_DIR";
+	else if (explicit_conf)
+		what = "-c";
+	else if (o && o->confdir)
+		what = "-C";
+	for (size_t i = 0; o && !what && i < o->n_overrides; i++)
+		if (!strncmp(o->overrides[i], "core.plugin_dir=", 16))
+			what = "-o core.plugin_dir";
+	if (!what)
+		return 0;
+	fprintf(stderr, "xtcpd: %s refused: xtcpd runs with privileges its caller does not have "
+		"(file capabilities or setuid), so it reads only %s/xtcpd and loads plugins only "
+		"from %s\n", what, SYSCONFDIR, PLUGINDIR);
+	return 1;
+}
+
+/* --help-plugin and --list-plugins load plugins and need no privilege at all. */
+static void drop_all_caps(void)
+{
+	int rc = caps_drop_except(NULL, 0);
+
+	if (rc && rc != -EPERM)
+		fprintf(stderr, "xtcpd: warning: cannot drop capabilities: %s\n", strerror(-rc));
 }
 
 static int help_plugin(const char *name)
@@ -152,6 +192,13 @@ int main(int argc, char **argv)
 	char *confdir_buf = NULL, **args = argv;
 	int opt, rc, nargs = argc;
 
+	/* Nothing this process or its threads exec may gain a privilege (nor does it exec). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
+		fprintf(stderr, "xtcpd: warning: cannot set no_new_privs: %s\n", strerror(errno));
+	trust_privileged();  /* decided now, with the capabilities we were started with */
+	if (refuse_secure_exec(NULL, 0))
+		return EXIT_CONFIG;
+
 #ifdef XTCPD_WITH_COMPAT
 	char cerr[512];
 	if (compat_rewrite(argc, argv, &nargs, &args, cerr, sizeof(cerr), compat_warn_stderr)) {
@@ -173,13 +220,19 @@ int main(int argc, char **argv)
 		case O_DEST: o.dest = optarg; break;
 		case O_MARSHAL: o.marshal = optarg; break;
 		case O_CAPTURE: o.capture_dir = optarg; break;
-		case O_HELP_PLUGIN: rc = help_plugin(optarg); goto out;
+		case O_HELP_PLUGIN:
+			drop_all_caps();
+			rc = help_plugin(optarg);
+			goto out;
 		case O_HELP_CORE:
 			printf("# core\n# name\ttype\tdefault\tallowed\thelp\n");
 			conf_print_keys(stdout, conf_core_keys);
 			rc = 0;
 			goto out;
-		case O_LIST: rc = list_plugins(); goto out;
+		case O_LIST:
+			drop_all_caps();
+			rc = list_plugins();
+			goto out;
 		case 'V':
 			printf("xtcpd %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, XTCPD_ABI_MAJOR, XTCPD_ABI_MINOR);
 			rc = 0;
@@ -197,6 +250,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xtcpd: --marshal needs --dest\n");
 		goto out;
 	}
+	if (refuse_secure_exec(&o, o.conf_path != NULL))
+		goto out;
 	if (!o.conf_path)
 		o.conf_path = SYSCONFDIR "/xtcpd/xtcpd.conf";
 	if (!o.confdir) {

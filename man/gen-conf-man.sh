@@ -119,10 +119,12 @@ Any text.
 One of the choices shown.
 .TP
 .I duration
-A number with a unit: 250ms, 10s, 2m, 1h (a bare number is seconds).
+Whole numbers with units, largest first, each unit once: 250ms, 10s, 1m30s, 2h, 1d
+(units d, h, m, s, ms in lower case; a bare number is seconds).
+No sign, spaces, decimal point or exponent: 1.5s is written 1s500ms.
 .TP
 .I size
-Bytes, with an optional binary unit: 512, 64k, 768KiB, 1M, 1MiB.
+Bytes as a whole number, with an optional binary unit and no space: 512, 64k, 768KiB, 1M, 1MiB.
 .TP
 .I list
 Comma-separated words, each one of the choices shown.

@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
 # Install what building, testing and running xtcpd needs on Debian 12 (run as root).
+# Every command or library a test uses is here: on a clean image no test may skip.
 set -euo pipefail
 PKGS=(
+	# build
 	build-essential autoconf automake libtool pkg-config
-	libinih-dev libmnl-dev liburing-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
+	libmnl-dev liburing-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
 	protobuf-compiler librdkafka-dev libmicrohttpd-dev libcap-dev libcmocka-dev
-	iproute2 kcat prometheus python3 python3-protobuf libcap2-bin util-linux curl
-	libbpf-dev bpftool clang
+	# tests: namespaces, sockets and traffic shaping (ip, ss, tc), mounts and unshare,
+	# capabilities (setpriv, capsh), the mock Kafka cluster's client (kcat), decoders
+	# (protoc, Python protobuf), metrics (curl, promtool), man pages (man, col), the
+	# unit file (systemd-analyze), host name (hostname)
+	iproute2 util-linux mount libcap2-bin kcat python3 python3-protobuf curl prometheus
+	man-db bsdextrautils systemd hostname
+	# sanitizers (gcc's libasan/libubsan come with build-essential) and fuzzing (libFuzzer)
+	clang libclang-rt-14-dev
+	# the bpf_iter source: libbpf, bpftool (its skeleton), clang (its BPF program)
+	libbpf-dev bpftool
+	# the http, nats and valkey sinks, and the servers their tests start
+	libcurl4-openssl-dev libnats-dev libhiredis-dev
+	clickhouse-server nats-server redis-server openssl
+	# make deb: packaging, its checks and the throwaway root it installs into
+	debhelper lintian debootstrap systemd-container
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -11,11 +11,14 @@
 #include <string.h>
 
 #include "conf/compat.h"
+#include "conf/conf.h"
 
 enum compat_act {
 	ACT_KEY,        /* -o TARGET=VALUE */
 	ACT_LONG,       /* TARGET VALUE (a native long option) */
 	ACT_FLUSH,      /* -o marshaller.<marshal>.TARGET=VALUE, dropped when VALUE is 0 */
+	ACT_COLUMNS,    /* -o marshaller.<marshal>.columns=VALUE with -dest and -marshal csv|tsv */
+	ACT_DEST,       /* -o sink.<dest's sink>.<its KEY>=VALUE (conf_dest_param), see below */
 	ACT_DEBUG,      /* -d [N]: -o core.log_level=debug (info when N is 0) */
 	ACT_VERSION,    /* -v: --version */
 	ACT_IGNORE,     /* dropped with a warning naming TARGET (the equivalent) or none */
@@ -49,11 +52,15 @@ static const struct compat_opt compat_opts[] = {
 	{ "ioUring", ACT_KEY, VAL_BOOL, "core.io_uring" },
 	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "core.io_uring_recv_batch" },
 	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "core.io_uring_cqe_batch" },
-	{ "topic", ACT_KEY, VAL_STR, "sink.kafka.topic" },
+	/* -topic: the destination's topic/subject/channel; without -dest, the configured kafka
+	 * sink's topic. -produceTimeout: the http destination's timeout (0 = its default). */
+	{ "topic", ACT_DEST, VAL_STR, "sink.kafka.topic" },
+	{ "produceTimeout", ACT_DEST, VAL_DUR, NULL },
 	{ "dest", ACT_LONG, VAL_STR, "--dest" },
 	{ "marshal", ACT_LONG, VAL_STR, "--marshal" },
 	{ "envelopeFlushRows", ACT_FLUSH, VAL_UINT, "flush_rows" },
 	{ "envelopeFlushBytes", ACT_FLUSH, VAL_UINT, "flush_bytes" },
+	{ "columns", ACT_COLUMNS, VAL_STR, "columns" },
 	{ "d", ACT_DEBUG, VAL_STR, NULL },
 	{ "v", ACT_VERSION, VAL_BOOL, NULL },
 
@@ -68,12 +75,10 @@ static const struct compat_opt compat_opts[] = {
 	{ "healthcheck", ACT_IGNORE, VAL_BOOL, "probe http://<core.prom_listen>/readyz" },
 	{ "kafkaCompression", ACT_IGNORE, VAL_STR,
 	  "set the compression in the kafka sink's section (xtcpd --help-plugin kafka)" },
-	{ "produceTimeout", ACT_IGNORE, VAL_STR,
-	  "set the timeouts in the kafka sink's section (xtcpd --help-plugin kafka)" },
 	{ "conf", ACT_IGNORE, VAL_BOOL, "use -n to check and print the configuration" },
 #define NOEQ(n, v) { n, ACT_IGNORE, v, NULL }
 	NOEQ("asnDbPath", VAL_STR), NOEQ("asnRefreshInterval", VAL_STR),
-	NOEQ("columns", VAL_STR), NOEQ("destWriteFiles", VAL_STR),
+	NOEQ("destWriteFiles", VAL_STR),
 	NOEQ("dockerSocket", VAL_STR), NOEQ("enrichAsn", VAL_BOOL),
 	NOEQ("enrichContainer", VAL_BOOL), NOEQ("enrichLldp", VAL_BOOL),
 	NOEQ("enrichLocality", VAL_BOOL), NOEQ("enrichNic", VAL_BOOL),
@@ -119,7 +124,9 @@ struct compat_out {
 	char *err;
 	size_t errn;
 	int has_dest;            /* -dest/--dest seen */
+	const char *dest;        /* its value (the last one) */
 	int marshal_slot;        /* index of the "--marshal" a single-dash -marshal became */
+	const char *columns;     /* -columns, applied once -marshal is known */
 };
 
 static int compat_fail(struct compat_out *o, const char *fmt, ...)
@@ -244,13 +251,12 @@ static int compat_go_duration_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* Checks and normalizes one value. Durations xtcpd reads as written (digits with an
- * optional ms/s/m/h) pass through; other Go durations become "<N>ms". */
+/* Checks and normalizes one value. Durations in xtcpd's own grammar (conf_parse_duration:
+ * "10s", "1m30s") pass through; other Go durations ("1.5s", "1h0m") become "<N>ms". */
 static int compat_value(struct compat_out *o, const char *dash, const struct compat_opt *opt,
 			const char *v, char *buf, size_t n, const char **res)
 {
 	int64_t ms;
-	size_t d;
 
 	*res = v;
 	switch (opt->val) {
@@ -260,9 +266,7 @@ static int compat_value(struct compat_out *o, const char *dash, const struct com
 					   dash, opt->name, v);
 		return 0;
 	case VAL_DUR:
-		d = strspn(v, "0123456789");
-		if (d && (!v[d] || !strcmp(v + d, "ms") || !strcmp(v + d, "s") ||
-			  !strcmp(v + d, "m") || !strcmp(v + d, "h")))
+		if (!conf_parse_duration(v, &ms))
 			return 0;
 		if (compat_go_duration_ms(v, &ms))
 			return compat_fail(o, "xtcp2 option %s%s: \"%s\" is not a duration of whole "
@@ -287,10 +291,12 @@ static int compat_value(struct compat_out *o, const char *dash, const struct com
 	return 0;
 }
 
+/* An option whose target is known only once -marshal / -dest are: a reserved "-o" slot. */
 struct compat_flush {
 	int slot;                /* index in the output of the "-o" argument's value */
-	const char *key;         /* flush_rows | flush_bytes */
-	const char *value;       /* borrowed from argv */
+	const struct compat_opt *opt;
+	const char *value;       /* borrowed from argv, or the normalized duration */
+	char buf[32];            /* normalized duration */
 };
 
 /* Handles the xtcp2 option at argv[*i]; advances *i past a consumed value. */
@@ -301,6 +307,7 @@ static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
 {
 	char buf[32], line[256];
 	const char *v = eq ? eq + 1 : NULL;
+	struct compat_flush *f;
 	int r;
 
 	if (opt->act == ACT_DEBUG) {
@@ -344,25 +351,74 @@ static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
 			o->marshal_slot = strcmp(dash, "-") ? -1 : o->argc;
 		} else {
 			o->has_dest = 1;
+			o->dest = v;
 		}
 		if ((r = compat_push(o, "%s", opt->target)))
 			return r;
 		return compat_push(o, "%s", v);
 	case ACT_FLUSH:
-		if (strspn(v, "0") == strlen(v))  /* xtcp2: 0 = the daemon's default */
+	case ACT_DEST:
+		/* xtcp2: a zero count or duration means the daemon's default */
+		if (opt->val != VAL_STR && strspn(v, "0") == strspn(v, "0123456789"))
 			return 0;
 		if ((r = compat_push(o, "-o")))
 			return r;
-		fl[*n_fl].slot = o->argc;
-		fl[*n_fl].key = opt->target;
-		fl[(*n_fl)++].value = v;
-		o->argv[o->argc++] = NULL;        /* filled once -marshal is known */
+		f = &fl[(*n_fl)++];
+		f->slot = o->argc;
+		f->opt = opt;
+		snprintf(f->buf, sizeof(f->buf), "%s", v);
+		f->value = v == buf ? f->buf : v;
+		o->argv[o->argc++] = NULL;        /* filled once -marshal and -dest are known */
+		return 0;
+	case ACT_COLUMNS:
+		o->columns = v;
 		return 0;
 	case ACT_VERSION:
 		return strcmp(v, "true") ? 0 : compat_push(o, "--version");
 	default:
 		return 0;
 	}
+}
+
+static void compat_drop_pair(struct compat_out *o, int at)
+{
+	free(o->argv[at]);
+	free(o->argv[at + 1]);
+	memmove(&o->argv[at], &o->argv[at + 2], (size_t)(o->argc - at - 2) * sizeof(char *));
+	o->argc -= 2;
+	o->argv[o->argc] = NULL;
+}
+
+/* Fill a reserved "-o" slot now that -marshal and -dest are known; a destination option
+ * the destination has no key for stays NULL (dropped by the caller) with a warning. */
+static int compat_deferred(struct compat_out *o, struct compat_flush *f, const char *marshal,
+			   void (*warn)(const char *line))
+{
+	enum conf_dest_param which = f->opt->val == VAL_DUR ? CONF_DEST_TIMEOUT : CONF_DEST_TOPIC;
+	char target[160], line[256];
+	int r;
+
+	if (f->opt->act == ACT_FLUSH)
+		r = asprintf(&o->argv[f->slot], "marshaller.%s.%s=%s", marshal, f->opt->target,
+			     f->value);
+	else if (o->has_dest ? !conf_dest_param(o->dest, which, target, sizeof(target)) :
+		 f->opt->target != NULL)
+		r = asprintf(&o->argv[f->slot], "%s=%s", o->has_dest ? target : f->opt->target,
+			     f->value);
+	else {
+		if (warn) {
+			snprintf(line, sizeof(line), "ignoring xtcp2 option -%s: %s", f->opt->name,
+				 o->has_dest ? "the destination does not use it"
+					     : "it applies to -dest http:// or https:// only");
+			warn(line);
+		}
+		return 0;
+	}
+	if (r < 0) {
+		o->argv[f->slot] = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int compat_run(struct compat_out *o, int argc, char **argv, struct compat_flush *fl,
@@ -401,27 +457,30 @@ static int compat_run(struct compat_out *o, int argc, char **argv, struct compat
 		if (r)
 			return r;
 	}
-	for (int k = 0; k < n_fl; k++) {
-		if (asprintf(&o->argv[fl[k].slot], "marshaller.%s.%s=%s", marshal, fl[k].key,
-			     fl[k].value) < 0) {
-			o->argv[fl[k].slot] = NULL;
-			return -ENOMEM;
-		}
+	for (int k = 0; k < n_fl; k++)
+		if ((r = compat_deferred(o, &fl[k], marshal, warn)))
+			return r;
+	/* xtcp2 reads -columns only for csv and tsv (and ignores it otherwise) */
+	if (o->columns && o->has_dest && (!strcmp(marshal, "csv") || !strcmp(marshal, "tsv"))) {
+		if ((r = compat_push(o, "-o")) ||
+		    (r = compat_push(o, "marshaller.%s.columns=%s", marshal, o->columns)))
+			return r;
+	} else if (o->columns && warn) {
+		warn("ignoring xtcp2 option -columns: it picks the columns of -dest with "
+		     "-marshal csv or tsv");
 	}
 	/* xtcp2 took -marshal alone (with its default destination); xtcpd's --marshal only
 	 * goes with --dest, so without one the configured marshallers and sinks are used */
 	if (o->marshal_slot >= 0 && !o->has_dest) {
-		int at = o->marshal_slot;
-
-		free(o->argv[at]);
-		free(o->argv[at + 1]);
-		memmove(&o->argv[at], &o->argv[at + 2], (size_t)(o->argc - at - 2) * sizeof(char *));
-		o->argc -= 2;
-		o->argv[o->argc] = NULL;
+		compat_drop_pair(o, o->marshal_slot);
 		if (warn)
 			warn("ignoring xtcp2 option -marshal without -dest: the configured marshallers "
 			     "and sinks are used");
 	}
+	/* deferred options with nowhere to go: their "-o" and empty slot */
+	for (int i = 1; i < o->argc; i++)
+		if (!o->argv[i])
+			compat_drop_pair(o, i-- - 1);
 	return 0;
 }
 

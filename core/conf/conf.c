@@ -1,27 +1,31 @@
-/* conf — reads xtcpd.conf and conf.d/NAME.conf files with libinih into sections, applies --dest
+/* conf — reads xtcpd.conf and conf.d/NAME.conf files (conf_text.c) into sections, applies --dest
  * and -o, and validates every entry against the declared key tables. Every error is
  * one message naming file:line, the section, the key and what is allowed. */
 #include "config.h"
 #include "conf/conf.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "ops/trust.h"
+#include "conf/conf_text.h"
 
 #define CMDLINE "command line"
 
+/* Configuration files are small; anything bigger is a mistake (say, a log file). */
+#define CONF_FILE_MAX (1 << 20)
+
 struct parse_state {
 	struct conf *c;
-	FILE *f;
 	const char *file;
-	int line;
-	int too_long;
 	struct conf_section *cur;
-	int failed;
 };
 
 int conf_fail(struct conf *c, const char *fmt, ...)
@@ -43,7 +47,12 @@ const char *conf_kind_name(enum conf_kind k)
 
 static const char *intern_file(struct conf *c, const char *name)
 {
-	char **nf = realloc(c->files, (c->n_files + 1) * sizeof(char *));
+	char **nf;
+
+	for (size_t i = 0; i < c->n_files; i++)
+		if (!strcmp(c->files[i], name))
+			return c->files[i];
+	nf = realloc(c->files, (c->n_files + 1) * sizeof(char *));
 
 	if (!nf)
 		return NULL;
@@ -70,10 +79,36 @@ struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *
 	return NULL;
 }
 
+#define CONF_NAME_MAX 64
+
+/* Plugin and instance names become file names, log prefixes and metric labels: letters,
+ * digits, '_', '-' and '.', starting with a letter or a digit. */
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n <= CONF_NAME_MAX && isalnum((unsigned char)name[0]) &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
 static struct conf_section *section_add(struct conf *c, enum conf_kind kind, const char *plugin,
 					const char *instance, const char *file, int line)
 {
 	struct conf_section *s, **ns;
+
+	for (int i = 0; kind != CONF_CORE && i < 2; i++) {
+		const char *name = i ? instance : plugin;
+
+		if (name && !name_ok(name)) {
+			char w[512];
+
+			conf_where(file, line, w, sizeof(w));
+			conf_fail(c, "%s: [%s ...]: %s name '%s' is not allowed (allowed: letters, digits, "
+				  "'_', '-' and '.', starting with a letter or digit, up to %d characters)",
+				  w, kind_names[kind], i ? "instance" : "plugin", name, CONF_NAME_MAX);
+			return NULL;
+		}
+	}
 
 	s = conf_find(c, kind, instance);
 	if (s) {
@@ -159,76 +194,124 @@ static struct conf_section *section_parse(struct conf *c, const char *text, cons
 			   kind == CONF_CORE ? NULL : (n == 3 ? words[2] : words[1]), file, line);
 }
 
-/* inih reads through here, so we know the line number and see section headers even
- * when the section has no keys (inih does not report those). */
-static char *reader(char *str, int num, void *stream)
+static int line_cb(void *arg, const struct conf_line *l)
 {
-	struct parse_state *ps = stream;
-	char *p, *end;
+	struct parse_state *ps = arg;
 
-	if (!fgets(str, num, ps->f))
-		return NULL;
-	ps->line++;
-	if (!strchr(str, '\n') && !feof(ps->f) && !ps->too_long)
-		ps->too_long = ps->line;
-	for (p = str; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p == '[' && !ps->failed) {
-		end = strchr(p, ']');
-		if (!end) {
-			conf_fail(ps->c, "%s:%d: section header without ']'", ps->file, ps->line);
-			ps->failed = 1;
-			return str;
-		}
-		*end = '\0';
-		ps->cur = section_parse(ps->c, p + 1, ps->file, ps->line);
-		*end = ']';
-		if (!ps->cur)
-			ps->failed = 1;
+	if (l->kind == CONF_LINE_SECTION) {
+		ps->cur = section_parse(ps->c, l->a, ps->file, l->line);
+		return ps->cur ? 0 : -EINVAL;
 	}
-	return str;
+	if (!ps->cur)
+		return conf_fail(ps->c, "%s:%d: '%s' is outside any section (start with [core], [source NAME], ...)",
+				 ps->file, l->line, l->a);
+	return entry_add(ps->c, ps->cur, l->a, l->b, ps->file, l->line);
 }
 
-static int handler(void *user, const char *section, const char *name, const char *value)
+static const char *file_type(mode_t m)
 {
-	struct parse_state *ps = user;
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" :
+	       S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
 
-	if (ps->failed || !name)
-		return 1;
-	if (!ps->cur) {
-		conf_fail(ps->c, "%s:%d: '%s' is outside any section (start with [core], [source NAME], ...)",
-		     ps->file, ps->line, name);
-		ps->failed = 1;
-		return 1;
+/* Reads fd to its end into a malloc'ed buffer with one spare byte: at most CONF_FILE_MAX
+ * bytes (files in /proc say size 0, so the size is only a first guess). */
+static int read_all(struct conf *c, const char *path, int fd, size_t guess, char **text,
+		    size_t *len)
+{
+	size_t cap = guess > 0 && guess <= CONF_FILE_MAX ? guess + 1 : 4096, n = 0;
+	char *buf = malloc(cap + 1), *nb;
+	ssize_t r;
+
+	if (!buf)
+		return conf_fail(c, "out of memory");
+	for (;;) {
+		if (n == cap) {
+			if (cap > CONF_FILE_MAX) {
+				free(buf);
+				return conf_fail(c, "%s: larger than %d bytes: not a configuration file",
+						 path, CONF_FILE_MAX);
+			}
+			if (!(nb = realloc(buf, 2 * cap + 1))) {
+				free(buf);
+				return conf_fail(c, "out of memory");
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			free(buf);
+			return conf_fail(c, "%s: cannot read: %s", path, strerror(err));
+		}
+		n += (size_t)r;
 	}
-	if (entry_add(ps->c, ps->cur, name, value, ps->file, ps->line))
-		ps->failed = 1;
-	return 1;
+	if (n > CONF_FILE_MAX) {
+		free(buf);
+		return conf_fail(c, "%s: larger than %d bytes: not a configuration file", path, CONF_FILE_MAX);
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/* Only a regular file is read (trust_open already refused anything else; this holds for
+ * any fd): a FIFO would block, a device would never end, a directory is a mistake. Takes
+ * fd. */
+static int read_fd(struct conf *c, const char *path, int fd, char **text, size_t *len)
+{
+	struct stat st;
+	int rc;
+
+	if (fstat(fd, &st) < 0)
+		rc = conf_fail(c, "%s: cannot stat: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = conf_fail(c, "%s: is %s, not a regular file", path, file_type(st.st_mode));
+	else
+		rc = read_all(c, path, fd, (size_t)st.st_size, text, len);
+	close(fd);
+	return rc;
+}
+
+/* Configuration is code (it names plugins and what they load): a file or folder anyone
+ * but root (or the unprivileged daemon's own user) could have written is refused. The
+ * fd returned is the file checked. */
+static int conf_open(struct conf *c, const char *path, unsigned flags)
+{
+	char why[700];
+	int fd = trust_open(path, (flags & TRUST_DIR) ? "folder" : "file", flags, why, sizeof(why));
+
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return conf_fail(c, "%s: cannot open: %s", path, strerror(-fd)), fd;
+	if (fd < 0)
+		return conf_fail(c, "%s: refused: %s", path, why), fd;
+	return fd;
 }
 
 static int parse_file(struct conf *c, const char *path)
 {
 	struct parse_state ps = { .c = c };
+	char *text = NULL;
+	size_t len = 0;
 	int rc;
 
 	ps.file = intern_file(c, path);
 	if (!ps.file)
 		return conf_fail(c, "out of memory");
-	ps.f = fopen(path, "r");
-	if (!ps.f)
-		return conf_fail(c, "%s: cannot open: %s", path, strerror(errno));
-	rc = ini_parse_stream(reader, &ps, handler, &ps);
-	fclose(ps.f);
-	if (ps.failed)
+	if ((rc = conf_open(c, path, 0)) < 0)
 		return -EINVAL;
-	if (ps.too_long)
-		return conf_fail(c, "%s:%d: line longer than %d characters", path, ps.too_long, INI_MAX_LINE - 2);
-	if (rc > 0)
-		return conf_fail(c, "%s:%d: syntax error: expected 'key = value', '[section]' or a comment",
-			    path, rc);
-	if (rc < 0)
-		return conf_fail(c, "%s: cannot read", path);
-	return 0;
+	if ((rc = read_fd(c, path, rc, &text, &len)))
+		return rc;
+	rc = conf_text_parse(ps.file, text, len, line_cb, &ps, c->err, sizeof(c->err));
+	free(text);
+	return rc;
 }
 
 static int conf_filter(const struct dirent *d)
@@ -247,6 +330,14 @@ int conf_load(struct conf *c, const char *main_path, const char *confdir)
 		return rc;
 	if (!confdir)
 		return 0;
+	if ((rc = conf_open(c, confdir, TRUST_DIR)) < 0) {
+		if (rc != -ENOENT || !main_path)
+			return -EINVAL;
+		c->err[0] = '\0';  /* no conf.d is fine when a main file was given */
+		return 0;
+	}
+	close(rc);
+	rc = 0;
 	n = scandir(confdir, &names, conf_filter, alphasort);
 	if (n < 0) {
 		if (errno == ENOENT && main_path)
@@ -282,47 +373,97 @@ static void section_free(struct conf_section *s)
 	free(s);
 }
 
-/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed). Adding a
- * destination is one row here. */
+/* --dest schemes: "SCHEME[:ARG]" -> [sink PLUGIN] with KEY = ARG (or = fixed, or = the
+ * whole URI). Adding a destination is one row here; xtcp2 schemes xtcpd does not build are
+ * rows that say why. xtcp2's -topic and -produceTimeout go to the keys named in the
+ * topic and timeout columns (compat.c asks through conf_dest_param). */
 static const struct dest_scheme {
 	const char *scheme, *plugin;
 	const char *key;            /* the key ARG goes to; NULL = takes no ARG */
 	const char *fixed;          /* value of `key` when the scheme takes no ARG */
 	const char *usage;          /* shown in the "not allowed" message */
+	int whole;                  /* `key` gets the whole URI, scheme included */
+	const char *topic_key;      /* where xtcp2's -topic goes; NULL = not used */
+	const char *timeout_key;    /* where xtcp2's -produceTimeout goes; NULL = not used */
+	const char *refused;        /* not built: why (the whole message) */
 } dest_schemes[] = {
-	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT" },
-	{ "udp", "udp", "address", NULL, "udp:HOST:PORT" },
-	{ "file", "file", "path", NULL, "file:PATH" },
-	{ "stdout", "file", "path", "-", "stdout" },
-	{ "null", "null", NULL, NULL, "null" },
+	{ "kafka", "kafka", "brokers", NULL, "kafka:HOST:PORT", 0, "topic", NULL, NULL },
+	{ "udp", "udp", "address", NULL, "udp:HOST:PORT", 0, NULL, NULL, NULL },
+	{ "tcp", "tcp", "address", NULL, "tcp:HOST:PORT", 0, NULL, NULL, NULL },
+	{ "unix", "unix", "path", NULL, "unix:PATH", 0, NULL, NULL, NULL },
+	{ "unixgram", "unixgram", "path", NULL, "unixgram:PATH", 0, NULL, NULL, NULL },
+	{ "file", "file", "path", NULL, "file:PATH", 0, NULL, NULL, NULL },
+	{ "stdout", "file", "path", "-", "stdout", 0, NULL, NULL, NULL },
+	{ "stderr", "stderr", NULL, NULL, "stderr", 0, NULL, NULL, NULL },
+	{ "null", "null", NULL, NULL, "null", 0, NULL, NULL, NULL },
+	{ "http", "http", "url", NULL, "http://HOST[:PORT]/PATH", 1, NULL, "timeout", NULL },
+	{ "https", "http", "url", NULL, "https://HOST[:PORT]/PATH", 1, NULL, "timeout", NULL },
+	{ "nats", "nats", "url", NULL, "nats:HOST:PORT", 0, "subject", NULL, NULL },
+	{ "valkey", "valkey", "address", NULL, "valkey:HOST:PORT", 0, "channel", NULL, NULL },
+	{ "nsq", NULL, NULL, NULL, NULL, 0, NULL, NULL,
+	  "xtcpd has no nsq sink: there is no maintained C client library for NSQ" },
+	{ "s3parquet", NULL, NULL, NULL, NULL, 0, NULL, NULL,
+	  "xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" },
 };
 
 /* --marshal names: xtcp2's spellings -> marshaller plugin. */
 static const struct { const char *name, *plugin; } marshal_names[] = {
 	{ "protobufList", "protobufList" },
 	{ "protoJson", "protoJson" },
+	{ "protoText", "protoText" },
 	{ "json", "json" },
+	{ "csv", "csv" },
+	{ "tsv", "tsv" },
 };
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void dest_usage(char *buf, size_t n)
 {
-	size_t used = 0;
+	size_t used = 0, last = 0, k = 0;
 
 	buf[0] = '\0';
+	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
+		if (dest_schemes[i].usage)
+			last = i;
 	for (size_t i = 0; i < N_ELEM(dest_schemes) && used < n; i++)
-		used += (size_t)snprintf(buf + used, n - used, "%s%s",
-					 i == 0 ? "" : i + 1 == N_ELEM(dest_schemes) ? " or " : ", ",
-					 dest_schemes[i].usage);
+		if (dest_schemes[i].usage)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s",
+						 k++ == 0 ? "" : i == last ? " or " : ", ",
+						 dest_schemes[i].usage);
+}
+
+static const struct dest_scheme *dest_find(const char *dest)
+{
+	const char *colon = strchr(dest, ':');
+	size_t slen = colon ? (size_t)(colon - dest) : strlen(dest);
+
+	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
+		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
+			return &dest_schemes[i];
+	return NULL;
+}
+
+int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, size_t n)
+{
+	const struct dest_scheme *d = dest_find(dest);
+	const char *key;
+
+	if (!d)
+		return -EINVAL;
+	key = which == CONF_DEST_TOPIC ? d->topic_key : d->timeout_key;
+	if (!key)
+		return -ENOENT;
+	snprintf(out, n, "sink.%s.%s", d->plugin, key);
+	return 0;
 }
 
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 {
 	const char *file = intern_file(c, CMDLINE);
 	const char *arg = strchr(dest, ':'), *mplugin = NULL;
-	const struct dest_scheme *d = NULL;
-	size_t slen = arg ? (size_t)(arg - dest) : strlen(dest), j = 0;
+	const struct dest_scheme *d = dest_find(dest);
+	size_t j = 0;
 	struct conf_section *s, *m;
 	char buf[512];
 
@@ -338,9 +479,8 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 						 marshal_names[i].name);
 		return conf_fail(c, "%s: --marshal '%s' is not allowed (allowed: %s)", CMDLINE, marshal, buf);
 	}
-	for (size_t i = 0; i < N_ELEM(dest_schemes); i++)
-		if (strlen(dest_schemes[i].scheme) == slen && !strncmp(dest, dest_schemes[i].scheme, slen))
-			d = &dest_schemes[i];
+	if (d && d->refused)
+		return conf_fail(c, "%s: --dest '%s': %s", CMDLINE, dest, d->refused);
 	if (!d || (arg && (!d->key || d->fixed))) {
 		dest_usage(buf, sizeof(buf));
 		return conf_fail(c, "%s: --dest '%s' is not allowed (use %s)", CMDLINE, dest, buf);
@@ -362,7 +502,7 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	if (!s || entry_add(c, s, "marshaller", mplugin, file, 0))
 		return -EINVAL;
 	if (d->key)
-		return entry_add(c, s, d->key, d->fixed ? d->fixed : arg + 1, file, 0);
+		return entry_add(c, s, d->key, d->fixed ? d->fixed : d->whole ? dest : arg + 1, file, 0);
 	return 0;
 }
 
@@ -432,6 +572,30 @@ int conf_override(struct conf *c, const char *a)
 	if (!*key)
 		return conf_fail(c, "%s: -o '%s': empty key", CMDLINE, a);
 	return entry_add(c, s, key, eq + 1, file, 0);
+}
+
+void conf_take_section(struct conf *to, struct conf *from, struct conf_section *s)
+{
+	size_t i, j;
+
+	for (j = 0; j < from->n_sec && from->sec[j] != s; j++)
+		;
+	for (i = 0; i < to->n_sec; i++)
+		if (to->sec[i]->kind == s->kind && !strcmp(to->sec[i]->instance, s->instance))
+			break;
+	if (i == to->n_sec || j == from->n_sec)
+		return;
+	from->sec[j] = to->sec[i];
+	to->sec[i] = s;
+	/* its file names must outlive `from` */
+	s->file = intern_file(to, s->file);
+	if (!s->file)
+		s->file = "?";
+	for (size_t e = 0; e < s->n_entries; e++) {
+		s->entries[e].file = intern_file(to, s->entries[e].file);
+		if (!s->entries[e].file)
+			s->entries[e].file = "?";
+	}
 }
 
 void conf_free(struct conf *c)

@@ -1,4 +1,4 @@
-/* conf — configuration: xtcpd.conf + conf.d/NAME.conf files (INI via libinih), -o overrides and
+/* conf — configuration: xtcpd.conf + conf.d/NAME.conf files (INI, conf_text.c), -o overrides and
  * --dest, validated against the key tables the core and each plugin declare. */
 #ifndef XTCPD_CONF_H
 #define XTCPD_CONF_H
@@ -14,7 +14,8 @@ enum core_key {
 	CK_PLUGIN_DIR, CK_LOG_LEVEL, CK_LOG_TARGET, CK_PROM_LISTEN, CK_NETNS, CK_NETNS_DIRS,
 	CK_NETNS_PROC_SCAN, CK_RECONCILE_INTERVAL, CK_CPUS, CK_MAX_THREADS, CK_NICE,
 	CK_IO_URING, CK_IO_URING_RECV_BATCH, CK_IO_URING_CQE_BATCH, CK_POOL_WAIT,
-	CK_SHUTDOWN_TIMEOUT, CK_TUNING_ADVICE_SOCKETS, CK_TUNING_ADVICE_INTERVAL, CK__COUNT
+	CK_SHUTDOWN_TIMEOUT, CK_MAX_NAMESPACES, CK_MAX_NAMESPACES_PER_OWNER,
+	CK_TUNING_ADVICE_SOCKETS, CK_TUNING_ADVICE_INTERVAL, CK__COUNT
 };
 /* Keys the core adds to every marshaller / sink section. */
 enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
@@ -71,6 +72,11 @@ struct conf {
 int conf_load(struct conf *c, const char *main_path, const char *confdir);
 /* --dest URI --marshal NAME: replace every marshaller and sink with this one path. */
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal);
+/* Where an xtcp2 option tied to the destination goes for --dest `dest`: writes
+ * "sink.INSTANCE.KEY" into out. 0, -ENOENT (the scheme has no such key) or -EINVAL (unknown
+ * scheme). Pure: the command-line rewriter calls it before anything is loaded. */
+enum conf_dest_param { CONF_DEST_TOPIC, CONF_DEST_TIMEOUT };
+int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, size_t n);
 /* -o kind.instance.key=value or -o core.key=value. */
 int conf_override(struct conf *c, const char *assignment);
 /* key_table(kind, plugin) gives a plugin's key table or NULL with err set (unknown
@@ -78,6 +84,11 @@ int conf_override(struct conf *c, const char *assignment);
 typedef const struct xtcpd_key *(*conf_keys_fn)(void *arg, enum conf_kind kind,
 						const char *plugin, char *err, size_t n);
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg);
+/* After conf_validate: each plugin section's own check (the plugin's check op, ABI 1.3),
+ * through fn. The first refusal becomes c->err = "file:line: [section] key: reason"
+ * (the line of the key, or of the section), -EINVAL. */
+typedef int (*conf_check_fn)(void *arg, const struct conf_section *s, struct xtcpd_check *res);
+int conf_check_plugins(struct conf *c, conf_check_fn fn, void *arg);
 /* Check one plugin section (s->keys set) against its keys and the core's keys for its
  * kind, filling its values and s->cfg. 0 or -EINVAL with c->err set. */
 int conf_check_section(struct conf *c, struct conf_section *s);
@@ -88,6 +99,11 @@ int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin
 			 const char *instance, const struct xtcpd_key *keys, const char *const *kv,
 			 struct conf_section **out);
 void conf_free(struct conf *c);
+/* A reload keeps an instance whose section in `to` equals s (in `from`): s itself moves
+ * to `to` (the instance borrows its values), to's equal one moves to `from`. */
+void conf_take_section(struct conf *to, struct conf *from, struct conf_section *s);
+/* After sections moved: a sink's default marshaller names the one in c again. */
+void conf_relink(struct conf *c);
 
 struct conf_section *conf_find(struct conf *c, enum conf_kind kind, const char *instance);
 const char *conf_kind_name(enum conf_kind k);
@@ -96,6 +112,13 @@ const char *conf_kind_name(enum conf_kind k);
 int conf_fail(struct conf *c, const char *fmt, ...) XTCPD_PRINTF(2, 3);
 void conf_where(const char *file, int line, char *buf, size_t n);
 
+/* The one duration grammar: digits with units d, h, m, s, ms, largest first, each at most
+ * once ("250ms", "10s", "1m30s", "2h"); bare digits are seconds. No sign, space, decimal
+ * point, exponent or upper case. 0, -EINVAL, or -ERANGE past INT64_MAX ms. */
+int conf_parse_duration(const char *s, int64_t *ms);
+/* Sizes: digits with an optional unit (b, k, kb, kib, m, mb, mib, g, gb, gib; any case;
+ * powers of two). Same strictness. */
+int conf_parse_size(const char *s, int64_t *bytes);
 /* Parse one value for key k; 0 or -EINVAL with err = what is allowed. */
 int conf_parse_value(const struct xtcpd_key *k, const char *text, struct xtcpd_value *v,
 		     char *err, size_t n);

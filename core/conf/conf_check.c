@@ -5,6 +5,8 @@
 #include "ops/tuning.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -207,6 +209,18 @@ static int check_fallback(struct conf *c, struct conf_section *s, conf_keys_fn k
 	return 0;
 }
 
+void conf_relink(struct conf *c)
+{
+	for (size_t i = 0; i < c->n_sec; i++) {
+		struct conf_section *s = c->sec[i];
+
+		if (s->kind != CONF_SINK || !s->kind_values || s->kind_values[SK_MARSHALLER].set)
+			continue;
+		s->kind_values[SK_MARSHALLER].str = NULL;
+		check_sink_marshaller(c, s);
+	}
+}
+
 int conf_check_section(struct conf *c, struct conf_section *s)
 {
 	const struct xtcpd_key *kk = NULL;
@@ -226,6 +240,93 @@ int conf_check_section(struct conf *c, struct conf_section *s)
 	if (!s->kind_values)
 		return conf_fail(c, "out of memory");
 	return check_section(c, s, kk, s->kind_values);
+}
+
+/* Where a key of section s was set ("file:line"), or where the section starts. */
+static void key_where(const struct conf_section *s, const char *key, char *w, size_t n)
+{
+	for (size_t i = 0; key && i < s->n_entries; i++)
+		if (!strcmp(s->entries[i].key, key)) {
+			conf_where(s->entries[i].file, s->entries[i].line, w, n);
+			return;
+		}
+	conf_where(s->file, s->line, w, n);
+}
+
+/* The file a XTCPD_KEY_OUTPUT value names, as comparable text: the folder resolved
+ * (links, "..", "//"), the name as written; "-" (standard output) as is. */
+static void output_id(const char *path, char *out, size_t n)
+{
+	char dir[PATH_MAX], base[PATH_MAX], real[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(base, sizeof(base), "%s", path);
+	if (strcmp(path, "-") && realpath(dirname(dir), real))
+		snprintf(out, n, "%s/%s", strcmp(real, "/") ? real : "", basename(base));
+	else
+		snprintf(out, n, "%s", path);
+}
+
+/* Two instances must not write one file: their writes would interleave (or one would
+ * rotate the other's file away). */
+static int check_outputs(struct conf *c)
+{
+	char a[PATH_MAX + 8], b[PATH_MAX + 8], w[600], w2[600], sa[300], sb[300];
+
+	for (size_t i = 0; i < c->n_sec; i++) {
+		const struct conf_section *s = c->sec[i];
+
+		for (size_t k = 0; s->keys && s->keys[k].name; k++) {
+			if (!(s->keys[k].flags & XTCPD_KEY_OUTPUT) || !s->values[k].str || !*s->values[k].str)
+				continue;
+			output_id(s->values[k].str, a, sizeof(a));
+			for (size_t j = 0; j < i; j++) {
+				const struct conf_section *t = c->sec[j];
+
+				for (size_t l = 0; t->keys && t->keys[l].name; l++) {
+					if (!(t->keys[l].flags & XTCPD_KEY_OUTPUT) || !t->values[l].str)
+						continue;
+					output_id(t->values[l].str, b, sizeof(b));
+					if (strcmp(a, b))
+						continue;
+					key_where(s, s->keys[k].name, w, sizeof(w));
+					key_where(t, t->keys[l].name, w2, sizeof(w2));
+					section_name(s, sa, sizeof(sa));
+					section_name(t, sb, sizeof(sb));
+					return conf_fail(c, "%s: %s %s: '%s' is also written by %s %s (%s): one "
+							 "file, one writer", w, sa, s->keys[k].name,
+							 s->values[k].str, sb, t->keys[l].name, w2);
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int conf_check_plugins(struct conf *c, conf_check_fn fn, void *arg)
+{
+	char msg[700], w[600], sname[300];
+
+	for (size_t i = 0; i < c->n_sec; i++) {
+		struct conf_section *s = c->sec[i];
+		struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
+		int rc;
+
+		if (s->kind == CONF_CORE)
+			continue;
+		msg[0] = '\0';
+		rc = fn(arg, s, &res);
+		if (!rc)
+			continue;
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "the plugin's check failed: %s", strerror(rc < 0 ? -rc : rc));
+		key_where(s, res.key, w, sizeof(w));
+		section_name(s, sname, sizeof(sname));
+		if (res.key)
+			return conf_fail(c, "%s: %s %s: %s", w, sname, res.key, msg);
+		return conf_fail(c, "%s: %s: %s", w, sname, msg);
+	}
+	return 0;
 }
 
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
@@ -264,6 +365,8 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 	for (size_t i = 0; i < c->n_sec; i++)
 		if (c->sec[i]->kind == CONF_SINK && (rc = check_sink_marshaller(c, c->sec[i])))
 			return rc;
+	if ((rc = check_outputs(c)))
+		return rc;
 	if (!counts[CONF_SOURCE])
 		return conf_fail(c, "%s: no [source NAME] section: enable a source in conf.d/ "
 			    "(for example [source netlink])", c->n_files ? c->files[0] : "configuration");

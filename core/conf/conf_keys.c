@@ -55,6 +55,12 @@ const struct xtcpd_key conf_core_keys[] = {
 			   "how long a reader waits for a free batch buffer before dropping" },
 	[CK_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", XTCPD_KEY_DURATION, "5s", 0, 600000, NULL, 0,
 				  "on SIGTERM, how long sinks may take to deliver what is queued" },
+	[CK_MAX_NAMESPACES] = { "max_namespaces", XTCPD_KEY_INT, "1024", 1, 1048576, NULL, 0,
+				"most network namespaces collected, the host's included; more are left "
+				"out, counted and logged" },
+	[CK_MAX_NAMESPACES_PER_OWNER] = { "max_namespaces_per_owner", XTCPD_KEY_INT, "64", 0, 1048576,
+					  NULL, 0, "most namespaces collected per user owning them "
+					  "(unshare -rn makes one); root's are not counted; 0 = no limit" },
 	[CK_TUNING_ADVICE_SOCKETS] = { "tuning_advice_sockets", XTCPD_KEY_INT, "20000", 0, INT64_MAX, NULL, 0,
 				       "advise a per-namespace TCP hash table when namespaces share the host's while it holds this many TCP sockets (0 = never)" },
 	[CK_TUNING_ADVICE_INTERVAL] = { "tuning_advice_interval", XTCPD_KEY_DURATION, "10m", 1000, DAY_MS, NULL, 0,
@@ -124,34 +130,86 @@ static int choice_index(const char *choices, const char *w, size_t n)
 	return -1;
 }
 
-static int parse_suffixed(const char *s, int64_t *out, const char *const *sfx,
-			  const int64_t *mult, size_t nsfx, int64_t bare)
+/* Digits only (no sign, space, decimals, hex or exponent): 0, or -ERANGE past INT64_MAX.
+ * *end is the first byte after them. */
+static int parse_digits(const char *s, int64_t *out, const char **end)
 {
-	char *end;
-	long double v;
+	int64_t v = 0;
 
-	errno = 0;
 	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
-	v = strtold(s, &end);
-	if (errno || end == s)
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	if (!*end) {
-		v *= bare;
-	} else {
-		size_t i;
-		for (i = 0; i < nsfx; i++)
-			if (!strcasecmp(end, sfx[i]))
-				break;
-		if (i == nsfx)
-			return -EINVAL;
-		v *= mult[i];
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (INT64_MAX - (*s - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (*s - '0');
 	}
-	if (v > (long double)INT64_MAX)
+	*out = v;
+	*end = s;
+	return 0;
+}
+
+static int mul_add(int64_t *acc, int64_t v, int64_t mult)
+{
+	if (v > (INT64_MAX - *acc) / mult)
 		return -ERANGE;
-	*out = (int64_t)v;
+	*acc += v * mult;
+	return 0;
+}
+
+int conf_parse_duration(const char *s, int64_t *ms)
+{
+	/* largest first: each unit at most once, in this order ("1m30s", not "30s1m") */
+	static const struct { const char *name; int64_t ms; } units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "ms", 1 }, { "m", 60000 }, { "s", 1000 },
+	};
+	static const int rank[] = { 0, 1, 4, 2, 3 }; /* d > h > m > s > ms */
+	int64_t total = 0, v;
+	int last = -1, rc;
+
+	if ((rc = parse_digits(s, &v, &s)))
+		return rc;
+	if (!*s)
+		return mul_add(&total, v, 1000) ? -ERANGE : (*ms = total, 0);
+	for (;;) {
+		size_t i, n = 0;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			n = strlen(units[i].name);
+			if (!strncmp(s, units[i].name, n))
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]) || rank[i] <= last)
+			return -EINVAL;
+		last = rank[i];
+		if (mul_add(&total, v, units[i].ms))
+			return -ERANGE;
+		s += n;
+		if (!*s)
+			break;
+		if ((rc = parse_digits(s, &v, &s)))
+			return rc;
+	}
+	*ms = total;
+	return 0;
+}
+
+int conf_parse_size(const char *s, int64_t *bytes)
+{
+	static const char *const sfx[] = { "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib" };
+	static const int64_t mult[] = { 1, 1 << 10, 1 << 10, 1 << 10, 1 << 20, 1 << 20, 1 << 20,
+					1 << 30, 1 << 30, 1 << 30 };
+	int64_t v = 0;
+	int rc;
+
+	*bytes = 0;
+	if ((rc = parse_digits(s, &v, &s)))
+		return rc;
+	for (size_t i = 0; *s && i < sizeof(sfx) / sizeof(sfx[0]); i++)
+		if (!strcasecmp(s, sfx[i]))
+			return mul_add(bytes, v, mult[i]) ? -ERANGE : 0;
+	if (*s)
+		return -EINVAL;
+	*bytes = v;
 	return 0;
 }
 
@@ -170,6 +228,15 @@ static void fmt_range(const struct xtcpd_key *k, char *buf, size_t n)
 	case XTCPD_KEY_ENUM:
 	case XTCPD_KEY_LIST:
 		snprintf(buf, n, "%s", k->choices ? k->choices : "any");
+		if (k->choices && strlen(k->choices) >= n && n > 5) {
+			/* too long for one message (csv's columns): end after a whole choice */
+			char *bar;
+
+			buf[n - 5] = '\0';
+			bar = strrchr(buf, '|');
+			if (bar)
+				memcpy(bar, "|...", 5);
+		}
 		break;
 	case XTCPD_KEY_BOOL:
 		snprintf(buf, n, "true|false");
@@ -186,11 +253,6 @@ static void fmt_range(const struct xtcpd_key *k, char *buf, size_t n)
 int conf_parse_value(const struct xtcpd_key *k, const char *s, struct xtcpd_value *v,
 		     char *err, size_t n)
 {
-	static const char *const dsfx[] = { "ms", "s", "m", "h", "d" };
-	static const int64_t dmul[] = { 1, 1000, 60000, 3600000, 86400000 };
-	static const char *const ssfx[] = { "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib" };
-	static const int64_t smul[] = { 1, 1 << 10, 1 << 10, 1 << 10, 1 << 20, 1 << 20, 1 << 20,
-					1 << 30, 1 << 30, 1 << 30 };
 	char range[160];
 	int64_t num = 0;
 	int rc = 0;
@@ -220,14 +282,20 @@ int conf_parse_value(const struct xtcpd_key *k, const char *s, struct xtcpd_valu
 		break;
 	}
 	case XTCPD_KEY_DURATION:
-		rc = parse_suffixed(s, &num, dsfx, dmul, 5, 1000);
+		rc = conf_parse_duration(s, &num);
+		if (rc == -ERANGE)
+			break;  /* reported as out of range below */
 		if (rc) {
-			snprintf(err, n, "'%s' is not a duration (use e.g. 250ms, 10s, 2m, 1h; allowed: %s)", s, range);
+			snprintf(err, n, "'%s' is not a duration (use e.g. 250ms, 10s, 1m30s, 2h; a bare "
+				 "number is seconds; allowed: %s)", s, range);
 			return -EINVAL;
 		}
 		break;
 	case XTCPD_KEY_SIZE:
-		rc = parse_suffixed(s, &num, ssfx, smul, 10, 1);
+		num = 0;
+		rc = conf_parse_size(s, &num);
+		if (rc == -ERANGE)
+			break;
 		if (rc) {
 			snprintf(err, n, "'%s' is not a size (use e.g. 65536, 64KiB, 1MiB; allowed: %s)", s, range);
 			return -EINVAL;
@@ -266,7 +334,7 @@ int conf_parse_value(const struct xtcpd_key *k, const char *s, struct xtcpd_valu
 		}
 		return 0;
 	}
-	if (k->type != XTCPD_KEY_BOOL && (num < k->min || num > k->max)) {
+	if (rc == -ERANGE || (k->type != XTCPD_KEY_BOOL && (num < k->min || num > k->max))) {
 		snprintf(err, n, "'%s' is out of range (allowed: %s)", s, range);
 		return -ERANGE;
 	}

@@ -3,7 +3,8 @@
  * /proc/<pid>/ns/net, keeps one fd per namespace (deduplicated by nsfs inode) and
  * drops it, with its del callback, as soon as a scan no longer finds any mount or
  * process holding it: our fd and the source's socket must not keep a dead namespace
- * alive. Sockets are opened inside a namespace by a short-lived helper thread. */
+ * alive. Sockets are opened inside a namespace by a short-lived helper thread. How many
+ * are kept is bounded, in all and per user owning them (any user can make namespaces). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* setns */
 #endif
@@ -20,11 +21,13 @@
 #include <string.h>
 #include <time.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/net_namespace.h>
 #include <linux/netlink.h>
+#include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
 
 #define NETNS_MAX_DIRS 8
@@ -33,6 +36,7 @@
 struct netns_ent {
 	struct xtcpd_netns ns;
 	char name[NETNS_NAME_MAX];
+	uid_t owner;                   /* owner of its user namespace, (uid_t)-1 = unknown */
 	int seen;                      /* found by the scan in progress */
 };
 
@@ -46,6 +50,7 @@ struct netns_mgr {
 	dev_t nsfs_dev;                /* st_dev of namespace files */
 	int64_t last_ms;               /* last full reconcile (CLOCK_MONOTONIC) */
 	int pending;                   /* a bind-mount file exists but is not mounted yet */
+	size_t limited, limited_scan;  /* not kept for a limit: last scan, scan in progress */
 	struct netns_ent **ents;
 	struct xtcpd_netns **list;
 	size_t n, cap;
@@ -192,6 +197,13 @@ out:
 
 /* ---- the set of namespaces ------------------------------------------------------------- */
 
+/* Something that exists could not be opened: say so (gone in the meantime is no news). */
+static void netns_failed(struct netns_mgr *m, const char *what, int err)
+{
+	if (err != -ENOENT && err != -ESRCH && m->ops.fail)
+		m->ops.fail(m->ops.arg, what, err);
+}
+
 static struct netns_ent *netns_find(struct netns_mgr *m, uint64_t inode)
 {
 	for (size_t i = 0; i < m->n; i++)
@@ -207,6 +219,50 @@ static void netns_ent_free(struct netns_ent *e)
 	free(e);
 }
 
+/* The uid owning the user namespace that owns the network namespace open at fd: whoever
+ * made it (unshare -rn by a user gives that user's uid). (uid_t)-1 when unknown. */
+static uid_t netns_owner(int fd)
+{
+	int userns = ioctl(fd, NS_GET_USERNS);
+	uid_t uid = (uid_t)-1;
+
+	if (userns < 0)
+		return uid;
+	if (ioctl(userns, NS_GET_OWNER_UID, &uid) < 0)
+		uid = (uid_t)-1;
+	close(userns);
+	return uid;
+}
+
+static size_t netns_owned_by(const struct netns_mgr *m, uid_t owner)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		n += m->ents[i]->owner == owner;
+	return n;
+}
+
+/* Every namespace costs fds and a dump per cycle, and any user can make them (unshare
+ * -rn): past max_namespaces, or past max_per_owner for one user, a new one is left out
+ * (told, retried at the next scan). 1 when it is left out. */
+static int netns_over_limit(struct netns_mgr *m, const char *name, uid_t owner)
+{
+	enum netns_limit why;
+
+	if (m->conf.max_namespaces && m->n >= m->conf.max_namespaces)
+		why = NETNS_LIMIT_TOTAL;
+	else if (m->conf.max_per_owner && owner != 0 &&
+		 netns_owned_by(m, owner) >= m->conf.max_per_owner)
+		why = NETNS_LIMIT_PER_OWNER;
+	else
+		return 0;
+	m->limited_scan++;
+	if (m->ops.limited)
+		m->ops.limited(m->ops.arg, name, owner, why);
+	return 1;
+}
+
 /* Found a namespace at path (inode known): mark it seen, or open and add it. */
 static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, const char *name)
 {
@@ -218,6 +274,8 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 		e->seen = 1;
 		return 0;
 	}
+	if (m->conf.max_namespaces && m->n >= m->conf.max_namespaces)
+		return netns_over_limit(m, name, (uid_t)-1), 0;  /* full: not even opened */
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? 2 * m->cap : 16;
 		struct netns_ent **ents = realloc(m->ents, cap * sizeof(*ents));
@@ -232,12 +290,23 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 		m->list = list;
 		m->cap = cap;
 	}
+	if (m->ops.room && !m->ops.room(m->ops.arg, m->n)) {
+		netns_failed(m, path, -EMFILE);
+		return 0;
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->ns.fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* The process may have exited, or the mount moved, since we looked. */
 	if (e->ns.fd < 0 || fstat(e->ns.fd, &st) < 0 || (uint64_t)st.st_ino != inode) {
+		if (e->ns.fd < 0)
+			netns_failed(m, path, -errno);
+		netns_ent_free(e);
+		return 0;
+	}
+	e->owner = netns_owner(e->ns.fd);
+	if (netns_over_limit(m, name, e->owner)) {
 		netns_ent_free(e);
 		return 0;
 	}
@@ -247,6 +316,7 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 		close(e->ns.fd);
 		e->ns.fd = fd;
 		if (fd < 0) {
+			netns_failed(m, path, fd);
 			netns_ent_free(e);
 			return 0;
 		}
@@ -283,8 +353,10 @@ static void netns_scan_dir(struct netns_mgr *m, size_t k)
 		m->wd[k] = inotify_add_watch(m->ifd, m->dirs[k],
 			IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_ONLYDIR);
 	n = scandir(m->dirs[k], &names, netns_visible, alphasort);
-	if (n < 0)
+	if (n < 0) {
+		netns_failed(m, m->dirs[k], -errno);
 		return;
+	}
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -308,8 +380,10 @@ static void netns_scan_proc(struct netns_mgr *m)
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 
-	if (!d)
+	if (!d) {
+		netns_failed(m, "/proc", -errno);
 		return;
+	}
 	while ((de = readdir(d))) {
 		char path[64], name[32];
 		struct stat st;
@@ -330,6 +404,7 @@ int netns_mgr_reconcile(struct netns_mgr *m)
 	size_t j = 0;
 
 	m->pending = 0;
+	m->limited_scan = 0;
 	for (size_t i = 0; i < m->n; i++)
 		m->ents[i]->seen = m->ents[i]->ns.is_host;
 	if (!m->conf.host_only) {
@@ -353,6 +428,7 @@ int netns_mgr_reconcile(struct netns_mgr *m)
 		j++;
 	}
 	m->n = j;
+	m->limited = m->limited_scan;
 	m->last_ms = netns_now_ms();
 	return 0;
 }
@@ -393,6 +469,11 @@ size_t netns_mgr_count(const struct netns_mgr *m)
 	return m->n;
 }
 
+size_t netns_mgr_limited(const struct netns_mgr *m)
+{
+	return m->limited;
+}
+
 static int netns_add_host(struct netns_mgr *m)
 {
 	struct netns_ent *e = calloc(1, sizeof(*e));
@@ -408,6 +489,7 @@ static int netns_add_host(struct netns_mgr *m)
 		return err;
 	}
 	m->nsfs_dev = st.st_dev;
+	e->owner = netns_owner(e->ns.fd);
 	snprintf(e->name, sizeof(e->name), "host");
 	e->ns.name = e->name;
 	e->ns.inode = (uint64_t)st.st_ino;

@@ -5,6 +5,7 @@
 #define XTCPD_NETNS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <xtcpd/plugin.h>
 
 struct netns_conf {
@@ -12,12 +13,26 @@ struct netns_conf {
 	const char *dirs;           /* bind-mount folders, ':'-separated ("/run/netns:/run/docker/netns") */
 	int proc_scan;              /* also scan /proc/<pid>/ns/net */
 	int64_t reconcile_ms;       /* full rescan period */
+	size_t max_namespaces;      /* most namespaces kept, the host's included (0 = no limit) */
+	size_t max_per_owner;       /* most kept per owner of their user namespace, root's
+	                             * (owner uid 0) not counted (0 = no limit) */
 };
+
+enum netns_limit { NETNS_LIMIT_TOTAL, NETNS_LIMIT_PER_OWNER };
 
 struct netns_ops {
 	void *arg;
 	int (*add)(void *arg, struct xtcpd_netns *ns);   /* a namespace appeared */
 	void (*del)(void *arg, struct xtcpd_netns *ns);  /* it is gone: release it now */
+	/* A namespace found but not kept, at this scan, for a limit (owner: the uid owning its
+	 * user namespace, (uid_t)-1 if unknown). NULL = not told. */
+	void (*limited)(void *arg, const char *name, uid_t owner, enum netns_limit why);
+	/* A namespace (or a folder of them) that exists could not be opened (out of file
+	 * descriptors...): it is missed until a later scan succeeds. May be NULL. */
+	void (*fail)(void *arg, const char *what, int err);
+	/* 1 when one more namespace fits beside the n held (the file-descriptor budget);
+	 * 0: it is not opened, reported through fail as -EMFILE. May be NULL. */
+	int (*room)(void *arg, size_t n);
 };
 
 struct netns_mgr;
@@ -33,6 +48,8 @@ int netns_mgr_tick(struct netns_mgr *m, int64_t now_mono_ms);
 /* The namespaces to poll, valid until the next reconcile/tick. */
 size_t netns_mgr_list(struct netns_mgr *m, struct xtcpd_netns *const **list);
 size_t netns_mgr_count(const struct netns_mgr *m);
+/* Namespaces the last scan found but did not keep because of a limit. */
+size_t netns_mgr_limited(const struct netns_mgr *m);
 
 /* socket(domain, type, protocol) inside ns; returns the fd or -errno. Thread-safe. */
 int netns_socket(const struct xtcpd_netns *ns, int domain, int type, int protocol);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -29,19 +30,12 @@
 #include "ops/caps.h"
 
 /* The pieces caps_check reports, with what the daemon loses without each. */
+#define CAPS_NEEDED_(cap, field, lost) { cap, offsetof(struct caps_report, field), lost },
 static const struct {
 	int cap;
 	size_t off;
 	const char *lost;
-} caps_needed[] = {
-	{ CAP_SYS_ADMIN, offsetof(struct caps_report, sys_admin),
-	  "no CAP_SYS_ADMIN: only the host namespace is collected" },
-	{ CAP_SYS_PTRACE, offsetof(struct caps_report, sys_ptrace),
-	  "no CAP_SYS_PTRACE: namespaces found only through other users' processes "
-	  "(/proc/PID/ns/net) are skipped" },
-	{ CAP_NET_ADMIN, offsetof(struct caps_report, net_admin),
-	  "no CAP_NET_ADMIN: socket marks (INET_DIAG_MARK) are not reported" },
-};
+} caps_needed[] = { CAPS_RUNTIME(CAPS_NEEDED_) };
 
 static void caps_line(char *msg, size_t n, size_t *used, const char *fmt, ...)
 {
@@ -275,4 +269,54 @@ int caps_drop_except(const int *keep, size_t n_keep)
 		return -errno;
 	err = caps_set(keep, n_keep);
 	return err ? err : err_bound;
+}
+
+struct caps_job {
+	int (*fn)(void *);
+	void *arg;
+	int as_nobody, nobody, rc;
+};
+
+/* Raw syscalls throughout: they change this thread only, where glibc's set*id() and
+ * libcap (with libpsx) would change every thread of the process. */
+static int caps_confine_self(struct caps_job *j)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[2] = { { 0 } };
+	uid_t id = CAPS_NOBODY;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
+		return -errno;
+	if (prctl(PR_CAPBSET_READ, (unsigned long)CAP_SETPCAP, 0, 0, 0) == 1)
+		caps_drop_bounding(NULL, 0, caps_last());  /* fails harmlessly without SETPCAP */
+	if (j->as_nobody && syscall(SYS_geteuid) == 0 && syscall(SYS_setgroups, 0, NULL) == 0 &&
+	    syscall(SYS_setresgid, id, id, id) == 0 && syscall(SYS_setresuid, id, id, id) == 0)
+		j->nobody = 1;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	return syscall(SYS_capset, &hdr, none) < 0 ? -errno : 0;
+}
+
+static void *caps_confined_thread(void *arg)
+{
+	struct caps_job *j = arg;
+
+	j->rc = caps_confine_self(j);
+	if (!j->rc)
+		j->rc = j->fn(j->arg);
+	return NULL;
+}
+
+int caps_run_confined(int as_nobody, int (*fn)(void *), void *arg, int *nobody)
+{
+	struct caps_job j = { .fn = fn, .arg = arg, .as_nobody = as_nobody, .rc = -EIO };
+	pthread_t t;
+	int err = pthread_create(&t, NULL, caps_confined_thread, &j);
+
+	if (err)
+		return -err;
+	pthread_join(t, NULL);
+	if (nobody)
+		*nobody = j.nobody;
+	return j.rc;
 }

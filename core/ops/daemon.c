@@ -6,20 +6,26 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ops/advice.h"
 #include "ops/caps.h"
 #include "ops/clock.h"
+#include "ops/httpd.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/reload.h"
 #include "ops/stats.h"
 #include "ops/threads.h"
+#include "ops/trust.h"
 #include "ops/tuning.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
@@ -27,13 +33,23 @@ static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO,
 
 static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
 
+/* Exit status when every sink's output closed (a reader that left our pipe): what a
+ * filter killed by SIGPIPE reports. */
+#define EXIT_NO_OUTPUT (128 + SIGPIPE)
+
+/* One configuration generation: the parsed files and the plugins they loaded. A reload
+ * builds the next one beside the running one. */
 struct daemon {
 	const struct daemon_opts *o;
-	struct plugin_set ps;
-	struct conf conf;
+	struct plugin_set *ps;
+	struct conf *conf;
 	struct pipeline *pl;
 	struct netns_mgr *ns;
+	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
+	unsigned fds_per_ns;        /* measured on the first namespace (the host's) */
+	unsigned long long nofile;  /* the open-files limit */
+	unsigned long long max_ns;  /* namespaces that fit in it (0 = not known yet) */
 };
 
 static const struct xtcpd_key *keys_of(void *arg, enum conf_kind kind, const char *plugin,
@@ -49,6 +65,18 @@ static const struct xtcpd_key *keys_of(void *arg, enum conf_kind kind, const cha
 		return none;
 	}
 	return pl->desc->keys;
+}
+
+/* A plugin's own check of its section (ABI 1.3; none = nothing beyond the key table). */
+static int check_of(void *arg, const struct conf_section *s, struct xtcpd_check *res)
+{
+	const struct plugin *pl;
+	char err[600];
+
+	if (plugin_load(arg, (unsigned)s->kind, s->plugin, &pl, err, sizeof(err)) ||
+	    !XTCPD_PLUGIN_HAS(pl->desc, check))
+		return 0;
+	return pl->desc->check(&s->cfg, res);
 }
 
 int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_set *ps)
@@ -67,7 +95,7 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 	if (o->once && (rc = conf_override(c, "core.max_loops=1")))
 		return rc;
 	/* The plugin folder must be known before plugins are validated. */
-	dir = getenv("XTCPD_PLUGIN_DIR");
+	dir = secure_getenv("XTCPD_PLUGIN_DIR");
 	if (!dir)
 		dir = PLUGINDIR;
 	{
@@ -80,12 +108,15 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 		plugin_set_fini(ps);
 		plugin_set_init(ps, dir);
 	}
-	return conf_validate(c, keys_of, ps);
+	if ((rc = conf_validate(c, keys_of, ps)))
+		return rc;
+	return conf_check_plugins(c, check_of, ps);
 }
 
-enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED };
+enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED, NS_OPEN_FAILED };
 
-static void ns_count(enum ns_event ev)
+/* add = 0 registers the counter (at 0) without counting. */
+static void ns_count_n(enum ns_event ev, unsigned add)
 {
 	static const struct { const char *name, *help; } defs[] = {
 		[NS_OPENED] = { "xtcpd_namespaces_opened_total",
@@ -94,21 +125,75 @@ static void ns_count(enum ns_event ev)
 				"Network namespaces gone (no mount, no process) and released" },
 		[NS_REFUSED] = { "xtcpd_namespaces_refused_total",
 				 "Network namespaces a source could not use (retried at the next scan)" },
+		[NS_OPEN_FAILED] = { "xtcpd_namespaces_open_failed_total",
+				     "Network namespaces (or folders of them) that could not be opened, "
+				     "e.g. out of file descriptors (retried at the next scan)" },
 	};
-	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, defs[ev].name, NULL, defs[ev].help), 1);
+	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, defs[ev].name, NULL, defs[ev].help), add);
+}
+
+static void ns_count(enum ns_event ev)
+{
+	ns_count_n(ev, 1);
+}
+
+/* File descriptors kept out of the namespaces' reach: the endpoint's connections (up to
+ * an eighth of a small limit), sinks, logs, the namespace helpers. */
+static unsigned long long fd_reserve(const struct daemon *d)
+{
+	const char *prom = d->conf->core[CK_PROM_LISTEN].str;
+	unsigned long long http = prom && *prom ? HTTPD_MAX_CONNECTIONS : 0;
+
+	return 32 + (http < d->nofile / 8 ? http : d->nofile / 8);
+}
+
+/* Once the first namespace (the host's) is open, its cost is known: the budget is what
+ * the limit leaves after the reserve and what was open before it. */
+static void fd_budget(struct daemon *d, unsigned before)
+{
+	unsigned long long now = tuning_fds_open(), base, room;
+
+	d->fds_per_ns = 1 + (unsigned)(now - before); /* the manager's fd + the sources' */
+	base = now - d->fds_per_ns;
+	room = d->nofile > base + fd_reserve(d) ? d->nofile - base - fd_reserve(d) : 0;
+	d->max_ns = room / d->fds_per_ns > 1 ? room / d->fds_per_ns : 1;
+}
+
+static int ns_room_cb(void *arg, size_t n)
+{
+	struct daemon *d = arg;
+
+	return !d->max_ns || n < d->max_ns;
 }
 
 static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
+	unsigned before = d->fds_per_ns ? 0 : tuning_fds_open();
 	int rc = pipeline_ns_add(d->pl, ns);
 
+	if (!d->fds_per_ns && !rc)
+		fd_budget(d, before);
 	ns_count(rc ? NS_REFUSED : NS_OPENED);
 	if (rc)
 		log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
 				"namespace %s (inode %llu): source cannot use it: %s", ns->name,
 				(unsigned long long)ns->inode, log_errstr(rc));
 	return rc;
+}
+
+static void ns_limited_cb(void *arg, const char *name, uid_t owner, enum netns_limit why)
+{
+	static const char *const what[] = { [NETNS_LIMIT_TOTAL] = "max_namespaces",
+					    [NETNS_LIMIT_PER_OWNER] = "max_namespaces_per_owner" };
+	char lab[64];
+
+	snprintf(lab, sizeof(lab), "limit=\"%s\"", what[why]);
+	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_namespaces_limited_total", lab,
+				"Namespaces found but left out for a limit, per scan (retried at the next)"), 1);
+	log_ratelimited(ns_limited_cb, 60000, XTCPD_LOG_WARN, NULL,
+			"namespace %s (owner uid %d) left out: [core] %s reached", name,
+			owner == (uid_t)-1 ? -1 : (int)owner, what[why]);
 }
 
 static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
@@ -119,38 +204,105 @@ static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
 	pipeline_ns_del(d->pl, ns);
 }
 
-/* Build and start everything from d->conf. */
-static int bring_up(struct daemon *d)
+static void ns_failed_cb(void *arg, const char *what, int err)
 {
-	const struct conf *c = &d->conf;
-	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
-	struct netns_conf nc = {
+	struct daemon *d = arg;
+
+	ns_count(NS_OPEN_FAILED);
+	log_ratelimited(ns_failed_cb, 10000, XTCPD_LOG_WARN, NULL,
+			"namespace %s: cannot open: %s (open files limit %llu, %u per namespace: room "
+			"for %llu; raise LimitNOFILE)", what, log_errstr(err), d->nofile, d->fds_per_ns,
+			d->max_ns);
+}
+
+/* At start-up: what the open-files limit allows, in namespaces (also a metric). */
+static void report_budget(struct daemon *d, unsigned long long from)
+{
+	unsigned long long cap = d->max_ns;
+
+	if (from != d->nofile)
+		log_info("open files: soft limit raised from %llu to %llu (the hard limit)", from, d->nofile);
+	/* Said when the limit, not max_namespaces, bounds the namespaces polled. */
+	log_msg(cap < (unsigned long long)d->conf->core[CK_MAX_NAMESPACES].num ? XTCPD_LOG_INFO
+									      : XTCPD_LOG_DEBUG,
+	       "open files: limit %llu, %llu kept for the endpoint and sinks, %u per namespace: "
+	       "room for %llu namespaces (%zu now)", d->nofile, fd_reserve(d), d->fds_per_ns, cap,
+	       d->ns ? netns_mgr_count(d->ns) : 0);
+	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_capacity", NULL,
+				"Network namespaces the open-files limit has room for (after a reserve for "
+				"the endpoint and sinks), at the file descriptors each costs"), cap);
+}
+
+static void ns_refused_cb(void *arg, struct xtcpd_netns *ns, int rc)
+{
+	ns_count(NS_REFUSED);
+	log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
+			"namespace %s (inode %llu): source cannot use it: %s", ns->name,
+			(unsigned long long)ns->inode, log_errstr(rc));
+}
+
+static void netns_conf_of(const struct conf *c, struct netns_conf *nc)
+{
+	*nc = (struct netns_conf){
 		.host_only = c->core[CK_NETNS].num == 1 || no_setns,
 		.dirs = c->core[CK_NETNS_DIRS].str,
 		.proc_scan = (int)c->core[CK_NETNS_PROC_SCAN].num,
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
+		.max_namespaces = (size_t)c->core[CK_MAX_NAMESPACES].num,
+		.max_per_owner = (size_t)c->core[CK_MAX_NAMESPACES_PER_OWNER].num,
 	};
-	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb };
-	unsigned threads;
+}
+
+static int netns_start(struct daemon *d)
+{
+	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb, .fail = ns_failed_cb,
+				  .room = ns_room_cb, .limited = ns_limited_cb };
+	struct netns_conf nc;
 	int rc;
 
-	if ((rc = pipeline_create(&d->conf, &d->ps, &po, &d->pl)))
-		return rc;
-	threads = pipeline_threads(d->pl) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
-	if (threads > (unsigned)c->core[CK_MAX_THREADS].num) {
-		log_err("configuration needs %u threads (main, readers, sinks, metrics), above "
-			"max_threads = %lld: lower the readers (netlinkers) or raise max_threads",
-			threads, (long long)c->core[CK_MAX_THREADS].num);
-		return -E2BIG;
-	}
-	if ((rc = pipeline_start(d->pl)))
-		return rc;
+	netns_conf_of(d->conf, &nc);
+	for (enum ns_event ev = NS_OPENED; ev <= NS_OPEN_FAILED; ev++)
+		ns_count_n(ev, 0);
 	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
-		log_err("namespace manager: %s", log_errstr(rc));
+		log_ratelimited(netns_start, 60000, XTCPD_LOG_ERR, NULL, "namespace manager: %s",
+				log_errstr(rc));
+		netns_mgr_destroy(d->ns);
+		d->ns = NULL;
 		return rc;
 	}
 	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
+	d->m_left_out = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_left_out", NULL,
+				    "Namespaces the last scan found but left out for max_namespaces "
+				    "or max_namespaces_per_owner");
+	metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
 	return 0;
+}
+
+/* Build (beside `old`, adopting its unchanged instances) and start the pipeline of
+ * configuration c. On failure the new parts are undone and old is untouched. */
+static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct pipeline *old,
+		 struct pipeline **out)
+{
+	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
+	unsigned threads;
+	int rc = pipeline_create(c, ps, &po, old, out);
+
+	if (!rc) {
+		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
+		if (threads > (unsigned)c->core[CK_MAX_THREADS].num) {
+			log_err("configuration needs %u threads (main, readers, sinks, metrics), above "
+				"max_threads = %lld: lower the readers (netlinkers) or raise max_threads",
+				threads, (long long)c->core[CK_MAX_THREADS].num);
+			rc = -E2BIG;
+		}
+	}
+	if (!rc)
+		rc = pipeline_start(*out);
+	if (rc) {
+		pipeline_destroy(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 static void tear_down(struct daemon *d, int timeout_ms)
@@ -165,34 +317,94 @@ static void tear_down(struct daemon *d, int timeout_ms)
 	d->pl = NULL;
 }
 
-static void reload(struct daemon *d)
+static void generation_free(struct conf *c, struct plugin_set *ps)
 {
-	struct conf nc;
-	int rc;
-
-	rc = daemon_load_conf(d->o, &nc, &d->ps);
-	if (rc) {
-		log_err("SIGHUP: new configuration refused, keeping the running one: %s", nc.err);
-		conf_free(&nc);
-		pipeline_reopen(d->pl);
-		return;
+	if (c) {
+		conf_free(c);
+		free(c);
 	}
-	log_info("SIGHUP: configuration reloaded");
-	tear_down(d, (int)d->conf.core[CK_SHUTDOWN_TIMEOUT].num);
-	conf_free(&d->conf);
-	d->conf = nc;
-	stats_set_conf(&d->conf);
-	if ((rc = bring_up(d))) {
-		log_err("SIGHUP: the new configuration failed to start (%s); exiting", log_errstr(rc));
-		exit(1);
+	if (ps) {
+		plugin_set_fini(ps);
+		free(ps);
 	}
 }
 
-/* Say what is missing and what that costs, then keep only what the running daemon
- * needs. Done before any thread starts, so every thread inherits the reduced sets. */
-static void check_caps(const struct conf *c)
+/* Parse and check everything into a new generation: 0, or -errno with the message in
+ * (*c)->err. */
+static int load_generation(const struct daemon_opts *o, struct conf **c, struct plugin_set **ps)
 {
-	static const int keep[] = CAPS_KEEP_RUNTIME;
+	*c = calloc(1, sizeof(**c));
+	*ps = calloc(1, sizeof(**ps));
+	if (!*c || !*ps)
+		return -ENOMEM;
+	return daemon_load_conf(o, *c, *ps);
+}
+
+static int netns_changed(const struct conf *a, const struct conf *b)
+{
+	struct netns_conf x, y;
+
+	netns_conf_of(a, &x);
+	netns_conf_of(b, &y);
+	return x.host_only != y.host_only || x.proc_scan != y.proc_scan ||
+	       x.reconcile_ms != y.reconcile_ms ||
+	       x.max_namespaces != y.max_namespaces || x.max_per_owner != y.max_per_owner || strcmp(x.dirs ? x.dirs : "", y.dirs ? y.dirs : "");
+}
+
+/* SIGHUP: check, build beside the running pipeline, swap. Any failure before the swap
+ * keeps the running pipeline (its sinks reopen their outputs, as SIGHUP asks). */
+static void reload(struct daemon *d)
+{
+	struct conf *nc;
+	struct plugin_set *nps;
+	struct pipeline *np;
+	struct xtcpd_netns *const *list = NULL;
+	struct reload_ns view = { .arg = d, .refused = ns_refused_cb };
+	struct reload_stats st;
+	int rc, ns_moved;
+
+	rc = load_generation(d->o, &nc, &nps);
+	if (rc) {
+		log_err("SIGHUP: new configuration refused, keeping the running one: %s",
+			nc && nc->err[0] ? nc->err : log_errstr(rc));
+		goto keep;
+	}
+	if ((rc = build(d, nc, nps, d->pl, &np))) {
+		log_err("SIGHUP: the new configuration failed to start (%s): keeping the running one",
+			log_errstr(rc));
+		goto keep;
+	}
+	if (d->ns)
+		view.n = netns_mgr_list(d->ns, &list);
+	view.list = list;
+	ns_moved = netns_changed(d->conf, nc);
+	reload_swap(d->pl, np, (int)d->conf->core[CK_SHUTDOWN_TIMEOUT].num, &view, &st);
+	d->pl = np;
+	if (st.undelivered)
+		log_warn("SIGHUP: %d batches of the retired sinks were not delivered", st.undelivered);
+	if (!st.stuck)  /* else a stuck sink may still read its configuration */
+		generation_free(d->conf, d->ps);
+	d->conf = nc;
+	d->ps = nps;
+	stats_set_conf(d->conf);
+	log_setup(d->conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+		  log_levels[d->conf->core[CK_LOG_LEVEL].num]);
+	if (ns_moved) {  /* other folders or scans: find the namespaces again */
+		netns_mgr_destroy(d->ns);
+		d->ns = NULL;
+		netns_start(d);
+	}
+	log_info("SIGHUP: configuration reloaded: %u instances kept, %u new, %u retired",
+		 st.kept, st.created, st.retired);
+	return;
+keep:
+	generation_free(nc, nps);
+	pipeline_reopen(d->pl);
+}
+
+/* Say what is missing and what that costs (before anything is dropped). */
+static void check_caps(void)
+{
 	struct caps_report r;
 	char msg[1024], *line, *save = NULL;
 	int rc = caps_check(&r, msg, sizeof(msg));
@@ -204,9 +416,43 @@ static void check_caps(const struct conf *c)
 	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_warn("%s", line);
 	no_setns = !r.sys_admin;
-	rc = caps_drop_except(keep, sizeof(keep) / sizeof(keep[0]));
-	if (rc && rc != -EPERM)
+}
+
+/* Keep only what the running daemon needs; `for_http` also keeps, until the next call,
+ * what it takes to make the HTTP thread nobody (SETUID, SETGID) and to shrink the
+ * bounding set once more afterwards (SETPCAP). Done before any thread starts, so every
+ * thread inherits the reduced sets. */
+static void drop_caps(int for_http)
+{
+	static const int runtime[] = CAPS_KEEP_RUNTIME;
+	enum { N = sizeof(runtime) / sizeof(runtime[0]) };
+	int keep[N + 3];
+	size_t n = N;
+	int rc;
+
+	memcpy(keep, runtime, sizeof(runtime));
+	if (for_http) {
+		keep[n++] = CAP_SETUID;
+		keep[n++] = CAP_SETGID;
+		keep[n++] = CAP_SETPCAP;
+	}
+	rc = caps_drop_except(keep, n);
+	if (rc && rc != -EPERM)  /* -EPERM: no SETPCAP, as under the unit (its bounding set) */
 		log_warn("cannot drop capabilities: %s", log_errstr(rc));
+}
+
+/* --capture writes predictable names: only into a folder nobody else can write to. */
+static int check_capture_dir(const char *dir)
+{
+	char why[700];
+	int fd = trust_open(dir, "folder", TRUST_DIR, why, sizeof(why));
+
+	if (fd < 0) {
+		fprintf(stderr, "xtcpd: --capture %s: refused: %s\n", dir, why);
+		return -EINVAL;
+	}
+	close(fd);
+	return 0;
 }
 
 /* Wait until `until` (CLOCK_MONOTONIC ns) or a signal; returns the signal or 0. A
@@ -233,16 +479,21 @@ static int wait_until(const sigset_t *set, int64_t until)
 
 static void run_cycle(struct daemon *d)
 {
-	struct xtcpd_netns *const *list;
-	size_t n;
+	struct xtcpd_netns *const *list = NULL;
+	size_t n = 0;
 	int64_t t0 = clock_mono_ns(), dt;
 	int rc;
 
-	netns_mgr_tick(d->ns, t0 / 1000000);
-	n = netns_mgr_list(d->ns, &list);
-	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf.core[CK_TIMEOUT].num);
+	if (!d->ns)  /* a reload could not start it: try again */
+		netns_start(d);
+	if (d->ns) {
+		netns_mgr_tick(d->ns, t0 / 1000000);
+		metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
+		n = netns_mgr_list(d->ns, &list);
+	}
+	rc = pipeline_cycle(d->pl, ++d->seq, list, n, d->conf->core[CK_TIMEOUT].num);
 	dt = clock_mono_ns() - t0;
-	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf.core[CK_FREQUENCY].num * 1000000LL);
+	stats_cycle_done(d->seq, dt, rc, n, dt > d->conf->core[CK_FREQUENCY].num * 1000000LL);
 	log_debug("cycle %llu: %zu namespaces in %.1f ms", (unsigned long long)d->seq, n,
 		  (double)dt / 1e6);
 	if (rc)
@@ -256,77 +507,131 @@ static void run_cycle(struct daemon *d)
 	}
 }
 
+static atomic_int outputs_gone;
+
+/* From the sink thread whose output closed last: stop, as a filter whose reader left. */
+static void no_output(void)
+{
+	atomic_store(&outputs_gone, 1);
+	kill(getpid(), SIGTERM);
+}
+
+/* Until max_loops cycles ran or SIGTERM/SIGINT; SIGHUP reloads in between. */
+static void run(struct daemon *d, const sigset_t *set)
+{
+	int64_t next = clock_mono_ns();
+	int sig;
+
+	for (;;) {
+		if (!pipeline_outputs_open()) {
+			log_info("every sink's output is closed: stopping");
+			return;
+		}
+		run_cycle(d);
+		if (d->conf->core[CK_MAX_LOOPS].num && d->seq >= (uint64_t)d->conf->core[CK_MAX_LOOPS].num)
+			return;
+		next += d->conf->core[CK_FREQUENCY].num * 1000000LL;
+		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
+			next = clock_mono_ns();
+		while ((sig = wait_until(set, next)) == SIGHUP)
+			reload(d);
+		if (sig == SIGINT || sig == SIGTERM) {
+			if (!pipeline_outputs_open())
+				log_info("every sink's output is closed: stopping");
+			else
+				log_info("%s: stopping", strsignal(sig));
+			return;
+		}
+	}
+}
+
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o };
 	sigset_t set;
-	int64_t next;
-	int rc, sig = 0;
+	int rc;
 
 	threads_name_self("xtcpd"); /* the main thread: config, schedule, signals */
+	umask(027);  /* what the daemon creates is not for others (files it opens say 0640) */
+	/* SIGHUP waits for the main loop from the first instruction (its default would kill
+	 * us); SIGTERM and SIGINT keep their default, so a start that hangs (a slow name
+	 * lookup in a check) still ends on them, until the loop takes them over. */
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A shell starts background jobs with SIGINT ignored; an ignored signal is lost
+	 * even while blocked, so the loop would never see it. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 
-	if (daemon_load_conf(o, &d.conf, &d.ps)) {
-		fprintf(stderr, "xtcpd: %s\n", d.conf.err);
-		conf_free(&d.conf);
-		plugin_set_fini(&d.ps);
+	if ((rc = load_generation(o, &d.conf, &d.ps))) {
+		fprintf(stderr, "xtcpd: %s\n", d.conf && d.conf->err[0] ? d.conf->err : log_errstr(rc));
+		generation_free(d.conf, d.ps);
 		return EXIT_CONFIG;
 	}
 	if (o->check_only) {
-		/* Keys are checked; plugins are not created (kafka would connect). */
+		/* Keys and the plugins' checks passed; nothing is created (kafka would connect). */
 		printf("configuration OK\n");
-		conf_free(&d.conf);
-		plugin_set_fini(&d.ps);
+		generation_free(d.conf, d.ps);
 		return 0;
 	}
-	log_setup(d.conf.core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
-		  log_levels[d.conf.core[CK_LOG_LEVEL].num]);
-	/* The endpoint first: it may bind a port below 1024; its thread drops its own
-	 * capabilities before serving. */
-	if ((rc = stats_start(&d.conf))) {
-		rc = EXIT_CONFIG;
+	/* Before any thread: every thread inherits the mask, and only sigtimedwait here
+	 * takes the signals. */
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	log_setup(d.conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+		  log_levels[d.conf->core[CK_LOG_LEVEL].num]);
+	rc = EXIT_CONFIG;
+	if (o->capture_dir && check_capture_dir(o->capture_dir))
 		goto out;
-	}
-	check_caps(&d.conf);
 	{
 		char err[300];
-		if (tuning_apply(d.conf.core[CK_CPUS].str, (int)d.conf.core[CK_NICE].num, err, sizeof(err))) {
+		/* threads inherit the CPU list and niceness; a negative nice needs CAP_SYS_NICE */
+		if (tuning_apply(d.conf->core[CK_CPUS].str, (int)d.conf->core[CK_NICE].num, err, sizeof(err))) {
 			log_err("[core] %s", err);
-			rc = EXIT_CONFIG;
 			goto out;
 		}
 	}
-	if ((rc = bring_up(&d))) {
-		/* a source unavailable here without a fallback is a configuration matter too */
-		rc = rc == -E2BIG || rc == XTCPD_ERR_UNAVAILABLE ? EXIT_CONFIG : 1;
+	/* The endpoint's socket is bound first: it may be a port below 1024. Then the drop,
+	 * then its thread, born without capabilities (and as nobody when we are root). */
+	if (stats_start(d.conf))
+		goto out;
+	check_caps();
+	drop_caps(1);
+	rc = stats_serve();
+	drop_caps(0);
+	if (rc) {
+		rc = 1;
 		goto out;
 	}
-	next = clock_mono_ns();
-	while (!d.conf.core[CK_MAX_LOOPS].num || d.seq < (uint64_t)d.conf.core[CK_MAX_LOOPS].num) {
-		run_cycle(&d);
-		if (d.conf.core[CK_MAX_LOOPS].num && d.seq >= (uint64_t)d.conf.core[CK_MAX_LOOPS].num)
-			break;
-		next += d.conf.core[CK_FREQUENCY].num * 1000000LL;
-		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
-			next = clock_mono_ns();
-		while ((sig = wait_until(&set, next)) == SIGHUP)
-			reload(&d);
-		if (sig == SIGINT || sig == SIGTERM) {
-			log_info("%s: stopping", strsignal(sig));
-			break;
+	{
+		unsigned long long from = 0;
+
+		if ((rc = tuning_raise_nofile(&from, &d.nofile)))
+			log_warn("cannot raise the open-files limit: %s", log_errstr(rc));
+		if ((rc = build(&d, d.conf, d.ps, NULL, &d.pl))) {
+			/* a source unavailable here without a fallback is a configuration matter too */
+			rc = rc == -E2BIG || rc == XTCPD_ERR_UNAVAILABLE ? EXIT_CONFIG : 1;
+			goto out;
 		}
+		if ((rc = netns_start(&d))) {
+			rc = 1;
+			goto out;
+		}
+		report_budget(&d, from);
 	}
+	pipeline_on_no_output(no_output);
+	run(&d, &set);
 	rc = 0;
 out:
-	tear_down(&d, (int)d.conf.core[CK_SHUTDOWN_TIMEOUT].num);
+	tear_down(&d, (int)d.conf->core[CK_SHUTDOWN_TIMEOUT].num);
+	if (atomic_load(&outputs_gone) && !rc)
+		rc = EXIT_NO_OUTPUT;
+	pipeline_on_no_output(NULL);
 	stats_stop();
-	conf_free(&d.conf);
-	plugin_set_fini(&d.ps);
+	generation_free(d.conf, d.ps);
 	metrics_reset();
 	return rc;
 }

@@ -1,7 +1,9 @@
 /* httpd — /metrics, /healthz and /readyz over libmicrohttpd. We bind the listening socket
  * ourselves so a bad address or a taken port comes back as the exact errno with a message,
  * then hand it to one internal MHD thread (epoll) with a connection cap and an idle timeout:
- * nothing a client does can reach the poll loop except through the two handlers. */
+ * nothing a client does can reach the poll loop except through the two handlers. That
+ * thread is started from a confined one (ops/caps.h): it holds no capability from birth
+ * and, when the daemon runs as root, runs as nobody. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,26 +13,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
-#include <linux/capability.h>
 
 #include <microhttpd.h>
 
+#include "ops/caps.h"
 #include "ops/httpd.h"
 #include "ops/threads.h"
 
 #define HTTPD_BACKLOG 64
 #define HTTPD_REASON_MAX 256
 
+/* A connection waiting for a request header (see httpd_sweep). */
+struct httpd_slot {
+	int fd;                 /* -1: free; -2: cut, MHD closes it next */
+	int waiting;            /* its next request's header is not complete yet */
+	int64_t since_ms;       /* opened, or its previous answer was sent */
+};
+
 struct httpd {
 	struct MHD_Daemon *mhd;
+	struct httpd_slot slots[HTTPD_MAX_CONNECTIONS]; /* MHD's thread only: no lock */
 	struct httpd_handlers hd;
 	int port;
 	/* Scrape buffer: only MHD's single thread touches it, so no lock. */
 	char *mbuf;
 	size_t mlen, mcap;
-	int caps_shed;          /* MHD's thread has dropped its capabilities */
+	int fd;                 /* the listening socket until MHD takes it */
+	int any;                /* it listens on every address */
+	int nobody;             /* MHD's thread runs as nobody */
 };
 
 static _Thread_local char httpd_err[256];
@@ -140,23 +152,81 @@ static int httpd_listen(const char *listen)
 	return r < 0 ? httpd_fail(r, listen, "cannot listen") : fd;
 }
 
-/* Capabilities are per thread: the one thread that parses what the network sends needs
- * none, whatever the daemon keeps for setns. It sheds them all (effective, permitted,
- * inheritable) when it accepts its first connection, before reading a byte of it; this
- * holds even when the daemon starts the endpoint before dropping its own capabilities
- * (to bind a port below 1024). The thread never execs, so the bounding set is moot. */
+static int64_t httpd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libmicrohttpd's timeout restarts with every byte, so a client trickling its header
+ * would hold its connection forever. Each new connection and each request sweeps: a
+ * connection still without a whole header HTTPD_HEADER_DEADLINE_S after it opened (or
+ * after its previous answer) is shut down, and MHD closes it. Runs in MHD's thread,
+ * which alone closes these fds, and a slot is freed before its fd is: never a stale fd. */
+static void httpd_sweep(struct httpd *h)
+{
+	int64_t now = httpd_now_ms();
+
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++) {
+		struct httpd_slot *s = &h->slots[i];
+
+		if (s->fd >= 0 && s->waiting && now - s->since_ms > HTTPD_HEADER_DEADLINE_S * 1000) {
+			shutdown(s->fd, SHUT_RDWR);
+			s->fd = -2;
+		}
+	}
+}
+
+static struct httpd_slot *httpd_slot_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void httpd_track(struct httpd *h, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct httpd_slot *s = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (s)
+			s->fd = -1;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (size_t i = 0; ci && i < HTTPD_MAX_CONNECTIONS; i++)
+		if (h->slots[i].fd == -1) {
+			h->slots[i] = (struct httpd_slot){ ci->connect_fd, 1, httpd_now_ms() };
+			*socket_context = &h->slots[i];
+			break;
+		}
+	httpd_sweep(h);
+}
+
+/* A request was answered (or abandoned): the next one's header is due from now. */
+static void httpd_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			    enum MHD_RequestTerminationCode toe)
+{
+	struct httpd_slot *s = httpd_slot_of(c);
+
+	(void)cls;
+	(void)con_cls;
+	(void)toe;
+	if (s && s->fd >= 0) {
+		s->waiting = 1;
+		s->since_ms = httpd_now_ms();
+	}
+}
+
 static void httpd_conn(void *cls, struct MHD_Connection *c, void **socket_context,
 		       enum MHD_ConnectionNotificationCode toe)
 {
-	struct httpd *h = cls;
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct none[2] = { { 0 } };
-
-	if (toe != MHD_CONNECTION_NOTIFY_STARTED || h->caps_shed)
-		return;
-	threads_name_self("http"); /* in case libmicrohttpd named it after httpd_start did */
-	if (syscall(SYS_capset, &hdr, none) == 0)
-		h->caps_shed = 1;
+	httpd_track(cls, c, socket_context, toe);
 }
 
 static enum MHD_Result httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
@@ -222,7 +292,11 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
 				    void **con_cls)
 {
 	struct httpd *h = cls;
+	struct httpd_slot *s = httpd_slot_of(c);
 
+	if (s && s->fd >= 0)
+		s->waiting = 0;  /* its header is complete */
+	httpd_sweep(h);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return REPLY_STATIC(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (!strcmp(url, "/metrics"))
@@ -234,11 +308,10 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
 	return REPLY_STATIC(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
-int httpd_start(const char *listen, const struct httpd_handlers *hd, struct httpd **out)
+int httpd_open(const char *listen, const struct httpd_handlers *hd, struct httpd **out)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
 	struct httpd *h;
 	int fd;
 
@@ -253,35 +326,86 @@ int httpd_start(const char *listen, const struct httpd_handlers *hd, struct http
 		return httpd_fail(-ENOMEM, listen, "cannot start");
 	}
 	h->hd = *hd;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-							  : ((struct sockaddr_in *)&ss)->sin_port);
+	h->fd = fd;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)&ss;
+
+		h->port = ntohs(ss.ss_family == AF_INET6 ? a6->sin6_port : a4->sin_port);
+		h->any = ss.ss_family == AF_INET6 ? IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr)
+						  : a4->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++)
+		h->slots[i].fd = -1;
+	*out = h;
+	return 0;
+}
+
+/* Runs on a thread confined by caps_run_confined: MHD's thread inherits its state. */
+static int httpd_start_mhd(void *arg)
+{
+	struct httpd *h = arg;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
 									 : MHD_USE_POLL;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, httpd_answer, h,
-				  MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_LISTEN_SOCKET, h->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_MAX_CONNECTIONS,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_CONNECTION, httpd_conn, h,
+				  MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
 				  MHD_OPTION_END);
-	if (!h->mhd) {
-		close(fd);
-		free(h);
-		return httpd_fail(-EIO, listen, "libmicrohttpd did not start");
+	return h->mhd ? 0 : -EIO;
+}
+
+int httpd_serve(struct httpd *h)
+{
+	int rc = caps_run_confined(1, httpd_start_mhd, h, &h->nobody);
+
+	if (rc) {
+		snprintf(httpd_err, sizeof(httpd_err), "prom_listen: libmicrohttpd did not start: %s",
+			 strerror(-rc));
+		return rc;
 	}
+	h->fd = -1;   /* MHD's now */
 	/* libmicrohttpd's thread names itself "MHD-single" once it runs: wait for that (a
 	 * few ms at most), then give it our role name. */
 	for (int i = 0; i < 500 && threads_rename("MHD-", "http") == 0; i++)
 		usleep(1000);
-	*out = h;
 	return 0;
+}
+
+int httpd_start(const char *listen, const struct httpd_handlers *hd, struct httpd **out)
+{
+	int rc = httpd_open(listen, hd, out);
+
+	if (!rc && (rc = httpd_serve(*out))) {
+		httpd_stop(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int httpd_any(const struct httpd *h)
+{
+	return h && h->any;
+}
+
+int httpd_nobody(const struct httpd *h)
+{
+	return h && h->nobody;
 }
 
 void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->mhd);   /* joins the thread, closes connections and the socket */
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);   /* joins the thread, closes connections and the socket */
+	else if (h->fd >= 0)
+		close(h->fd);
 	free(h->mbuf);
 	free(h);
 }

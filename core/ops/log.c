@@ -39,6 +39,32 @@ static const char *level_name(int level)
 	}
 }
 
+/* Names from the host (namespaces, paths) reach log lines: a control character in one
+ * must not start a line of its own or drive a terminal. Escaped as \xNN, in place
+ * (up to the end of the buffer). */
+static int log_escape(char *line, int n, int cap)
+{
+	char out[1024];
+	int w = 0;
+
+	for (int i = 0; i < n && w < (int)sizeof(out) - 1; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch >= 0x20 && ch != 0x7f) {
+			out[w++] = (char)ch;
+		} else if (w + 4 < (int)sizeof(out)) {
+			snprintf(out + w, 5, "\\x%02x", ch);
+			w += 4;
+		} else {
+			break;
+		}
+	}
+	if (w > cap - 1)
+		w = cap - 1;
+	memcpy(line, out, (size_t)w);
+	return w;
+}
+
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -54,6 +80,8 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
 		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (n >= (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 2;
+	n = log_escape(line, n, (int)sizeof(line) - 1);
+	line[n] = '\0';
 	if (log_target == LOG_TARGET_SYSLOG) {
 		syslog(level, "%s", line);
 		return;

@@ -60,10 +60,60 @@ static int streq(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "") == 0;
 }
 
+size_t metrics_escape(char *dst, size_t n, const char *value)
+{
+	size_t len = 0, w = 0;
+
+	for (const char *p = value; *p; p++) {
+		const char *esc = *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" : *p == '\n' ? "\\n" : NULL;
+		size_t k = esc ? 2 : 1;
+
+		if (w == len && w + k < n) {   /* never half an escape: stop at the first miss */
+			memcpy(dst + w, esc ? esc : p, k);
+			w += k;
+		}
+		len += k;
+	}
+	if (n)
+		dst[w] = '\0';
+	return len;
+}
+
+/* name="value"(,name="value")*, names [a-zA-Z_][a-zA-Z0-9_]*, values escaped: anything
+ * else would let a value end the label set and write a line of its own. */
+int metrics_labels_ok(const char *labels)
+{
+	const char *p = labels;
+
+	if (!p || !*p)
+		return 1;
+	for (;;) {
+		size_t name = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+
+		if (!name || (*p >= '0' && *p <= '9') || p[name] != '=' || p[name + 1] != '"')
+			return 0;
+		for (p += name + 2; *p != '"'; p++) {
+			if (!*p || *p == '\n')
+				return 0;
+			if (*p == '\\' && p[1] != '\\' && p[1] != '"' && p[1] != 'n')
+				return 0;
+			if (*p == '\\')
+				p++;
+		}
+		if (!*++p)
+			return 1;
+		if (*p++ != ',')
+			return 0;
+	}
+}
+
 _Atomic uint64_t *metrics_get(enum xtcpd_metric_type type, const char *name,
 			      const char *labels, const char *help)
 {
 	struct metric *m;
+
+	if (!metrics_labels_ok(labels))
+		return NULL;
 
 	pthread_mutex_lock(&mlock);
 	for (m = metrics; m; m = m->next)
@@ -96,6 +146,8 @@ struct metrics_hist *metrics_histogram(const char *name, const char *labels, con
 {
 	struct metrics_hist *h, **tail;
 
+	if (!metrics_labels_ok(labels))
+		return NULL;
 	pthread_mutex_lock(&mlock); /* same name + labels again (a reload): the same one */
 	for (h = hists; h; h = h->next)
 		if (streq(h->name, name) && streq(h->labels, labels))

@@ -8,10 +8,17 @@
 #include <stdint.h>
 #include <xtcpd/plugin.h>
 
-/* Returns the slot for name+labels, creating it; NULL on ENOMEM or a type clash. `name`
- * is the full name (xtcpd_...). Registration allocates; do it at create/start time. */
+/* Returns the slot for name+labels, creating it; NULL on ENOMEM, a type clash or labels
+ * that are not name="value" pairs with escaped values (metrics_labels_ok). `name` is the
+ * full name (xtcpd_...). Registration allocates; do it at create/start time. */
 _Atomic uint64_t *metrics_get(enum xtcpd_metric_type type, const char *name,
 			      const char *labels, const char *help);
+
+/* A label value as Prometheus text wants it: \\, \" and \n escaped. Writes at most n
+ * bytes (terminated); returns the length it needs. */
+size_t metrics_escape(char *dst, size_t n, const char *value);
+/* 1 when labels is empty or name="value"(,name="value")* with escaped values. */
+int metrics_labels_ok(const char *labels);
 
 struct metrics_hist;
 /* labels: NULL or a fixed label set; histograms of one name render as one family. */

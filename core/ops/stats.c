@@ -4,6 +4,7 @@
 #include "config.h"
 #include "ops/stats.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static void collect_pool_family(void *arg, struct pool *p)
 	struct { struct metrics_buf *out; const char *fam; } *a = arg;
 	struct pool_stats s;
 	unsigned long long v;
+	char name[512];
 
 	pool_stats(p, &s);
 	if (!strcmp(a->fam, "capacity"))
@@ -47,7 +49,8 @@ static void collect_pool_family(void *arg, struct pool *p)
 		v = s.high_water;
 	else
 		v = s.misses;
-	metrics_printf(a->out, "xtcpd_pool_%s{pool=\"%s\"} %llu\n", a->fam, pool_name(p), v);
+	metrics_escape(name, sizeof(name), pool_name(p));
+	metrics_printf(a->out, "xtcpd_pool_%s{pool=\"%s\"} %llu\n", a->fam, name, v);
 }
 
 static void collect(void *arg, struct metrics_buf *out)
@@ -147,10 +150,11 @@ static int http_ready(void *arg, char *reason, size_t n)
 int stats_start(const struct conf *c)
 {
 	static const double bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
-	char lab[128];
+	char lab[128], ver[64];
 
 	stats_set_conf(c);
-	snprintf(lab, sizeof(lab), "version=\"%s\"", PACKAGE_VERSION);
+	metrics_escape(ver, sizeof(ver), PACKAGE_VERSION);
+	snprintf(lab, sizeof(lab), "version=\"%s\"", ver);
 	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_build_info", lab, "Build information"), 1);
 	st.cycles = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_cycles_total", NULL, "Poll cycles run");
 	st.overruns = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_poll_overruns_total", NULL, "Poll cycles that took longer than frequency");
@@ -165,12 +169,30 @@ int stats_start(const struct conf *c)
 	const char *listen = c->core[CK_PROM_LISTEN].str;
 	if (listen && *listen) {
 		struct httpd_handlers h = { .arg = NULL, .metrics = http_metrics, .ready = http_ready };
-		int rc = httpd_start(listen, &h, &st.http);
+		int rc = httpd_open(listen, &h, &st.http);
 		if (rc) {
 			log_err("[core] prom_listen: %s", httpd_error());
 			return rc;
 		}
+		if (httpd_any(st.http))
+			log_warn("[core] prom_listen = %s listens on every interface: /metrics, /healthz "
+				 "and /readyz are reachable from the network (use 127.0.0.1:%d to keep them "
+				 "local)", listen, httpd_port(st.http));
 	}
+#endif
+	return 0;
+}
+
+int stats_serve(void)
+{
+#ifdef XTCPD_WITH_HTTPD
+	if (st.http && httpd_serve(st.http)) {
+		log_err("[core] %s", httpd_error());
+		return -EIO;
+	}
+	if (st.http && !httpd_nobody(st.http) && geteuid() == 0)
+		log_warn("the HTTP thread runs as root (without capabilities): no CAP_SETUID to make "
+			 "it nobody");
 #endif
 	return 0;
 }

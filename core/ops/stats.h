@@ -8,7 +8,11 @@
 
 #include "conf/conf.h"
 
-int stats_start(const struct conf *c);   /* registers metrics; starts the endpoint */
+/* Registers metrics and binds the endpoint's socket (no thread yet: binding a port below
+ * 1024 is done while the capabilities are still there). 0 or -errno (logged). */
+int stats_start(const struct conf *c);
+/* Starts the endpoint's thread, born without capabilities. 0 or -errno (logged). */
+int stats_serve(void);
 void stats_set_conf(const struct conf *c);
 void stats_cycle_done(uint64_t seq, int64_t duration_ns, int rc, size_t n_ns, int overrun);
 /* 1 = ready; else 0 and why. */

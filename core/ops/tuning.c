@@ -1,9 +1,10 @@
-/* tuning — process-wide scheduling knobs applied once at start, before any thread
- * exists (threads inherit them): the CPU list (core.cpus, the analog of GOMAXPROCS
- * confinement) and the niceness (core.nice). */
+/* tuning — process-wide knobs applied once at start, before any thread exists (threads
+ * inherit them): the CPU list (core.cpus, the analog of GOMAXPROCS confinement), the
+ * niceness (core.nice) and the open-files limit. */
 #include "config.h"
 #include "ops/tuning.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -65,4 +66,34 @@ int tuning_apply(const char *cpus, int nice_value, char *err, size_t n)
 		return rc;
 	}
 	return 0;
+}
+
+int tuning_raise_nofile(unsigned long long *from, unsigned long long *to)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	*from = *to = (unsigned long long)rl.rlim_cur;
+	if (rl.rlim_cur == rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	*to = (unsigned long long)rl.rlim_cur;
+	return 0;
+}
+
+unsigned tuning_fds_open(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n ? n - 1 : 0;  /* not the directory's own fd */
 }

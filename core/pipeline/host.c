@@ -1,10 +1,12 @@
 /* pipeline/host — the service table lent to every plugin instance: logging with a
  * "kind/instance" prefix, metrics with an instance label, pools, emit (batch.c), buffer
- * release (sink.c), namespace sockets and callbacks inside a namespace (netns/). */
+ * release (sink.c), namespace sockets and callbacks inside a namespace (netns/), a
+ * sink's content type (its marshaller's). */
 #include "config.h"
 #include "pipeline/host.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +23,11 @@ void host_ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind ki
 	ctx->kind = kind;
 	ctx->sec = sec;
 	ctx->plugin = plugin;
+	char esc[sizeof(ctx->labels) - sizeof("instance=\"\"") + 1];
+
 	snprintf(ctx->prefix, sizeof(ctx->prefix), "%s/%s", conf_kind_name(kind), sec->instance);
-	snprintf(ctx->labels, sizeof(ctx->labels), "instance=\"%s/%s\"", conf_kind_name(kind),
-		 sec->instance);
+	metrics_escape(esc, sizeof(esc), ctx->prefix);
+	snprintf(ctx->labels, sizeof(ctx->labels), "instance=\"%.*s\"", (int)sizeof(esc) - 1, esc);
 }
 
 void host_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...)
@@ -111,6 +115,25 @@ static const char *host_capture_dir(struct xtcpd_ctx *ctx)
 	return ctx->pl ? ctx->pl->capture_dir : NULL;
 }
 
+/* A sink's ctx is the first member of its sinkinst, whose marshaller is wired before the
+ * sink is created; the marshaller's table is read only as far as its struct_size goes. */
+static const char *host_content_type(struct xtcpd_ctx *ctx)
+{
+	const struct xtcpd_marshaller_ops *mo;
+	struct sinkinst *k;
+
+	if (!ctx || ctx->kind != CONF_SINK)
+		return NULL;
+	k = (struct sinkinst *)((char *)ctx - offsetof(struct sinkinst, ctx));
+	if (!k->m)
+		return NULL;
+	mo = k->m->ops;
+	if (mo->common.struct_size < offsetof(struct xtcpd_marshaller_ops, content_type) +
+				     sizeof(mo->content_type))
+		return NULL;
+	return mo->content_type;
+}
+
 const struct xtcpd_host host_table = {
 	.struct_size = sizeof(struct xtcpd_host),
 	.abi_major = XTCPD_ABI_MAJOR,
@@ -128,4 +151,5 @@ const struct xtcpd_host host_table = {
 	.capture_dir = host_capture_dir,
 	.emit_ns = batch_emit_ns,
 	.ns_run = host_ns_run,
+	.content_type = host_content_type,
 };

@@ -1,6 +1,6 @@
 /* pipeline/host — the service table lent to every plugin instance (struct xtcpd_host):
  * logging with a "kind/instance" prefix, metrics with an instance label, pools, emit,
- * buffer release, namespace sockets. */
+ * buffer release, namespace sockets, a sink's content type. */
 #ifndef XTCPD_PIPELINE_HOST_H
 #define XTCPD_PIPELINE_HOST_H
 

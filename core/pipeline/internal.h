@@ -1,6 +1,12 @@
 /* pipeline/internal.h — the pipeline's objects, shared by its modules: pipeline.c (wiring
- * and lifecycle), batch.c (the data path: emit, append, flush), sink.c (queues, sink
- * threads, quotas, release) and host.c (the service table lent to plugins). */
+ * and lifecycle), reload.c (what a new pipeline keeps of the running one), batch.c (the
+ * data path: emit, append, flush), sink.c (queues, sink threads, quotas, release) and
+ * host.c (the service table lent to plugins).
+ *
+ * A reload builds a new pipeline beside the running one. Instances whose configuration
+ * did not change are adopted: the same object, still running, listed by both pipelines
+ * until the swap. Until then its `ctx.pl` is the running pipeline and what the new one
+ * will change in it waits in its next_* fields; pipeline_swap() applies them. */
 #ifndef XTCPD_PIPELINE_INTERNAL_H
 #define XTCPD_PIPELINE_INTERNAL_H
 
@@ -28,6 +34,8 @@ struct xtcpd_ctx {
 	struct conf_section *sec;
 	void *inst;
 	int created, started;
+	struct pipeline *next_pl;    /* a pipeline being built adopts it (see above) */
+	const struct plugin *next_plugin;
 };
 
 /* One batch buffer in a pool object: header, then cap bytes of data. */
@@ -47,7 +55,9 @@ struct sinkinst {
 	int thread_ok;
 	int stuck;                   /* its thread did not finish in time: leave it alone */
 	atomic_int expired;          /* shutdown deadline passed: drop what is still queued */
+	atomic_int closed;           /* its output is gone for good (send returned -EPIPE) */
 	struct xtcpd_buf *volatile inflight; /* the batch inside send(), for shutdown accounting */
+	struct marsh *next_m;        /* adopted: its marshaller in the new pipeline */
 	int drop_when_full;
 	int block_ms;
 	int quota;                   /* queue_depth + max_in_flight: most batches it may hold */
@@ -61,8 +71,10 @@ struct sinkinst {
 	_Atomic uint64_t *m_batches_queued, *m_records_queued, *m_drop_batches, *m_drop_records;
 	_Atomic uint64_t *m_drop_inflight_batches, *m_drop_inflight_records;
 	_Atomic uint64_t *m_abandoned_records, *m_abandoned_batches;
+	_Atomic uint64_t *m_closed_records, *m_closed_batches, *m_closed;
 	_Atomic uint64_t *m_delivered_batches, *m_delivered_records, *m_delivered_bytes;
 	_Atomic uint64_t *m_failed_batches, *m_failed_records, *m_queue_depth;
+	_Atomic uint64_t *m_block_timeouts;  /* queue_full = block: waits that ran out */
 	struct metrics_hist *latency;
 };
 
@@ -75,6 +87,9 @@ struct marsh {
 	size_t flush_bytes;
 	struct sinkinst **sinks;
 	size_t n_sinks;
+	struct sinkinst **next_sinks; /* adopted: its sinks in the new pipeline */
+	size_t next_n_sinks;
+	struct marsh *grave_next;    /* retired, until its last buffer comes back */
 	_Atomic uint64_t *m_records, *m_batches, *m_bytes;
 	_Atomic uint64_t *m_drop_nobuf, *m_drop_toolarge, *m_drop_error, *m_drop_nosink;
 	atomic_int starved;          /* the last pool_get missed: do not wait again */
@@ -86,6 +101,8 @@ struct srcinst {
 	unsigned lanes;
 	struct xtcpd_buf **cur;      /* [lane * n_marsh + m]: each lane's current batches */
 	struct lane_count *emitted;  /* [lane]: records emitted, not yet in m_records */
+	struct xtcpd_buf **next_cur; /* adopted: the same for the new pipeline's marshallers */
+	int fresh;                   /* created by this pipeline: no namespace given yet */
 	_Atomic uint64_t *m_records;
 };
 
@@ -106,6 +123,8 @@ struct pipeline {
 	struct sinkinst **sinks;
 	size_t n_sinks;
 	int pool_wait_ms;
+	struct marsh *grave;         /* retired marshallers whose buffers are still out */
+	unsigned retired_seq;        /* names retired pools apart in the metrics */
 	_Atomic int64_t cycle_start_ns;
 	_Atomic uint64_t record_counter;
 };

@@ -1,7 +1,7 @@
-/* pipeline — creates the configured instances, wires sources -> marshallers -> sinks, and
- * runs their lifecycle: start, one poll cycle at a time, namespaces, reopen, a bounded
- * stop. The data path itself is batch.c (lanes and batches) and sink.c (queues, sink
- * threads, outcomes). */
+/* pipeline — creates the configured instances (or adopts the running pipeline's unchanged
+ * ones, see reload.c), wires sources -> marshallers -> sinks, and runs their lifecycle:
+ * start, one poll cycle at a time, namespaces, reopen, a bounded stop. The data path
+ * itself is batch.c (lanes and batches) and sink.c (queues, sink threads, outcomes). */
 #include "config.h"
 #include "pipeline/pipeline.h"
 
@@ -16,6 +16,7 @@
 #include "pipeline/batch.h"
 #include "pipeline/host.h"
 #include "pipeline/internal.h"
+#include "pipeline/reload.h"
 #include "pipeline/sink.h"
 
 #define C XTCPD_METRIC_COUNTER
@@ -77,26 +78,18 @@ static void destroy_instance(struct xtcpd_ctx *ctx, const struct xtcpd_ops_commo
 	ctx->created = 0;
 }
 
-static int add_marsh(struct pipeline *p, struct conf_section *s, const struct plugin *pl)
+/* Owned: made by p (or handed over to it); else adopted from the running pipeline and
+ * only changed through its next_* fields until the swap. */
+#define OWNED(p, obj) ((obj)->ctx.pl == (p))
+
+static int add_sink(struct pipeline *p, struct pipeline *old, struct conf_section *s,
+		    const struct plugin *pl)
 {
-	struct marsh *m = calloc(1, sizeof(*m));
+	struct sinkinst *k = reload_adopt_sink(old, p, s, pl);
+	int rc = 0;
 
-	if (!m)
-		return -ENOMEM;
-	p->marsh[p->n_marsh++] = m;
-	host_ctx_init(&m->ctx, p, CONF_MARSHALLER, s, pl);
-	m->ops = pl->desc->ops;
-	m->flush_rows = (uint32_t)s->kind_values[MK_FLUSH_ROWS].num;
-	m->flush_bytes = (size_t)s->kind_values[MK_FLUSH_BYTES].num;
-	host_metrics_register(&m->ctx, m, marsh_metrics, sizeof(marsh_metrics) / sizeof(marsh_metrics[0]));
-	return create_instance(&m->ctx, &m->ops->common);
-}
-
-static int add_sink(struct pipeline *p, struct conf_section *s, const struct plugin *pl)
-{
-	struct sinkinst *k;
-	int rc = sink_create(p, s, pl, &k);
-
+	if (!k)
+		rc = sink_create(p, s, pl, &k);
 	if (k)
 		p->sinks[p->n_sinks++] = k;
 	return rc;
@@ -138,17 +131,22 @@ static int source_fallback(struct srcinst *src, struct plugin_set *ps)
 	return rc;
 }
 
-static int add_source(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
-		      struct plugin_set *ps)
+static int add_source(struct pipeline *p, struct pipeline *old, struct conf_section *s,
+		      const struct plugin *pl, struct plugin_set *ps)
 {
-	struct srcinst *src = calloc(1, sizeof(*src));
+	struct srcinst *src = reload_adopt_src(old, p, s, pl);
 	int rc;
 
-	if (!src)
+	if (src) {
+		p->src[p->n_src++] = src;
+		return 0;
+	}
+	if (!(src = calloc(1, sizeof(*src))))
 		return -ENOMEM;
 	p->src[p->n_src++] = src;
 	host_ctx_init(&src->ctx, p, CONF_SOURCE, s, pl);
 	src->ops = pl->desc->ops;
+	src->fresh = 1;
 	src->m_records = host_metric(&src->ctx, XTCPD_METRIC_COUNTER, "records_emitted_total", NULL,
 				     "Records emitted by the source");
 	rc = create_instance(&src->ctx, &src->ops->common);
@@ -162,56 +160,115 @@ static int add_source(struct pipeline *p, struct conf_section *s, const struct p
 	return 0;
 }
 
-/* Batch buffers: capacity from flush_bytes and the smallest sink limit. */
-static int size_pools(struct pipeline *p)
+static int new_marsh(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
+		     size_t buf_cap, unsigned nbuf, struct marsh **out)
 {
-	unsigned lanes = 0;
+	struct marsh *m = calloc(1, sizeof(*m));
+	char name[64];
+	int rc;
 
-	for (size_t i = 0; i < p->n_src; i++)
-		lanes += p->src[i]->lanes;
-	for (size_t i = 0; i < p->n_marsh; i++) {
-		struct marsh *m = p->marsh[i];
-		int64_t nbuf = m->ctx.sec->kind_values[MK_BUFFERS].num;
-		int64_t held = 0;
-		char name[64];
-		int rc;
+	*out = m;
+	if (!m)
+		return -ENOMEM;
+	host_ctx_init(&m->ctx, p, CONF_MARSHALLER, s, pl);
+	m->ops = pl->desc->ops;
+	m->flush_rows = (uint32_t)s->kind_values[MK_FLUSH_ROWS].num;
+	m->flush_bytes = (size_t)s->kind_values[MK_FLUSH_BYTES].num;
+	m->buf_cap = buf_cap;
+	host_metrics_register(&m->ctx, m, marsh_metrics, sizeof(marsh_metrics) / sizeof(marsh_metrics[0]));
+	if ((rc = create_instance(&m->ctx, &m->ops->common)))
+		return rc;
+	snprintf(name, sizeof(name), "batch/%s", s->instance);
+	if ((rc = pool_create(name, sizeof(struct bufhdr) + buf_cap, nbuf, &m->bufs)))
+		host_log(&m->ctx, XTCPD_LOG_ERR, "cannot allocate %u batch buffers of %zu bytes", nbuf, buf_cap);
+	return rc;
+}
 
-		m->buf_cap = m->flush_bytes;
-		for (size_t j = 0; j < m->n_sinks; j++) {
-			size_t lim = m->sinks[j]->ops->max_message(m->sinks[j]->ctx.inst);
-			if (lim && lim < m->buf_cap)
-				m->buf_cap = lim;
-			held += m->sinks[j]->quota;
-		}
-		/* Every buffer is a lane's current batch or held by a sink within its quota,
-		 * so this many can never run dry while the sinks keep to their quotas. */
-		if (!nbuf)
-			nbuf = (int64_t)lanes * 2 + held + 2;
-		snprintf(name, sizeof(name), "batch/%s", m->ctx.sec->instance);
-		rc = pool_create(name, sizeof(struct bufhdr) + m->buf_cap, (unsigned)nbuf, &m->bufs);
-		if (rc) {
-			host_log(&m->ctx, XTCPD_LOG_ERR, "cannot allocate %lld batch buffers of %zu bytes",
-				 (long long)nbuf, m->buf_cap);
-			return rc;
-		}
-		if (!m->n_sinks)
-			host_log(&m->ctx, XTCPD_LOG_WARN, "no sink uses this marshaller; its batches are dropped");
+/* The marshaller of section s with the sinks that use it. Its buffers are sized from
+ * flush_bytes and the smallest sink limit; there are enough of them that every lane can
+ * hold two and every sink its quota, so the pool cannot run dry while sinks keep to their
+ * quotas. */
+static int add_marsh(struct pipeline *p, struct pipeline *old, struct conf_section *s,
+		     const struct plugin *pl, unsigned lanes)
+{
+	struct sinkinst **ks = calloc(p->n_sinks + 1, sizeof(*ks));
+	size_t n = 0, buf_cap = (size_t)s->kind_values[MK_FLUSH_BYTES].num;
+	int64_t nbuf = s->kind_values[MK_BUFFERS].num, held = 0;
+	struct marsh *m;
+	int rc = 0;
+
+	if (!ks)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_sinks; i++) {
+		struct sinkinst *k = p->sinks[i];
+		size_t lim;
+
+		if (strcmp(k->ctx.sec->kind_values[SK_MARSHALLER].str, s->instance))
+			continue;
+		ks[n++] = k;
+		lim = k->ops->max_message(k->ctx.inst);
+		if (lim && lim < buf_cap)
+			buf_cap = lim;
+		held += k->quota;
 	}
+	if (!nbuf)
+		nbuf = (int64_t)lanes * 2 + held + 2;
+	m = reload_adopt_marsh(old, p, s, pl, buf_cap, (unsigned)nbuf);
+	if (!m)
+		rc = new_marsh(p, s, pl, buf_cap, (unsigned)nbuf, &m);
+	if (m)
+		p->marsh[p->n_marsh++] = m;
+	if (!m || rc) {
+		free(ks);
+		return rc ? rc : -ENOMEM;
+	}
+	if (OWNED(p, m)) {
+		m->sinks = ks;
+		m->n_sinks = n;
+		if (!n)
+			host_log(&m->ctx, XTCPD_LOG_WARN, "no sink uses this marshaller; its batches are dropped");
+	} else {
+		m->next_sinks = ks;
+		m->next_n_sinks = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (OWNED(p, ks[i]))
+			ks[i]->m = m;
+		else
+			ks[i]->next_m = m;
+	}
+	return 0;
+}
+
+/* Each lane's current batch per marshaller, in this pipeline's marshaller order. */
+static int wire_lanes(struct pipeline *p)
+{
 	for (size_t i = 0; i < p->n_src; i++) {
-		p->src[i]->cur = calloc((size_t)p->src[i]->lanes * p->n_marsh + 1, sizeof(struct xtcpd_buf *));
-		p->src[i]->emitted = aligned_alloc(64, p->src[i]->lanes * sizeof(struct lane_count));
-		if (!p->src[i]->cur || !p->src[i]->emitted)
+		struct srcinst *src = p->src[i];
+		struct xtcpd_buf **cur = calloc((size_t)src->lanes * p->n_marsh + 1, sizeof(*cur));
+
+		if (!cur)
 			return -ENOMEM;
-		memset(p->src[i]->emitted, 0, p->src[i]->lanes * sizeof(struct lane_count));
+		if (!OWNED(p, src)) {
+			src->next_cur = cur;
+			continue;
+		}
+		src->cur = cur;
+		src->emitted = aligned_alloc(64, src->lanes * sizeof(struct lane_count));
+		if (!src->emitted)
+			return -ENOMEM;
+		memset(src->emitted, 0, src->lanes * sizeof(struct lane_count));
 	}
 	return 0;
 }
 
 int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline_opts *o,
-		    struct pipeline **out)
+		    struct pipeline *old, struct pipeline **out)
 {
-	static const enum conf_kind order[] = { CONF_MARSHALLER, CONF_SINK, CONF_SOURCE };
+	/* sinks and sources first: a marshaller's buffers are sized from both */
+	static const enum conf_kind order[] = { CONF_SINK, CONF_SOURCE, CONF_MARSHALLER };
 	struct pipeline *p = calloc(1, sizeof(*p));
+	unsigned lanes = 0;
 	int rc = 0;
 
 	*out = p;
@@ -226,8 +283,10 @@ int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline
 	p->sinks = calloc(c->n_sec, sizeof(*p->sinks));
 	if (!p->src || !p->marsh || !p->sinks)
 		return -ENOMEM;
-	/* marshallers first: sinks attach to them */
 	for (size_t pass = 0; pass < 3 && !rc; pass++) {
+		if (order[pass] == CONF_MARSHALLER)
+			for (size_t i = 0; i < p->n_src; i++)
+				lanes += p->src[i]->lanes;
 		for (size_t i = 0; i < c->n_sec && !rc; i++) {
 			struct conf_section *s = c->sec[i];
 			const struct plugin *pl;
@@ -240,11 +299,11 @@ int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline
 				log_err("%s", err);
 				break;
 			}
-			rc = s->kind == CONF_MARSHALLER ? add_marsh(p, s, pl) :
-			     s->kind == CONF_SINK ? add_sink(p, s, pl) : add_source(p, s, pl, ps);
+			rc = s->kind == CONF_MARSHALLER ? add_marsh(p, old, s, pl, lanes) :
+			     s->kind == CONF_SINK ? add_sink(p, old, s, pl) : add_source(p, old, s, pl, ps);
 		}
 	}
-	return rc ? rc : size_pools(p);
+	return rc ? rc : wire_lanes(p);
 }
 
 unsigned pipeline_threads(const struct pipeline *p)
@@ -256,18 +315,21 @@ unsigned pipeline_threads(const struct pipeline *p)
 	return n;
 }
 
+/* Starts what p made; adopted instances are running already. */
 int pipeline_start(struct pipeline *p)
 {
 	int rc;
 
 	for (size_t i = 0; i < p->n_sinks; i++)
-		if ((rc = sink_start(p->sinks[i])))
+		if (OWNED(p, p->sinks[i]) && !p->sinks[i]->ctx.started && (rc = sink_start(p->sinks[i])))
 			return rc;
 	for (size_t i = 0; i < p->n_marsh; i++)
-		if ((rc = start_instance(&p->marsh[i]->ctx, &p->marsh[i]->ops->common)))
+		if (OWNED(p, p->marsh[i]) && !p->marsh[i]->ctx.started &&
+		    (rc = start_instance(&p->marsh[i]->ctx, &p->marsh[i]->ops->common)))
 			return rc;
 	for (size_t i = 0; i < p->n_src; i++)
-		if ((rc = start_instance(&p->src[i]->ctx, &p->src[i]->ops->common)))
+		if (OWNED(p, p->src[i]) && !p->src[i]->ctx.started &&
+		    (rc = start_instance(&p->src[i]->ctx, &p->src[i]->ops->common)))
 			return rc;
 	return 0;
 }
@@ -278,6 +340,8 @@ int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *
 	struct xtcpd_cycle cyc = { .seq = seq, .ns = ns, .n_ns = n_ns };
 	int first_rc = 0;
 
+	if (p->grave)
+		reload_reap(p, 0);
 	cyc.start_ns = clock_now_ns(CLOCK_REALTIME);
 	cyc.deadline_ns = clock_mono_ns() + timeout_ms * 1000000LL;
 	atomic_store(&p->cycle_start_ns, cyc.start_ns);
@@ -314,14 +378,8 @@ void pipeline_ns_del(struct pipeline *p, struct xtcpd_netns *ns)
 
 void pipeline_reopen(struct pipeline *p)
 {
-	for (size_t i = 0; i < p->n_sinks; i++) {
-		struct sinkinst *k = p->sinks[i];
-		if (k->ops->reopen && k->ctx.created) {
-			int rc = k->ops->reopen(k->ctx.inst);
-			if (rc)
-				host_log(&k->ctx, XTCPD_LOG_ERR, "reopen failed: %s", log_errstr(rc));
-		}
-	}
+	for (size_t i = 0; i < p->n_sinks; i++)
+		sink_reopen(p->sinks[i]);
 }
 
 int pipeline_stop(struct pipeline *p, int timeout_ms)
@@ -333,6 +391,9 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 		return 0;
 	for (size_t i = 0; i < p->n_src; i++) {
 		struct srcinst *src = p->src[i];
+
+		if (!OWNED(p, src))
+			continue;
 		if (src->ctx.started && src->ops->common.stop)
 			src->ops->common.stop(src->ctx.inst);
 		src->ctx.started = 0;
@@ -341,10 +402,19 @@ int pipeline_stop(struct pipeline *p, int timeout_ms)
 	}
 	dl = clock_deadline(CLOCK_REALTIME, timeout_ms);
 	for (size_t i = 0; i < p->n_sinks; i++)
-		sink_close(p->sinks[i]);
+		if (OWNED(p, p->sinks[i]))
+			sink_close(p->sinks[i]);
 	for (size_t i = 0; i < p->n_sinks; i++)
-		undelivered += sink_finish(p->sinks[i], &dl);
+		if (OWNED(p, p->sinks[i]))
+			undelivered += sink_finish(p->sinks[i], &dl);
 	return undelivered;
+}
+
+/* An adopted instance of an abandoned build goes back to the running pipeline as it was. */
+static void unadopt(struct xtcpd_ctx *ctx)
+{
+	ctx->next_pl = NULL;
+	ctx->next_plugin = NULL;
 }
 
 void pipeline_destroy(struct pipeline *p)
@@ -353,14 +423,22 @@ void pipeline_destroy(struct pipeline *p)
 		return;
 	pipeline_stop(p, 1000); /* no-op when already stopped */
 	for (size_t i = 0; i < p->n_src; i++) {
-		batch_drop_lanes(p, p->src[i]);
-		destroy_instance(&p->src[i]->ctx, &p->src[i]->ops->common);
-		free(p->src[i]->cur);
-		free(p->src[i]->emitted);
-		free(p->src[i]);
+		struct srcinst *src = p->src[i];
+
+		if (!OWNED(p, src)) {
+			free(src->next_cur);
+			src->next_cur = NULL;
+			unadopt(&src->ctx);
+			continue;
+		}
+		batch_drop_lanes(p, src);
+		destroy_instance(&src->ctx, &src->ops->common);
+		free(src->cur);
+		free(src->emitted);
+		free(src);
 	}
 	for (size_t i = 0; i < p->n_sinks; i++)
-		if (p->sinks[i]->stuck) {
+		if (OWNED(p, p->sinks[i]) && p->sinks[i]->stuck) {
 			/* A thread is still inside send() and may touch its sink, the buffers and
 			 * their marshaller when it returns: leave all of that allocated. */
 			log_warn("a sink thread is stuck: its pipeline's memory is not freed");
@@ -368,16 +446,42 @@ void pipeline_destroy(struct pipeline *p)
 			free(p);
 			return;
 		}
-	for (size_t i = 0; i < p->n_sinks; i++)
-		sink_destroy(p->sinks[i]);
-	for (size_t i = 0; i < p->n_marsh; i++) {
-		destroy_instance(&p->marsh[i]->ctx, &p->marsh[i]->ops->common);
-		pool_destroy(p->marsh[i]->bufs);
-		free(p->marsh[i]->sinks);
-		free(p->marsh[i]);
+	for (size_t i = 0; i < p->n_sinks; i++) {
+		if (OWNED(p, p->sinks[i])) {
+			sink_destroy(p->sinks[i]);
+		} else {
+			p->sinks[i]->next_m = NULL;
+			unadopt(&p->sinks[i]->ctx);
+		}
 	}
+	for (size_t i = 0; i < p->n_marsh; i++) {
+		struct marsh *m = p->marsh[i];
+
+		if (!OWNED(p, m)) {
+			free(m->next_sinks);
+			m->next_sinks = NULL;
+			m->next_n_sinks = 0;
+			unadopt(&m->ctx);
+			continue;
+		}
+		destroy_instance(&m->ctx, &m->ops->common);
+		pool_destroy(m->bufs);
+		free(m->sinks);
+		free(m);
+	}
+	reload_reap(p, 1);
 	free(p->src);
 	free(p->sinks);
 	free(p->marsh);
 	free(p);
+}
+
+int pipeline_outputs_open(void)
+{
+	return sink_open_count();
+}
+
+void pipeline_on_no_output(void (*fn)(void))
+{
+	sink_on_all_closed(fn);
 }

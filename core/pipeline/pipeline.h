@@ -18,11 +18,16 @@ struct pipeline_opts {
 };
 
 /* Create every instance of the validated configuration (sources, marshallers, sinks),
- * their pools and queues. Logs the reason and returns -errno on failure. */
+ * their pools and queues. With `old` (a reload), the instances of old whose
+ * configuration is the same are adopted instead, still running (see reload.h); old keeps
+ * running untouched until reload_swap(). Logs the reason and returns -errno on failure;
+ * *out is set either way (pipeline_destroy undoes a failed or abandoned build, giving
+ * adopted instances back to old). */
 int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline_opts *o,
-		    struct pipeline **out);
+		    struct pipeline *old, struct pipeline **out);
 /* Threads the configuration needs: main + source lanes + one per sink (+ extra). */
 unsigned pipeline_threads(const struct pipeline *p);
+/* Start what pipeline_create made (adopted instances run already). */
 int pipeline_start(struct pipeline *p);
 /* Run one poll cycle over the namespaces given. Returns 0 or the first source error. */
 int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *ns, size_t n_ns,
@@ -36,5 +41,9 @@ void pipeline_reopen(struct pipeline *p);
  * Returns the number of batches not delivered. */
 int pipeline_stop(struct pipeline *p, int timeout_ms);
 void pipeline_destroy(struct pipeline *p);   /* NULL and half-built ok */
+/* Sinks whose output is still open (a sink's send() returning -EPIPE closes it for
+ * good); fn runs (from that sink's thread) when none is left. */
+int pipeline_outputs_open(void);
+void pipeline_on_no_output(void (*fn)(void));
 
 #endif

@@ -1,6 +1,9 @@
-/* pool — fixed-capacity object pools. One slab per pool (reserved, not pre-touched), a
- * LIFO free stack of pointers, one mutex + condvar (gets are per batch, not per record,
- * so contention is negligible).
+/* pool — fixed-capacity object pools. One slab per pool, a LIFO free stack of pointers,
+ * one mutex + condvar (gets are per batch, not per record, so contention is negligible).
+ * Slabs are mapped, not malloc'ed, and not pre-touched: pages become resident on first
+ * use; and freeing a slab of tens of MB through malloc would raise glibc's mmap threshold
+ * to its size, so that the next ones come from the heap and stay resident after they are
+ * freed (RSS grew by the size of a pool with every reload that rebuilt one).
  * XTCPD_POOL_POISON=1 in the environment poisons freed objects (debug). */
 #include "config.h"
 #include "pipeline/pool.h"
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 struct pool {
@@ -20,6 +24,7 @@ struct pool {
 	uint64_t gets, misses;
 	int poison;
 	unsigned char *slab;
+	size_t slab_len;
 	void **free;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -33,7 +38,7 @@ int pool_create(const char *name, size_t obj_size, unsigned capacity, struct poo
 {
 	struct pool *p;
 	pthread_condattr_t ca;
-	const char *env = getenv("XTCPD_POOL_POISON");
+	const char *env = secure_getenv("XTCPD_POOL_POISON");
 
 	*out = NULL;
 	if (!capacity || !obj_size)
@@ -46,10 +51,12 @@ int pool_create(const char *name, size_t obj_size, unsigned capacity, struct poo
 	p->obj_size = obj_size;
 	p->capacity = p->nfree = capacity;
 	p->poison = env && *env == '1';
-	p->slab = aligned_alloc(16, obj_size * capacity);
+	p->slab_len = obj_size * capacity;
+	p->slab = mmap(NULL, p->slab_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p->free = calloc(capacity, sizeof(void *));
-	if (!p->slab || !p->free) {
-		free(p->slab);
+	if (p->slab == MAP_FAILED || !p->free) {
+		if (p->slab != MAP_FAILED)
+			munmap(p->slab, p->slab_len);
 		free(p->free);
 		free(p);
 		return -ENOMEM;
@@ -87,7 +94,7 @@ void pool_destroy(struct pool *p)
 	pthread_mutex_unlock(&pools_lock);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
-	free(p->slab);
+	munmap(p->slab, p->slab_len);
 	free(p->free);
 	free(p);
 }
@@ -144,6 +151,13 @@ void pool_stats(struct pool *p, struct pool_stats *st)
 const char *pool_name(const struct pool *p)
 {
 	return p->name;
+}
+
+void pool_rename(struct pool *p, const char *name)
+{
+	pthread_mutex_lock(&pools_lock); /* the metrics read names under it */
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	pthread_mutex_unlock(&pools_lock);
 }
 
 size_t pool_obj_size(const struct pool *p)

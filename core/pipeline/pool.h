@@ -21,6 +21,7 @@ void *pool_get(struct pool *p, int wait_ms);
 void pool_put(struct pool *p, void *obj);
 void pool_stats(struct pool *p, struct pool_stats *st);
 const char *pool_name(const struct pool *p);
+void pool_rename(struct pool *p, const char *name);
 size_t pool_obj_size(const struct pool *p);
 
 /* Every pool ever created and not destroyed, for metrics. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/caps.h"
 #include "ops/clock.h"
 #include "ops/log.h"
 #include "ops/threads.h"
@@ -33,12 +34,18 @@ static const struct host_metric_def sink_metrics[] = {
 	HOST_METRIC_DROPPED(S(m_drop_records), "sink_queue", "queue_full"),
 	BATCH_DROPPED(m_abandoned_batches, "shutdown"),
 	HOST_METRIC_DROPPED(S(m_abandoned_records), "sink", "shutdown"),
+	BATCH_DROPPED(m_closed_batches, "closed"),
+	HOST_METRIC_DROPPED(S(m_closed_records), "sink_queue", "closed"),
+	{ S(m_closed), XTCPD_METRIC_GAUGE, "sink_closed", NULL,
+	  "1 once the sink's output is gone for good (a closed pipe): it gets no batch any more" },
 	DONE(m_delivered_batches, "batches", "delivered"),
 	DONE(m_failed_batches, "batches", "failed"),
 	DONE(m_delivered_records, "records", "delivered"),
 	DONE(m_failed_records, "records", "failed"),
 	{ S(m_delivered_bytes), C, "sink_bytes_delivered_total", NULL, "Bytes of the batches delivered" },
 	{ S(m_queue_depth), XTCPD_METRIC_GAUGE, "sink_queue_depth", NULL, "Batches waiting in the queue" },
+	{ S(m_block_timeouts), C, "sink_block_timeouts_total", NULL,
+	  "Waits for room (queue_full = block) that ran out at queue_block_timeout" },
 };
 #undef DONE
 #undef BATCH_DROPPED
@@ -47,12 +54,82 @@ static const struct host_metric_def sink_metrics[] = {
 
 static const double latency_bounds[] = { 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30 };
 
+/* A sink's create, start and reopen run on a thread born without capabilities
+ * (caps_run_confined): the threads they start (the sink's own, librdkafka's) and the
+ * files they open get nothing of what the main thread keeps for namespaces. */
+static int sink_do_create(void *arg)
+{
+	struct sinkinst *k = arg;
+
+	return k->ops->common.create(&host_table, &k->ctx, &k->ctx.sec->cfg, &k->ctx.inst);
+}
+
+static void *sink_thread(void *arg);
+
+static int sink_do_start(void *arg)
+{
+	struct sinkinst *k = arg;
+	int rc = k->ops->common.start ? k->ops->common.start(k->ctx.inst) : 0;
+
+	if (rc) {
+		host_log(&k->ctx, XTCPD_LOG_ERR, "start failed: %s", log_errstr(rc));
+		return rc < 0 ? rc : -EINVAL;
+	}
+	k->ctx.started = 1;
+	if ((rc = pthread_create(&k->thread, NULL, sink_thread, k))) {
+		host_log(&k->ctx, XTCPD_LOG_ERR, "cannot start its thread: %s", strerror(rc));
+		return -rc;
+	}
+	k->thread_ok = 1;
+	return 0;
+}
+
+static int sink_do_reopen(void *arg)
+{
+	struct sinkinst *k = arg;
+
+	return k->ops->reopen(k->ctx.inst);
+}
+
+/* Sinks whose output is still there, of every pipeline (a reload overlaps two). */
+static atomic_int sinks_open;
+static void (*all_closed_fn)(void);
+
+int sink_open_count(void)
+{
+	return atomic_load(&sinks_open);
+}
+
+void sink_on_all_closed(void (*fn)(void))
+{
+	all_closed_fn = fn;
+}
+
+/* Its output is gone for good: no batch goes to it any more (sink_push drops them as
+ * reason="closed"); when it was the last, the daemon is told (a filter whose reader
+ * left stops, as `xtcpd | head` expects). */
+static void sink_closed(struct sinkinst *k)
+{
+	if (atomic_exchange(&k->closed, 1))
+		return;
+	metrics_set(k->m_closed, 1);
+	host_log(&k->ctx, XTCPD_LOG_WARN, "output closed for good: no more batches go to this sink "
+		 "(dropped as reason=\"closed\")");
+	if (atomic_fetch_sub(&sinks_open, 1) == 1 && all_closed_fn)
+		all_closed_fn();
+}
+
+static void drop_closed(struct sinkinst *k, struct xtcpd_buf *b)
+{
+	metrics_add(k->m_closed_batches, 1);
+	metrics_add(k->m_closed_records, b->rows);
+}
+
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out)
 {
-	struct sinkinst *k = calloc(1, sizeof(*k)), **ns;
+	struct sinkinst *k = calloc(1, sizeof(*k));
 	pthread_condattr_t ca;
-	struct marsh *m = NULL;
 	int rc;
 
 	*out = k;
@@ -68,29 +145,20 @@ int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin 
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&k->held_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	for (size_t i = 0; i < p->n_marsh; i++)
-		if (!strcmp(p->marsh[i]->ctx.sec->instance, s->kind_values[SK_MARSHALLER].str))
-			m = p->marsh[i];
-	if (!m)
-		return -EINVAL; /* conf_validate guarantees it exists */
-	ns = realloc(m->sinks, (m->n_sinks + 1) * sizeof(*ns));
-	if (!ns)
-		return -ENOMEM;
-	m->sinks = ns;
-	m->sinks[m->n_sinks++] = k;
-	k->m = m;
 	if ((rc = queue_create((unsigned)s->kind_values[SK_QUEUE_DEPTH].num, &k->q)))
 		return rc;
 	host_metrics_register(&k->ctx, k, sink_metrics, sizeof(sink_metrics) / sizeof(sink_metrics[0]));
 	k->latency = metrics_histogram("xtcpd_sink_latency_seconds", k->ctx.labels,
 				       "From a batch's flush to its sink releasing it (queue wait + send)",
 				       latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-	rc = k->ops->common.create(&host_table, &k->ctx, &s->cfg, &k->ctx.inst);
+	rc = caps_run_confined(0, sink_do_create, k, NULL);
 	if (rc) {
 		host_log(&k->ctx, XTCPD_LOG_ERR, "create failed: %s", log_errstr(rc));
 		return rc < 0 ? rc : -EINVAL;
 	}
 	k->ctx.created = 1;
+	atomic_fetch_add(&sinks_open, 1);
+	metrics_set(k->m_closed, 0);
 	return 0;
 }
 
@@ -124,8 +192,10 @@ static int take_quota(struct sinkinst *k)
 	}
 	atomic_fetch_sub(&k->held_waiters, 1);
 	pthread_mutex_unlock(&k->held_lock);
-	if (!ok)
+	if (!ok) {
 		atomic_store(&k->stalled, 1);
+		metrics_add(k->m_block_timeouts, 1);
+	}
 	return ok;
 }
 
@@ -140,8 +210,13 @@ static void unref(struct xtcpd_buf *b)
 void sink_push(struct sinkinst *k, struct xtcpd_buf *b)
 {
 	uint32_t rows = b->rows;
-	int rc;
+	int wait_ms, rc;
 
+	if (atomic_load_explicit(&k->closed, memory_order_relaxed)) {
+		drop_closed(k, b);
+		unref(b);
+		return;
+	}
 	if (!take_quota(k)) {
 		/* It sits on queue_depth + max_in_flight batches already (a dead broker
 		 * holding its deliveries): its batch is dropped, the other sinks go on. */
@@ -153,10 +228,13 @@ void sink_push(struct sinkinst *k, struct xtcpd_buf *b)
 		unref(b);
 		return;
 	}
-	rc = queue_push(k->q, b, k->drop_when_full || atomic_load(&k->stalled) ? 0 : k->block_ms);
+	wait_ms = k->drop_when_full || atomic_load(&k->stalled) ? 0 : k->block_ms;
+	rc = queue_push(k->q, b, wait_ms);
 	if (rc) {
 		if (rc == -EAGAIN)
 			atomic_store(&k->stalled, 1);
+		if (rc == -EAGAIN && wait_ms > 0)
+			metrics_add(k->m_block_timeouts, 1);
 		atomic_fetch_sub(&k->held, 1);
 		metrics_add(k->m_drop_batches, 1);
 		metrics_add(k->m_drop_records, rows);
@@ -199,6 +277,7 @@ static void *sink_thread(void *arg)
 	struct sinkinst *k = arg;
 	struct xtcpd_buf *b;
 	char name[THREADS_NAME_MAX + 1];
+	int rc;
 
 	snprintf(name, sizeof(name), "sink/%s", k->ctx.sec->instance);
 	threads_name_self(name);
@@ -210,28 +289,37 @@ static void *sink_thread(void *arg)
 			sink_release(&k->ctx, b, 0);
 			continue;
 		}
+		if (atomic_load(&k->closed)) { /* queued before its output went away: failed */
+			sink_release(&k->ctx, b, 0);
+			continue;
+		}
 		k->inflight = b;
-		k->ops->send(k->ctx.inst, b);
+		rc = k->ops->send(k->ctx.inst, b);
 		k->inflight = NULL;
+		if (rc == -EPIPE)
+			sink_closed(k);
 	}
 	return NULL;
 }
 
 int sink_start(struct sinkinst *k)
 {
-	int rc = k->ops->common.start ? k->ops->common.start(k->ctx.inst) : 0;
+	int rc = caps_run_confined(0, sink_do_start, k, NULL);
 
-	if (rc) {
-		host_log(&k->ctx, XTCPD_LOG_ERR, "start failed: %s", log_errstr(rc));
-		return rc < 0 ? rc : -EINVAL;
-	}
-	k->ctx.started = 1;
-	if ((rc = pthread_create(&k->thread, NULL, sink_thread, k))) {
-		host_log(&k->ctx, XTCPD_LOG_ERR, "cannot start its thread: %s", strerror(rc));
-		return -rc;
-	}
-	k->thread_ok = 1;
-	return 0;
+	if (rc == -EAGAIN || rc == -ENOMEM)  /* no confined thread, so nothing started */
+		host_log(&k->ctx, XTCPD_LOG_ERR, "cannot start: %s", log_errstr(rc));
+	return rc;
+}
+
+void sink_reopen(struct sinkinst *k)
+{
+	int rc;
+
+	if (!k->ops->reopen || !k->ctx.created)
+		return;
+	rc = caps_run_confined(0, sink_do_reopen, k, NULL);
+	if (rc)
+		host_log(&k->ctx, XTCPD_LOG_ERR, "reopen failed: %s", log_errstr(rc));
 }
 
 void sink_close(struct sinkinst *k)
@@ -301,6 +389,8 @@ void sink_destroy(struct sinkinst *k)
 {
 	if (!k || k->stuck)
 		return;
+	if (k->ctx.created && !atomic_load(&k->closed))
+		atomic_fetch_sub(&sinks_open, 1);
 	if (k->ctx.started && k->ops->common.stop)
 		k->ops->common.stop(k->ctx.inst);
 	if (k->ctx.created || k->ctx.inst)

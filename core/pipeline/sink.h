@@ -9,11 +9,16 @@
 
 #include "pipeline/internal.h"
 
-/* Make the sink of section s (its marshaller already made) and create the plugin
- * instance. 0 or -errno; *out is set to whatever was built (sink_destroy takes it). */
+/* Make the sink of section s and create the plugin instance (the pipeline attaches it
+ * to its marshaller). 0 or -errno; *out is set to whatever was built (sink_destroy takes
+ * it). */
 int sink_create(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
 		struct sinkinst **out);
+/* Its plugin's start and its thread. create, start and reopen run on a thread born
+ * without capabilities, so the threads a sink starts hold none. */
 int sink_start(struct sinkinst *k);
+/* SIGHUP: the plugin reopens its outputs (a failure is logged). */
+void sink_reopen(struct sinkinst *k);
 /* Queue one reference of a flushed batch (within the sink's quota and queue policy);
  * when the sink cannot take it, the drop is counted and the reference given back. */
 void sink_push(struct sinkinst *k, struct xtcpd_buf *b);
@@ -25,5 +30,9 @@ void sink_close(struct sinkinst *k);
  * until then. Returns the batches not delivered. */
 int sink_finish(struct sinkinst *k, const struct timespec *deadline);
 void sink_destroy(struct sinkinst *k);  /* NULL, half-built and stuck ok */
+/* Sinks (of every pipeline) whose output is not closed for good; fn is called, from the
+ * sink's thread, when the last one closes. */
+int sink_open_count(void);
+void sink_on_all_closed(void (*fn)(void));
 
 #endif

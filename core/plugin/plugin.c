@@ -1,11 +1,13 @@
-/* plugin — dlopen + descriptor checks. A plugin is refused when its file or folder is
- * writable by anyone but root (or the daemon's own user), when the symbol is missing,
+/* plugin — dlopen + descriptor checks. A plugin is refused when its file or any folder
+ * above it is owned or writable by anyone but root (or the daemon's own user, when the
+ * daemon holds no privilege; see ops/trust.h), when it is a link, when the symbol is missing,
  * the ABI major differs, the descriptor or ops table is too short, the kind is unknown,
  * the name differs from the configured one, or the kind/name is already loaded. */
 #include "config.h"
 #include "plugin/plugin.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "ops/trust.h"
 
 static const char *const kind_names[] = { "?", "source", "marshaller", "sink" };
 
@@ -40,19 +44,47 @@ static int refuse(char *err, size_t n, const char *path, const char *fmt, ...)
 	return -EPERM;
 }
 
-static int check_mode(const char *path, const char *what, char *err, size_t n, const char *file)
-{
-	struct stat st;
+/* The files of loaded plugins stay open for the life of the process. glibc knows a
+ * library by the name it was opened with, /proc/self/fd/N here, and RTLD_NODELETE keeps
+ * it mapped after dlclose: were N closed and reused for another file, dlopen would hand
+ * back the old library. One fd per distinct file ever loaded (by device and inode). */
+static struct plugin_file {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+} *plugin_files;
+static size_t n_plugin_files;
+static pthread_mutex_t plugin_files_lock = PTHREAD_MUTEX_INITIALIZER;
 
-	if (stat(path, &st))
-		return refuse(err, n, file, "cannot stat %s %s: %s", what, path, strerror(errno));
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return refuse(err, n, file, "%s %s is writable by %s (chmod go-w)", what, path,
-			      (st.st_mode & S_IWOTH) ? "others" : "its group");
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return refuse(err, n, file, "%s %s is owned by uid %u, neither root nor this daemon's user",
-			      what, path, (unsigned)st.st_uid);
-	return 0;
+/* The fd to load the file open at fd from: fd itself (now kept) or the one already kept
+ * for the same file (fd is closed). -ENOMEM: fd is closed. */
+static int keep_fd(int fd)
+{
+	struct plugin_file *nf;
+	struct stat st;
+	int kept = -1;
+
+	if (fstat(fd, &st) < 0) {
+		kept = -errno;
+		close(fd);
+		return kept;
+	}
+	pthread_mutex_lock(&plugin_files_lock);
+	for (size_t i = 0; i < n_plugin_files && kept < 0; i++)
+		if (plugin_files[i].dev == st.st_dev && plugin_files[i].ino == st.st_ino)
+			kept = plugin_files[i].fd;
+	if (kept >= 0) {
+		close(fd);
+	} else if ((nf = realloc(plugin_files, (n_plugin_files + 1) * sizeof(*nf)))) {
+		plugin_files = nf;
+		plugin_files[n_plugin_files++] = (struct plugin_file){ st.st_dev, st.st_ino, fd };
+		kept = fd;
+	} else {
+		close(fd);
+		kept = -ENOMEM;
+	}
+	pthread_mutex_unlock(&plugin_files_lock);
+	return kept;
 }
 
 static size_t ops_min_size(unsigned kind)
@@ -117,7 +149,38 @@ static int check_desc(struct plugin_set *ps, const struct xtcpd_plugin *d, const
 	return check_ops(d, err, n, path);
 }
 
-int plugin_load_file(struct plugin_set *ps, const char *path, unsigned want_kind,
+/* Open path through trust_open (no link, every folder checked) and dlopen that very
+ * file through /proc/self/fd: nothing can be swapped between the check and the load.
+ * -ENOENT without a message when there is no such file. */
+static void *open_checked(const char *path, char *err, size_t n, int *rc)
+{
+	char why[600], proc[64];
+	void *dl;
+	int fd = trust_open(path, "file", TRUST_NOFOLLOW | TRUST_PRIVATE_PARENT, why,
+			    sizeof(why));
+
+	if (fd == -ENOENT) {
+		*rc = fd;
+		return NULL;
+	}
+	if (fd < 0) {
+		*rc = refuse(err, n, path, "%s", why);
+		return NULL;
+	}
+	if ((fd = keep_fd(fd)) < 0) {
+		*rc = refuse(err, n, path, "%s", strerror(-fd));
+		return NULL;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	/* NODELETE: libraries a plugin pulls in (librdkafka) keep global state that must
+	 * outlive a dlclose at reload or exit. */
+	dl = dlopen(proc, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!dl)
+		*rc = refuse(err, n, path, "dlopen failed: %s", dlerror());
+	return dl;
+}
+
+static int load_path(struct plugin_set *ps, const char *path, unsigned want_kind,
 		     const char *want_name, const struct plugin **out, char *err, size_t n)
 {
 	const struct xtcpd_plugin *d;
@@ -125,13 +188,9 @@ int plugin_load_file(struct plugin_set *ps, const char *path, unsigned want_kind
 	void *dl;
 	int rc;
 
-	if ((rc = check_mode(ps->dir, "folder", err, n, path)) || (rc = check_mode(path, "file", err, n, path)))
-		return rc;
-	/* NODELETE: libraries a plugin pulls in (librdkafka) keep global state that must
-	 * outlive a dlclose at reload or exit. */
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	dl = open_checked(path, err, n, &rc);
 	if (!dl)
-		return refuse(err, n, path, "dlopen failed: %s", dlerror());
+		return rc;
 	d = dlsym(dl, XTCPD_PLUGIN_SYMBOL);
 	if (!d) {
 		dlclose(dl);
@@ -157,22 +216,38 @@ int plugin_load_file(struct plugin_set *ps, const char *path, unsigned want_kind
 	return 0;
 }
 
+int plugin_load_file(struct plugin_set *ps, const char *path, unsigned want_kind,
+		     const char *want_name, const struct plugin **out, char *err, size_t n)
+{
+	int rc = load_path(ps, path, want_kind, want_name, out, err, n);
+
+	if (rc == -ENOENT)
+		refuse(err, n, path, "%s", strerror(ENOENT));
+	return rc;
+}
+
 int plugin_load(struct plugin_set *ps, unsigned kind, const char *name,
 		const struct plugin **out, char *err, size_t n)
 {
 	char path[4200];
+	int rc;
 
 	for (size_t i = 0; i < ps->n; i++)
 		if (ps->p[i]->desc->kind == kind && !strcmp(ps->p[i]->desc->name, name)) {
 			*out = ps->p[i];
 			return 0;
 		}
-	snprintf(path, sizeof(path), "%s/%s_%s.so", ps->dir, plugin_kind_name(kind), name);
-	if (access(path, F_OK)) {
-		snprintf(err, n, "unknown %s plugin '%s': no %s", plugin_kind_name(kind), name, path);
-		return -ENOENT;
+	/* the name becomes a file name: no folder, no hidden file */
+	if (!*name || *name == '.' || strchr(name, '/')) {
+		snprintf(err, n, "%s plugin name '%s' is not allowed (letters, digits, '_', '-', '.')",
+			 plugin_kind_name(kind), name);
+		return -EINVAL;
 	}
-	return plugin_load_file(ps, path, kind, name, out, err, n);
+	snprintf(path, sizeof(path), "%s/%s_%s.so", ps->dir, plugin_kind_name(kind), name);
+	rc = load_path(ps, path, kind, name, out, err, n);
+	if (rc == -ENOENT)
+		snprintf(err, n, "unknown %s plugin '%s': no %s", plugin_kind_name(kind), name, path);
+	return rc;
 }
 
 void plugin_set_fini(struct plugin_set *ps)

@@ -471,6 +471,26 @@ void th_config_free(struct xtcpd_config *cfg)
 	free(tc);
 }
 
+int th_check(const struct xtcpd_plugin *desc, const char *const *kv, char *out, size_t n)
+{
+	char msg[700] = "";
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
+	struct xtcpd_config *cfg;
+	int rc;
+
+	snprintf(out, n, "%s", "");
+	if (!XTCPD_PLUGIN_HAS(desc, check))
+		return -ENOSYS;
+	cfg = th_config(desc, desc->name, kv);
+	if (!cfg)
+		return -EINVAL;
+	rc = desc->check(cfg, &res);
+	if (rc)
+		snprintf(out, n, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", msg);
+	th_config_free(cfg);
+	return rc;
+}
+
 int th_inst_create(struct th_inst *in, const struct th_plugin *p, const char *const *kv)
 {
 	return th_inst_create_in(in, NULL, p, kv);

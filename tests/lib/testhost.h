@@ -78,6 +78,11 @@ struct xtcpd_config *th_config(const struct xtcpd_plugin *desc, const char *inst
 			       const char *const *kv);
 void th_config_free(struct xtcpd_config *cfg);
 
+/* The plugin's check op (ABI 1.3) on the configuration made from kv (as th_config):
+ * its result, with out = "KEY: MESSAGE" (or "MESSAGE" when it names no key; "" when it
+ * passed). -ENOSYS when the plugin has no check. */
+int th_check(const struct xtcpd_plugin *desc, const char *const *kv, char *out, size_t n);
+
 /* One instance made through the ops table: a handle, its configuration, create (+ start). */
 struct th_inst {
 	struct xtcpd_ctx *ctx;

@@ -17,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 3
+#define XTCPD_ABI_MINOR 4
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -41,7 +41,7 @@ enum xtcpd_key_type {
 	XTCPD_KEY_INT,          /* decimal integer in [min, max]          -> num            */
 	XTCPD_KEY_STRING,       /* any text (max = maximum length if > 0) -> str            */
 	XTCPD_KEY_ENUM,         /* one of choices "a|b|c"                 -> num = index    */
-	XTCPD_KEY_DURATION,     /* 250ms, 10s, 2m, 1h (bare number = s)   -> num in ms      */
+	XTCPD_KEY_DURATION,     /* 250ms, 10s, 1m30s, 2h (bare number = s) -> num in ms    */
 	XTCPD_KEY_SIZE,         /* 512, 64k, 768KiB, 1M, 1MiB (powers of 2) -> num in bytes */
 	XTCPD_KEY_LIST,         /* comma-separated words, each in choices ("" = any)  -> str */
 };
@@ -50,6 +50,10 @@ enum xtcpd_key_flag {
 	XTCPD_KEY_REQUIRED = 1u << 0, /* no default: the section must set it */
 	XTCPD_KEY_PREFIX = 1u << 1,   /* name is a prefix ("property."): any key starting with
 	                               * it is accepted and passed in xtcpd_config.extra */
+	XTCPD_KEY_OUTPUT = 1u << 2,   /* ABI 1.3: a STRING naming a file the instance writes
+	                               * ("-" = standard output): two instances, of any plugin,
+	                               * naming the same file are refused (an older host ignores
+	                               * the flag) */
 };
 
 /* One declared key. Tables end with an entry whose name is NULL. */
@@ -104,6 +108,12 @@ struct xtcpd_buf {
 
 enum xtcpd_buf_flag {
 	XTCPD_BUF_DUMP_INTR = 1u << 0, /* holds records of an interrupted dump */
+	/* ABI 1.3, set by the marshaller in begin(): data[off..] starts with a header line
+	 * (ending in '\n', e.g. csv column names) that every batch of this marshaller
+	 * repeats, so each batch stands alone (a datagram, an HTTP body, a Kafka message).
+	 * A sink that writes batches one after another into one stream (a file, a TCP
+	 * connection, stderr) writes that line only at the start of each stream. */
+	XTCPD_BUF_HEADER = 1u << 1,
 };
 
 /* A network namespace the host knows. The source may keep per-namespace state in
@@ -193,6 +203,12 @@ struct xtcpd_host {
 	 * mask. */
 	int (*ns_run)(struct xtcpd_ctx *ctx, const struct xtcpd_netns *ns,
 		      int (*fn)(void *arg), void *arg);
+
+	/* ABI 1.4. Sinks: the media type of the batches this sink is given (the content_type
+	 * its marshaller declares, e.g. "application/x-ndjson"), or NULL when the marshaller
+	 * declares none. Borrowed, constant for the instance's life. Check it with
+	 * XTCPD_HOST_HAS(host, content_type): an older host does not lend it. */
+	const char *(*content_type)(struct xtcpd_ctx *ctx);
 };
 
 /* 1 when the host lends `field` (a host older than the plugin may not). */
@@ -244,6 +260,9 @@ struct xtcpd_marshaller_ops {
 	int (*append)(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec);
 	/* Close the batch before it goes to the sinks (write the prefix, set off/len). */
 	int (*finish)(void *inst, struct xtcpd_buf *buf);
+	/* ABI 1.4: the media type of a batch ("application/x-ndjson"), for sinks that label
+	 * what they send (an HTTP Content-Type); NULL = not declared. A constant string. */
+	const char *content_type;
 };
 
 struct xtcpd_sink_ops {
@@ -251,7 +270,11 @@ struct xtcpd_sink_ops {
 	/* Largest message the sink can take, in bytes; 0 = no limit. Read after create. */
 	size_t (*max_message)(void *inst);
 	/* Send one batch (takes buf: call host->buf_release once, now or later from any
-	 * thread). Called from the sink's own thread, one batch at a time. */
+	 * thread). Called from the sink's own thread, one batch at a time. Returns 0 (the
+	 * outcome is what buf_release said); ABI 1.3: -EPIPE, buf released, when the output
+	 * is gone for good (standard output into a pipe whose reader left): the host sends
+	 * this sink nothing more (counted as dropped, reason "closed") and stops when no
+	 * sink is left, as a filter would. An older host ignores the value. */
 	int (*send)(void *inst, struct xtcpd_buf *buf);
 	/* Wait up to timeout_ms for what is in flight; returns the batches still undelivered. */
 	int (*flush)(void *inst, int timeout_ms);
@@ -261,6 +284,16 @@ struct xtcpd_sink_ops {
 	 * deadline, make that send give up promptly (release the buffer as failed) so the
 	 * sink can still flush and report. Called from another thread; NULL = cannot. */
 	void (*cancel)(void *inst);
+};
+
+/* ABI 1.3: what a refusing check() reports. The host owns the struct and the buffer. */
+struct xtcpd_check {
+	uint32_t struct_size;        /* sizeof(struct xtcpd_check) as the host built it */
+	char *msg;                   /* write the reason here: one line, no key name, no newline */
+	size_t msg_size;             /* bytes at msg */
+	const char *key;             /* set it to the offending key's name (a name of the key
+	                              * table, or an extra's full name such as
+	                              * "property.nosuch"); NULL = the section as a whole */
 };
 
 /* The one exported descriptor. */
@@ -274,10 +307,25 @@ struct xtcpd_plugin {
 	const char *description;     /* one line */
 	const struct xtcpd_key *keys;
 	const void *ops;             /* struct xtcpd_{source,marshaller,sink}_ops */
+	/* ABI 1.3, optional (NULL = nothing to check beyond the key table): check a
+	 * configuration the way create() would take it, without creating anything. cfg is
+	 * validated against the key table (types, ranges, required keys) and borrowed for
+	 * the call. Check everything create() could refuse: parse addresses and resolve
+	 * names, compile filters, let a library validate its options on a throwaway object,
+	 * look at the folders of paths to be written. No side effect: no file created, no
+	 * socket connected, no thread, no log line, no state kept; it may be called from any
+	 * thread, for instances that are never created. It runs for `xtcpd -n`, at start and
+	 * for every SIGHUP before anything is built, so a configuration it accepts should not
+	 * fail to create. Returns 0, or -EINVAL (another -errno: the check itself failed)
+	 * with res->msg written and res->key set; the host prints
+	 * "FILE:LINE: [kind name instance] KEY: MSG" and refuses the configuration (exit 2;
+	 * on SIGHUP the running pipeline is kept). */
+	int (*check)(const struct xtcpd_config *cfg, struct xtcpd_check *res);
 };
 
-/* XTCPD_PLUGIN(kind, name, version, description, keys, ops) defines the export. */
-#define XTCPD_PLUGIN(KIND, NAME, VERSION, DESC, KEYS, OPS)                               \
+/* XTCPD_PLUGIN_CHECKED(kind, name, version, description, keys, ops, check) defines the
+ * export with a check function; XTCPD_PLUGIN(...) the same without one. */
+#define XTCPD_PLUGIN_CHECKED(KIND, NAME, VERSION, DESC, KEYS, OPS, CHECK)                \
 	XTCPD_EXPORT const struct xtcpd_plugin xtcpd_plugin = {                          \
 		.abi_major = XTCPD_ABI_MAJOR,                                            \
 		.abi_minor = XTCPD_ABI_MINOR,                                            \
@@ -288,6 +336,19 @@ struct xtcpd_plugin {
 		.description = (DESC),                                                   \
 		.keys = (KEYS),                                                          \
 		.ops = (OPS),                                                            \
+		.check = (CHECK),                                                        \
 	}
+#define XTCPD_PLUGIN(KIND, NAME, VERSION, DESC, KEYS, OPS)                               \
+	XTCPD_PLUGIN_CHECKED(KIND, NAME, VERSION, DESC, KEYS, OPS, NULL)
+
+/* 1 when the descriptor (of any minor version) carries `field` (the host's test). */
+#define XTCPD_PLUGIN_HAS(desc, field)                                                    \
+	((desc)->struct_size >= offsetof(struct xtcpd_plugin, field) + sizeof((desc)->field) && \
+	 (desc)->field != NULL)
+
+/* In a check(): write the reason (printf-style, needs <stdio.h>), name the key and
+ * evaluate to -EINVAL (needs <errno.h>): return XTCPD_CHECK_FAIL(res, "port", "...", ...); */
+#define XTCPD_CHECK_FAIL(res, KEY, ...)                                                  \
+	(snprintf((res)->msg, (res)->msg_size, __VA_ARGS__), (res)->key = (KEY), -EINVAL)
 
 #endif /* XTCPD_PLUGIN_H */

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -197,6 +198,15 @@ static void jz_destroy(void *inst)
 	free(inst);
 }
 
+/* No key, nothing to resolve: the check confirms the configuration has no keys. */
+static int jz_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	if (cfg->n_values || cfg->n_extra)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has none",
+					cfg->n_values + cfg->n_extra);
+	return 0;
+}
+
 static int jz_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
                      const struct xtcpd_config *cfg, void **inst)
 {
@@ -224,8 +234,9 @@ static const struct xtcpd_marshaller_ops jz_ops = {
 	.begin = jz_begin,
 	.append = jz_append,
 	.finish = jz_finish,
+	.content_type = "application/x-ndjson",   /* as xtcp2 labels its jsonl */
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "json", PACKAGE_VERSION,
-             "one JSON object per socket per line, for people",
-             jz_keys, &jz_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "json", PACKAGE_VERSION,
+                     "one JSON object per socket per line, for people",
+                     jz_keys, &jz_ops, jz_check);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +198,15 @@ static uint8_t *pj_fields_dflt(uint8_t *p, const uint8_t *end,
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
 
+/* emit_defaults is a validated bool: the check confirms the key table is this one. */
+static int pj_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	if (cfg->n_values != 1 || cfg->n_extra)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has 1",
+					cfg->n_values + cfg->n_extra);
+	return 0;
+}
+
 static int pj_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
                      const struct xtcpd_config *cfg, void **inst)
 {
@@ -286,8 +296,9 @@ static const struct xtcpd_marshaller_ops pj_ops = {
 	.begin = pj_begin,
 	.append = pj_append,
 	.finish = pj_finish,
+	.content_type = "application/json",       /* as xtcp2 labels protoJson */
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "protoJson", PACKAGE_VERSION,
-             "proto3 canonical JSON of one Envelope of rows per line",
-             pj_keys, &pj_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "protoJson", PACKAGE_VERSION,
+                     "proto3 canonical JSON of one Envelope of rows per line",
+                     pj_keys, &pj_ops, pj_check);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,15 @@ static size_t pbl_prefix_room(size_t cap)
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
 
+/* No key, nothing to resolve: the check confirms the configuration has no keys. */
+static int pbl_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	if (cfg->n_values || cfg->n_extra)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has none",
+					cfg->n_values + cfg->n_extra);
+	return 0;
+}
+
 static int pbl_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
                       const struct xtcpd_config *cfg, void **inst)
 {
@@ -272,8 +282,9 @@ static const struct xtcpd_marshaller_ops pbl_ops = {
 	.begin = pbl_begin,
 	.append = pbl_append,
 	.finish = pbl_finish,
+	.content_type = "application/octet-stream", /* as xtcp2 labels protobufList */
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "protobufList", PACKAGE_VERSION,
-             "varint-length-prefixed protobuf Envelope of rows (ClickHouse ProtobufList)",
-             pbl_keys, &pbl_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "protobufList", PACKAGE_VERSION,
+                     "varint-length-prefixed protobuf Envelope of rows (ClickHouse ProtobufList)",
+                     pbl_keys, &pbl_ops, pbl_check);

@@ -1,8 +1,14 @@
 /* sink file — appends each batch to a file (or stdout), with size-based rotation, reopen
- * on SIGHUP for external log rotation, and an fsync policy. A write error (full disk,
+ * on SIGHUP for external log rotation, and an fsync policy. The file is opened in a folder
+ * held open (never through a link, mode 0640, only a file of the daemon's own user with a
+ * single link), and rotation renames inside that folder then creates the new file
+ * exclusively, so nobody else's file is ever written or truncated. A write error (full disk,
  * EIO) is counted, logged at most once per interval and retried for up to retry_timeout;
  * then the batch is dropped (counted), and until a write succeeds again each batch gets
- * a single attempt, so a dead disk never holds the pipeline (or the shutdown). */
+ * a single attempt, so a dead disk never holds the pipeline (or the shutdown). Standard
+ * output into a pipe whose reader left (EPIPE) is final: send() says so (-EPIPE) and
+ * the host stops using the sink. A batch's header line (csv, XTCPD_BUF_HEADER) is
+ * written only at the start of a file. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,6 +24,7 @@
 
 #include <xtcpd/plugin.h>
 
+#include "plugins/sinks/common/header.h"
 #include "plugins/sinks/common/sink_stats.h"
 
 #define FILE_LOG_INTERVAL_MS 10000
@@ -28,8 +35,9 @@ enum file_key { K_PATH, K_APPEND, K_ROTATE_BYTES, K_ROTATE_KEEP, K_FSYNC, K_FSYN
 enum file_fsync { FSYNC_NEVER, FSYNC_BATCH, FSYNC_INTERVAL };
 
 static const struct xtcpd_key file_keys[] = {
-	[K_PATH] = { "path", XTCPD_KEY_STRING, NULL, 0, 4095, NULL, XTCPD_KEY_REQUIRED,
-		     "file to append to, or - for standard output" },
+	[K_PATH] = { "path", XTCPD_KEY_STRING, NULL, 0, 4095, NULL,
+		     XTCPD_KEY_REQUIRED | XTCPD_KEY_OUTPUT,
+		     "file to append to (one sink per file), or - for standard output" },
 	[K_APPEND] = { "append", XTCPD_KEY_BOOL, "yes", 0, 0, NULL, 0,
 		       "append to an existing file at start (no: truncate it once at start)" },
 	[K_ROTATE_BYTES] = { "rotate_bytes", XTCPD_KEY_SIZE, "0", 0, INT64_MAX, NULL, 0,
@@ -46,9 +54,9 @@ static const struct xtcpd_key file_keys[] = {
 };
 
 /* Failure reasons (label values of xtcpd_sink_failed_total). */
-enum file_reason { R_ENOSPC, R_EIO, R_OPEN, R_ROTATE, R_FSYNC, R_OTHER, R_N };
+enum file_reason { R_ENOSPC, R_EIO, R_OPEN, R_ROTATE, R_FSYNC, R_EPIPE, R_OTHER, R_N };
 static const char *const file_reasons[R_N] = {
-	"enospc", "eio", "open", "rotate", "fsync", "other",
+	"enospc", "eio", "open", "rotate", "fsync", "epipe", "other",
 };
 
 struct file_sink {
@@ -58,6 +66,9 @@ struct file_sink {
 	_Atomic uint64_t *failed[R_N];
 
 	char *path;
+	char *dir;                      /* the folder of path ("." for a bare name) */
+	const char *base;               /* the file name in it (points into path) */
+	int dirfd;                      /* the folder the current file is in, -1 = none */
 	char *rot_from, *rot_to;        /* scratch names for rotation, sized at create */
 	size_t rot_len;
 	int is_stdout;
@@ -72,6 +83,9 @@ struct file_sink {
 	uint64_t size;                  /* bytes in the current file */
 	int dirty;                      /* written since the last fdatasync */
 	int failing;                    /* the last batch was dropped */
+	int gone;                       /* standard output is a pipe whose reader left */
+	int hdr_sent;                   /* a header line went into this output */
+	size_t skip;                    /* header bytes the batch being written leaves out */
 	atomic_int cancelled;           /* shutdown deadline passed: stop retrying */
 	int64_t last_sync_ns;
 	char rl_write, rl_open, rl_rotate, rl_fsync; /* rate-limit keys */
@@ -101,35 +115,106 @@ static unsigned file_reason_of(int err)
 		return R_ENOSPC;
 	case EIO:
 		return R_EIO;
+	case EPIPE:
+		return R_EPIPE;
 	default:
 		return R_OTHER;
 	}
 }
 
-/* Open the output; `trunc` only for the very first open with append = no. */
+/* A folder others could write to without the sticky bit, or one owned by another user,
+ * lets them put a file or a link where ours goes: refused. */
+static int file_dir_ok(struct file_sink *fs, int dirfd)
+{
+	struct stat st;
+
+	if (fstat(dirfd, &st) < 0)
+		return -errno;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))) {
+		fs->host->log_ratelimited(fs->ctx, &fs->rl_open, FILE_LOG_INTERVAL_MS, XTCPD_LOG_ERR,
+			"%s: the folder %s is %s: refused", fs->path, fs->dir,
+			(st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX) ? "writable by others" :
+									    "owned by another user");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The file just opened is ours to write: a regular file of this daemon's user with no
+ * other name (a hard link would send our output, or our truncation, elsewhere). */
+static int file_fd_ok(struct file_sink *fs, int fd, struct stat *sb)
+{
+	if (fstat(fd, sb) < 0)
+		return -errno;
+	if (!S_ISREG(sb->st_mode))
+		return 0;   /* a FIFO or a device (/dev/null): written, never rotated */
+	if (sb->st_uid != geteuid() || sb->st_nlink != 1) {
+		fs->host->log_ratelimited(fs->ctx, &fs->rl_open, FILE_LOG_INTERVAL_MS, XTCPD_LOG_ERR,
+			"%s: refused: %s", fs->path, sb->st_uid != geteuid() ?
+			"owned by another user" : "it has other names (hard links)");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Open base in dirfd (no link followed; `excl`: only a file created now). */
+static int file_openat(struct file_sink *fs, int dirfd, int excl, struct stat *sb)
+{
+	int fd = openat(dirfd, fs->base, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY |
+			O_CLOEXEC | (excl ? O_EXCL : 0), 0640);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if ((err = file_fd_ok(fs, fd, sb))) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Take fd (of a file in dirfd) as the output. */
+static void file_use(struct file_sink *fs, int dirfd, int fd, const struct stat *sb)
+{
+	if (fs->dirfd >= 0 && fs->dirfd != dirfd)
+		close(fs->dirfd);
+	fs->dirfd = dirfd;
+	fs->fd = fd;
+	fs->seekable = S_ISREG(sb->st_mode);
+	fs->size = fs->seekable ? (uint64_t)sb->st_size : 0;
+}
+
+/* Open the output by its path; `trunc` only for the very first open with append = no. */
 static int file_open(struct file_sink *fs, int trunc)
 {
 	struct stat sb;
-	int fd;
+	int dirfd, fd, err;
 
-	if (fs->is_stdout) {
+	if (fs->is_stdout) {            /* one stream for the whole run */
 		fs->fd = STDOUT_FILENO;
 		fs->seekable = 0;
 		return 0;
 	}
-	fd = open(fs->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (trunc ? O_TRUNC : 0),
-		  0644);
-	if (fd < 0)
+	fs->hdr_sent = 0;
+	dirfd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
 		return -errno;
-	if (fstat(fd, &sb) < 0) {
-		int err = -errno;
-
-		close(fd);
+	if ((err = file_dir_ok(fs, dirfd)) || (fd = file_openat(fs, dirfd, 0, &sb)) < 0) {
+		err = err ? err : fd;
+		close(dirfd);
 		return err;
 	}
-	fs->fd = fd;
-	fs->seekable = S_ISREG(sb.st_mode);
-	fs->size = fs->seekable ? (uint64_t)sb.st_size : 0;
+	/* truncated only once it is known to be ours (O_TRUNC would act before the checks) */
+	if (trunc && S_ISREG(sb.st_mode) && ftruncate(fd, 0) < 0) {
+		err = -errno;
+		close(fd);
+		close(dirfd);
+		return err;
+	}
+	if (trunc)
+		sb.st_size = 0;
+	file_use(fs, dirfd, fd, &sb);
 	return 0;
 }
 
@@ -138,6 +223,9 @@ static void file_close(struct file_sink *fs)
 	if (fs->fd >= 0 && !fs->is_stdout)
 		close(fs->fd);
 	fs->fd = -1;
+	if (fs->dirfd >= 0)
+		close(fs->dirfd);
+	fs->dirfd = -1;
 }
 
 static int file_sync(struct file_sink *fs)
@@ -158,45 +246,55 @@ static int file_sync(struct file_sink *fs)
 	return 0;
 }
 
-/* PATH -> PATH.1 -> ... -> PATH.keep (the oldest is removed), then a fresh PATH. */
+/* PATH -> PATH.1 -> ... -> PATH.keep (the oldest is removed), then a fresh PATH, all
+ * inside the folder the current file is in. The new file is created exclusively: if
+ * something took its name meanwhile, we keep writing to the current one (now PATH.1). */
 static int file_rotate(struct file_sink *fs)
 {
-	int err = 0;
+	struct stat sb;
+	int err = 0, fd;
 
 	if (fs->fsync_mode != FSYNC_NEVER)
 		file_sync(fs);
-	file_close(fs);
 	if (fs->rotate_keep == 0) {
-		if (unlink(fs->path) < 0 && errno != ENOENT)
+		if (unlinkat(fs->dirfd, fs->base, 0) < 0 && errno != ENOENT)
 			err = -errno;
 	} else {
-		snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->path, fs->rotate_keep);
-		if (unlink(fs->rot_to) < 0 && errno != ENOENT)
+		snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->base, fs->rotate_keep);
+		if (unlinkat(fs->dirfd, fs->rot_to, 0) < 0 && errno != ENOENT)
 			err = -errno;
 		for (unsigned i = fs->rotate_keep; i > 1 && !err; i--) {
-			snprintf(fs->rot_from, fs->rot_len, "%s.%u", fs->path, i - 1);
-			snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->path, i);
-			if (rename(fs->rot_from, fs->rot_to) < 0 && errno != ENOENT)
+			snprintf(fs->rot_from, fs->rot_len, "%s.%u", fs->base, i - 1);
+			snprintf(fs->rot_to, fs->rot_len, "%s.%u", fs->base, i);
+			if (renameat(fs->dirfd, fs->rot_from, fs->dirfd, fs->rot_to) < 0 && errno != ENOENT)
 				err = -errno;
 		}
-		snprintf(fs->rot_to, fs->rot_len, "%s.1", fs->path);
-		if (!err && rename(fs->path, fs->rot_to) < 0 && errno != ENOENT)
+		snprintf(fs->rot_to, fs->rot_len, "%s.1", fs->base);
+		if (!err && renameat(fs->dirfd, fs->base, fs->dirfd, fs->rot_to) < 0 && errno != ENOENT)
 			err = -errno;
 	}
+	if (!err && (fd = file_openat(fs, fs->dirfd, 1, &sb)) < 0)
+		err = fd;
 	if (err) {
 		/* Keep writing to the current file rather than lose data. */
 		sink_stats_fail(&fs->st, R_ROTATE);
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_rotate, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "rotating %s: %s", fs->path,
 					  strerror(-err));
+		return 0;
 	}
-	return file_open(fs, 0);
+	close(fs->fd);
+	file_use(fs, fs->dirfd, fd, &sb);
+	return 0;
 }
 
 /* One attempt at writing data[*done, n). On a regular file a failed attempt is cut off
  * again (ftruncate), so the file only ever holds whole batches and the retry rewrites
- * the batch; elsewhere (pipe, tty) the retry resumes at *done. */
-static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_t *done)
+ * the batch; elsewhere (pipe, tty) the retry resumes at *done. The first `hdr` bytes (a
+ * header line) are written only when the output is at its start: an empty file, or a
+ * pipe or standard output that has not had one yet. */
+static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_t hdr,
+		      size_t *done)
 {
 	uint64_t start;
 	int err;
@@ -218,6 +316,10 @@ static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_
 			return err;
 		}
 	}
+	if (*done == 0)
+		fs->skip = hdr && (fs->seekable ? fs->size > 0 : fs->hdr_sent) ? hdr : 0;
+	data += fs->skip;
+	n -= fs->skip;
 	start = fs->size;
 	while (*done < n) {
 		ssize_t w = write(fs->fd, data + *done, n - *done);
@@ -233,6 +335,7 @@ static int file_write(struct file_sink *fs, const uint8_t *data, size_t n, size_
 	}
 	if (fs->seekable)
 		fs->size = start + n;
+	fs->hdr_sent |= hdr != 0;
 	return 0;
 
 out_fail:
@@ -260,9 +363,18 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 	for (;;) {
 		int64_t left;
 
-		err = file_write(fs, data, n, &done);
+		err = fs->gone ? -EPIPE : file_write(fs, data, n, sink_header_len(buf), &done);
 		if (!err)
 			break;
+		if (err == -EPIPE && fs->is_stdout) {
+			/* Nobody reads our standard output any more, and nobody ever will:
+			 * final, like a filter whose reader left (the host stops sending). */
+			if (!fs->gone)
+				fs->host->log(fs->ctx, XTCPD_LOG_WARN, "standard output closed (%s)",
+					      strerror(EPIPE));
+			fs->gone = 1;
+			break;
+		}
 		fs->host->log_ratelimited(fs->ctx, &fs->rl_write, FILE_LOG_INTERVAL_MS,
 					  XTCPD_LOG_WARN, "write %s: %s (retrying)", fs->path,
 					  strerror(-err));
@@ -286,7 +398,7 @@ static int file_send(void *inst, struct xtcpd_buf *buf)
 		file_sync(fs);
 	pthread_mutex_unlock(&fs->lock);
 	sink_stats_done(&fs->st, fs->host, fs->ctx, buf, !err);
-	return 0;
+	return err == -EPIPE && fs->gone ? -EPIPE : 0;
 }
 
 static int file_reopen(void *inst)
@@ -347,9 +459,67 @@ static void file_destroy(void *inst)
 	file_close(fs);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs->path);
+	free(fs->dir);
 	free(fs->rot_from);
 	free(fs->rot_to);
 	free(fs);
+}
+
+/* Everything create() could refuse, without creating anything: the file's folder must
+ * exist and be writable, the file (if there) a writable non-folder. */
+static int file_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	const char *path, *base;
+	char dir[4200], *slash;
+	struct stat st;
+
+	if (cfg->n_values < K_RETRY_TIMEOUT + 1)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_RETRY_TIMEOUT + 1);
+	path = cfg->values[K_PATH].str;
+	if (!path || !*path)
+		return XTCPD_CHECK_FAIL(res, "path", "empty: a file name, or - for standard output");
+	if (!strcmp(path, "-"))
+		return 0;
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return XTCPD_CHECK_FAIL(res, "path", "'%s' names a folder, not a file", path);
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return XTCPD_CHECK_FAIL(res, "path", "'%s' is a folder", path);
+		if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0)
+			return XTCPD_CHECK_FAIL(res, "path", "'%s': %s", path, strerror(errno));
+		return 0;
+	}
+	if (errno != ENOENT)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': %s", path, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': folder %s: %s", path, dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': %s is not a folder", path, dir);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+		return XTCPD_CHECK_FAIL(res, "path", "'%s': cannot create a file in %s: %s", path, dir,
+					strerror(errno));
+	return 0;
+}
+
+/* path -> dir (the folder held open) + base (the name in it). */
+static int file_split(struct file_sink *fs)
+{
+	char *slash = strrchr(fs->path, '/');
+
+	fs->base = slash ? slash + 1 : fs->path;
+	fs->dir = slash ? strndup(fs->path, slash == fs->path ? 1 : (size_t)(slash - fs->path))
+			: strdup(".");
+	return fs->dir ? 0 : -ENOMEM;
 }
 
 static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
@@ -357,17 +527,19 @@ static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 {
 	const struct xtcpd_value *v = cfg->values;
 	struct file_sink *fs;
+	char msg[600];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	int err;
 
 	*inst = NULL;
-	if (cfg->n_values < K_RETRY_TIMEOUT + 1 || !v[K_PATH].str || !v[K_PATH].str[0]) {
-		host->log(ctx, XTCPD_LOG_ERR, "path is required");
+	if (file_check(cfg, &res)) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", msg);
 		return -EINVAL;
 	}
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	fs->fd = -1;
+	fs->fd = fs->dirfd = -1;
 	pthread_mutex_init(&fs->lock, NULL);
 	*inst = fs;
 	fs->host = host;
@@ -376,7 +548,7 @@ static int file_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	fs->rot_len = strlen(v[K_PATH].str) + 16;
 	fs->rot_from = malloc(fs->rot_len);
 	fs->rot_to = malloc(fs->rot_len);
-	if (!fs->path || !fs->rot_from || !fs->rot_to)
+	if (!fs->path || !fs->rot_from || !fs->rot_to || file_split(fs))
 		return -ENOMEM;
 	fs->is_stdout = strcmp(fs->path, "-") == 0;
 	fs->rotate_bytes = (uint64_t)v[K_ROTATE_BYTES].num;
@@ -413,6 +585,6 @@ static const struct xtcpd_sink_ops file_ops = {
 	.cancel = file_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,
-	     "append batches to a file or stdout, with rotation and fsync policy",
-	     file_keys, &file_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "file", PACKAGE_VERSION,
+		     "append batches to a file or stdout, with rotation and fsync policy",
+		     file_keys, &file_ops, file_check);

@@ -366,19 +366,55 @@ static void kafka_destroy(void *inst)
 	free(ks);
 }
 
+/* Everything create() could refuse, without side effects: every property is set on a
+ * throwaway librdkafka configuration (its own validation and messages), nothing connects. */
+/* -EINVAL (-EPERM for a property that would run code) with res filled, or 0. */
+static int kafka_check_keys(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	static const char topic_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789._-";
+	rd_kafka_conf_t *conf;
+	const char *t;
+	int err;
+
+	if (cfg->n_values < K_PROPERTY + 1)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_PROPERTY + 1);
+	t = cfg->values[K_TOPIC].str;
+	if (!t || !*t || strspn(t, topic_chars) != strlen(t) || !strcmp(t, ".") || !strcmp(t, ".."))
+		return XTCPD_CHECK_FAIL(res, "topic", "'%s' is not a Kafka topic name (letters, digits, "
+					"'.', '_' and '-')", t ? t : "");
+	if ((err = kafka_conf_denied(cfg, res)))
+		return err;
+	conf = rd_kafka_conf_new();
+	if (!conf)
+		return XTCPD_CHECK_FAIL(res, NULL, "out of memory");
+	err = kafka_conf_fill(conf, cfg, res);
+	rd_kafka_conf_destroy(conf);
+	return err;
+}
+
+/* The check op: a refusal is -EINVAL whatever its kind. */
+static int kafka_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	int err = kafka_check_keys(cfg, res);
+
+	return err == -EPERM ? -EINVAL : err;
+}
+
 static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 			const struct xtcpd_config *cfg, void **inst)
 {
 	pthread_condattr_t cattr;
 	struct kafka_sink *ks;
 	char errstr[512];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = errstr, .msg_size = sizeof(errstr) };
 	int err;
 
 	*inst = NULL;
-	if (cfg->n_values < K_PROPERTY + 1) {
-		host->log(ctx, XTCPD_LOG_ERR, "configuration has %zu keys, expected %d",
-			  cfg->n_values, K_PROPERTY + 1);
-		return -EINVAL;
+	if ((err = kafka_check_keys(cfg, &res))) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", errstr);
+		return err;
 	}
 	ks = calloc(1, sizeof(*ks));
 	if (!ks)
@@ -443,6 +479,6 @@ static const struct xtcpd_sink_ops kafka_ops = {
 	.cancel = kafka_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "kafka", PACKAGE_VERSION,
-	     "produce each batch as one Kafka message (librdkafka, zero-copy)",
-	     kafka_keys, &kafka_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "kafka", PACKAGE_VERSION,
+		     "produce each batch as one Kafka message (librdkafka, zero-copy)",
+		     kafka_keys, &kafka_ops, kafka_check);

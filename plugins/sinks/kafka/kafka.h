@@ -57,6 +57,12 @@ struct kafka_sink {
 	char rl[R_N], rl_client, rl_log; /* rate-limit keys */
 };
 
+/* Set our keys and the property.* pass-through on conf: 0, or -EINVAL with res naming
+ * the key and giving librdkafka's own reason. No side effect but on conf. */
+int kafka_conf_fill(rd_kafka_conf_t *conf, const struct xtcpd_config *cfg, struct xtcpd_check *res);
+/* property.* names that load code or run commands (plugin.library.paths, kinit...):
+ * -EPERM with res naming the key and why; no side effect. */
+int kafka_conf_denied(const struct xtcpd_config *cfg, struct xtcpd_check *res);
 /* Build ks->conf, ks->key and ks->max_message from the configuration; logs librdkafka's
  * own error text and returns -EINVAL on a bad property. */
 int kafka_conf_build(struct kafka_sink *ks, const struct xtcpd_config *cfg);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <xtcpd/plugin.h>
@@ -18,6 +19,16 @@ struct null_sink {
 static const struct xtcpd_key null_keys[] = {
 	XTCPD_KEYS_END,
 };
+
+/* Nothing can fail in creating a null sink; the check only confirms the key table the
+ * host validated against is this one (none). */
+static int null_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	if (cfg->n_values || cfg->n_extra)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has none",
+					cfg->n_values + cfg->n_extra);
+	return 0;
+}
 
 static int null_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		       const struct xtcpd_config *cfg, void **inst)
@@ -76,5 +87,5 @@ static const struct xtcpd_sink_ops null_ops = {
 	.flush = null_flush,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "null", PACKAGE_VERSION, "discard every batch, counting it",
-	     null_keys, &null_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "null", PACKAGE_VERSION, "discard every batch, counting it",
+		     null_keys, &null_ops, null_check);

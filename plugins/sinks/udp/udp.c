@@ -1,6 +1,7 @@
 /* sink udp — one datagram per batch to a fixed address (IPv4 or IPv6). The socket is
- * connected (so a closed port comes back as ECONNREFUSED) and non-blocking: a full
- * socket buffer or any other send error drops the batch with a count, it never waits. */
+ * connected (so a closed port comes back as ECONNREFUSED, read after each send: such a
+ * datagram is failed, not delivered) and non-blocking: a full socket buffer or any other
+ * send error drops the batch with a count, it never waits. */
 #include "config.h"
 
 #include <errno.h>
@@ -39,7 +40,7 @@ struct udp_sink {
 	_Atomic uint64_t *failed[R_N];
 	int fd;
 	size_t max_datagram;
-	char rl[R_N];               /* rate-limit keys, one per reason */
+	char rl[R_N], rl_late[R_N]; /* rate-limit keys, one per reason */
 };
 
 /* "host:port", "[v6]:port" -> host, port (in place in `s`). */
@@ -66,23 +67,54 @@ static int udp_split(char *s, char **host, char **port)
 	return **host && **port ? 0 : -EINVAL;
 }
 
-static int udp_connect(struct udp_sink *us, const char *address, int sndbuf)
+/* address -> its addresses (freeaddrinfo them), or -EINVAL with the reason in res. */
+static int udp_resolve(const char *address, struct addrinfo **out, struct xtcpd_check *res)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *res, *ai;
-	char buf[320], *host, *port;
-	int err, gai;
+	char buf[320], *host, *port, *end;
+	unsigned long p;
+	int gai;
 
 	snprintf(buf, sizeof(buf), "%s", address);
-	if (udp_split(buf, &host, &port)) {
-		us->host->log(us->ctx, XTCPD_LOG_ERR,
-			      "address '%s': expected host:port or [IPv6]:port", address);
-		return -EINVAL;
-	}
-	gai = getaddrinfo(host, port, &hints, &res);
-	if (gai) {
-		us->host->log(us->ctx, XTCPD_LOG_ERR, "address '%s': %s", address,
-			      gai_strerror(gai));
+	if (udp_split(buf, &host, &port))
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': expected host:port or [IPv6]:port", address);
+	p = strtoul(port, &end, 10);
+	if (*end || port[0] < '0' || port[0] > '9' || p < 1 || p > 65535)
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': port '%s' is not a number 1..65535", address, port);
+	gai = getaddrinfo(host, port, &hints, out);
+	if (gai)
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': %s", address,
+					gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+	return 0;
+}
+
+/* Everything create() could refuse, without side effects: the address is parsed and
+ * resolved, no socket is made. */
+static int udp_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	struct addrinfo *ai;
+	int err;
+
+	if (cfg->n_values < K_SNDBUF + 1)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_SNDBUF + 1);
+	if (!cfg->values[K_ADDRESS].str)
+		return XTCPD_CHECK_FAIL(res, "address", "required");
+	if ((err = udp_resolve(cfg->values[K_ADDRESS].str, &ai, res)))
+		return err;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int udp_connect(struct udp_sink *us, const char *address, int sndbuf)
+{
+	struct addrinfo *res, *ai;
+	char msg[400];
+	struct xtcpd_check chk = { .struct_size = sizeof(chk), .msg = msg, .msg_size = sizeof(msg) };
+	int err;
+
+	if (udp_resolve(address, &res, &chk)) {
+		us->host->log(us->ctx, XTCPD_LOG_ERR, "address %s", msg);
 		return -EINVAL;
 	}
 	err = -EADDRNOTAVAIL;
@@ -133,22 +165,57 @@ static void udp_fail(struct udp_sink *us, int err, size_t n)
 				  "datagram of %zu bytes not sent: %s", n, strerror(err));
 }
 
+/* The error the socket holds from an ICMP message (port or host unreachable), cleared. */
+static int udp_pending(struct udp_sink *us)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(us->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return 0;
+	return err;
+}
+
+/* The destination refused a datagram after send() had taken it (ICMP port unreachable).
+ * Across loopback the ICMP comes back before send() returns, so the refusal is this
+ * datagram's: it failed. A refusal found before a send belongs to an earlier datagram
+ * (a remote destination answers later), already released: only the reason is counted. */
+static void udp_refused(struct udp_sink *us, int err, size_t n, int earlier)
+{
+	unsigned r = udp_reason_of(err);
+
+	sink_stats_fail(&us->st, r);
+	if (earlier)
+		us->host->log_ratelimited(us->ctx, &us->rl_late[r], UDP_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+					  "an earlier datagram was refused by the destination: %s "
+					  "(counted in sink_failed_total only)", strerror(err));
+	else
+		us->host->log_ratelimited(us->ctx, &us->rl[r], UDP_LOG_INTERVAL_MS, XTCPD_LOG_WARN,
+					  "datagram of %zu bytes refused by the destination: %s", n,
+					  strerror(err));
+}
+
 static int udp_send(void *inst, struct xtcpd_buf *buf)
 {
 	struct udp_sink *us = inst;
 	const uint8_t *p = buf->data + buf->off;
 	size_t n = buf->len - buf->off;
-	int retried = 0, ok = 0, err;
+	int ok = 0, err;
 
 	if (n > us->max_datagram) {
 		udp_fail(us, EMSGSIZE, n);
 		goto out;
 	}
+	if ((err = udp_pending(us)))
+		udp_refused(us, err, n, 1);
 	for (;;) {
 		ssize_t w = send(us->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (w == (ssize_t)n) {
-			ok = 1;
+			err = udp_pending(us);
+			ok = !err;
+			if (err)
+				udp_refused(us, err, n, 0);
 			break;
 		}
 		if (w >= 0) {           /* datagram sockets do not send short, but be sure */
@@ -159,11 +226,7 @@ static int udp_send(void *inst, struct xtcpd_buf *buf)
 		if (err == EINTR)
 			continue;
 		udp_fail(us, err, n);
-		/* ECONNREFUSED reports an ICMP error for an earlier datagram and clears
-		 * it; this one was not sent yet, so one more try is honest. */
-		if (err != ECONNREFUSED || retried++)
-			break;
-		sink_count(us->st.retried, 1);
+		break;
 	}
 out:
 	sink_stats_done(&us->st, us->host, us->ctx, buf, ok);
@@ -207,6 +270,7 @@ static int udp_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		host->log(ctx, XTCPD_LOG_ERR, "address is required");
 		return -EINVAL;
 	}
+	/* udp_check's one side-effect-free step, resolving, is redone by udp_connect. */
 	us = calloc(1, sizeof(*us));
 	if (!us)
 		return -ENOMEM;
@@ -234,5 +298,5 @@ static const struct xtcpd_sink_ops udp_ops = {
 	.flush = udp_flush,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "udp", PACKAGE_VERSION,
-	     "send each batch as one UDP datagram (IPv4 or IPv6)", udp_keys, &udp_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "udp", PACKAGE_VERSION,
+		     "send each batch as one UDP datagram (IPv4 or IPv6)", udp_keys, &udp_ops, udp_check);

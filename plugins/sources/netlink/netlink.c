@@ -13,6 +13,7 @@
 #include <time.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -78,6 +79,7 @@ static const struct {
 	[NLS_M_ERR_SEND] = { "netlink_errors_total", "reason=\"send\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_POOL] = { "netlink_errors_total", "reason=\"no_buffer\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_ERR_CAPTURE] = { "netlink_errors_total", "reason=\"capture\"", "netlink errors", XTCPD_METRIC_COUNTER },
+	[NLS_M_ERR_SENDER] = { "netlink_errors_total", "reason=\"sender\"", "netlink errors", XTCPD_METRIC_COUNTER },
 	[NLS_M_NAMESPACES] = { "netlink_namespaces", NULL, "namespaces with an open sock_diag socket", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_SOCKETS] = { "netlink_cycle_sockets", NULL, "sockets parsed in the last cycle (all namespaces)", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_MESSAGES] = { "netlink_cycle_messages", NULL, "netlink messages received in the last cycle", XTCPD_METRIC_GAUGE },
@@ -98,39 +100,59 @@ static void nls_wait_idle(struct nls *s)
 
 #define NLS_BUSY_MAX 5 /* cycles a namespace waits for its previous dump's end */
 
+/* Everything create() could refuse in the configuration, without side effects (the
+ * plugin's check op; create() runs it first). */
+static int nls_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	const struct xtcpd_value *v = cfg->values;
+	uint8_t ext, bc[NLR_BC_MAX];
+	uint32_t decode, states;
+	struct stat st;
+	size_t bc_len;
+	char err[300];
+
+	if (cfg->n_values < K_COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_COUNT);
+	if (nlr_deserializers(v[K_DESER].str, &ext, &decode) < 0)
+		return XTCPD_CHECK_FAIL(res, nls_keys[K_DESER].name, "unknown name in '%s'", v[K_DESER].str);
+	if (nlr_states(v[K_STATES].str, &states) < 0)
+		return XTCPD_CHECK_FAIL(res, nls_keys[K_STATES].name, "no state, or an unknown one, in '%s'",
+					v[K_STATES].str);
+	for (int k = K_SPORT; k <= K_DST; k++)
+		if (v[k].str && nlr_bc_check(v[k].str, k <= K_DPORT, err, sizeof(err)) < 0)
+			return XTCPD_CHECK_FAIL(res, nls_keys[k].name, "%s", err);
+	if (nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, bc, sizeof(bc),
+			 &bc_len))
+		return XTCPD_CHECK_FAIL(res, NULL, "sport, dport, src and dst together make a kernel "
+					"filter longer than %d bytes: fewer items", NLR_BC_MAX);
+	if (v[K_REPLAY].str && *v[K_REPLAY].str) {
+		if (stat(v[K_REPLAY].str, &st) < 0)
+			return XTCPD_CHECK_FAIL(res, nls_keys[K_REPLAY].name, "'%s': %s", v[K_REPLAY].str,
+						strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return XTCPD_CHECK_FAIL(res, nls_keys[K_REPLAY].name, "'%s' is not a folder",
+						v[K_REPLAY].str);
+	}
+	return 0;
+}
+
 static int nls_conf(struct nls *s, const struct xtcpd_config *cfg)
 {
 	const struct xtcpd_value *v = cfg->values;
-	int err;
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 
-	if (cfg->n_values < K_COUNT)
+	if (nls_check(cfg, &res)) {
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "", msg);
 		return -EINVAL;
+	}
 	s->netlinkers = (unsigned)v[K_NETLINKERS].num;
-	if (nlr_deserializers(v[K_DESER].str, &s->ext, &s->decode) < 0) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "deserializers: unknown name in '%s'", v[K_DESER].str);
-		return -EINVAL;
-	}
-	if (nlr_states(v[K_STATES].str, &s->states) < 0) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "states: unknown state in '%s'", v[K_STATES].str);
-		return -EINVAL;
-	}
+	nlr_deserializers(v[K_DESER].str, &s->ext, &s->decode);
+	nlr_states(v[K_STATES].str, &s->states);
 	s->dump = (int)v[K_DUMP].num;
-	for (int k = K_SPORT; k <= K_DST; k++) {
-		const char *t = v[k].str;
-
-		if (t && (k <= K_DPORT ? nlr_bc_check_ports(t) : nlr_bc_check_prefixes(t)) < 0) {
-			s->host->log(s->ctx, XTCPD_LOG_ERR, "%s: cannot use '%s' (%s)", nls_keys[k].name, t,
-				     k <= K_DPORT ? "ports or ranges like 22,8000-8100" :
-						    "address prefixes like 10.0.0.0/8,::1");
-			return -EINVAL;
-		}
-	}
-	err = nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, s->bc,
-			   sizeof(s->bc), &s->bc_len);
-	if (err) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "filters: too many conditions");
-		return err;
-	}
+	nlr_bytecode(v[K_SPORT].str, v[K_DPORT].str, v[K_SRC].str, v[K_DST].str, s->bc,
+		     sizeof(s->bc), &s->bc_len);
 	s->recv_buffer = (size_t)v[K_RECVBUF].num;
 	s->skip_empty = (int)v[K_SKIP_EMPTY].num;
 	s->replay_dir = v[K_REPLAY].str && *v[K_REPLAY].str ? v[K_REPLAY].str : NULL;
@@ -151,7 +173,7 @@ static int nls_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	s->ctx = ctx;
 	s->epfd = s->stopfd = -1;
 	atomic_store(&s->legacy_ok, 1);
-	atomic_store(&s->next_seq, 1);
+	atomic_store(&s->next_seq, 1);   /* sequence numbers are random (reader.c) */
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -284,13 +306,19 @@ static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 	n->capture_fd = -1;
 	n->ss4 = n->ss6 = -1;
 	pthread_mutex_init(&n->lock, NULL);
-	/* The kernel assigns the port id at the first send; bind now to know it. */
+	/* The kernel assigns the port id at the first send; bind now to know it. Connected
+	 * to the kernel (port 0), the socket takes datagrams from nobody else: a process of
+	 * the namespace sending to our port gets ECONNREFUSED. */
 	memset(&sa, 0, sizeof(sa));
 	sa.nl_family = AF_NETLINK;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
 		goto fail;
 	n->portid = sa.nl_pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
 	if (s->skip_empty)
 		nls_sockstat_open(n); /* failure = always dump */
 	pthread_mutex_lock(&s->lock);
@@ -362,9 +390,17 @@ static void nls_capture_open(struct nls *s, struct nls_ns *n, const struct xtcpd
 	if (dir) {
 		snprintf(path, sizeof(path), "%s/netlink-%llu-%06llu.nlraw", dir,
 			 (unsigned long long)n->ns->inode, (unsigned long long)cyc->seq);
-		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (n->capture_fd < 0)
+		/* A predictable name: created here or not written at all, never through a
+		 * link or into a file that was already there (the core checked the folder). */
+		n->capture_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (n->capture_fd < 0) {
+			int err = errno;
+
 			NLS_ADD(s, NLS_M_ERR_CAPTURE, 1);
+			s->host->log_ratelimited(s->ctx, nls_capture_open, 10000, XTCPD_LOG_WARN,
+				"--capture: %s: %s%s", path, strerror(err),
+				err == EEXIST ? " (capture files are never overwritten)" : "");
+		}
 	}
 	pthread_mutex_unlock(&n->lock);
 }
@@ -470,5 +506,6 @@ static const struct xtcpd_source_ops nls_ops = {
 	.poll = nls_poll,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SOURCE, "netlink", PACKAGE_VERSION,
-	     "TCP sockets of every namespace via sock_diag (inet_diag)", nls_keys, &nls_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SOURCE, "netlink", PACKAGE_VERSION,
+		     "TCP sockets of every namespace via sock_diag (inet_diag)", nls_keys, &nls_ops,
+		     nls_check);

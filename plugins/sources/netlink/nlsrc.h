@@ -18,7 +18,7 @@ enum nls_metric {
 	NLS_M_NS_SKIPPED, NLS_M_NS_BUSY, NLS_M_LATE,
 	NLS_M_ERR_NLMSG, NLS_M_ERR_SEQ, NLS_M_ERR_PORTID, NLS_M_ERR_HEADER, NLS_M_ERR_ATTR,
 	NLS_M_ERR_TYPE, NLS_M_ERR_TRUNC, NLS_M_ERR_RECV, NLS_M_ERR_SEND, NLS_M_ERR_POOL,
-	NLS_M_ERR_CAPTURE, NLS_M_NAMESPACES,
+	NLS_M_ERR_CAPTURE, NLS_M_ERR_SENDER, NLS_M_NAMESPACES,
 	NLS_M_CYCLE_SOCKETS, NLS_M_CYCLE_MESSAGES, NLS_M_CYCLE_BYTES, /* gauges: last cycle */
 	NLS_M_COUNT
 };
@@ -69,7 +69,7 @@ struct nls {
 	const char *replay_dir;
 	/* runtime */
 	_Atomic int legacy_ok;           /* auto: 1 until the kernel refuses TCPDIAG_GETSOCK */
-	_Atomic uint32_t next_seq;
+	_Atomic uint32_t next_seq;       /* only where getrandom(2) fails */
 	struct xtcpd_pool *bufs;
 	int epfd, stopfd;
 	pthread_t *threads;
@@ -98,6 +98,10 @@ void nls_readers_stop(struct nls *s);
 /* Send the request for family (0 = legacy, both) on n; `chained` = 1 when it follows
  * another request of the same cycle. 0 or -errno. */
 int nls_send(struct nls *s, struct nls_ns *n, int family, int chained);
+/* Read one datagram of n, a namespace the caller knows is alive (readers go through its
+ * epoll tag instead): dropped and counted unless the kernel sent it, then captured and
+ * decoded; an empty socket is re-armed. */
+int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane);
 /* Decode one buffer of messages. live = 1: answers of n's socket (checked, finishes
  * dumps); live = 0: replay (no checks). emit = 0: parse and count, emit nothing (the
  * cycle was closed when the reader took the datagram). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -22,10 +23,27 @@ struct nls_lane {
 	unsigned id;
 };
 
+/* A sequence number nobody can guess (a forged answer must carry it); never 0, which
+ * stands for "no request" in seq_prev. */
+static uint32_t nls_new_seq(struct nls *s)
+{
+	uint32_t seq = 0;
+
+	while (!seq) {
+		ssize_t r = getrandom(&seq, sizeof(seq), 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)sizeof(seq)) /* no getrandom(2): at least never repeat soon */
+			seq = atomic_fetch_add(&s->next_seq, 1) * 2654435761u;
+	}
+	return seq;
+}
+
 int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
 {
 	uint8_t req[NLR_REQ_MAX] __attribute__((aligned(4)));
-	uint32_t seq = atomic_fetch_add(&s->next_seq, 1);
+	uint32_t seq = nls_new_seq(s);
 	struct nlmsghdr *nlh = nlr_build(req, family, seq, s->ext, s->states, s->bc, s->bc_len);
 	ssize_t r;
 
@@ -33,7 +51,7 @@ int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
 	atomic_store(&n->seq_prev, chained ? atomic_load(&n->seq) : 0);
 	atomic_store(&n->seq, seq);
 	do
-		r = send(n->fd, nlh, nlh->nlmsg_len, 0); /* unconnected netlink: to the kernel */
+		r = send(n->fd, nlh, nlh->nlmsg_len, 0); /* connected to the kernel (nls_ns_add) */
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		NLS_ADD(s, NLS_M_ERR_SEND, 1);
@@ -193,20 +211,47 @@ static void nls_rearm(struct nls *s, struct nls_ns *n)
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, n->fd, &ev);
 }
 
-/* One datagram of the namespace tagged `key` into buf. 1: one was read and processed,
- * 0: the socket is empty (or failed) and was re-armed, -1: the namespace is gone. Its
- * nls_ns is used only between the look-up and the end of `inflight`, which ns_del
- * waits for before it closes and frees it. */
-static int nls_read_one(struct nls *s, uint64_t key, uint8_t *buf, unsigned lane)
+/* Sent by the kernel (port 0), not by a process of the namespace that found our port id
+ * in /proc/net/netlink? The socket is connected to the kernel, which already refuses
+ * other senders; this holds even where that would not. */
+static int nls_from_kernel(const struct msghdr *mh)
 {
+	const struct sockaddr_nl *from = mh->msg_name;
+
+	return mh->msg_namelen >= sizeof(*from) && from->nl_family == AF_NETLINK &&
+	       from->nl_pid == 0 && from->nl_groups == 0;
+}
+
+/* Counted and logged, never parsed. */
+static void nls_foreign(struct nls *s, struct nls_ns *n, const struct msghdr *mh)
+{
+	const struct sockaddr_nl *from = mh->msg_name;
+	int nl = mh->msg_namelen >= sizeof(*from) && from->nl_family == AF_NETLINK;
+
+	NLS_ADD(s, NLS_M_ERR_SENDER, 1);
+	s->host->log_ratelimited(s->ctx, nls_from_kernel, 10000, XTCPD_LOG_WARN,
+		"namespace %s: a datagram not sent by the kernel (%s %u) dropped",
+		n->ns ? n->ns->name : "?", nl ? "netlink port" : "address family",
+		nl ? (unsigned)from->nl_pid : mh->msg_namelen ? (unsigned)from->nl_family : 0u);
+}
+
+/* One datagram into buf, of n, or when n is NULL of the namespace tagged `key` (looked
+ * up under the lock: NULL if it was deleted). 1: one was read (and processed unless it
+ * did not come from the kernel), 0: the socket is empty (or failed) and was re-armed,
+ * -1: the namespace is gone. n is used only while counted in `inflight`, which ns_del
+ * waits for before it closes and frees it. */
+static int nls_read(struct nls *s, uint64_t key, struct nls_ns *n, uint8_t *buf, unsigned lane)
+{
+	struct sockaddr_nl from;
 	struct iovec iov = { .iov_base = buf, .iov_len = s->recv_buffer };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct nls_ns *n;
+	struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			     .msg_iovlen = 1 };
 	ssize_t r;
 	int emit;
 
 	pthread_mutex_lock(&s->lock);
-	n = nls_slot_get(s, key);
+	if (!n)
+		n = nls_slot_get(s, key);
 	if (!n) {
 		pthread_mutex_unlock(&s->lock);
 		return -1;
@@ -225,6 +270,8 @@ static int nls_read_one(struct nls *s, uint64_t key, uint8_t *buf, unsigned lane
 			s->host->log_ratelimited(s->ctx, nls_read_one, 10000, XTCPD_LOG_WARN,
 				"namespace %s: recv: %s", n->ns ? n->ns->name : "?", strerror(errno));
 		}
+	} else if (!nls_from_kernel(&mh)) {
+		nls_foreign(s, n, &mh);
 	} else {
 		if (mh.msg_flags & MSG_TRUNC)
 			NLS_ADD(s, NLS_M_ERR_TRUNC, 1);
@@ -243,6 +290,11 @@ static int nls_read_one(struct nls *s, uint64_t key, uint8_t *buf, unsigned lane
 	return r > 0;
 }
 
+int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
+{
+	return nls_read(s, 0, n, buf, lane);
+}
+
 /* Drain one namespace: its socket stays disarmed (EPOLLONESHOT) while this reader takes
  * datagram after datagram until the socket is empty, then it is re-armed. One reader
  * per dump keeps the kernel's next datagram, the receive buffer and the batch being
@@ -252,7 +304,7 @@ static int nls_read_one(struct nls *s, uint64_t key, uint8_t *buf, unsigned lane
  * after the last empty read reports anything that arrived in between.) */
 static void nls_drain(struct nls *s, uint64_t key, uint8_t *buf, unsigned lane)
 {
-	while (nls_read_one(s, key, buf, lane) > 0)
+	while (nls_read(s, key, NULL, buf, lane) > 0)
 		;
 }
 

@@ -5,6 +5,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -319,28 +320,46 @@ static size_t nlr_emit_clause(const struct nlr_clause *cl, uint8_t *prog, size_t
 	return off;
 }
 
-int nlr_bc_check_ports(const char *s)
-{
-	struct nlr_clause *cl = calloc(1, sizeof(*cl));
-	int err;
+/* Validation with a reason: nlr_words stops at the first bad word; name it. */
+struct nlr_check {
+	struct nlr_clause cl;
+	int (*word)(const char *w, size_t n, void *arg);
+	const char *bad;
+	size_t bad_len;
+};
 
-	if (!cl)
-		return -ENOMEM;
-	err = nlr_words(s, nlr_port_word, cl);
-	free(cl);
-	return err ? -EINVAL : 0;
+static int nlr_check_word(const char *w, size_t n, void *arg)
+{
+	struct nlr_check *c = arg;
+	int err = c->word(w, n, &c->cl);
+
+	if (err) {
+		c->bad = w;
+		c->bad_len = n;
+	}
+	return err;
 }
 
-int nlr_bc_check_prefixes(const char *s)
+int nlr_bc_check(const char *s, int ports, char *err, size_t n)
 {
-	struct nlr_clause *cl = calloc(1, sizeof(*cl));
-	int err;
+	struct nlr_check *c = calloc(1, sizeof(*c));
+	int rc;
 
-	if (!cl)
+	if (!c) {
+		snprintf(err, n, "out of memory");
 		return -ENOMEM;
-	err = nlr_words(s, nlr_prefix_word, cl);
-	free(cl);
-	return err ? -EINVAL : 0;
+	}
+	c->word = ports ? nlr_port_word : nlr_prefix_word;
+	rc = nlr_words(s, nlr_check_word, c);
+	if (rc == -E2BIG)
+		snprintf(err, n, "more than %d items", NLR_ATOMS_MAX);
+	else if (rc && ports)
+		snprintf(err, n, "'%.*s' is not a port (0..65535) or a range LOW-HIGH", (int)c->bad_len, c->bad);
+	else if (rc)
+		snprintf(err, n, "'%.*s' is not an address prefix (like 10.0.0.0/8 or fd00::/8; at most "
+			 "/32 for IPv4, /128 for IPv6)", (int)c->bad_len, c->bad);
+	free(c);
+	return rc ? -EINVAL : 0;
 }
 
 int nlr_bytecode(const char *sport, const char *dport, const char *src, const char *dst,

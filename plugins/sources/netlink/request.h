@@ -23,13 +23,13 @@ int nlr_states(const char *list, uint32_t *mask);
 /* Compile the filters into INET_DIAG_REQ_BYTECODE: sport/dport are lists of ports and
  * ranges ("22,8000-8100"), src/dst lists of address prefixes ("10.0.0.0/8,::1");
  * NULL or "" = no condition. All given conditions must hold, any item of one list may
- * match. *len = 0 when there is nothing to filter. -EINVAL names nothing: the caller
- * logs which key was bad (see nlr_bc_check). */
+ * match. *len = 0 when there is nothing to filter. -EINVAL names nothing (nlr_bc_check
+ * says which key and word are bad), -E2BIG: the program would be longer than cap. */
 int nlr_bytecode(const char *sport, const char *dport, const char *src, const char *dst,
 		 uint8_t *out, size_t cap, size_t *len);
-/* Validate one filter value alone: 0 or -EINVAL. */
-int nlr_bc_check_ports(const char *s);
-int nlr_bc_check_prefixes(const char *s);
+/* Validate one filter value alone (ports = 1: sport/dport, 0: src/dst): 0, or -EINVAL
+ * with err naming the first bad item. */
+int nlr_bc_check(const char *s, int ports, char *err, size_t n);
 
 /* Build the dump request into buf (NLR_REQ_MAX bytes): legacy TCPDIAG_GETSOCK (both
  * families in one table walk) when family is 0, else SOCK_DIAG_BY_FAMILY for it. */

@@ -3,24 +3,19 @@
 # daemon: each valid one passes `xtcpd -n`, and each out-of-range one is refused naming
 # the xtcpd key it was mapped to (so the mapping target is a real key, checked by the
 # daemon's own validation, not only by test_compat's string comparison).
-set -eu
-X=${XTCPD:?}
-S=${XTCPD_SRCDIR:?}
-[ -x "$X" ] || { echo "SKIP: no daemon at $X"; exit 77; }
-fails=0
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+X=$XTCPD
+S=$XTCPD_SRCDIR
+need_plugin source_netlink marshaller_json marshaller_protobufList marshaller_protoJson \
+	sink_file sink_udp sink_null
 L=$(printf 'x%.0s' $(seq 256))
 
 run() { # expected-status expected-output xtcp2-args...
 	want_rc=$1 want=$2
 	shift 2
-	rc=0
-	got=$("$X" -c "$S/xtcpd.conf" -C "$S/conf.d" -n "$@" 2>&1) || rc=$?
-	if [ "$rc" = "$want_rc" ] && [ "$got" = "$want" ]; then
-		echo "ok: $*" | cut -c1-100
-	else
-		printf 'FAIL: %s\n  want (%s): %s\n  got  (%s): %s\n' "$*" "$want_rc" "$want" "$rc" "$got"
-		fails=$((fails + 1))
-	fi
+	got=$("$X" -c "$S/xtcpd.conf" -C "$S/conf.d" -n "$@" 2>&1)
+	rc=$?
+	expect_eq "$(echo "$*" | cut -c1-100)" "$want_rc: $want" "$rc: $got"
 }
 OK="configuration OK"
 E="xtcpd: command line:"
@@ -57,14 +52,48 @@ run 2 "$E [marshaller json] flush_rows: '10000001' is out of range (allowed: 1..
 	-dest udp:127.0.0.1:9 -marshal json -envelopeFlushRows 10000001
 run 2 "$E [marshaller protobufList] flush_bytes: '100' is out of range (allowed: 1024..268435456 bytes)" \
 	-envelopeFlushBytes=100 -dest null
-run 2 "$E --dest 'nats:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, file:PATH, stdout or null)" \
-	-dest nats:x
-run 2 "$E --marshal 'protoText' is not allowed (allowed: protobufList|protoJson|json)" \
-	-dest null -marshal protoText
+run 2 "$E --dest 'amqp:x' is not allowed (use kafka:HOST:PORT, udp:HOST:PORT, tcp:HOST:PORT, unix:PATH, unixgram:PATH, file:PATH, stdout, stderr, null, http://HOST[:PORT]/PATH, https://HOST[:PORT]/PATH, nats:HOST:PORT or valkey:HOST:PORT)" \
+	-dest amqp:x
+run 2 "$E --dest 'nsq:127.0.0.1:4150': xtcpd has no nsq sink: there is no maintained C client library for NSQ" \
+	-dest nsq:127.0.0.1:4150
+run 2 "$E --dest 's3parquet:x': xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" \
+	-dest s3parquet:x
+run 2 "$E --marshal 'msgpack' is not allowed (allowed: protobufList|protoJson|protoText|json|csv|tsv)" \
+	-dest null -marshal msgpack
+# xtcp2's text formats and local/stream destinations, and -columns for csv/tsv
+run 0 "$OK" -dest tcp:127.0.0.1:9000 -marshal csv -columns hostname,inetDiagMsgSocketSource,tcpInfoRtt
+run 0 "$OK" -dest unix:/run/xtcpd-collector.sock -marshal tsv -columns netns
+run 0 "$OK" -dest unixgram:/run/xtcpd-collector.sock -marshal protoText
+run 0 "$OK" -dest stderr -marshal csv
+run 2 "$E [marshaller csv] columns: 'tcpInfoRTT' is not allowed in the list (allowed: all|schemaVersion|daemonVersion|timestampNs|hostname|location|netns|netnsInode|nsid|containerId|containerRuntime|containerName|containerImage|label|tag|...)" \
+	-dest stderr -marshal csv -columns hostname,tcpInfoRTT
+run 0 "xtcpd: warning: ignoring xtcp2 option -columns: it picks the columns of -dest with -marshal csv or tsv
+$OK" -dest stdout -marshal json -columns hostname
 run 2 "xtcpd: xtcp2 option -netlinkers: \"four\" is not a whole number" -netlinkers four
-if [ -e "${XTCPD_PLUGIN_DIR:-}/sink_kafka.so" ]; then
+if have_plugin sink_kafka; then
 	run 0 "$OK" -dest kafka:127.0.0.1:9092 -topic xtcp -marshal protobufList
 else
-	echo "note: no sink_kafka.so: -topic not checked against the daemon"
+	skip_part "no sink_kafka.so (configure --enable-kafka=yes): -topic not checked against the daemon"
 fi
-[ "$fails" = 0 ]
+# -topic and -produceTimeout follow the destination to its sink's key (checked by the
+# daemon's own validation: out of range values name the key they landed in).
+if have_plugin sink_http; then
+	run 0 "$OK" -dest 'http://127.0.0.1:8123/?query=INSERT' -marshal jsonl -produceTimeout 5s
+	run 2 "$E [sink http] timeout: '50ms' is out of range (allowed: 100ms..600000ms)" \
+		-dest https://127.0.0.1:8443/ -produceTimeout 50ms
+else
+	skip_part "no sink_http.so: -dest http:// not checked against the daemon"
+fi
+if have_plugin sink_nats; then
+	run 0 "$OK" -dest nats:127.0.0.1:4222 -topic xtcp -marshal protobufList
+	run 2 "$E [sink nats] subject: value is 256 characters long (allowed: up to 255 characters)" \
+		-dest nats:127.0.0.1:4222 -topic "$L"
+else
+	skip_part "no sink_nats.so: -dest nats: not checked against the daemon"
+fi
+if have_plugin sink_valkey; then
+	run 0 "$OK" -dest valkey:127.0.0.1:6379 -topic xtcp -marshal protobufList
+else
+	skip_part "no sink_valkey.so: -dest valkey: not checked against the daemon"
+fi
+finish

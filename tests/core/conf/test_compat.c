@@ -122,6 +122,42 @@ static void test_dest_marshal(void **state)
 	      L("--dest", "null", "--marshal", "protoJson"));
 }
 
+/* -topic and -produceTimeout go where the destination takes them (conf's --dest table). */
+static void test_dest_params(void **state)
+{
+	check(L("-dest", "nats:127.0.0.1:4222", "-topic", "xtcp"),
+	      L("--dest", "nats:127.0.0.1:4222", "-o", "sink.nats.subject=xtcp"));
+	check(L("-topic=t1", "--dest=valkey:cache:6379"),
+	      L("-o", "sink.valkey.channel=t1", "--dest", "valkey:cache:6379"));
+	check(L("-dest", "kafka:b:9092", "--topic", "xtcp"),
+	      L("--dest", "kafka:b:9092", "-o", "sink.kafka.topic=xtcp"));
+	check(L("-dest", "http://127.0.0.1:8123/?query=INSERT", "-produceTimeout", "2s"),
+	      L("--dest", "http://127.0.0.1:8123/?query=INSERT", "-o", "sink.http.timeout=2s"));
+	check(L("-produceTimeout=1m30s", "-dest", "https://ingest.example/x"),
+	      L("-o", "sink.http.timeout=1m30s", "--dest", "https://ingest.example/x"));
+	assert_int_equal(n_warned, 0);
+	/* 0 is xtcp2's "use the default" */
+	check(L("-dest", "http://h/", "-produceTimeout", "0s"), L("--dest", "http://h/"));
+	check(L("-dest", "http://h/", "-produceTimeout", "0"), L("--dest", "http://h/"));
+	assert_int_equal(n_warned, 0);
+	/* a destination that has no such key: dropped with a warning, the rest stays */
+	check(L("-topic", "x", "-dest", "udp:127.0.0.1:9", "-n"), L("--dest", "udp:127.0.0.1:9", "-n"));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -topic: the destination does not use it");
+	check(L("-dest", "kafka:b:9092", "-produceTimeout", "5s", "-topic", "t"),
+	      L("--dest", "kafka:b:9092", "-o", "sink.kafka.topic=t"));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -produceTimeout: the destination "
+			    "does not use it");
+	check(L("-produceTimeout", "5s", "-n"), L("-n"));
+	assert_string_equal(warned[0], "ignoring xtcp2 option -produceTimeout: it applies to "
+			    "-dest http:// or https:// only");
+	/* dropped slots and a dropped -marshal together keep the order of the rest */
+	check(L("-produceTimeout", "5s", "-marshal", "json", "-topic", "t", "-label", "l"),
+	      L("-o", "sink.kafka.topic=t", "-o", "core.label=l"));
+	assert_int_equal(n_warned, 2);
+}
+
 /* xtcp2's -marshal without -dest kept its default destination: xtcpd keeps the
  * configured pipeline, and the flush options still name that marshaller. */
 static void test_marshal_without_dest(void **state)
@@ -138,6 +174,27 @@ static void test_marshal_without_dest(void **state)
 	assert_int_equal(n_warned, 0);
 }
 
+/* xtcp2's new destinations and formats pass through; -columns follows -marshal csv/tsv
+ * and is ignored, with a warning, for any other format (as xtcp2 ignores it). */
+static void test_text_formats_columns(void **state)
+{
+	check(L("-dest", "tcp:127.0.0.1:9000", "-marshal", "csv", "-columns", "hostname,tcpInfoRtt"),
+	      L("--dest", "tcp:127.0.0.1:9000", "--marshal", "csv",
+		"-o", "marshaller.csv.columns=hostname,tcpInfoRtt"));
+	assert_int_equal(n_warned, 0);
+	check(L("-columns=netns", "-dest=unix:/run/x.sock", "-marshal=tsv"),
+	      L("--dest", "unix:/run/x.sock", "--marshal", "tsv", "-o", "marshaller.tsv.columns=netns"));
+	check(L("-dest", "unixgram:/run/y.sock", "-marshal", "protoText", "-columns", "netns"),
+	      L("--dest", "unixgram:/run/y.sock", "--marshal", "protoText"));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -columns: it picks the columns of "
+			    "-dest with -marshal csv or tsv");
+	check(L("-dest", "stderr", "-columns", "netns"), L("--dest", "stderr"));
+	assert_int_equal(n_warned, 1);
+	check(L("-marshal", "csv", "-columns", "netns", "-n"), L("-n"));
+	assert_int_equal(n_warned, 2);
+}
+
 /* The envelope flush options follow -marshal wherever it appears. */
 static void test_flush_follows_marshal(void **state)
 {
@@ -151,9 +208,11 @@ static void test_flush_follows_marshal(void **state)
 
 static void test_durations(void **state)
 {
-	check(L("-frequency", "1m30s"), L("-o", "core.frequency=90000ms"));
+	/* xtcpd's own grammar passes through; the rest of Go's is converted */
+	check(L("-frequency", "1m30s"), L("-o", "core.frequency=1m30s"));
 	check(L("-frequency=1.5s"), L("-o", "core.frequency=1500ms"));
-	check(L("-timeout", "1h0m0s"), L("-o", "core.timeout=3600000ms"));
+	check(L("-timeout", "1h0m0s"), L("-o", "core.timeout=1h0m0s"));
+	check(L("-timeout", "30s1m"), L("-o", "core.timeout=90000ms"));
 	check(L("-timeout", "250ms"), L("-o", "core.timeout=250ms"));
 	check(L("-timeout", "2000000us"), L("-o", "core.timeout=2000ms"));
 	check(L("-frequency", "2m"), L("-o", "core.frequency=2m"));
@@ -250,6 +309,8 @@ static void test_errors(void **state)
 {
 	check_fail(L("-frequency"), "xtcp2 option -frequency needs a value");
 	check_fail(L("-n", "--topic"), "xtcp2 option --topic needs a value");
+	check_fail(L("-produceTimeout", "soon"), "xtcp2 option -produceTimeout: \"soon\" is not "
+		   "a duration of whole milliseconds (like 10s, 1m30s, 250ms)");
 	check_fail(L("-goMaxProcs"), "xtcp2 option -goMaxProcs needs a value");
 	check_fail(L("-netlinkers", "four"), "xtcp2 option -netlinkers: \"four\" is not a whole number");
 	check_fail(L("-maxLoops="), "xtcp2 option -maxLoops: \"\" is not a whole number");
@@ -280,6 +341,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys_all_spellings),
 		cmocka_unit_test(test_dest_marshal),
+		cmocka_unit_test(test_text_formats_columns),
+		cmocka_unit_test(test_dest_params),
 		cmocka_unit_test(test_flush_follows_marshal),
 		cmocka_unit_test(test_marshal_without_dest),
 		cmocka_unit_test(test_durations),

@@ -5,6 +5,7 @@
 # fd, the namespace, and so the veth, would live on. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
+need_cmd ip:iproute2
 B=${XTCPD_BUILDDIR:-.}
 T=$TMP
 NS=xt-free-$$
@@ -18,21 +19,18 @@ ip link add "$V" type veth peer name eth0 netns "$NS"
 	>"$T/out" 2>"$T/err" &
 PID=$!
 on_exit "rm -f '$T/running'; kill $PID 2>/dev/null; wait $PID 2>/dev/null"
-for i in $(seq 100); do [ -e "$T/running" ] && break; sleep 0.1; done
-[ -e "$T/running" ]
+wait_for 600 test -e "$T/running"
 set +e
-sleep 0.5
-ip link show "$V" >/dev/null 2>&1 || { echo "FAIL: veth gone before the delete"; exit 1; }
+# The poller holds a socket in the namespace now (its first cycle is done).
+expect_ok "veth alive while the namespace is polled" ip link show "$V" >/dev/null 2>&1
+expect_ok "poller sees $NS" grep -q "^cycle=1 " "$T/out"
 # The namespace loses its mounts (its last holders besides the poller).
-umount "$T/netns/$NS" && rm "$T/netns/$NS"
-ip netns del "$NS"
-gone=0
-for i in $(seq 100); do
-	if ! ip link show "$V" >/dev/null 2>&1; then gone=1; break; fi
-	sleep 0.1
-done
-kill -0 "$PID" 2>/dev/null || { echo "FAIL: the poller is not running any more"; exit 1; }
-grep -q "namespace $NS gone" "$T/err" || { echo "FAIL: no del for $NS"; cat "$T/err"; exit 1; }
-[ $gone = 1 ] || { echo "FAIL: namespace $NS still alive 10 s after ip netns del"; exit 1; }
-echo "namespace $NS freed while the poller runs (after ${i}00 ms)"
-exit 0
+expect_ok "unmount $NS" umount "$T/netns/$NS"
+rm "$T/netns/$NS"
+expect_ok "ip netns del $NS" ip netns del "$NS"
+# The bound is a deadlock guard (the manager's 500 ms rescan frees it well before).
+wait_for 600 eval '! ip link show "$V" >/dev/null 2>&1'
+expect_fail "namespace freed: its veth is gone" ip link show "$V" >/dev/null 2>&1
+expect_ok "the poller still runs" kill -0 "$PID"
+expect_ok "the manager saw $NS go" grep -q "namespace $NS gone" "$T/err" || cat "$T/err"
+finish

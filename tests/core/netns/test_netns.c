@@ -26,6 +26,8 @@
 #include <linux/sockios.h>
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
+
 #include "core/netns/netns.h"
 
 static char dir[40];
@@ -98,8 +100,8 @@ static int teardown(void **state)
 
 static void test_host_only(void **state)
 {
-	struct netns_conf c = { 1, NULL, 0, 1000 };
-	struct netns_ops o = { NULL, on_add, on_del };
+	struct netns_conf c = { .host_only = 1, .reconcile_ms = 1000 };
+	struct netns_ops o = { .add = on_add, .del = on_del };
 	struct netns_mgr *m;
 	struct xtcpd_netns *const *list;
 	struct stat st;
@@ -120,8 +122,8 @@ static void test_host_only(void **state)
 
 static void test_dirs(void **state)
 {
-	struct netns_conf c = { 0, dir, 0, 3600000 };
-	struct netns_ops o = { NULL, on_add, on_del };
+	struct netns_conf c = { .dirs = dir, .reconcile_ms = 3600000 };
+	struct netns_ops o = { .add = on_add, .del = on_del };
 	struct netns_mgr *m;
 	struct xtcpd_netns *const *list;
 	char a[128], b[128], p[128];
@@ -131,7 +133,7 @@ static void test_dirs(void **state)
 	(void)state;
 
 	if (geteuid() != 0)
-		skip();
+		XT_SKIP("needs root (namespaces and bind mounts)");
 	adds = dels = 0;
 	ino = make_ns("alpha");
 	/* The same namespace mounted a second time: one entry, the first name. */
@@ -194,8 +196,8 @@ static void test_dirs(void **state)
 
 static void test_proc_scan_names(void **state)
 {
-	struct netns_conf c = { 0, "", 1, 3600000 };
-	struct netns_ops o = { NULL, on_add, on_del };
+	struct netns_conf c = { .dirs = "", .proc_scan = 1, .reconcile_ms = 3600000 };
+	struct netns_ops o = { .add = on_add, .del = on_del };
 	struct netns_mgr *m;
 	struct xtcpd_netns *const *list;
 	size_t n;
@@ -205,7 +207,7 @@ static void test_proc_scan_names(void **state)
 	(void)state;
 
 	if (geteuid() != 0)
-		skip();
+		XT_SKIP("needs root (namespaces and bind mounts)");
 	/* A child in a namespace of its own, held only by the process. */
 	/* p: child -> parent "ready"; q: parent closes it to let the child exit. */
 	assert_int_equal(pipe(p), 0);
@@ -316,7 +318,7 @@ static void test_run(void **state)
 
 	(void)state;
 	if (geteuid() != 0)
-		skip();
+		XT_SKIP("needs root (namespaces and setns)");
 	ino = make_ns("rho");
 	snprintf(path, sizeof(path), "%s/rho", dir);
 	ns.fd = open(path, O_RDONLY | O_CLOEXEC);

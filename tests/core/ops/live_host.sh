@@ -2,11 +2,14 @@
 # Newcomer command (1) on the live host: the shipped conf.d (netlink -> json -> stdout)
 # prints one JSON line per TCP socket of the host namespace, and the sockets match what
 # `ss -tan state all` lists — exactly, for every socket present both before and after the
-# poll (idle ones; TIME-WAITs may expire and connections open meanwhile).
+# poll (idle ones; TIME-WAITs may expire and connections open meanwhile). A busy host
+# (other test runs) opens and closes sockets during the poll: those are reported and no
+# ss saw them, so "nothing but what ss saw" is checked where nothing else runs, in a
+# namespace of its own (tests/plugins/sources/netlink/ns_compare.sh).
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
-have_plugin source_netlink && have_plugin marshaller_json && have_plugin sink_file ||
-	{ echo "SKIP: netlink/json/file plugins not built"; exit $SKIP; }
+need_plugin source_netlink marshaller_json sink_file
+need_cmd ss:iproute2
 PY=/usr/bin/python3
 
 # A few idle sockets of our own on loopback: a listener and an established pair.
@@ -16,15 +19,18 @@ l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
 c = socket.create_connection(l.getsockname()); a, _ = l.accept()
 l6 = socket.socket(socket.AF_INET6); l6.bind(("::1", 0)); l6.listen()
 open(sys.argv[1], "w").write("%d %d\n" % (l.getsockname()[1], l6.getsockname()[1]))
-time.sleep(60)
+time.sleep(3600)  # until the test ends it
 EOP
 PYPID=$!
 on_exit "kill $PYPID 2>/dev/null"
-i=0; while [ ! -s "$TMP/ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for 300 test -s "$TMP/ready" || { echo "socket maker not ready"; exit 1; }
 read port port6 < "$TMP/ready"
 
 ss -tanH state all > "$TMP/ss1"
+# The sink may wait up to 60 s for room (default 1 s): a slow machine (or an ASan build)
+# must not turn this into a count of drops.
 "$XTCPD" -c "$XTCPD_SRCDIR/xtcpd.conf" -C "$XTCPD_SRCDIR/conf.d" --once -o core.prom_listen= -o core.frequency=60s \
+	-o sink.stdout.queue_block_timeout=60s \
 	> "$TMP/out.json" 2> "$TMP/err"
 rc=$?
 ss -tanH state all > "$TMP/ss2"
@@ -68,15 +74,13 @@ ss1, ss2 = norm(ss1), norm(ss2)
 stable = ss1 & ss2
 print("one line per host socket", host_lines == len(xt))
 print("every stable socket reported", sorted(stable - xt)[:5])
-print("nothing ss never saw", sorted(xt - (ss1 | ss2))[:5])
 print("own listener", ("LISTEN", "127.0.0.1", port, "0.0.0.0", 0) in xt)
 print("own v6 listener", ("LISTEN", "::1", port6, "::", 0) in xt)
 print("own pair", sum(1 for t in xt if t[0] == "ESTAB" and port in (t[2], t[4])))
-print("count", len(stable) <= host_lines <= len(ss1 | ss2))
+print("count", len(stable) <= host_lines)
 EOP
 expect_eq "verdict" "one line per host socket True
 every stable socket reported []
-nothing ss never saw []
 own listener True
 own v6 listener True
 own pair 2

@@ -2,9 +2,10 @@
 # man_pages.sh — the manual pages render without warnings; xtcpd(8) documents every option
 # `xtcpd --help` lists; and the example plugin of xtcpd-plugin(3), cut from the page as a
 # reader would, builds warning-free against the public headers, exports one symbol, and is
-# loaded and run by the daemon.
+# loaded and run by the daemon, its check op refusing a bad value at -n.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-command -v man >/dev/null || { echo "SKIP: no man"; exit $SKIP; }
+need_cmd man:man-db col:bsdextrautils nm:binutils "${CC:-cc}:build-essential"
+need_plugin source_synth marshaller_json
 B=$XTCPD_BUILDDIR S=$XTCPD_SRCDIR
 render() { MANWIDTH=120 MAN_KEEP_FORMATTING= man --warnings -l "$1" 2>"$TMP/warn" | col -bx; }
 
@@ -35,7 +36,9 @@ if ! $CC -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC \
 fi
 expect_eq "exported symbols" "xtcpd_plugin" \
 	"$(nm -D --defined-only "$TMP/sink_count.so" | awk '$2 ~ /[A-Z]/ { print $3 }')"
-if [ "$(id -u)" = 0 ] && have_plugin source_synth && have_plugin marshaller_json; then
+if [ "$(id -u)" != 0 ]; then
+	skip_part "not root: the loader takes only root-owned plugins, the example is not loaded"
+else
 	# the loader wants root-owned files not writable by others: a private plugin folder
 	mkdir -m 755 "$TMP/plugins"
 	cp "$TMP/sink_count.so" "$XTCPD_PLUGIN_DIR/source_synth.so" \
@@ -49,7 +52,9 @@ if [ "$(id -u)" = 0 ] && have_plugin source_synth && have_plugin marshaller_json
 	mkdir "$TMP/conf.d"
 	XTCPD_PLUGIN_DIR="$TMP/plugins" "$XTCPD" -c "$TMP/x.conf" -C "$TMP/conf.d" --once > "$TMP/out" 2>&1
 	expect_eq "one cycle into the example sink" "0 " "$? $(cat "$TMP/out")"
-else
-	echo "note: not root or no synth/json plugin: the example is not loaded"
+	XTCPD_PLUGIN_DIR="$TMP/plugins" "$XTCPD" -c "$TMP/x.conf" -C "$TMP/conf.d" -n \
+		-o sink.count.unit=kB > "$TMP/out" 2>&1
+	expect_eq "the example's check refuses a bad unit at -n" \
+		"2 xtcpd: command line: [sink count] unit: 'kB' is not a unit (allowed: bytes)" "$? $(cat "$TMP/out")"
 fi
 finish

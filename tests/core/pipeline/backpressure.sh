@@ -5,8 +5,9 @@
 # is drained: queued + dropped == emitted, delivered == queued, exactly. A sink stuck in
 # a write at shutdown is abandoned after shutdown_timeout, counted, and the daemon exits.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-have_plugin marshaller_json || { echo "SKIP: json not built"; exit $SKIP; }
-PORT=$((20000 + $$ % 20000))
+need_plugin source_synth marshaller_json sink_file
+need_cmd curl:curl
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkfifo "$TMP/fifo"
 exec 3<>"$TMP/fifo"   # a reader that never reads: writes block once the pipe is full
 cat > "$TMP/x.conf" <<EOC
@@ -29,19 +30,17 @@ EOC
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" 2> "$TMP/log" &
 PID=$!
 on_exit "kill -9 $PID 2>/dev/null"
-metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
-i=0; while [ "$(metric xtcpd_poll_cycles_total)" != 4 ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i + 1)); done
-# A consistent scrape is one taken between cycles: emitted is a whole number of cycles.
-i=0
-while :; do
-	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m1"
-	c=$(awk '$1 == "xtcpd_poll_cycles_total" { print $2 }' "$TMP/m1")
-	e=$(awk '$1 == "xtcpd_records_emitted_total{instance=\"source/synth\"}" { print $2 }' "$TMP/m1")
-	[ -n "$c" ] && [ "$e" = "$((c * 1000))" ] && break
-	i=$((i + 1)); [ $i -lt 100 ] || break
-	sleep 0.01
-done
-m() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m1"; }
+# between_cycles FILE MIN: a scrape after cycle MIN, taken between cycles (records emitted
+# are a whole number of cycles of 1000).
+between_cycles() {
+	curl -s "http://127.0.0.1:$PORT/metrics" > "$1" || return 1
+	_c=$(awk '$1 == "xtcpd_poll_cycles_total" { print $2 }' "$1")
+	_e=$(awk '$1 == "xtcpd_records_emitted_total{instance=\"source/synth\"}" { print $2 }' "$1")
+	[ -n "$_c" ] && [ "$_c" -ge "$2" ] && [ "$_e" = "$((_c * 1000))" ]
+}
+wait_for 1200 between_cycles "$TMP/m1" 4 || echo "no scrape between cycles after the 4th"
+# m NAME: a value of the last scrape; a missing series fails
+m() { awk -v k="$1" '$1 == k { v = $2; n++ } END { if (n) print v; else print "#missing" }' "$TMP/m1"; }
 cycles=$(m xtcpd_poll_cycles_total)
 emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
 queued=$(m 'xtcpd_sink_records_queued_total{instance="sink/stalled"}')
@@ -52,26 +51,30 @@ expect_eq "stalled sink: queued + dropped = emitted" "$emitted" "$((queued + dro
 expect_eq "other sink: every record queued" "$emitted" \
 	"$(m 'xtcpd_sink_records_queued_total{instance="sink/ok"}')"
 expect_eq "no overrun while a sink is stuck" 0 "$(m xtcpd_poll_overruns_total)"
+expect_eq "drop: never waited for room" 0 "$(m 'xtcpd_sink_block_timeouts_total{instance="sink/stalled"}')"
 expect_eq "cycles seen" yes "$([ "$cycles" -ge 4 ] && echo yes)"
 
 # Drain the FIFO: everything queued is delivered, nothing else.
 cat "$TMP/fifo" > "$TMP/drained" &
 CAT=$!
-i=0
-while :; do
+drained() {
 	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m2"
 	q=$(awk '$1 == "xtcpd_sink_records_queued_total{instance=\"sink/stalled\"}" { print $2 }' "$TMP/m2")
 	d=$(awk '$1 == "xtcpd_sink_records_done_total{instance=\"sink/stalled\",result=\"delivered\"}" { print $2 }' "$TMP/m2")
-	[ "$q" = "$d" ] && break
-	i=$((i + 1)); [ $i -lt 300 ] || break
-	sleep 0.02
-done
+	[ -n "$q" ] && [ "$q" = "$d" ]
+}
+wait_for 600 drained
 expect_eq "drained: delivered == queued" "$q" "$d"
-# Stall it again and stop: the stuck sink is abandoned after shutdown_timeout.
-kill $CAT; wait $CAT 2>/dev/null
-sleep 1
+# Stall it again (once a batch is dropped after the reader went, the sink is stuck in a
+# write: a batch is far larger than the pipe) and stop: the stuck sink is abandoned
+# after shutdown_timeout, and the daemon exits.
+drops() { awk '$1 == "xtcpd_records_dropped_total{instance=\"sink/stalled\",stage=\"sink_queue\",reason=\"queue_full\"}" { print $2 }' "$1"; }
+stop $CAT
+d0=$(drops "$TMP/m2")
+stuck() { curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m2b" && [ "$(drops "$TMP/m2b")" -gt "$d0" ]; }
+expect_ok "stuck again: a batch dropped after the reader went" wait_for 600 stuck
 kill -TERM $PID
-i=0; while kill -0 $PID 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for 600 eval '! kill -0 $PID 2>/dev/null'
 expect_eq "exited (no hang on a stuck sink)" no "$(kill -0 $PID 2>/dev/null && echo yes || echo no)"
 wait $PID
 expect_eq "exit status" 0 $?
@@ -81,23 +84,23 @@ expect_eq "abandonment logged" 1 "$(grep -c 'sink/stalled: did not finish in tim
 # sink's batches are dropped at once until it releases one; the poller keeps its
 # schedule (40 batches a cycle would otherwise wait 500 ms each).
 sed -i 's/^queue_full = drop/queue_full = block\nqueue_block_timeout = 500ms/' "$TMP/x.conf"
+expect_eq "block: the configuration says so" "queue_depth = 2|queue_full = block|queue_block_timeout = 500ms|" \
+	"$(sed -n '/^\[sink file stalled\]/,/^\[/p' "$TMP/x.conf" | grep '^queue_' | tr '\n' '|')"
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" 2> "$TMP/log2" &
 PID=$!
 on_exit "kill -9 $PID 2>/dev/null"
-i=0
-while :; do # a scrape between cycles, after the fifth
-	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m3"
-	c=$(awk '$1 == "xtcpd_poll_cycles_total" { print $2 }' "$TMP/m3")
-	e=$(awk '$1 == "xtcpd_records_emitted_total{instance=\"source/synth\"}" { print $2 }' "$TMP/m3")
-	[ "${c:-0}" -ge 5 ] && [ "$e" = "$((c * 1000))" ] && break
-	i=$((i + 1)); [ $i -lt 600 ] || break
-	sleep 0.02
-done
-m3() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m3"; }
-expect_eq "block: cycles ran" yes "$([ "${c:-0}" -ge 5 ] && echo yes)"
-expect_eq "block: at most the first cycle overran" yes "$([ "$(m3 xtcpd_poll_overruns_total)" -le 1 ] && echo yes)"
-expect_eq "block: drops counted" yes "$([ "$(m3 'xtcpd_records_dropped_total{instance="sink/stalled",stage="sink_queue",reason="queue_full"}')" -gt 0 ] && echo yes)"
-expect_eq "block: healthy sink got every record" "$(m3 'xtcpd_records_emitted_total{instance="source/synth"}')" \
-	"$(m3 'xtcpd_sink_records_queued_total{instance="sink/ok"}')"
-kill -9 $PID
+wait_for 1200 between_cycles "$TMP/m1" 5 || echo "no scrape between cycles after the 5th"
+c=$(m xtcpd_poll_cycles_total)
+expect_eq "block: cycles ran" yes "$([ "$c" -ge 5 ] && echo yes)"
+expect_eq "block: at most the first cycle overran" yes "$([ "$(m xtcpd_poll_overruns_total)" -le 1 ] && echo yes)"
+expect_eq "block: drops counted" yes "$([ "$(m 'xtcpd_records_dropped_total{instance="sink/stalled",stage="sink_queue",reason="queue_full"}')" -gt 0 ] && echo yes)"
+expect_eq "block: healthy sink got every record" "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')" \
+	"$(m 'xtcpd_sink_records_queued_total{instance="sink/ok"}')"
+# What only blocking does: an emitter waited queue_block_timeout for room, once per
+# stall (the sink never recovers here), so once or twice (two lanes emit at once).
+bt=$(m 'xtcpd_sink_block_timeouts_total{instance="sink/stalled"}')
+expect_ok "block: waited for room and gave up once per lane at most ($bt)" [ "$bt" -ge 1 -a "$bt" -le 2 ]
+expect_eq "block: the healthy sink never waited" 0 "$(m 'xtcpd_sink_block_timeouts_total{instance="sink/ok"}')"
+stop $PID
+expect_eq "block: exit status" 0 "$STOP_RC"
 finish

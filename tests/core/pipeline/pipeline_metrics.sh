@@ -5,9 +5,10 @@
 # no drops, promtool-clean; threads are exactly main + readers + sinks + http; a
 # configuration needing more threads than max_threads is refused with the count.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-have_plugin marshaller_json || { echo "SKIP: json not built"; exit $SKIP; }
-command -v promtool >/dev/null || { echo "SKIP: promtool (Debian package prometheus) missing"; exit $SKIP; }
-PORT=$((20000 + ($$ + 7) % 20000))
+. "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
+need_plugin source_synth marshaller_json sink_null sink_file
+need_cmd promtool:prometheus curl:curl
+PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
 cat > "$TMP/x.conf" <<EOC
 [core]
@@ -24,43 +25,35 @@ path = $TMP/out.json
 EOC
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" 2> "$TMP/log" &
 PID=$!
-on_exit "kill -9 $PID 2>/dev/null"
-# A scrape between cycles (emitted is a whole number of cycles), checked by promtool.
-i=0
-while :; do
-	# The file's lines just before and after the scrape: equal, they are the file at the
-	# scrape (the next cycle may write more while promtool, slow to start on a loaded
-	# machine, runs).
-	lines=$(wc -l < "$TMP/out.json")
-	curl -s "$URL/metrics" > "$TMP/m"
-	lines2=$(wc -l < "$TMP/out.json")
-	c=$(awk '$1 == "xtcpd_poll_cycles_total" { print $2 }' "$TMP/m")
-	e=$(awk '$1 == "xtcpd_records_emitted_total{instance=\"source/synth\"}" { print $2 }' "$TMP/m")
-	d=$(awk '$1 == "xtcpd_sink_records_done_total{instance=\"sink/out\",result=\"delivered\"}" { print $2 }' "$TMP/m")
-	[ "$lines" = "$lines2" ] && [ "${c:-0}" -ge 2 ] && [ "$e" = "$((c * 700))" ] && [ "$d" = "$e" ] && break
-	i=$((i + 1)); [ $i -lt 300 ] || break
-	sleep 0.02
-done
-# The file now, before the slow checks below: the daemon goes on cycling every second, and
-# promtool alone takes about a second on a loaded machine.
-lines=$(wc -l < "$TMP/out.json")
+kill_on_exit $PID
+# An instant between cycles, with everything delivered to the file (the daemon goes on:
+# the file is compared with the records of the cycles the scrape covers), after two
+# cycles; checked by promtool.
+PROM=127.0.0.1:$PORT
+wait_metric xtcpd_poll_cycles_total 2 || cat "$TMP/log"
+quiet_snapshot "$TMP/m" out 700 || exit 1
 promtool check metrics < "$TMP/m" > "$TMP/promtool" 2>&1
 expect_eq "promtool check metrics" "0:" "$?:$(cat "$TMP/promtool")"
-m() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m"; }
+m() { metric "$TMP/m" "$1"; }
+c=$(m xtcpd_poll_cycles_total)
+e=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+d=$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')
 expect_eq "emitted = 700 x cycles" "$((c * 700))" "$e"
 expect_eq "marshalled = emitted" "$e" "$(m 'xtcpd_marshal_records_total{instance="marshaller/json"}')"
 expect_eq "null sink delivered = emitted" "$e" "$(m 'xtcpd_sink_records_done_total{instance="sink/null",result="delivered"}')"
 expect_eq "file sink delivered = emitted" "$e" "$d"
-expect_eq "file holds every record" "$e" "$lines"
+expect_eq "file holds every record of those cycles" "$(repeat "$c" 700)" "$(per_cycle "$TMP/out.json" --upto "$e")"
 expect_eq "batches = 3 lanes x ceil(234/100 or 233/100) per cycle" "$((c * 9))" \
 	"$(m 'xtcpd_marshal_batches_total{instance="marshaller/json"}')"
-expect_eq "no drops" 0 "$(awk '$1 ~ /^xtcpd_records_dropped_total/ { s += $2 } END { print s + 0 }' "$TMP/m")"
+expect_eq "no drops (and the drop series are there)" "0 in 1 or more" \
+	"$(awk '$1 ~ /^xtcpd_records_dropped_total[{]/ { s += $2; n++ } END { print s + 0, "in", (n ? "1 or more" : "none") }' "$TMP/m")"
 expect_eq "cycle histogram count = cycles" "$c" "$(m xtcpd_poll_duration_seconds_count)"
 expect_eq "threads: main + 3 lanes + 2 sinks + http" 7 "$(m xtcpd_threads)"
 expect_eq "threads really" 7 "$(ls /proc/$PID/task | wc -l)"
 expect_eq "pool capacity: 3 lanes x 2 + 2 sinks x (4 + 4) + 2" 24 "$(m 'xtcpd_pool_capacity{pool="batch/json"}')"
 
-kill $PID; wait $PID
+stop $PID
+expect_eq "exit status after SIGTERM" 0 "$STOP_RC"
 
 # Too many threads for max_threads: refused at start, with the count.
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" --once -o source.synth.lanes=64 -o core.max_threads=16 \

@@ -1,5 +1,6 @@
 /* test_noalloc — after the first cycle, a poll cycle performs no heap allocation: the
- * synth source drives 20,000 records a cycle through each marshaller into the null and
+ * synth source drives 20,000 records a cycle through each marshaller (protobufList,
+ * protoJson, json, csv, tsv, protoText) into the null and
  * file sinks, and every malloc/calloc/realloc of the process (all threads, all plugins)
  * is counted by the wrappers below. Also checks every record arrived. */
 #define _GNU_SOURCE 1
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tests/lib/skip.h"
 
 #include "core/ops/daemon.h"
 #include "core/ops/metrics.h"
@@ -68,7 +71,7 @@ static void run(const char *marshaller)
 	close(fd);
 	o.conf_path = path;
 	assert_int_equal(daemon_load_conf(&o, &c, &ps), 0);
-	assert_int_equal(pipeline_create(&c, &ps, &(struct pipeline_opts){ .daemon_version = "t" }, &pl), 0);
+	assert_int_equal(pipeline_create(&c, &ps, &(struct pipeline_opts){ .daemon_version = "t" }, NULL, &pl), 0);
 	assert_int_equal(pipeline_start(pl), 0);
 	for (int i = 0; i < CYCLES; i++) {
 		before = atomic_load(&n_alloc);
@@ -111,15 +114,37 @@ static void test_protobuf_list(void **state)
 static void test_proto_json(void **state)
 {
 	if (!have("protoJson"))
-		skip();
+		XT_SKIP("marshaller_protoJson.so not built");
 	run("protoJson");
 }
 
 static void test_json(void **state)
 {
 	if (!have("json"))
-		skip();
+		XT_SKIP("marshaller_json.so not built (configure --enable-json=yes)");
 	run("json");
+}
+
+/* The text marshallers need no library: always built. */
+static void test_csv(void **state)
+{
+	(void)state;
+	assert_true(have("csv"));
+	run("csv");
+}
+
+static void test_tsv(void **state)
+{
+	(void)state;
+	assert_true(have("tsv"));
+	run("tsv");
+}
+
+static void test_proto_text(void **state)
+{
+	(void)state;
+	assert_true(have("protoText"));
+	run("protoText");
 }
 
 int main(void)
@@ -128,6 +153,9 @@ int main(void)
 		cmocka_unit_test(test_protobuf_list),
 		cmocka_unit_test(test_proto_json),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_tsv),
+		cmocka_unit_test(test_proto_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

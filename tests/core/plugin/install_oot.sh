@@ -2,7 +2,8 @@
 # make install lays out a distro-ready tree (pkgconf prefixes paths with the sysroot), and a plugin built out of tree against
 # nothing but the installed headers and `pkg-config --cflags xtcpd` loads and runs.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-have_plugin marshaller_protobufList || { echo "SKIP: protobufList not built"; exit $SKIP; }
+need_plugin marshaller_protobufList sink_file sink_null source_synth
+need_cmd pkg-config:pkg-config
 ROOT="$TMP/root"
 ${MAKE:-make} -s -C "$XTCPD_BUILDDIR" install DESTDIR="$ROOT" >"$TMP/install.log" 2>&1 ||
 	{ cat "$TMP/install.log"; fail "make install"; finish; exit 1; }

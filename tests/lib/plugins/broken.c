@@ -1,6 +1,29 @@
 /* broken — one deliberately broken plugin per loader refusal reason, chosen with
- * -DBROKEN_<REASON>. The loader must refuse each with its own message. */
+ * -DBROKEN_<REASON>. The loader must refuse each with its own message. -DBROKEN_EVIL: a
+ * good plugin whose constructor leaves a mark (a line "uid=U" appended to the file named
+ * by XTCPD_TEST_MARK): what a test that must not load it looks for. */
 #include <xtcpd/plugin.h>
+
+#ifdef BROKEN_EVIL
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void b_evil(void)
+{
+	const char *mark = getenv("XTCPD_TEST_MARK");
+	char line[32];
+	int fd, n;
+
+	if (!mark || (fd = open(mark, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666)) < 0)
+		return;
+	n = snprintf(line, sizeof(line), "uid=%d\n", (int)geteuid());
+	if (write(fd, line, (size_t)n) != n)
+		n = 0;
+	close(fd);
+}
+#endif
 
 #ifndef BROKEN_NOSYM
 static int b_create(const struct xtcpd_host *h, struct xtcpd_ctx *c, const struct xtcpd_config *cfg, void **inst)

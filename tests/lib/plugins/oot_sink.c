@@ -1,9 +1,13 @@
 /* oot_sink — a third-party sink built out of tree with nothing but the installed
  * headers (cc -shared -fPIC $(pkg-config --cflags xtcpd)). It counts the rows and bytes
- * it is given and writes "rows=N batches=M" to `path` when destroyed. */
+ * it is given and writes "rows=N batches=M" to `path` when destroyed. Its check op (ABI
+ * 1.3) refuses a path whose folder is missing; built with -DOOT_ABI_1_2 it exports the
+ * shorter descriptor of a plugin built before check existed, which must still load. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <xtcpd/plugin.h>
 
 static const struct xtcpd_key oot_keys[] = {
@@ -69,4 +73,32 @@ static const struct xtcpd_sink_ops oot_ops = {
 	.flush = oot_flush,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "oot", "1.0", "out-of-tree test sink", oot_keys, &oot_ops);
+/* The file is written at destroy: its folder must exist. */
+static int oot_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	char dir[4096], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", cfg->values[0].str);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			return XTCPD_CHECK_FAIL(res, "path", "no folder %s", dir);
+	}
+	return 0;
+}
+
+#ifdef OOT_ABI_1_2
+/* What XTCPD_PLUGIN made before ABI 1.3: the descriptor ends at ops. */
+XTCPD_EXPORT const struct xtcpd_plugin xtcpd_plugin = {
+	.abi_major = 1, .abi_minor = 2,
+	.struct_size = offsetof(struct xtcpd_plugin, ops) + sizeof(void *),
+	.kind = XTCPD_KIND_SINK, .name = "oot", .version = "1.0",
+	.description = "out-of-tree test sink (ABI 1.2)", .keys = oot_keys, .ops = &oot_ops,
+	.check = oot_check, /* beyond struct_size: the host must not call it */
+};
+#else
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "oot", "1.0", "out-of-tree test sink", oot_keys, &oot_ops,
+		     oot_check);
+#endif

@@ -1,19 +1,48 @@
 /* stall — a test source whose poll of cycle N takes the N-th time of `stalls` (ms, comma-
  * separated; later cycles take none), ignoring the cycle deadline on purpose, the way a
- * hung kernel dump would. It emits nothing: it exists to make /readyz flip on cue. */
+ * hung kernel dump would; with `release` set, a stalled cycle N ends as soon as the file
+ * release/N exists (the time is then only a bound), so a test decides when. It emits
+ * nothing: it exists to make /readyz flip on cue. Its check op can be made slow
+ * (check_ms, like a name lookup that hangs) or refuse (check_error), to test what runs
+ * the checks. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <xtcpd/plugin.h>
 
+enum { K_STALLS, K_RELEASE, K_CHECK_MS, K_CHECK_ERROR, K_COUNT };
 static const struct xtcpd_key stall_keys[] = {
-	{ "stalls", XTCPD_KEY_STRING, "", 0, 1000, NULL, 0,
-	  "how long each cycle's poll takes, in ms, e.g. 3000,0,4000" },
-	XTCPD_KEYS_END,
+	[K_STALLS] = { "stalls", XTCPD_KEY_STRING, "", 0, 1000, NULL, 0,
+		       "how long each cycle's poll takes, in ms, e.g. 3000,0,4000" },
+	[K_RELEASE] = { "release", XTCPD_KEY_STRING, "", 0, 4000, NULL, 0,
+			"a folder: a stalled cycle N ends once the file N exists in it" },
+	[K_CHECK_MS] = { "check_ms", XTCPD_KEY_INT, "0", 0, 600000, NULL, 0,
+			 "how long the check op takes" },
+	[K_CHECK_ERROR] = { "check_error", XTCPD_KEY_STRING, NULL, 0, 200, NULL, 0,
+			    "the check op refuses the configuration with this reason" },
+	[K_COUNT] = XTCPD_KEYS_END,
 };
 
+static void stall_sleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int stall_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	stall_sleep((long)cfg->values[K_CHECK_MS].num);
+	if (cfg->values[K_CHECK_ERROR].str)
+		return XTCPD_CHECK_FAIL(res, "check_error", "%s", cfg->values[K_CHECK_ERROR].str);
+	return 0;
+}
+
 struct stall {
-	const char *stalls;
+	const char *stalls, *release;
 };
 
 static int stall_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
@@ -24,7 +53,8 @@ static int stall_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	*inst = s;
 	if (!s)
 		return -ENOMEM;
-	s->stalls = cfg->values[0].str ? cfg->values[0].str : "";
+	s->stalls = cfg->values[K_STALLS].str ? cfg->values[K_STALLS].str : "";
+	s->release = cfg->values[K_RELEASE].str ? cfg->values[K_RELEASE].str : "";
 	return 0;
 }
 
@@ -56,11 +86,17 @@ static long stall_ms(const char *p, uint64_t seq)
 
 static int stall_poll(void *inst, const struct xtcpd_cycle *cyc)
 {
-	long ms = stall_ms(((struct stall *)inst)->stalls, cyc->seq);
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	const struct stall *s = inst;
+	long ms = stall_ms(s->stalls, cyc->seq);
+	char cue[4200];
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	if (!*s->release) {
+		stall_sleep(ms);
+		return 0;
+	}
+	snprintf(cue, sizeof(cue), "%s/%llu", s->release, (unsigned long long)cyc->seq);
+	for (; ms > 0 && access(cue, F_OK) != 0; ms -= 10)
+		stall_sleep(10);
 	return 0;
 }
 
@@ -71,5 +107,5 @@ static const struct xtcpd_source_ops stall_ops = {
 	.poll = stall_poll,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SOURCE, "stall", "1.0", "a source whose polls hang on cue (tests)",
-	     stall_keys, &stall_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SOURCE, "stall", "1.0", "a source whose polls hang on cue (tests)",
+		     stall_keys, &stall_ops, stall_check);

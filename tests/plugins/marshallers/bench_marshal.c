@@ -21,7 +21,7 @@
 #define PER_ROUND 40000    /* records marshalled per round: passes = PER_ROUND / set size */
 #define ROUNDS 7           /* each figure is the best round: the machine is shared */
 #define BATCH_ROWS 1000    /* rows per protobuf-c Envelope */
-#define NMARSH 3
+#define NMARSH 6
 
 /* One set of records, each marshalled `passes` times per round. */
 struct bset {
@@ -37,7 +37,8 @@ struct bres {
 	double pk_ns, pk_bytes;  /* protobuf-c: protobuf_c_message_pack only */
 };
 
-static const char *const names[NMARSH] = { "protobufList", "protoJson", "json" };
+static const char *const names[NMARSH] = { "protobufList", "protoJson", "json", "csv", "tsv",
+	"protoText" };
 static struct mt_rec gen[NGEN];
 static struct xtcpd_record genrecs[NGEN];
 static uint8_t data[768 << 10];
@@ -82,7 +83,7 @@ static int bench_plugin(const char *name, const struct bset *set, double *ns, do
 					rc = ops->append(inst, &buf, &set->recs[i]);
 				}
 				if (rc != 0) {
-					ops->common.destroy(inst);
+					mt_destroy(p, inst);
 					return -1;
 				}
 			}
@@ -94,7 +95,7 @@ static int bench_plugin(const char *name, const struct bset *set, double *ns, do
 			*ns = t;
 	}
 	*bytes = total / nrec;
-	ops->common.destroy(inst);
+	mt_destroy(p, inst);
 	return 0;
 }
 
@@ -197,7 +198,7 @@ static int bench_same_bytes(const struct bset *set)
 	for (i = 0; i < k && rc == 0; i++)
 		rc = mt_ops(p)->append(inst, &buf, &set->recs[i]);
 	mt_ops(p)->finish(inst, &buf);
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 	for (i = 0; i < k; i++) {
 		xtcp_flat_record__v1__xtcp_flat_record__init(&rows[i]);
 		pc_fill(&rows[i], &set->recs[i]);

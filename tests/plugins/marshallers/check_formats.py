@@ -4,7 +4,9 @@
 Every input must decode to exactly the oracle rows (mtool expect, keyed by field
 number): protobufList parsed by Python protobuf, the same bytes decoded by protoc
 (C++) as text, protoJson (with and without emit_defaults) parsed by
-google.protobuf.json_format, and the human json parsed by Python's json module.
+google.protobuf.json_format, and the human json parsed by Python's json module, its
+keys and render modes from the golden json_fields.tsv (written from the schema, not the
+code's table). Ends with "N passed, N failed" (one check per decoder and json row).
 """
 import argparse
 import base64
@@ -13,7 +15,7 @@ import json
 import sys
 
 ap = argparse.ArgumentParser()
-for a in ("pb2dir", "expect", "pbl", "text", "pj", "pjd", "json", "keys"):
+for a in ("pb2dir", "expect", "pbl", "text", "pj", "pjd", "json", "golden"):
     ap.add_argument("--" + a, required=True)
 args = ap.parse_args()
 sys.path.insert(0, args.pb2dir)
@@ -23,12 +25,18 @@ from google.protobuf.descriptor import FieldDescriptor as FD  # noqa: E402
 
 expect = json.load(open(args.expect))
 fails = 0
+checks = [0, 0]  # passed, failed
 
 
 def fail(msg):
     global fails
     fails += 1
     print("FAIL:", msg)
+
+
+def check(ok_before):
+    """One check done: passed when no failure was added since ok_before."""
+    checks[fails != ok_before] += 1
 
 
 def default_of(f):
@@ -86,14 +94,18 @@ for name, path in (("protoJson", args.pj), ("protoJson/emit_defaults", args.pjd)
         fail("%s: want exactly one line" % name)
     envs[name] = json_format.Parse(lines[0], pb.Envelope())
 for what, env in envs.items():
+    f0 = fails
     check_env(env, what)
     if env != envs["protobufList/python"]:
         fail("%s differs from the protobufList decode" % what)
+    check(f0)
 # emit_defaults writes every field of every row.
 d = json.loads(open(args.pjd).read())
+f0 = fails
 for row in d["row"]:
     if len(row) != len(pb.XtcpFlatRecord.DESCRIPTOR.fields):
         fail("emit_defaults row has %d keys" % len(row))
+check(f0)
 
 # ---- the human json ------------------------------------------------------------------
 STATES = ["UNKNOWN", "ESTABLISHED", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
@@ -102,13 +114,18 @@ TIMERS = ["off", "on", "keepalive", "timewait", "persist"]
 CASTATES = ["open", "disorder", "cwr", "recovery", "loss"]
 CONGS = ["UNSPECIFIED", "CUBIC", "DCTCP", "VEGAS", "PRAGUE", "BBR1", "BBR2", "BBR3"]
 keys = {}
-for line in open(args.keys):
-    k, num, mode, typ = line.split()
+for line in open(args.golden):
+    if line.startswith("#"):
+        continue
+    num, k, mode = line.split()
     keys[k] = (num, mode)
 lines = open(args.json).read().split("\n")
+f0 = fails
 if lines[-1] != "" or len(lines) - 1 != len(expect):
     fail("json: want %d lines" % len(expect))
+check(f0)
 for i, (line, exp) in enumerate(zip(lines, expect)):
+    f0 = fails
     obj = json.loads(line)
     fam = exp.get("1001", 0)
     want = {}
@@ -144,7 +161,8 @@ for i, (line, exp) in enumerate(zip(lines, expect)):
                 fail("json row %d key %s: %r != %r" % (i, k, obj.get(k), want.get(k)))
     if list(obj) != [k for k in keys if k in obj]:
         fail("json row %d: keys not in schema order" % i)
+    check(f0)
 
-if fails:
-    sys.exit(1)
-print("ok: %d rows through %d decoders and the json marshaller" % (len(expect), len(envs)))
+print("%d rows through %d decoders and the json marshaller" % (len(expect), len(envs)))
+print("%d passed, %d failed" % tuple(checks))
+sys.exit(1 if fails else 0)

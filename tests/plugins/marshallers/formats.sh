@@ -1,23 +1,36 @@
 #!/bin/sh
 # tests/plugins/marshallers/formats.sh — the marshallers' output decoded by independent
 # implementations: protoc --decode (C++), Python protobuf / json_format, python3 -m
-# json.tool; every field checked against the oracle by check_formats.py.
-set -eu
+# json.tool; every field checked against the oracle by check_formats.py, the json keys
+# and render modes against the golden json_fields.tsv (written by hand from the schema).
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 PY=/usr/bin/python3
-command -v protoc >/dev/null || { echo "protoc missing"; exit 77; }
-$PY -c 'import google.protobuf' 2>/dev/null || { echo "python3-protobuf missing"; exit 77; }
+need_cmd protoc:protobuf-compiler
+need_python google.protobuf:python3-protobuf
+need_plugin marshaller_json marshaller_protobufList marshaller_protoJson
 MTOOL="$XTCPD_BUILDDIR/tests/plugins/marshallers/mtool"
 PROTO_DIR="$XTCPD_SRCDIR/proto"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+GOLDEN="$XTCPD_SRCDIR/tests/plugins/marshallers/json_fields.tsv"
+T=$TMP
 
-protoc --proto_path="$PROTO_DIR" --python_out="$T" "$PROTO_DIR/xtcp_flat_record.proto"
-"$MTOOL" expect > "$T/expect.json"
-"$MTOOL" keys > "$T/keys.txt"
-"$MTOOL" encode protobufList "$T/list.bin"
-"$MTOOL" encode protoJson "$T/pj.json"
-"$MTOOL" encode protoJson "$T/pjd.json" emit_defaults
-"$MTOOL" encode json "$T/human.json"
+expect_ok "protoc --python_out" protoc --proto_path="$PROTO_DIR" --python_out="$T" "$PROTO_DIR/xtcp_flat_record.proto"
+for cmd in "expect:expect.json" "keys:keys.txt" "encode protobufList $T/list.bin:" \
+	"encode protoJson $T/pj.json:" "encode protoJson $T/pjd.json emit_defaults=true:" "encode json $T/human.json:"; do
+	out=${cmd#*:}
+	"$MTOOL" ${cmd%%:*} > "$T/${out:-stdout}"
+	expect_eq "mtool ${cmd%%:*}: exit status" 0 $?
+done
+
+# The golden file covers the schema: every field of the TSV, then the extensions of the
+# .proto, in number order, each once.
+expect_eq "golden: the schema's field numbers" \
+	"$( (tail -n +2 "$PROTO_DIR/xtcp_flat_record_v1.tsv" | cut -f1; sed -n 's/.* = \(50[0-9][0-9]\);.*/\1/p' "$PROTO_DIR/xtcp_flat_record.proto") | tr '\n' ' ')" \
+	"$(grep -v '^#' "$GOLDEN" | cut -f1 | tr '\n' ' ')"
+expect_eq "golden: keys are the schema names (+ a time unit)" "" \
+	"$(grep -v '^#' "$GOLDEN" | cut -f1,2 | sed 's/_[mu]s$//' | sort >"$T/g"; tail -n +2 "$PROTO_DIR/xtcp_flat_record_v1.tsv" | cut -f1,2 | sort | comm -13 - "$T/g" | grep -v '^50')"
+# The code's table (<xtcpd/record_fields.h>, via mtool keys) says what the golden file says.
+expect_eq "record_fields.h json keys and modes = golden" "" \
+	"$(awk '{ printf "%s\t%s\t%s\n", $2, $1, $3 }' "$T/keys.txt" | diff - "$(grep -v '^#' "$GOLDEN" > "$T/golden"; echo "$T/golden")")"
 
 # Strip the varint length prefix for protoc (it decodes one bare message).
 $PY -c '
@@ -28,22 +41,26 @@ while d[i] & 0x80: i += 1
 open(sys.argv[2], "wb").write(d[i + 1:])' "$T/list.bin" "$T/env.bin"
 protoc --proto_path="$PROTO_DIR" --decode=xtcp_flat_record.v1.Envelope \
 	"$PROTO_DIR/xtcp_flat_record.proto" < "$T/env.bin" > "$T/decoded.txt"
+expect_eq "protoc --decode: exit status" 0 $?
 # protoc prints known fields only: an unknown number would show up as "NNNN: ..."
-if grep -Eq '^ *[0-9]+:' "$T/decoded.txt"; then
-	echo "protoc found unknown fields"; exit 1
-fi
-grep -q '^  congestion_algorithm_enum: CONGESTION_ALGORITHM_' "$T/decoded.txt"
+expect_eq "protoc: no unknown field" "" "$(grep -E '^ *[0-9]+:' "$T/decoded.txt")"
+expect_ok "protoc: the congestion enum by name" grep -q '^  congestion_algorithm_enum: CONGESTION_ALGORITHM_' "$T/decoded.txt"
 
 # Every line of both JSON outputs is valid JSON for python3 -m json.tool.
-for f in "$T/pj.json" "$T/pjd.json" "$T/human.json"; do
+for f in pj pjd human; do
+	n=0 bad=0
 	while IFS= read -r line; do
-		printf '%s\n' "$line" | $PY -m json.tool > /dev/null
-	done < "$f"
+		printf '%s\n' "$line" | $PY -m json.tool > /dev/null || bad=$((bad + 1))
+		n=$((n + 1))
+	done < "$T/$f.json"
+	expect_eq "$f.json: $n lines, all valid for json.tool" "0" "$bad"
+	expect_ok "$f.json: not empty" [ "$n" -gt 0 ]
 done
 
 $PY "$XTCPD_SRCDIR/tests/plugins/marshallers/check_formats.py" --pb2dir "$T" \
-	--expect "$T/expect.json" --keys "$T/keys.txt" --pbl "$T/list.bin" \
+	--expect "$T/expect.json" --golden "$GOLDEN" --pbl "$T/list.bin" \
 	--text "$T/decoded.txt" --pj "$T/pj.json" --pjd "$T/pjd.json" --json "$T/human.json"
+expect_eq "check_formats.py" 0 $?
 
 # The .proto carries exactly xtcp2's v1 schema (numbers, names, types) plus only the
 # documented extension block 5000-5099.
@@ -71,5 +88,7 @@ assert [(v.name, v.number) for v in e.DESCRIPTOR.values] == [
         ["UNSPECIFIED", "CUBIC", "DCTCP", "VEGAS", "PRAGUE", "BBR1", "BBR2", "BBR3"])]
 env = pb.Envelope.DESCRIPTOR.fields
 assert [(f.name, f.number, f.label) for f in env] == [("row", 10, FD.LABEL_REPEATED)]
-print("ok: schema matches %d v1 fields" % len(want))
+print("schema matches %d v1 fields" % len(want))
 PYEOF
+expect_eq "the .proto is the v1 schema plus 5000-5099" 0 $?
+finish

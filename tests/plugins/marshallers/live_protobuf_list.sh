@@ -3,25 +3,20 @@
 # (netlink -> protobufList -> file) writes one poll; every message is split on its
 # varint prefix, decoded by protoc --decode and by Python protobuf (equal), and the rows
 # are exactly the sockets `ss -tane` lists: state, addresses, ports, inode, cookie, uid.
-# Needs root (exit 77 otherwise).
+# Needs root.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
-command -v ss >/dev/null && command -v ip >/dev/null && command -v protoc >/dev/null ||
-	{ echo "SKIP: needs ss, ip and protoc"; exit $SKIP; }
-have_plugin source_netlink && have_plugin marshaller_protobufList && have_plugin sink_file ||
-	{ echo "SKIP: netlink/protobufList/file plugins not built"; exit $SKIP; }
+need_cmd ss:iproute2 ip:iproute2 protoc:protobuf-compiler
+need_python google.protobuf:python3-protobuf
+need_plugin source_netlink marshaller_protobufList sink_file
 PY=/usr/bin/python3
 NS=xt-pbl-$$
 PROTO_DIR="$XTCPD_SRCDIR/proto"
 
-ip netns add "$NS" || exit 1
-on_exit "ip netns del $NS 2>/dev/null"
-ip -n "$NS" link set lo up
+private_netns "$NS" || exit 1
 ip netns exec "$NS" $PY "$XTCPD_SRCDIR/tests/plugins/sources/netlink/sockets.py" 6000 "$TMP/ready" &
-PYPID=$!
-on_exit "kill $PYPID 2>/dev/null; wait $PYPID 2>/dev/null"
-i=0; while [ ! -e "$TMP/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -e "$TMP/ready" ] || { echo "FAIL: sockets not ready"; exit 1; }
+kill_on_exit $!
+wait_for 600 test -e "$TMP/ready" || { echo "FAIL: sockets not ready"; exit 1; }
 
 mkdir "$TMP/conf.d"
 cat > "$TMP/xtcpd.conf" <<EOC

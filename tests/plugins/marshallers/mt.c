@@ -43,14 +43,39 @@ const struct xtcpd_plugin *mt_load(const char *name)
 	return th_load(XTCPD_KIND_MARSHALLER, name, &p) ? NULL : p.desc;
 }
 
+/* Each instance's configuration, kept for its life (a test makes a handful). */
+static struct { void *inst; struct xtcpd_config *cfg; } mt_cfgs[16];
+
 int mt_create(const struct xtcpd_plugin *p, const char *const *kv, void **inst)
 {
-	/* kept for the instance's life (test processes make a handful) */
 	struct xtcpd_config *cfg = th_config(p, "test", kv);
+	size_t i;
+	int rc;
 
 	if (!cfg)
 		return -EINVAL;
-	return mt_ops(p)->common.create(&th_host, ctx(), cfg, inst);
+	rc = mt_ops(p)->common.create(&th_host, ctx(), cfg, inst);
+	for (i = 0; i < sizeof(mt_cfgs) / sizeof(mt_cfgs[0]) && mt_cfgs[i].cfg; i++)
+		;
+	if (rc || i == sizeof(mt_cfgs) / sizeof(mt_cfgs[0])) {
+		if (!rc)
+			mt_ops(p)->common.destroy(*inst);
+		th_config_free(cfg);
+		return rc ? rc : -ENOSPC;
+	}
+	mt_cfgs[i].inst = *inst;
+	mt_cfgs[i].cfg = cfg;
+	return 0;
+}
+
+void mt_destroy(const struct xtcpd_plugin *p, void *inst)
+{
+	mt_ops(p)->common.destroy(inst);
+	for (size_t i = 0; i < sizeof(mt_cfgs) / sizeof(mt_cfgs[0]); i++)
+		if (mt_cfgs[i].cfg && mt_cfgs[i].inst == inst) {
+			th_config_free(mt_cfgs[i].cfg);
+			mt_cfgs[i].cfg = NULL;
+		}
 }
 
 size_t mt_batch(const struct xtcpd_plugin *p, void *inst, struct xtcpd_buf *buf,

@@ -42,6 +42,12 @@ void mt_fill(struct mt_rec *m, enum mt_kind kind, unsigned seed);
 /* Realistic record number i of a fixed deterministic set (benchmarks, samples). */
 void mt_fill_real(struct mt_rec *m, unsigned i);
 
+/* Records with values that are hard to render as text (mt_tricky.c):
+ * mt_tricky_count() of them; mt_tricky_json() prints their raw inputs as JSON. */
+unsigned mt_tricky_count(void);
+void mt_fill_tricky(struct mt_rec *m, unsigned i);
+void mt_tricky_json(void);
+
 /* Counter registered by any instance made with mt_create() (UINT64_MAX: never). */
 uint64_t mt_metric(const char *name);
 void mt_metrics_reset(void);
@@ -49,8 +55,10 @@ void mt_metrics_reset(void);
 /* dlopen "<$XTCPD_PLUGIN_DIR>/marshaller_<name>.so" (tests/lib/testhost); NULL on failure. */
 const struct xtcpd_plugin *mt_load(const char *name);
 /* create() with the configuration of NULL-terminated "key=value" strings (NULL = all
- * defaults), checked by the core's own parser. */
+ * defaults), checked by the core's own parser; mt_destroy() destroys the instance and
+ * frees the configuration it borrowed. */
 int mt_create(const struct xtcpd_plugin *p, const char *const *kv, void **inst);
+void mt_destroy(const struct xtcpd_plugin *p, void *inst);
 static inline const struct xtcpd_marshaller_ops *mt_ops(const struct xtcpd_plugin *p)
 {
 	return (const struct xtcpd_marshaller_ops *)p->ops;

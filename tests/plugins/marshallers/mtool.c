@@ -1,6 +1,9 @@
 /* tests/plugins/marshallers/mtool.c — drives the marshaller plugins for the shell tests:
- *   mtool encode NAME FILE [emit_defaults]  the test set (3 full + 2 few records) as one
- *                                          batch of marshaller NAME, written to FILE
+ *   mtool encode NAME FILE [KEY=VALUE...]  the test set (3 full + 2 few records) as one
+ *                                          batch of marshaller NAME (configured with the
+ *                                          given keys), written to FILE
+ *   mtool tricky NAME FILE [KEY=VALUE...]  the same for the records of mt_tricky.c
+ *   mtool tricky-inputs                    their raw inputs, as JSON
  *   mtool expect FILE                      the oracle for that set, as JSON rows keyed by
  *                                          field number (see mt_expect)
  *   mtool keys                             json marshaller keys: "key number mode"
@@ -34,24 +37,32 @@ static int write_all(FILE *f, const struct xtcpd_buf *buf)
 	       buf->len - buf->off ? 0 : -EIO;
 }
 
-static int cmd_encode(const char *name, const char *path, int emit_defaults)
+static int cmd_encode(const char *name, const char *path, const char *const *kv, int tricky)
 {
 	const struct xtcpd_plugin *p = mt_load(name);
-	static const char *const defaults[] = { "emit_defaults=true", NULL };
+	static struct mt_rec many[64];
+	struct mt_rec *set = recs;
 	struct xtcpd_buf buf;
+	size_t n = 5;
 	void *inst;
 	FILE *f;
 	int rc;
 
-	if (p == NULL || mt_create(p, emit_defaults ? defaults : NULL, &inst) != 0)
+	if (p == NULL || mt_create(p, kv, &inst) != 0)
 		return 1;
 	mt_test_set();
-	if (mt_batch(p, inst, &buf, data, sizeof(data), recs, 5, &rc) != 5)
+	if (tricky) {
+		n = mt_tricky_count();
+		for (size_t i = 0; i < n; i++)
+			mt_fill_tricky(&many[i], (unsigned)i);
+		set = many;
+	}
+	if (mt_batch(p, inst, &buf, data, sizeof(data), set, n, &rc) != n)
 		return 1;
 	f = fopen(path, "wb");
 	if (f == NULL || write_all(f, &buf) != 0 || fclose(f) != 0)
 		return 1;
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 	return 0;
 }
 
@@ -132,21 +143,27 @@ static int cmd_real(const char *name, unsigned count)
 		    write_all(stdout, &buf) != 0)
 			return 1;
 	}
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "encode") == 0)
-		return cmd_encode(argv[2], argv[3], argc > 4 && strcmp(argv[4], "emit_defaults") == 0);
+		return cmd_encode(argv[2], argv[3], (const char *const *)argv + 4, 0);
+	if (argc >= 4 && strcmp(argv[1], "tricky") == 0)
+		return cmd_encode(argv[2], argv[3], (const char *const *)argv + 4, 1);
+	if (argc == 2 && strcmp(argv[1], "tricky-inputs") == 0) {
+		mt_tricky_json();
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "expect") == 0)
 		return cmd_expect();
 	if (argc == 2 && strcmp(argv[1], "keys") == 0)
 		return cmd_keys();
 	if (argc == 4 && strcmp(argv[1], "real") == 0)
 		return cmd_real(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
-	fprintf(stderr, "usage: mtool encode NAME FILE [emit_defaults] | expect | keys | "
-	        "real NAME COUNT\n");
+	fprintf(stderr, "usage: mtool encode|tricky NAME FILE [KEY=VALUE...] | tricky-inputs | "
+	        "expect | keys | real NAME COUNT\n");
 	return 2;
 }

@@ -1,5 +1,6 @@
 /* tests/plugins/marshallers/test_noalloc.c — after a warm-up cycle, marshalling a cycle of
- * records with any of the three marshallers calls malloc/calloc/realloc zero times.
+ * records with any of the marshallers (protobufList, protoJson, json, csv, tsv,
+ * protoText) calls malloc/calloc/realloc zero times.
  * The allocator is interposed here (exported with default visibility and
  * --export-dynamic, so the dlopened plugins resolve to it) and counts while `counting`
  * is set. */
@@ -95,7 +96,7 @@ static void run(const char *name)
 	atomic_store(&counting, 0);
 	assert_int_equal(atomic_load(&nalloc), 0);
 	assert_true(msgs >= 5);
-	mt_ops(p)->common.destroy(inst);
+	mt_destroy(p, inst);
 }
 
 static void test_counter_counts(void **state)
@@ -116,6 +117,9 @@ static void test_counter_counts(void **state)
 static void test_protobuf_list(void **state) { (void)state; run("protobufList"); }
 static void test_proto_json(void **state) { (void)state; run("protoJson"); }
 static void test_json(void **state) { (void)state; run("json"); }
+static void test_csv(void **state) { (void)state; run("csv"); }
+static void test_tsv(void **state) { (void)state; run("tsv"); }
+static void test_proto_text(void **state) { (void)state; run("protoText"); }
 
 int main(void)
 {
@@ -124,6 +128,9 @@ int main(void)
 		cmocka_unit_test(test_protobuf_list),
 		cmocka_unit_test(test_proto_json),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_tsv),
+		cmocka_unit_test(test_proto_text),
 	};
 	unsigned i;
 

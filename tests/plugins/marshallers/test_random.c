@@ -150,7 +150,7 @@ static void run(const char *name)
 			assert_int_equal(data[cap + (size_t)k], 0xa5);
 		check(name, cap, data + buf.off, buf.len - buf.off, buf.rows);
 	}
-	ops->common.destroy(inst);
+	mt_destroy(p, inst);
 }
 
 /* The string helpers agree with each other on random bytes: mstr_json_len is exactly

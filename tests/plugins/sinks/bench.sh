@@ -1,12 +1,14 @@
 #!/bin/sh
 # bench — records per second and CPU per record through the whole daemon (synthetic
-# source -> protobufList -> sink) into the null sink and into the mock Kafka cluster.
+# source -> protobufList -> sink) into the null sink, the mock Kafka cluster, and a
+# nats-server and a redis-server started here (when those sinks and servers exist).
 # Prints numbers; asserts nothing about time. Run by `make bench` (bench-sinks).
 # A cycle of RECORDS (default 3000000) takes longer than the 100 ms period, so cycles
 # run back to back and records/s is the pipeline's, not the schedule's. LOOPS cycles
 # (default 5). CPU is the daemon's (user + sys), not the mock brokers'.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
+. "$XTCPD_SRCDIR/tests/plugins/sinks/srv_lib.sh"
 RECORDS=${RECORDS:-3000000}
 LOOPS=${LOOPS:-5}
 
@@ -58,4 +60,16 @@ topic = xtcpd
 key = none
 linger_ms = 20
 compression = lz4"
+fi
+if have_plugin sink_nats && command -v nats-server > /dev/null; then
+	nats_start
+	measure nats "[sink nats]
+url = 127.0.0.1:$NATS_PORT
+subject = xtcpd"
+fi
+if have_plugin sink_valkey && command -v redis-server > /dev/null; then
+	redis_start
+	measure valkey "[sink valkey]
+address = 127.0.0.1:$REDIS_PORT
+channel = xtcpd"
 fi

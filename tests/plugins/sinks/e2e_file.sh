@@ -10,22 +10,8 @@ if [ "$(id -u)" = 0 ] && [ -z "$XT_E2E_FILE_NS" ] && command -v unshare > /dev/n
 fi
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
-for p in marshaller_json source_synth; do
-	have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }
-done
-
-# per_cycle FILES...: record counts per cycle over all the files, in cycle order; any
-# line that is not a JSON object fails.
-per_cycle() {
-	$PY -c '
-import json, sys
-counts = {}
-for f in sys.argv[1:]:
-    for line in open(f):
-        t = json.loads(line)["timestamp_ns"]
-        counts[t] = counts.get(t, 0) + 1
-print(" ".join(str(counts[t]) for t in sorted(counts)))' "$@"
-}
+need_plugin marshaller_json source_synth sink_file
+need_cmd curl:curl
 conf() {   # conf FREQUENCY MAX_LOOPS SINK-KEYS...
 	f=$1 n=$2
 	shift 2
@@ -50,7 +36,7 @@ expect_eq "rotate: every record once, across the files" "200 200 200 200 200" \
 big=$(find "$TMP/rot" -name 'out.json*' -size +65536c | wc -l)
 expect_eq "rotate: no file above rotate_bytes" 0 "$big"
 nfiles=$(ls "$TMP/rot" | wc -l)
-[ "$nfiles" -ge 10 ] || fail "rotate: only $nfiles files"
+expect_ok "rotate: at least 10 files ($nfiles)" [ "$nfiles" -ge 10 ]
 # rotate_keep = 2: the same run keeps out.json, .1 and .2 only — the newest records.
 rm -rf "$TMP/rot"; mkdir "$TMP/rot"
 conf 100ms 5 "rotate_bytes = 64KiB" "rotate_keep = 2"
@@ -67,31 +53,30 @@ wait_metric 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered
 mv "$OUT" "$OUT.1"
 echo "no_such_key = 1" >> "$TMP/x.conf"
 kill -HUP $DPID
-i=0; while [ ! -s "$OUT" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-grep -q "new configuration refused" "$TMP/xtcpd.log" || fail "hup: reload was not refused"
-[ -s "$OUT" ] || fail "hup: refused reload: file not reopened"
+wait_for 600 test -s "$OUT"
+expect_ok "hup: reload refused" grep -q "new configuration refused" "$TMP/xtcpd.log"
+expect_ok "hup: refused reload: file reopened" test -s "$OUT"
 mv "$OUT" "$OUT.2"
 conf 300ms 0
 kill -HUP $DPID
-i=0; while [ ! -s "$OUT" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ -s "$OUT" ] || fail "hup: valid reload: file not reopened"
-sleep 0.7
+wait_for 600 test -s "$OUT"
+expect_ok "hup: valid reload: file reopened" test -s "$OUT"
 daemon_stop
 expect_eq "hup: exit status" 0 "$DRC"
 cyc=$(per_cycle "$OUT.1" "$OUT.2" "$OUT")
 expect_eq "hup: every cycle complete across the three files" "" \
 	"$(echo "$cyc" | tr ' ' '\n' | grep -v '^200$')"
-[ "$(wc -l < "$OUT.1")" -gt 0 ] && [ "$(wc -l < "$OUT.2")" -gt 0 ] ||
-	fail "hup: a file stayed empty: $(wc -l "$OUT".*)"
+expect_ok "hup: no file stayed empty: $(wc -l "$OUT".* | tr '\n' ' ')" \
+	[ "$(wc -l < "$OUT.1")" -gt 0 -a "$(wc -l < "$OUT.2")" -gt 0 ]
 
 # 3. A full disk: 1 MiB of tmpfs, 768 KiB taken by a filler. A cycle is ~560 KB of JSON,
 # so the disk fills in the first cycle; without the filler, the next cycle fits.
 if [ -z "$XT_E2E_FILE_NS" ]; then
-	echo "SKIP part 3: needs root"
+	skip_part "the full disk (part 3) needs root and unshare (a tmpfs in a mount namespace)"
 	finish; exit
 fi
 mkdir "$TMP/fs"
-mount -t tmpfs -o size=1m xt-e2e-file "$TMP/fs" || { fail "mount tmpfs"; finish; exit; }
+expect_ok "mount a 1 MiB tmpfs" mount -t tmpfs -o size=1m xt-e2e-file "$TMP/fs" || { finish; exit; }
 on_exit "umount '$TMP/fs'"
 head -c 786432 /dev/zero > "$TMP/fs/filler"
 OUT=$TMP/fs/out.json
@@ -109,12 +94,12 @@ daemon_stop
 expect_eq "enospc: exit status" 0 "$DRC"
 m() { metric "$TMP/full" "$1"; }
 echo "enospc: failed $(m 'xtcpd_sink_failed_total{instance="sink/out",reason="enospc"}') retried $(m 'xtcpd_sink_retried_total{instance="sink/out"}') dropped $(m 'xtcpd_sink_batches_done_total{instance="sink/out",result="failed"}') queue drops $(m 'xtcpd_sink_batches_dropped_total{instance="sink/out",reason="queue_full"}')"
-[ "$(m 'xtcpd_sink_batches_done_total{instance="sink/out",result="failed"}')" -gt 0 ] || fail "enospc: nothing dropped"
-[ "$(m 'xtcpd_sink_retried_total{instance="sink/out"}')" -gt 0 ] || fail "enospc: no retry"
+expect_ok "enospc: batches dropped" [ "$(m 'xtcpd_sink_batches_done_total{instance="sink/out",result="failed"}')" -gt 0 ]
+expect_ok "enospc: retried" [ "$(m 'xtcpd_sink_retried_total{instance="sink/out"}')" -gt 0 ]
 expect_eq "enospc: no poll overrun" 0 "$(m xtcpd_poll_overruns_total)"
 # At most one line per 10 s, however many failures.
 nlog=$(grep -c 'No space left on device' "$TMP/xtcpd.log")
-[ "$nlog" -ge 1 ] && [ "$nlog" -le 2 ] || fail "enospc: $nlog log lines"
+expect_ok "enospc: one or two log lines ($nlog)" [ "$nlog" -ge 1 -a "$nlog" -le 2 ]
 # Whole batches only: every line parses (per_cycle fails on a torn line).
-per_cycle "$OUT" > /dev/null || fail "enospc: torn line in the file"
+expect_ok "enospc: no torn line in the file" per_cycle "$OUT" > /dev/null
 finish

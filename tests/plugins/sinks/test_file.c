@@ -1,6 +1,9 @@
 /* test_file — the file and null sinks through their ops tables: exact bytes written,
- * append/truncate, rotation, reopen after an external rename, standard output, and a
- * full disk (a small tmpfs mounted in a private mount namespace) with retry and drop. */
+ * append/truncate, rotation, reopen after an external rename, standard output, the csv
+ * header line once per file (XTCPD_BUF_HEADER), a full disk (a small tmpfs mounted in a
+ * private mount namespace) with retry and drop, and files it must never write: a link or
+ * a hard link to a victim at the path, at a reopen or at a rotation's name, another
+ * user's file, a folder others can write to (issue 23). */
 #include "config.h"
 
 #include <errno.h>
@@ -18,6 +21,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/lib/skip.h"
 
 #include "tests/lib/testhost.h"
 
@@ -225,6 +230,89 @@ static void test_stdout(void **state)
 	expect_file(path, 7, 9, 200);
 }
 
+/* A csv batch: the header line, then three rows naming the batch. */
+static struct xtcpd_buf *hdr_batch(unsigned i)
+{
+	char data[64];
+	struct xtcpd_buf *b;
+
+	snprintf(data, sizeof(data), "a,b\nr%02u,x\nr%02u,y\nr%02u,z\n", i, i, i);
+	b = th_buf(data, strlen(data), 3);
+	b->flags |= XTCPD_BUF_HEADER;
+	return b;
+}
+
+/* The expected text of a file holding batches first..last, header first when `hdr`. */
+static void expect_rows(const char *path, int hdr, unsigned first, unsigned last)
+{
+	char want[1024] = "", got[1024];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(got, 1, sizeof(got) - 1, f);
+	fclose(f);
+	got[n] = 0;
+	if (hdr)
+		strcat(want, "a,b\n");
+	for (unsigned i = first; i <= last; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "r%02u,x\nr%02u,y\nr%02u,z\n", i, i, i);
+	assert_string_equal(got, want);
+}
+
+/* XTCPD_BUF_HEADER: the header line starts every file (after each rotation too) and
+ * nothing else; a reopened file that already has content does not get it again, a new
+ * one does; standard output gets it once per run. */
+static void test_header(void **state)
+{
+	char path[256], kv_path[300], name[300], moved[300];
+	const char *kv[] = { kv_path, "rotate_bytes=70", "rotate_keep=5", NULL };
+	const char *kv_stdout[] = { "path=-", NULL };
+	struct th_inst in;
+	int saved, fd;
+
+	(void)state;
+	path_of(path, sizeof(path), "hdr.csv");
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	/* 22-byte batches (18 without the header): 22 + 18 + 18 = 58, and the next one
+	 * could pass 70 (58 + 22), so three a file. */
+	for (unsigned i = 0; i < 7; i++)
+		assert_int_equal(in.ops->send(in.sink, hdr_batch(i)), 0);
+	snprintf(name, sizeof(name), "%s.2", path);
+	expect_rows(name, 1, 0, 2);
+	snprintf(name, sizeof(name), "%s.1", path);
+	expect_rows(name, 1, 3, 5);
+	expect_rows(path, 1, 6, 6);
+	assert_int_equal(in.ops->reopen(in.sink), 0);       /* same, non-empty file */
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(7)), 0);
+	expect_rows(path, 1, 6, 7);
+	snprintf(moved, sizeof(moved), "%s.moved", path);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(in.ops->reopen(in.sink), 0);       /* a new, empty file */
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(8)), 0);
+	expect_rows(path, 1, 8, 8);
+	assert_int_equal(th_outcome(in.ctx, TH_OK), 9);
+	th_inst_destroy(&in);
+
+	path_of(path, sizeof(path), "hdr-stdout.csv");
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0 && saved >= 0);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv_stdout), 0);
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(0)), 0);
+	assert_int_equal(in.ops->reopen(in.sink), 0);
+	assert_int_equal(in.ops->send(in.sink, hdr_batch(1)), 0);
+	th_inst_destroy(&in);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	expect_rows(path, 1, 0, 1);
+}
+
 static void test_create_fails(void **state)
 {
 	char kv_path[300];
@@ -234,10 +322,166 @@ static void test_create_fails(void **state)
 
 	(void)state;
 	snprintf(kv_path, sizeof(kv_path), "path=%s/no/such/dir/x", tmpdir);
-	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -ENOENT);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EINVAL);
 	th_logs_get(in.ctx, &logs);
 	assert_int_equal(logs.lines, 1);
 	th_inst_destroy(&in);
+}
+
+/* ---- files it must not write ------------------------------------------------------ */
+
+static char victim[300];
+
+static void make_victim(void)
+{
+	int fd;
+
+	path_of(victim, sizeof(victim), "victim");
+	fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "secret\n", 7), 7);
+	close(fd);
+}
+
+static void expect_victim(void)
+{
+	char b[16] = "";
+	struct stat sb;
+	int fd = open(victim, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, b, sizeof(b) - 1), 7);
+	close(fd);
+	assert_string_equal(b, "secret\n");
+	assert_int_equal(stat(victim, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+}
+
+static void test_never_through_links(void **state)
+{
+	char dir[300], path[320], kv_path[340], name[340];
+	const char *kv[] = { kv_path, "append=no", NULL, NULL };
+	struct th_inst in;
+	struct stat sb;
+	ino_t first;
+	mode_t old;
+
+	(void)state;
+	make_victim();
+	path_of(dir, sizeof(dir), "links");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	/* a symbolic link at the path, and a hard link (append = no would truncate it) */
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -ELOOP);
+	th_inst_destroy(&in);
+	expect_victim();
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(link(victim, path), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
+	th_inst_destroy(&in);
+	expect_victim();
+	assert_int_equal(unlink(path), 0);
+	/* created 0640 whatever the umask */
+	old = umask(0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	umask(old);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	send_batch(&in, 0, 100);
+	/* moved away (logrotate), a link planted before the reopen: refused, counted */
+	snprintf(name, sizeof(name), "%s.moved", path);
+	assert_int_equal(rename(path, name), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(in.ops->reopen(in.sink), -ELOOP);
+	assert_int_equal(th_metric(in.ctx, "sink_failed_total", "reason=\"open\""), 1);
+	send_batch(&in, 1, 100);  /* each send tries the open again: still a link */
+	expect_victim();
+	assert_int_equal(unlink(path), 0);
+	send_batch(&in, 2, 100);
+	expect_file(path, 2, 2, 100);
+	th_inst_destroy(&in);
+
+	/* rotation: a link planted at PATH.1 is replaced, never written through; the new
+	 * file is a fresh one (another inode), 0640 */
+	kv[1] = "rotate_bytes=150";
+	kv[2] = "rotate_keep=1";
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	send_batch(&in, 3, 100);
+	assert_int_equal(stat(path, &sb), 0);
+	first = sb.st_ino;
+	snprintf(name, sizeof(name), "%s.1", path);
+	assert_int_equal(symlink(victim, name), 0);
+	send_batch(&in, 4, 100);
+	expect_victim();
+	expect_file(name, 3, 3, 100);
+	expect_file(path, 4, 4, 100);
+	assert_int_equal(lstat(name, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode) && sb.st_ino == first);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_ino != first);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	assert_int_equal(th_metric_sum(in.ctx, "sink_failed_total"), 0);
+	th_inst_destroy(&in);
+}
+
+static void test_not_others_files(void **state)
+{
+	char dir[300], path[320], kv_path[340];
+	const char *kv[] = { kv_path, NULL };
+	struct th_inst in;
+
+	(void)state;
+	path_of(dir, sizeof(dir), "open");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	/* a folder anyone can write to (not sticky): anyone could plant the name */
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
+	th_inst_destroy(&in);
+	assert_int_equal(access(path, F_OK), -1);
+	/* sticky, as /tmp: nobody can replace our file there */
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), 0);
+	send_batch(&in, 0, 100);
+	th_inst_destroy(&in);
+	expect_file(path, 0, 0, 100);
+	/* another user's file (one planted beforehand in a sticky folder) */
+	if (getuid() != 0)
+		XT_SKIP("needs root: a file of another user");
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(th_inst_create(&in, &file_plugin, kv), -EPERM);
+	th_inst_destroy(&in);
+	expect_file(path, 0, 0, 100);
+}
+
+/* check (ABI 1.3) refuses what create would, and creates nothing. */
+static void test_check(void **state)
+{
+	char kv_path[300], out[600], want[700], path[300];
+	const char *kv[] = { kv_path, NULL };
+	struct stat st;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/checked.out", tmpdir);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", path);
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(stat(path, &st), -1);  /* nothing created */
+	snprintf(kv_path, sizeof(kv_path), "path=%s/no/such/dir/x", tmpdir);
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	snprintf(want, sizeof(want), "path: '%s/no/such/dir/x': folder %s/no/such/dir: No such file "
+		 "or directory", tmpdir, tmpdir);
+	assert_string_equal(out, want);
+	snprintf(kv_path, sizeof(kv_path), "path=%s", tmpdir);
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	snprintf(want, sizeof(want), "path: '%s' is a folder", tmpdir);
+	assert_string_equal(out, want);
+	snprintf(kv_path, sizeof(kv_path), "path=-");
+	assert_int_equal(th_check(file_plugin.desc, kv, out, sizeof(out)), 0);
 }
 
 /* ---- full disk ------------------------------------------------------------------- */
@@ -306,7 +550,7 @@ static void test_enospc(void **state)
 
 	(void)state;
 	if (mount_small_tmpfs() < 0)
-		skip();
+		XT_SKIP("cannot mount a small tmpfs (needs root): %s", strerror(errno));
 	snprintf(path, sizeof(path), "%s/out", tmpfs_dir);
 	snprintf(filler, sizeof(filler), "%s/filler", tmpfs_dir);
 	/* 128 KiB tmpfs, 64 KiB of filler: the sink has 16 pages = 65536 bytes. */
@@ -398,7 +642,11 @@ int main(void)
 		cmocka_unit_test(test_rotate),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_stdout),
+		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_create_fails),
+		cmocka_unit_test(test_never_through_links),
+		cmocka_unit_test(test_not_others_files),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_enospc),
 	};
 

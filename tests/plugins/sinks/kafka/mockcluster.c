@@ -11,7 +11,8 @@
  *   rtt N MS             add MS of round-trip time to broker N
  *   topic NAME PARTS     create another topic
  *   quit                 exit
- * Signals: SIGUSR1 = down all, SIGUSR2 = up all, SIGTERM/SIGINT = exit. End of stdin
+ * Signals: SIGUSR1 = down all, SIGUSR2 = up all (each printing "signal: down all" or
+ * "signal: up all" once done), SIGTERM/SIGINT = exit. End of stdin
  * is not an exit (a test may run it in the background with stdin from /dev/null). */
 #include "config.h"
 
@@ -143,9 +144,12 @@ int main(int argc, char **argv)
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2)
+				if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
 					set_all(mc, si.ssi_signo == SIGUSR2);
-				else
+					/* the cue a test waits for */
+					printf("signal: %s all\n", si.ssi_signo == SIGUSR2 ? "up" : "down");
+					fflush(stdout);
+				} else
 					quit = 1;
 			}
 		}

@@ -2,7 +2,11 @@
  * Kafka protocol broker process): every batch consumed back byte-exact exactly once (our
  * consumer and kcat), every codec, property pass-through errors in librdkafka's words,
  * brokers down at start and for 10 s mid-run, a small queue (delivered + dropped ==
- * sent, exactly), blocking with a bound, and shutdown with undelivered batches. */
+ * sent, exactly), blocking with a bound, shutdown with undelivered batches, and the
+ * properties that would load code or run a command refused (issue 23): a library named by
+ * plugin.library.paths never loaded, a command pasted into the Kerberos principal never
+ * run; and the largest batch the sink promises (max_message) at its boundary, whatever
+ * the key. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,13 +18,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "tests/lib/skip.h"
 #include "tests/plugins/sinks/kafka/kconsume.h"
 #include "tests/lib/testhost.h"
+
+/* As root, main() moves the test into a UTS namespace of its own with a host name of
+ * the longest size: the "hostname" and "netns" keys are then longer than librdkafka's
+ * per-message slack, so a max_message that forgot the key fails the boundary test. */
+#define LONG_HOSTNAME "xtcpd-test-host-a-name-long-enough-to-matter-in-a-kafka-key-64ch"
+static int long_hostname;
 
 static struct th_plugin kafka_plugin;
 static pid_t mc_pid;
@@ -181,7 +193,6 @@ static void test_deliver_exactly_once(void **state)
 	(void)state;
 	mc_cmd("topic basic 3");
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
-	assert_int_equal(in.ops->max_message(in.sink), 1000000 - strlen(hostname) - 64);
 	send_batches(&in, 0, 400);
 	expect_released(&in, 400, 0);
 	assert_int_equal(in.ops->flush(in.sink, 1000), 0);
@@ -241,6 +252,30 @@ static void test_codecs(void **state)
 	}
 }
 
+/* check (ABI 1.3): librdkafka validates every property on a throwaway configuration,
+ * naming the key; nothing is created. */
+static void test_check(void **state)
+{
+	const char *kv[] = { kv_brokers, "topic=checked", NULL, NULL };
+	char out[600];
+
+	(void)state;
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	kv[2] = "property.nosuch.prop=1";
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "property.nosuch.prop: No such configuration property: \"nosuch.prop\"");
+	kv[2] = "property.linger.ms=soon";
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "property.linger.ms: Invalid value for configuration property "
+				 "\"queue.buffering.max.ms\"");
+	kv[1] = "topic=tcp/info";
+	kv[2] = NULL;
+	assert_int_equal(th_check(kafka_plugin.desc, kv, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "topic: 'tcp/info' is not a Kafka topic name (letters, digits, "
+				 "'.', '_' and '-')");
+}
+
 static void test_properties(void **state)
 {
 	const char *kv[] = { kv_brokers, "topic=props", NULL, "key=none", NULL };
@@ -252,22 +287,23 @@ static void test_properties(void **state)
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), -EINVAL);
 	th_last_log(in.ctx, last, sizeof(last));
 	/* librdkafka names the property linger.ms is an alias of. */
-	assert_string_equal(last, "linger.ms = soon: Invalid value for configuration property "
+	assert_string_equal(last, "property.linger.ms: Invalid value for configuration property "
 				  "\"queue.buffering.max.ms\"");
 	th_inst_destroy(&in);
 
 	kv[2] = "property.no.such.thing=1";
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), -EINVAL);
 	th_last_log(in.ctx, last, sizeof(last));
-	assert_string_equal(last, "no.such.thing = 1: No such configuration property: "
+	assert_string_equal(last, "property.no.such.thing: No such configuration property: "
 				  "\"no.such.thing\"");
 	th_inst_destroy(&in);
 
-	/* A valid one takes effect: message.max.bytes bounds max_message and produce. */
+	/* A valid one takes effect: message.max.bytes bounds produce (and max_message: see
+	 * test_max_message_boundary). */
 	mc_cmd("topic props 1");
 	kv[2] = "property.message.max.bytes=2000";
 	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
-	assert_int_equal(in.ops->max_message(in.sink), 2000 - 64);
+	assert_in_range(in.ops->max_message(in.sink), 20, 2000);
 	send_batches(&in, 0, 1);                 /* 20 bytes: fits */
 	send_batches(&in, 20, 1);                /* 2640 bytes: too large */
 	expect_released(&in, 1, 1);
@@ -458,6 +494,128 @@ static void test_no_broker_at_all(void **state)
 	th_inst_destroy(&in);
 }
 
+static void test_code_properties_refused(void **state)
+{
+	/* key, value (below the plugin folder when it starts with '/'), why refused */
+	static const char *const refused[][3] = {
+		{ "property.plugin.library.paths", "/test_evil.so", "loads shared libraries into the daemon" },
+		{ "property.Plugin.Library.Paths", "/test_evil.so", "loads shared libraries into the daemon" },
+		{ "property.sasl.kerberos.kinit.cmd", "touch x", "runs a shell command" },
+		{ "property.sasl.kerberos.min.time.before.relogin", "60000",
+		  "anything but 0 runs sasl.kerberos.kinit.cmd, a shell command into which the "
+		  "principal and keytab are pasted (keep the ticket cache fresh outside xtcpd)" },
+		{ "property.ssl.engine.location", "/test_evil.so", "loads an OpenSSL engine library" },
+		{ "property.ssl.providers", "/test_evil", "loads OpenSSL provider modules" },
+	};
+	const char *libs = getenv("XTCPD_PLUGIN_DIR");
+	char dir[] = "/tmp/xt-test-kafka-XXXXXX", mark[64], prop[600], last[1024], want[600];
+	const char *kv[] = { kv_brokers, "topic=denied", prop, NULL, NULL, NULL, NULL };
+	struct th_inst in;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(mark, sizeof(mark), "%s/mark", dir);
+	setenv("XTCPD_TEST_MARK", mark, 1);  /* test_evil.so's constructor leaves it */
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(prop, sizeof(prop), "%s=%s%s", refused[i][0],
+			 refused[i][1][0] == '/' ? (libs ? libs : ".libs") : "", refused[i][1]);
+		assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), -EPERM);
+		th_last_log(in.ctx, last, sizeof(last));
+		snprintf(want, sizeof(want), "%s: refused: %s", refused[i][0], refused[i][2]);
+		assert_string_equal(last, want);
+		th_inst_destroy(&in);
+		assert_int_equal(access(mark, F_OK), -1);
+	}
+	/* The default kinit command pastes the principal into a shell line: with GSSAPI
+	 * and a principal carrying a command, nothing may run (creation would run it). */
+	snprintf(prop, sizeof(prop), "property.sasl.kerberos.principal=x$(touch %s)", mark);
+	kv[3] = "property.security.protocol=sasl_plaintext";
+	kv[4] = "property.sasl.mechanisms=GSSAPI";
+	kv[5] = "property.sasl.kerberos.keytab=/nonexistent";
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	usleep(500 * 1000);
+	th_inst_destroy(&in);
+	assert_int_equal(access(mark, F_OK), -1);
+	/* 0, the one harmless value of a refused property, is taken */
+	kv[3] = "property.sasl.kerberos.min.time.before.relogin=0";
+	kv[4] = NULL;
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	th_inst_destroy(&in);
+	unsetenv("XTCPD_TEST_MARK");
+	rmdir(dir);
+}
+
+/* What the boundary test reads back: one message of the expected length, payload and key. */
+struct one_msg {
+	const char *payload, *key;
+	size_t len;
+	unsigned total, good;
+};
+
+static void one_msg_seen(void *arg, const rd_kafka_message_t *m)
+{
+	struct one_msg *o = arg;
+
+	o->total++;
+	if (m->len == o->len && !memcmp(m->payload, o->payload, o->len) &&
+	    m->key_len == strlen(o->key) && (!m->key_len || !memcmp(m->key, o->key, m->key_len)))
+		o->good++;
+}
+
+/* One configuration at the boundary: a batch of exactly max_message bytes is delivered
+ * and consumed back intact; one of max_message + 64 bytes is refused by librdkafka
+ * (msg_size_too_large), so the promise is kept and wastes less than 64 bytes. */
+static void boundary(const char *key_mode, const char *key, const char *max_bytes, unsigned n)
+{
+	char kv_topic[64], kv_key[64], kv_max[64], topic[48];
+	const char *kv[] = { kv_brokers, kv_topic, kv_key, kv_max, NULL };
+	struct one_msg o = { .key = key };
+	struct th_inst in;
+	char *data;
+	size_t m;
+
+	snprintf(topic, sizeof(topic), "boundary-%u", n);
+	snprintf(kv_topic, sizeof(kv_topic), "topic=%s", topic);
+	snprintf(kv_key, sizeof(kv_key), "key=%s", key_mode);
+	snprintf(kv_max, sizeof(kv_max), "property.message.max.bytes=%s", max_bytes);
+	mc_cmd("topic %s 1", topic);
+	assert_int_equal(th_inst_create(&in, &kafka_plugin, kv), 0);
+	m = in.ops->max_message(in.sink);
+	print_message("key=%s (%zu bytes) message.max.bytes=%s: max_message %zu\n", key_mode,
+		      strlen(key), max_bytes, m);
+	data = malloc(m + 64);
+	assert_non_null(data);
+	batch_make(data, n, m + 64);
+	assert_int_equal(in.ops->send(in.sink, th_buf(data, m, 1)), 0);
+	assert_int_equal(in.ops->send(in.sink, th_buf(data, m + 64, 2)), 0);
+	expect_released(&in, 1, 1);
+	assert_int_equal(reason(&in, "msg_size_too_large"), 1);
+	assert_int_equal(th_outcome(in.ctx, TH_ROWS_OK), 1);
+	assert_int_equal(th_outcome(in.ctx, TH_BYTES_OK), m);
+	th_inst_destroy(&in);
+	o.payload = data;
+	o.len = m;
+	assert_int_equal(kc_consume(bootstrap, topic, one_msg_seen, &o, WAIT_MS), 1);
+	assert_int_equal(o.good, 1);
+	free(data);
+}
+
+static void test_max_message_boundary(void **state)
+{
+	char host_ns[400];
+
+	(void)state;
+	if (!long_hostname)
+		XT_SKIP("needs root: a %zu-character host name in a UTS namespace of its own",
+			strlen(LONG_HOSTNAME));
+	assert_string_equal(hostname, LONG_HOSTNAME);
+	snprintf(host_ns, sizeof(host_ns), "%s", netns_key);
+	boundary("none", "", "2000", 1);
+	boundary("hostname", hostname, "2000", 2);
+	boundary("netns", host_ns, "2000", 3);
+	boundary("netns", host_ns, "1000000", 4);       /* librdkafka's default */
+}
+
 static int setup(void **state)
 {
 	char ns[64] = "";
@@ -494,7 +652,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deliver_exactly_once),
 		cmocka_unit_test(test_codecs),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_properties),
+		cmocka_unit_test(test_code_properties_refused),
 		cmocka_unit_test(test_down_at_start),
 		cmocka_unit_test(test_small_queue_drop),
 		cmocka_unit_test(test_small_queue_block),
@@ -502,8 +662,13 @@ int main(void)
 		cmocka_unit_test(test_shutdown_undelivered),
 		cmocka_unit_test(test_no_broker_at_all),
 		cmocka_unit_test(test_outage_mid_run),
+		cmocka_unit_test(test_max_message_boundary),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: every thread after this one shares the namespace. */
+	if (geteuid() == 0 && unshare(CLONE_NEWUTS) == 0 &&
+	    sethostname(LONG_HOSTNAME, strlen(LONG_HOSTNAME)) == 0)
+		long_hostname = 1;
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,6 +5,7 @@
 # expected sockets. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
+need_cmd ip:iproute2
 B=${XTCPD_BUILDDIR:-.}
 T=$TMP
 NS=xt-flt-$$
@@ -28,10 +29,8 @@ con(socket.AF_INET, "127.0.0.2", 6200, "127.0.0.1", 5000, l4)
 open(sys.argv[1], "w").close()
 time.sleep(600)' "$T/ready" &
 kill_on_exit $!
-for i in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
-[ -e "$T/ready" ]
+wait_for 300 test -e "$T/ready"
 set +e
-rc=0
 # check "KEY=VALUE[ KEY=VALUE]" "expected sorted local-peer port pairs"
 check() {
 	opts=
@@ -40,11 +39,8 @@ check() {
 		"$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -o dump=$mode $opts >"$T/out" 2>"$T/err"
 		got=$(sed -n "s/^ns=$NS .* local=\(.*\):\([0-9]*\) peer=\(.*\):\([0-9]*\) inode.*/\2-\4/p" "$T/out" | sort | tr '\n' ' ')
 		err=$(sed -n 's/.* nlmsg_error=\([0-9]*\)$/\1/p' "$T/out")
-		if [ "$got" != "$2" ] || [ "$err" != 0 ]; then
-			echo "FAIL [$1] $mode: got '$got' (nlmsg errors $err), want '$2'"; cat "$T/err"; rc=1
-		else
-			echo "ok   [$1] $mode: $got"
-		fi
+		expect_eq "[$1] $mode: sockets" "$2" "$got" || cat "$T/err"
+		expect_eq "[$1] $mode: no nlmsg error" 0 "$err"
 	done
 }
 check "sport=5000" "5000-0 5000-6000 5000-6100 5000-6200 "
@@ -61,4 +57,4 @@ check "sport=5000 dst=127.0.0.2" "5000-6200 "
 check "sport=5000,6000-6300 dport=5000 src=127.0.0.1,::1" "6000-5000 6100-5000 "
 check "states=listen" "5000-0 5001-0 "
 check "states=established sport=5001-5001" "5001-6001 "
-exit $rc
+finish

@@ -2,12 +2,13 @@
  * daemon, printing one line per socket (key=value) for the shell tests to compare with
  * ss. Options: -o key=value (plugin key), -d DIRS (bind-mount folders, ':'-separated),
  * -p (scan /proc too), -H (host only), -c CYCLES, -i INTERVAL_MS, -r RECONCILE_MS,
- * -C CAPTURE_DIR, -q (count only), -t (print the thread count), -T TIMEOUT_MS,
+ * -C CAPTURE_DIR, -q (count only), -t (print the thread count), -T TIMEOUT_MS (default 60000),
  * -w FILE (after the first cycle, create FILE; keep cycling until it is removed),
  * -L TIMEOUT_MS for the last cycle (default -T), -A (count heap calls after cycle 1),
  * -F (every kernel field of the schema, by its proto name, instead of the usual few).
  * Built around the netlink source (nlpoll) and the bpf_iter source (bipoll). Prints
- * "cycle=N emitted=M" after each cycle and the counters at the end. */
+ * "cycle=N emitted=M rc=R" after each cycle (R: what poll() returned) and the counters at
+ * the end; exits 1 when any cycle's poll() failed. */
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
@@ -185,18 +186,18 @@ static int count_threads(void)
 int main(int argc, char **argv)
 {
 	const char *kv[33];
-	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 5000, last_timeout = -1;
+	int nkv = 0, opt, cycles = 1, interval = 0, threads = 0, timeout = 60000, last_timeout = -1;
 	int allocs = 0;
 	unsigned long before;
-	struct netns_conf nc = { 0, "/run/netns", 0, 30000 };
-	struct netns_ops no = { NULL, ns_add, ns_del };
+	struct netns_conf nc = { .dirs = "/run/netns", .reconcile_ms = 30000 };
+	struct netns_ops no = { .add = ns_add, .del = ns_del };
 	struct th_plugin plugin = { NULL, &xtcpd_plugin };
 	struct th_inst in;
 	const char *capture = NULL;
 	struct xtcpd_ctx *ctx;
 	struct netns_mgr *m;
 	const char *wait_file = NULL;
-	int err, rc = 0;
+	int err, prc, rc = 0;
 	int64_t cpu0 = 0;
 
 	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:AF")) != -1) {
@@ -252,10 +253,11 @@ int main(int argc, char **argv)
 		cyc.n_ns = netns_mgr_list(m, &cyc.ns);
 		before = n_records;
 		in_poll = 1;
-		if (ops->poll(src_inst, &cyc) < 0 && cycles == 1)
-			rc = 1;
+		prc = ops->poll(src_inst, &cyc);
 		in_poll = 0;
-		printf("cycle=%d emitted=%lu\n", c, n_records - before);
+		if (prc < 0)
+			rc = 1;
+		printf("cycle=%d emitted=%lu rc=%d\n", c, n_records - before, prc);
 		if (c == 1 && allocs) {
 			fflush(stdout);
 			count_allocs = 1; /* warm-up done */

@@ -6,6 +6,7 @@
 # plain and changed_only, when it is built. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
+need_cmd ip:iproute2
 B=${XTCPD_BUILDDIR:-.}
 S=${XTCPD_SRCDIR:-..}
 T=$TMP
@@ -14,28 +15,27 @@ private_netns "$NS" || exit 1
 set -e
 ip netns exec "$NS" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 5000 "$T/ready" &
 kill_on_exit $!
-for i in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
-[ -e "$T/ready" ]
+wait_for 300 test -e "$T/ready"
 set +e
-rc=0
 for mode in legacy per_family; do
 	"$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c 6 -A -r 3600000 -o deserializers=all -o dump=$mode \
-		>"$T/out" 2>"$T/err" || rc=1
+		>"$T/out" 2>"$T/err"
+	expect_eq "$mode: nlpoll exit status" 0 $? || cat "$T/err"
 	n=$(sed -n 's/^allocs_after_first_cycle=//p' "$T/out")
 	recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/out")
 	echo "$mode: $recs records in 6 cycles, $n heap calls after the first"
-	[ "$n" = 0 ] || { echo "FAIL: $mode: $n allocations after the first cycle"; rc=1; }
-	[ "${recs:-0}" -ge 84 ] || { echo "FAIL: $mode: only ${recs:-0} records"; rc=1; }
+	expect_eq "$mode: no allocation after the first cycle" 0 "$n"
+	expect_ok "$mode: at least 84 records (14 sockets x 6 cycles), got ${recs:-none}" [ "${recs:-0}" -ge 84 ]
 done
 if [ -x "$B/tests/plugins/sources/bpf_iter/bipoll" ]; then
 	for opts in "changed_only=false" "changed_only=true"; do
 		"$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -c 6 -A -r 3600000 -o deserializers=all -o $opts \
-			>"$T/out" 2>"$T/err" || { rc=1; cat "$T/err"; }
+			>"$T/out" 2>"$T/err" || { fail "bipoll $opts"; cat "$T/err"; }
 		n=$(sed -n 's/^allocs_after_first_cycle=//p' "$T/out")
 		recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/out")
 		echo "bpf_iter $opts: $recs records in 6 cycles, $n heap calls after the first"
-		[ "$n" = 0 ] || { echo "FAIL: bpf_iter $opts: $n allocations after the first cycle"; rc=1; }
-		[ "${recs:-0}" -ge 14 ] || { echo "FAIL: bpf_iter $opts: only ${recs:-0} records"; rc=1; }
+		expect_eq "bpf_iter $opts: no allocation after the first cycle" 0 "$n"
+		expect_ok "bpf_iter $opts: at least 14 records, got ${recs:-none}" [ "${recs:-0}" -ge 14 ]
 	done
 fi
-exit $rc
+finish

@@ -3,9 +3,14 @@
  * id and stale sequence numbers dropped and counted, NLM_F_DUMP_INTR flagged on the
  * records and counted at the end of the dump, NLMSG_ERROR counted, the legacy request's
  * refusal falling back to per-family requests (read back from the socket's other end),
- * the per-family chain IPv4 -> IPv6 -> done, records of a closed cycle not emitted, and
- * a namespace whose dump never ended skipped, then asked again. */
+ * the per-family chain IPv4 -> IPv6 -> done, records of a closed cycle not emitted, a
+ * namespace whose dump never ended skipped, then asked again; and, read off real sockets
+ * (nls_read_one), answers forged by a process (right port id, right sequence number)
+ * dropped and counted as reason="sender" while the kernel's pass, a socket connected as the
+ * source connects its own refusing the forger outright, and sequence numbers that do not
+ * follow one another. */
 #include <errno.h>
+#include <linux/netlink.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +142,21 @@ static int setup(void **state)
 	return 0;
 }
 
+static int teardown(void **state)
+{
+	const struct xtcpd_source_ops *ops = xtcpd_plugin.ops;
+
+	(void)state;
+	close(sv[0]);
+	close(sv[1]);
+	pthread_mutex_destroy(&n.lock);
+	if (s)
+		ops->common.destroy(s);
+	th_config_free(cfg);
+	th_ctx_free(ctx);
+	return 0;
+}
+
 static void test_portid_seq_intr(void **state)
 {
 	(void)state;
@@ -247,6 +267,102 @@ static void test_busy_namespace_retried(void **state)
 	ns.source_priv = NULL;
 }
 
+/* A dump answer as a process of the namespace would forge it: our port id, our seq. */
+static void forge(uint32_t seq, uint32_t portid)
+{
+	dlen = 0;
+	put(TCPDIAG_GETSOCK, 0, seq, portid, 0);
+	put(NLMSG_DONE, 0, seq, portid, 0);
+}
+
+static uint8_t rbuf[64 << 10];   /* a reader's receive buffer (recv_buffer's default) */
+
+static void test_forged_sender_dropped(void **state)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK }, to = { .nl_family = AF_NETLINK };
+	socklen_t sl = sizeof(me);
+	uint64_t dgrams;
+	int a, forger, c;
+	uint8_t drain[65536];
+	(void)state;
+	assert_true(s->recv_buffer <= sizeof(rbuf));
+
+	/* 1. not even a netlink sender (the socketpair): dropped before parsing */
+	start_dump(0, 500);
+	emitted = 0;
+	forge(500, 1234);
+	assert_int_equal(send(sv[1], dgram, dlen, 0), (ssize_t)dlen);
+	nls_read_one(s, &n, rbuf, 0);
+	assert_int_equal(emitted, 0);
+	assert_int_equal(M("netlink_errors_total", "reason=\"sender\""), 1);
+	assert_int_equal(s->outstanding, 1);   /* its NLMSG_DONE ended nothing */
+
+	/* 2. a process's netlink socket sending to an unconnected sock_diag socket */
+	a = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	forger = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	assert_true(a >= 0 && forger >= 0);
+	assert_int_equal(bind(a, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(getsockname(a, (struct sockaddr *)&me, &sl), 0);
+	n.fd = a;
+	n.portid = me.nl_pid;
+	start_dump(0, 501);
+	forge(501, me.nl_pid);
+	to.nl_pid = me.nl_pid;
+	assert_int_equal(sendto(forger, dgram, dlen, 0, (struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)dlen);
+	dgrams = M("netlink_datagrams_total", NULL);
+	nls_read_one(s, &n, rbuf, 0);
+	assert_int_equal(emitted, 0);
+	assert_int_equal(M("netlink_errors_total", "reason=\"sender\""), 2);
+	assert_int_equal(M("netlink_datagrams_total", NULL), dgrams);
+	assert_int_equal(s->outstanding, 1);
+
+	/* 3. the kernel's answer to a real request on the same socket is taken */
+	assert_int_equal(nls_send(s, &n, AF_INET, 0), 0);
+	s->cycle_open = 0;   /* read, counted, not emitted */
+	nls_read_one(s, &n, rbuf, 0);
+	assert_int_equal(M("netlink_datagrams_total", NULL), dgrams + 1);
+	assert_int_equal(M("netlink_errors_total", "reason=\"sender\""), 2);
+	while (recv(a, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+		;
+
+	/* 4. connected to the kernel, as nls_ns_add leaves every socket: refused at send */
+	c = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	me = (struct sockaddr_nl){ .nl_family = AF_NETLINK };
+	sl = sizeof(me);
+	assert_int_equal(bind(c, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&me, &sl), 0);
+	to = (struct sockaddr_nl){ .nl_family = AF_NETLINK };
+	assert_int_equal(connect(c, (struct sockaddr *)&to, sizeof(to)), 0);
+	to.nl_pid = me.nl_pid;
+	assert_int_equal(sendto(forger, dgram, dlen, 0, (struct sockaddr *)&to, sizeof(to)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	close(c);
+	close(forger);
+	close(a);
+	n.fd = sv[0];
+	n.portid = 1234;
+	s->outstanding = 0;
+	n.busy = 0;
+}
+
+/* A forger sprayed sequence numbers 1-200: ours are random, never 0, none repeated. */
+static void test_seq_unpredictable(void **state)
+{
+	uint32_t seq[8];
+	(void)state;
+
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(nls_send(s, &n, AF_INET, 0), 0);
+		sent(SOCK_DIAG_BY_FAMILY, AF_INET, &seq[i]);
+		assert_true(seq[i] > 1000);   /* 8 draws: a false alarm once in 5e5 runs */
+		for (int j = 0; j < i; j++) {
+			assert_true(seq[i] != seq[j]);
+			assert_true(seq[i] != seq[j] + 1);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,7 +371,9 @@ int main(void)
 		cmocka_unit_test(test_error_per_family_ends_dump),
 		cmocka_unit_test(test_closed_cycle_not_emitted),
 		cmocka_unit_test(test_busy_namespace_retried),
+		cmocka_unit_test(test_forged_sender_dropped),
+		cmocka_unit_test(test_seq_unpredictable),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
@@ -118,19 +119,46 @@ static void test_bytecode_prefix(void **state)
 	assert_int_equal(hc.prefix_len, 128);
 }
 
+/* The first bad item is named, with what is allowed. */
+static const char *bc_err(const char *s, int ports)
+{
+	static char err[300];
+
+	err[0] = '\0';
+	if (nlr_bc_check(s, ports, err, sizeof(err)) == 0)
+		return "ok";
+	return err;
+}
+
 static void test_bad_filters(void **state)
 {
+	static const char port_msg[] = "' is not a port (0..65535) or a range LOW-HIGH";
+	static const char pfx_msg[] = "' is not an address prefix (like 10.0.0.0/8 or fd00::/8; at "
+				      "most /32 for IPv4, /128 for IPv6)";
+	char want[300], many[400] = "";
+
 	(void)state;
-	assert_int_equal(nlr_bc_check_ports("22,80-90, 100"), 0);
-	assert_int_equal(nlr_bc_check_ports("65536"), -EINVAL);
-	assert_int_equal(nlr_bc_check_ports("90-80"), -EINVAL);
-	assert_int_equal(nlr_bc_check_ports("ssh"), -EINVAL);
-	assert_int_equal(nlr_bc_check_ports("-5"), -EINVAL);
-	assert_int_equal(nlr_bc_check_prefixes("10.0.0.0/8,fd00::/8"), 0);
-	assert_int_equal(nlr_bc_check_prefixes("10.0.0.0/33"), -EINVAL);
-	assert_int_equal(nlr_bc_check_prefixes("::/129"), -EINVAL);
-	assert_int_equal(nlr_bc_check_prefixes("10.0.0/8"), -EINVAL);
-	assert_int_equal(nlr_bc_check_prefixes("10.0.0.0/"), -EINVAL);
+	assert_string_equal(bc_err("22,80-90, 100", 1), "ok");
+	snprintf(want, sizeof(want), "'65536%s", port_msg);
+	assert_string_equal(bc_err("22, 65536,80", 1), want);
+	snprintf(want, sizeof(want), "'90-80%s", port_msg);
+	assert_string_equal(bc_err("90-80", 1), want);
+	snprintf(want, sizeof(want), "'ssh%s", port_msg);
+	assert_string_equal(bc_err("ssh", 1), want);
+	snprintf(want, sizeof(want), "'-5%s", port_msg);
+	assert_string_equal(bc_err("-5", 1), want);
+	assert_string_equal(bc_err("10.0.0.0/8,fd00::/8", 0), "ok");
+	snprintf(want, sizeof(want), "'10.0.0.0/33%s", pfx_msg);
+	assert_string_equal(bc_err("10.0.0.0/33", 0), want);
+	snprintf(want, sizeof(want), "'::/129%s", pfx_msg);
+	assert_string_equal(bc_err("::/129", 0), want);
+	snprintf(want, sizeof(want), "'10.0.0/8%s", pfx_msg);
+	assert_string_equal(bc_err("10.0.0/8", 0), want);
+	snprintf(want, sizeof(want), "'10.0.0.0/%s", pfx_msg);
+	assert_string_equal(bc_err("10.0.0.0/", 0), want);
+	for (int i = 0; i < 65; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s%d", i ? "," : "", i);
+	assert_string_equal(bc_err(many, 1), "more than 64 items");
 }
 
 static void test_requests(void **state)

@@ -1,0 +1,202 @@
+#!/bin/sh
+# e2e_net — the daemon (synthetic source, csv) with the tcp, unix, unixgram and stderr
+# sinks at once, against receivers in Python (net_receiver.py): every record arrives once
+# in each, the header once per connection / in every datagram / once on stderr, and
+# xtcp2's spellings (-dest tcp: -marshal csv -columns) do the same. Then an outage: all
+# receivers gone for ~5 s mid-run and back; for each sink, records delivered (counted by
+# the daemon) == records received, delivered + dropped == produced exactly, and every
+# drop has a reason. Last, a peer that never reads cannot hold the shutdown.
+. "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+. "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
+for p in sink_tcp sink_unix sink_unixgram sink_stderr marshaller_csv source_synth; do
+	have_plugin $p || { echo "SKIP: $p not built"; [ "${CI:-}" = true ] && exit 1; exit $SKIP; }
+done
+COLS=recordCounter,timestampNs,hostname,netns,inetDiagMsgSocketSource,inetDiagMsgState,congestionAlgorithmEnum
+RECV="$XTCPD_SRCDIR/tests/plugins/sinks/net_receiver.py"
+CHECK="$XTCPD_SRCDIR/tests/plugins/sinks/check_net.py"
+
+# receivers_start [TCP-PORT]: tcp, unix and unixgram receivers writing into $TMP/in;
+# sets TPORT and RPIDS.
+receivers_start() {
+	mkdir -p "$TMP/in"
+	rm -f "$TMP/tport" "$TMP/u.sock.ready" "$TMP/g.sock.ready"
+	$PY "$RECV" tcp "$TMP/tport" "$TMP/in" ${1:-} & r1=$!
+	$PY "$RECV" unix "$TMP/u.sock" "$TMP/in" & r2=$!
+	$PY "$RECV" unixgram "$TMP/g.sock" "$TMP/in" & r3=$!
+	RPIDS="$r1 $r2 $r3"
+	on_exit "kill $RPIDS 2>/dev/null"
+	i=0
+	while { [ ! -e "$TMP/tport" ] || [ ! -e "$TMP/u.sock.ready" ] || [ ! -e "$TMP/g.sock.ready" ]; } &&
+	      [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	TPORT=$(cat "$TMP/tport")
+}
+
+receivers_stop() {
+	kill -TERM $RPIDS
+	for p in $RPIDS; do wait $p; done
+}
+
+# check NAME MODE WANT FILES...: the receiver's files of one sink hold WANT (only the
+# records up to $UPTO when set).
+check() {
+	name=$1 mode=$2 want=$3
+	shift 3
+	got=$($PY "$CHECK" ${UPTO:+--upto $UPTO} $mode $COLS "$@")
+	expect_eq "$name" "$want" "$(echo "$got" | sed 's/^conns [0-9]* //')"
+	echo "$name: $got"
+}
+
+# 1. Four sinks, one run of 3 cycles x 1000 records, batches of 100 rows.
+receivers_start
+cat > "$TMP/x.conf" <<EOF
+[core]
+frequency = 300ms
+max_loops = 3
+prom_listen =
+netns = host
+[source synth]
+records = 1000
+lanes = 2
+[marshaller csv]
+columns = $COLS
+flush_rows = 100
+[sink tcp]
+address = 127.0.0.1:$TPORT
+[sink unix]
+path = $TMP/u.sock
+[sink unixgram]
+path = $TMP/g.sock
+[sink stderr]
+EOF
+"$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" 2> "$TMP/stderr.out"
+expect_eq "four sinks: exit status" 0 $?
+receivers_stop
+grep "^xtcpd: " "$TMP/stderr.out" | grep -q "warn\|error" && { fail "four sinks: warnings"; cat "$TMP/stderr.out" | grep "^xtcpd"; }
+check "tcp: one connection, header once" stream "rows 3000 unique 3000" "$TMP"/in/tcp-*
+check "unix: one connection, header in its first frame" framed "rows 3000 unique 3000" "$TMP"/in/unix-*
+check "unixgram: header in every datagram" dgram "rows 3000 unique 3000" "$TMP"/in/unixgram-*
+check "stderr: header once" stderr "rows 3000 unique 3000" "$TMP/stderr.out"
+expect_eq "tcp: connections" 1 "$(ls "$TMP"/in/tcp-* | wc -l)"
+expect_eq "unixgram: one datagram per batch (at least 30)" yes \
+	"$([ "$(ls "$TMP"/in/unixgram-* | wc -l)" -ge 30 ] && echo yes)"
+
+# 2. xtcp2's command line: -dest tcp: -marshal csv -columns.
+rm -rf "$TMP/in"
+receivers_start
+"$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" -dest "tcp:127.0.0.1:$TPORT" -marshal csv \
+	-columns "$COLS" -envelopeFlushRows 250 2> "$TMP/xtcp2.log"
+expect_eq "xtcp2 spelling: exit status" 0 $?
+receivers_stop
+check "xtcp2 -dest tcp: -marshal csv -columns" stream "rows 3000 unique 3000" "$TMP"/in/tcp-*
+
+# 3. An outage of every receiver while the daemon polls (a cycle every 2 s).
+rm -rf "$TMP/in"
+receivers_start
+PROM=127.0.0.1:$(free_port)
+cat > "$TMP/y.conf" <<EOF
+[core]
+frequency = 2s
+prom_listen = $PROM
+netns = host
+[source synth]
+records = 500
+lanes = 2
+[marshaller csv]
+columns = $COLS
+flush_rows = 100
+[sink tcp]
+address = 127.0.0.1:$TPORT
+retry_timeout = 200ms
+reconnect_max = 500ms
+[sink unix]
+path = $TMP/u.sock
+retry_timeout = 200ms
+reconnect_max = 500ms
+[sink unixgram]
+path = $TMP/g.sock
+retry_timeout = 200ms
+reconnect_max = 500ms
+EOF
+daemon_start "$TMP/y.conf"
+wait_metric 'xtcpd_sink_records_done_total{instance="sink/unixgram",result="delivered"}' 1000 || { cat "$TMP/xtcpd.log"; exit 1; }
+quiet_snapshot "$TMP/before" tcp || exit 1
+receivers_stop                         # between two cycles: nothing in flight is lost
+sleep 5
+receivers_start "$TPORT"
+c=$(metric "$TMP/before" xtcpd_poll_cycles_total)
+wait_metric xtcpd_poll_cycles_total $((c + 5)) 200 || exit 1
+quiet_snapshot "$TMP/snap" tcp || exit 1
+daemon_stop
+expect_eq "outage: exit status" 0 "$DRC"
+receivers_stop
+m() { metric "$TMP/snap" "$1"; }
+emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+UPTO=$emitted          # a cycle may still run between the snapshot and the stop
+mrows=0
+for r in no_buffer too_large error no_sink; do
+	mrows=$((mrows + $(m "xtcpd_records_dropped_total{instance=\"marshaller/csv\",stage=\"marshal\",reason=\"$r\"}")))
+done
+for s in tcp unix unixgram; do
+	i="instance=\"sink/$s\""
+	rows=$(m "xtcpd_sink_records_done_total{$i,result=\"delivered\"}")
+	drows=$(m "xtcpd_sink_records_done_total{$i,result=\"failed\"}")
+	qrows=$(( $(m "xtcpd_records_dropped_total{$i,stage=\"sink_queue\",reason=\"queue_full\"}") + \
+		$(m "xtcpd_records_dropped_total{$i,stage=\"sink_queue\",reason=\"in_flight_full\"}") ))
+	dropped=$(m "xtcpd_sink_batches_done_total{$i,result=\"failed\"}")
+	failed=0
+	for r in econnrefused enoent eacces etimedout epipe econnreset closed disconnected emsgsize cancelled other; do
+		failed=$((failed + $(m "xtcpd_sink_failed_total{$i,reason=\"$r\"}")))
+	done
+	echo "$s: emitted $emitted delivered $rows dropped(sink) $drows dropped(queue) $qrows" \
+		"dropped(marshal) $mrows, failures $failed, connects $(m "xtcpd_sink_connects_total{$i}")"
+	[ "$drows" -gt 0 ] || fail "$s: the outage dropped nothing"
+	expect_eq "$s: delivered + dropped == produced" "$emitted" $((rows + drows + qrows + mrows))
+	expect_eq "$s: batches queued == delivered + dropped" "$(m "xtcpd_sink_batches_queued_total{$i}")" \
+		$(($(m "xtcpd_sink_batches_done_total{$i,result=\"delivered\"}") + dropped))
+	[ "$failed" -ge "$dropped" ] || fail "$s: $dropped drops but $failed failures counted"
+	case $s in tcp) mode=stream;; unix) mode=framed;; unixgram) mode=dgram;; esac
+	check "$s: received == delivered, each once" $mode "rows $rows unique $rows" "$TMP"/in/$s-*
+done
+UPTO=
+expect_eq "tcp: a connection before and one after the outage" 2 "$(ls "$TMP"/in/tcp-* | wc -l)"
+expect_eq "tcp: connects" 2 "$(m 'xtcpd_sink_connects_total{instance="sink/tcp"}')"
+expect_eq "unix: connects" 2 "$(m 'xtcpd_sink_connects_total{instance="sink/unix"}')"
+expect_eq "tcp: the close was seen before writing" 1 \
+	"$(m 'xtcpd_sink_failed_total{instance="sink/tcp",reason="closed"}')"
+expect_eq "no torn batch" "0 0" "$(m 'xtcpd_sink_torn_batches_total{instance="sink/tcp"}') $(m 'xtcpd_sink_torn_batches_total{instance="sink/unix"}')"
+
+# 4. Shutdown stays bounded: a peer that accepts and never reads, the sink stuck in a
+# write (write_timeout 10m); SIGTERM: past shutdown_timeout the core cancels the send,
+# the batch is dropped as cancelled, the daemon exits 0.
+rm -f "$TMP/sport"
+$PY "$RECV" stall "$TMP/sport" "$TMP/in" & SPID=$!
+on_exit "kill $SPID 2>/dev/null"
+i=0; while [ ! -e "$TMP/sport" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+PROM=127.0.0.1:$(free_port)
+cat > "$TMP/z.conf" <<EOC
+[core]
+frequency = 2s
+prom_listen = $PROM
+netns = host
+shutdown_timeout = 1s
+[source synth]
+records = 20000
+lanes = 1
+[marshaller csv]
+[sink tcp]
+address = 127.0.0.1:$(cat "$TMP/sport")
+write_timeout = 10m
+sndbuf = 4096
+EOC
+daemon_start "$TMP/z.conf"
+wait_metric 'xtcpd_sink_connects_total{instance="sink/tcp"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
+sleep 0.5
+kill -TERM $DPID
+i=0; while kill -0 $DPID 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $DPID 2>/dev/null; then fail "stalled peer: the daemon did not exit"; kill -KILL $DPID; fi
+wait $DPID
+expect_eq "stalled peer: exit status" 0 $?
+grep -q 'sink/tcp: batch of [0-9]* records to 127.0.0.1:[0-9]* dropped: Operation canceled' \
+	"$TMP/xtcpd.log" || { fail "stalled peer: no cancelled batch"; cat "$TMP/xtcpd.log"; }
+kill $SPID; wait $SPID
+finish

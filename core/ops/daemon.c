@@ -501,8 +501,8 @@ static void run_cycle(struct daemon *d)
 				(unsigned long long)d->seq, log_errstr(rc));
 	{
 		/* At start (the first cycle's cost) and whenever a reconcile changed the set. */
-		struct advice_conf ac = { d->conf.core[CK_TUNING_ADVICE_SOCKETS].num,
-					  d->conf.core[CK_TUNING_ADVICE_INTERVAL].num };
+		struct advice_conf ac = { d->conf->core[CK_TUNING_ADVICE_SOCKETS].num,
+					  d->conf->core[CK_TUNING_ADVICE_INTERVAL].num };
 		advice_cycle(&ac, list, n, dt);
 	}
 }

@@ -5,10 +5,8 @@
 # itself fails, naming them, on a copy with a misspelt metric and an unknown label.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
-for p in source_netlink marshaller_json sink_file; do
-	have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }
-done
-command -v curl >/dev/null || { echo "SKIP: no curl"; exit $SKIP; }
+need_plugin source_netlink marshaller_json sink_file
+need_cmd curl:curl
 DASH=$XTCPD_SRCDIR/dist/grafana/xtcpd.json
 CHECK=$XTCPD_SRCDIR/tests/core/ops/dashboard_check.py
 

@@ -9,10 +9,8 @@
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
 need_root
-for p in source_netlink marshaller_json sink_file; do
-	have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }
-done
-command -v curl >/dev/null || { echo "SKIP: no curl"; exit $SKIP; }
+need_plugin source_netlink marshaller_json sink_file
+need_cmd curl:curl
 
 NS=xtcpd-idle-$$
 private_netns "$NS" || { echo "cannot create namespace $NS"; exit 1; }
@@ -119,6 +117,6 @@ topic = xtcpd"
 	expect_eq "exit status (kafka)" 0 "$DRC"
 else
 	echo "kafka sink or mock cluster not built: the kafka phase did not run"
-	[ "${CI:-}" = true ] && fail "kafka phase not run under CI"
+	in_ci && fail "kafka phase not run under CI"
 fi
 finish

@@ -9,15 +9,9 @@
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
 need_root
-for p in source_netlink marshaller_json sink_null; do
-	have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }
-done
+need_plugin source_netlink marshaller_json sink_null
 CHILD=/proc/sys/net/ipv4/tcp_child_ehash_entries
-if [ ! -w $CHILD ]; then
-	echo "no $CHILD (Linux < 6.1): per-namespace TCP hash tables cannot be made here"
-	[ "${CI:-}" = true ] && exit 1
-	exit $SKIP
-fi
+[ -w $CHILD ] || skip "no $CHILD (Linux < 6.1): per-namespace TCP hash tables cannot be made here"
 
 # The host-wide sysctl is set only around this test's own `ip netns add`, then restored.
 OWN=xtcpd-adv-own-$$ SHARED=xtcpd-adv-sh-$$ LATE=xtcpd-adv-late-$$

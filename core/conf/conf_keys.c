@@ -70,6 +70,10 @@ const struct xtcpd_key conf_core_keys[] = {
 			       "also serve xtcp2's metric families on /metrics (xtcp_counts, "
 			       "xtcp_histograms, xtcp_gauge) for its dashboards; read at start "
 			       "(xtcp2's flags or environment make it true)" },
+	[CK_TUNING_ADVICE_SOCKETS] = { "tuning_advice_sockets", XTCPD_KEY_INT, "20000", 0, INT64_MAX, NULL, 0,
+				       "advise a per-namespace TCP hash table when namespaces share the host's while it holds this many TCP sockets (0 = never)" },
+	[CK_TUNING_ADVICE_INTERVAL] = { "tuning_advice_interval", XTCPD_KEY_DURATION, "10m", 1000, DAY_MS, NULL, 0,
+					"at most one look at the namespaces' tables and one advice line (only when it changed) per interval" },
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 

@@ -15,6 +15,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "ops/threads.h"
+
 struct netns_run_job {
 	int nsfd;
 	int (*fn)(void *arg);
@@ -50,6 +52,7 @@ static void *netns_run_thread(void *arg)
 	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 
 	(void)arg;
+	threads_name_self("netns-run"); /* idle between jobs: blocked, no timeout */
 	for (;;) {
 		struct netns_run_job *j;
 		int rc;

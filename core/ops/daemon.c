@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ops/advice.h"
 #include "ops/caps.h"
 #include "ops/clock.h"
 #include "ops/httpd.h"
@@ -501,6 +502,12 @@ static void run_cycle(struct daemon *d)
 	if (rc)
 		log_ratelimited(d, 60000, XTCPD_LOG_WARN, NULL, "cycle %llu: source error: %s",
 				(unsigned long long)d->seq, log_errstr(rc));
+	{
+		/* At start (the first cycle's cost) and whenever a reconcile changed the set. */
+		struct advice_conf ac = { d->conf->core[CK_TUNING_ADVICE_SOCKETS].num,
+					  d->conf->core[CK_TUNING_ADVICE_INTERVAL].num };
+		advice_cycle(&ac, list, n, dt);
+	}
 }
 
 static atomic_int outputs_gone;

@@ -27,6 +27,7 @@ static struct {
 	struct metrics_hist *duration;
 	_Atomic int64_t last_done_ms;
 	_Atomic int64_t frequency_ms;
+	_Atomic int64_t last_duration_ns;
 #ifdef XTCPD_WITH_HTTPD
 	struct httpd *http;
 #endif
@@ -96,6 +97,15 @@ static void collect(void *arg, struct metrics_buf *out)
 		    "xtcpd_process_resident_memory_bytes %ld\n", rss_pages * sysconf(_SC_PAGESIZE));
 	metrics_printf(out, "# HELP xtcpd_threads Threads of the process\n# TYPE xtcpd_threads gauge\n"
 		    "xtcpd_threads %ld\n", threads);
+	/* Beside the duration histogram, so a dashboard can draw a cycle against its budget. */
+	metrics_printf(out, "# HELP xtcpd_poll_frequency_seconds Configured time between two cycles\n"
+		    "# TYPE xtcpd_poll_frequency_seconds gauge\n"
+		    "xtcpd_poll_frequency_seconds %.3f\n"
+		    "# HELP xtcpd_poll_last_duration_seconds Duration of the last completed cycle\n"
+		    "# TYPE xtcpd_poll_last_duration_seconds gauge\n"
+		    "xtcpd_poll_last_duration_seconds %.6f\n",
+		    (double)atomic_load(&st.frequency_ms) / 1e3,
+		    (double)atomic_load(&st.last_duration_ns) / 1e9);
 }
 
 void stats_set_conf(const struct conf *c)
@@ -201,6 +211,7 @@ void stats_cycle_done(uint64_t seq, int64_t duration_ns, int rc, size_t n_ns, in
 	metrics_set(st.last_cycle, seq);
 	metrics_observe(st.duration, (double)duration_ns / 1e9);
 	xtcp2_metrics_cycle(duration_ns);
+	atomic_store(&st.last_duration_ns, duration_ns);
 	atomic_store(&st.last_done_ms, clock_mono_ms());
 }
 

@@ -1,16 +1,19 @@
 /* sink kafka — produces each batch as one Kafka message through librdkafka, without
  * copying it: the pooled buffer is the payload and goes back to its pool from the
- * delivery report. A poll thread serves delivery reports continuously. Brokers that are
+ * delivery report. A poll thread serves delivery reports as they come (it sleeps on an
+ * eventfd librdkafka signals, never on a timer). Brokers that are
  * down only make librdkafka's queue grow up to its bounds; a full queue blocks the sink
  * thread for at most block_timeout_ms (or not at all), then the batch is dropped and
  * counted. Collection never waits on Kafka. */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +23,6 @@
 #include "plugins/sinks/kafka/kafka.h"
 #include "plugins/sinks/common/sink_stats.h"
 
-#define KAFKA_POLL_MS 100
 #define KAFKA_PURGE_WAIT_MS 10000
 
 static const struct xtcpd_key kafka_keys[] = {
@@ -162,9 +164,20 @@ static void *kafka_poller(void *arg)
 
 	pthread_setname_np(pthread_self(), ks->poller_name); /* per-thread CPU in /metrics */
 	while (!atomic_load(&ks->stopping)) {
-		rd_kafka_poll(ks->rk, KAFKA_POLL_MS);
+		struct pollfd p = { .fd = ks->evfd, .events = POLLIN };
+		uint64_t v;
+
+		/* Clear the eventfd first, then empty the main queue: librdkafka writes to
+		 * the fd when the queue turns non-empty, so nothing enqueued after the last
+		 * rd_kafka_poll() goes unnoticed. */
+		if (read(ks->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			break;
+		while (rd_kafka_poll(ks->rk, 0) > 0)
+			;
 		atomic_store_explicit(ks->queue_len, (uint64_t)rd_kafka_outq_len(ks->rk),
 				      memory_order_relaxed);
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
 	}
 	return NULL;
 }
@@ -239,6 +252,8 @@ static int kafka_send(void *inst, struct xtcpd_buf *buf)
 		kafka_fail(ks, err, "batch dropped");
 		sink_stats_done(&ks->st, ks->host, ks->ctx, buf, 0);
 	}
+	/* Also here: with the brokers down no delivery report wakes the poll thread. */
+	atomic_store_explicit(ks->queue_len, (uint64_t)rd_kafka_outq_len(ks->rk), memory_order_relaxed);
 	return 0;
 }
 
@@ -266,8 +281,17 @@ static size_t kafka_max_message(void *inst)
 static int kafka_start(void *inst)
 {
 	struct kafka_sink *ks = inst;
-	int err = pthread_create(&ks->poller, NULL, kafka_poller, ks);
+	int err;
 
+	ks->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ks->evfd < 0) {
+		err = errno;
+		ks->host->log(ks->ctx, XTCPD_LOG_ERR, "eventfd: %s", strerror(err));
+		return -err;
+	}
+	ks->mainq = rd_kafka_queue_get_main(ks->rk);
+	rd_kafka_queue_io_event_enable(ks->mainq, ks->evfd, "\1\0\0\0\0\0\0\0", sizeof(uint64_t));
+	err = pthread_create(&ks->poller, NULL, kafka_poller, ks);
 	if (err) {
 		ks->host->log(ks->ctx, XTCPD_LOG_ERR, "cannot start the poll thread: %s",
 			      strerror(err));
@@ -295,6 +319,8 @@ static void kafka_stop(void *inst)
 	if (!ks || !ks->poller_running)
 		return;
 	atomic_store(&ks->stopping, 1);
+	if (write(ks->evfd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+		ks->host->log(ks->ctx, XTCPD_LOG_ERR, "cannot wake the poll thread: %s", strerror(errno));
 	pthread_join(ks->poller, NULL);
 	ks->poller_running = 0;
 }
@@ -323,12 +349,18 @@ static void kafka_destroy(void *inst)
 				break;
 			}
 		}
+		if (ks->mainq) {
+			rd_kafka_queue_io_event_enable(ks->mainq, -1, NULL, 0);
+			rd_kafka_queue_destroy(ks->mainq);
+		}
 		if (ks->rkt)
 			rd_kafka_topic_destroy(ks->rkt);
 		rd_kafka_destroy(ks->rk);
 	} else if (ks->conf) {
 		rd_kafka_conf_destroy(ks->conf);
 	}
+	if (ks->evfd >= 0)
+		close(ks->evfd);
 	pthread_cond_destroy(&ks->room);
 	pthread_mutex_destroy(&ks->lock);
 	free(ks);
@@ -389,6 +421,7 @@ static int kafka_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		return -ENOMEM;
 	ks->host = host;
 	ks->ctx = ctx;
+	ks->evfd = -1;
 	snprintf(ks->poller_name, sizeof(ks->poller_name), "dr/%s", cfg->instance);
 	pthread_mutex_init(&ks->lock, NULL);
 	pthread_condattr_init(&cattr);

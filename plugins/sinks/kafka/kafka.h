@@ -45,6 +45,8 @@ struct kafka_sink {
 	pthread_t poller;
 	char poller_name[16];           /* "dr/<instance>": the delivery-report thread */
 	int poller_running;
+	int evfd;                       /* librdkafka's main queue turned non-empty, or stop */
+	rd_kafka_queue_t *mainq;        /* that queue (delivery reports, errors) */
 	atomic_int stopping;
 	atomic_int cancelled;       /* shutdown deadline passed: a blocked send gives up */
 	atomic_uint_fast64_t in_flight; /* produced, delivery report not yet served */

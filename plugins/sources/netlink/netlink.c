@@ -231,7 +231,7 @@ static void nls_destroy(void *inst)
 		return;
 	if (s->n_threads)
 		nls_readers_stop(s);
-	nls_grave_reap(s, 1);
+	free(s->slots);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->bufs)
@@ -247,6 +247,37 @@ static unsigned nls_lanes(void *inst)
 	return ((struct nls *)inst)->netlinkers;
 }
 
+/* Give n a slot (and its epoll tag). Under s->lock. */
+static int nls_slot_take(struct nls *s, struct nls_ns *n)
+{
+	unsigned i = 0;
+
+	while (i < s->n_slots && s->slots[i].n)
+		i++;
+	if (i == s->n_slots) {
+		unsigned cap = s->n_slots ? s->n_slots * 2 : 16;
+		struct nls_slot *t = realloc(s->slots, cap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		memset(t + s->n_slots, 0, (cap - s->n_slots) * sizeof(*t));
+		s->slots = t;
+		s->n_slots = cap;
+	}
+	s->slots[i].n = n;
+	n->key = (uint64_t)s->slots[i].gen << 32 | (i + 1);
+	return 0;
+}
+
+/* Free n's slot: from now on its tag finds nothing. Under s->lock. */
+static void nls_slot_drop(struct nls *s, struct nls_ns *n)
+{
+	struct nls_slot *sl = &s->slots[(uint32_t)n->key - 1];
+
+	sl->n = NULL;
+	sl->gen++;
+}
+
 static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 {
 	struct nls *s = inst;
@@ -254,7 +285,7 @@ static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 	struct sockaddr_nl sa;
 	socklen_t sl = sizeof(sa);
 	struct epoll_event ev;
-	int fd;
+	int fd, err;
 
 	if (s->replay_dir)
 		return 0;
@@ -290,23 +321,31 @@ static int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 		goto fail;
 	if (s->skip_empty)
 		nls_sockstat_open(n); /* failure = always dump */
+	pthread_mutex_lock(&s->lock);
+	err = nls_slot_take(s, n);
+	pthread_mutex_unlock(&s->lock);
+	if (err)
+		goto fail_err;
 	ev.events = EPOLLIN | EPOLLONESHOT;
-	ev.data.ptr = n;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		goto fail;
+	ev.data.u64 = n->key;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		err = -errno;
+		pthread_mutex_lock(&s->lock);
+		nls_slot_drop(s, n);
+		pthread_mutex_unlock(&s->lock);
+		goto fail_err;
+	}
 	ns->source_priv = n;
 	NLS_ADD(s, NLS_M_NAMESPACES, 1);
 	return 0;
 fail:
-	{
-		int err = -errno;
-
-		nls_sockstat_close(n);
-		close(fd);
-		pthread_mutex_destroy(&n->lock);
-		free(n);
-		return err;
-	}
+	err = -errno;
+fail_err:
+	nls_sockstat_close(n);
+	close(fd);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+	return err;
 }
 
 static void nls_ns_del(void *inst, struct xtcpd_netns *ns)
@@ -316,11 +355,11 @@ static void nls_ns_del(void *inst, struct xtcpd_netns *ns)
 
 	if (!n)
 		return;
-	/* A reader may hold n from an epoll_wait that returned before the DEL: mark it dead
-	 * (readers check under the lock), wait for readers mid-buffer, close now (that
-	 * releases the namespace) and free n once every reader has looped again. */
+	/* A reader may hold n's tag from an epoll_wait that returned before the DEL: drop
+	 * the slot (its look-up then fails), wait for readers mid-buffer, then close (that
+	 * releases the namespace) and free. */
 	pthread_mutex_lock(&s->lock);
-	n->dead = 1;
+	nls_slot_drop(s, n);
 	if (n->busy && n->cycle == s->cycle && s->cycle_open && s->outstanding > 0)
 		s->outstanding--;
 	n->busy = 0;
@@ -333,16 +372,10 @@ static void nls_ns_del(void *inst, struct xtcpd_netns *ns)
 	if (n->capture_fd >= 0)
 		close(n->capture_fd);
 	close(n->fd);
-	n->fd = n->capture_fd = -1;
-	n->ns = NULL;
 	ns->source_priv = NULL;
 	atomic_fetch_sub(s->m[NLS_M_NAMESPACES], 1);
-	n->snap = calloc(s->n_threads ? s->n_threads : 1, sizeof(*n->snap));
-	for (unsigned i = 0; n->snap && i < s->n_threads; i++)
-		n->snap[i] = atomic_load(&s->loops[i]);
-	n->grave_next = s->grave;
-	s->grave = n;
-	nls_grave_reap(s, s->n_threads == 0);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
 }
 
 static void nls_capture_open(struct nls *s, struct nls_ns *n, const struct xtcpd_cycle *cyc)
@@ -425,8 +458,6 @@ static int nls_poll(void *inst, const struct xtcpd_cycle *cyc)
 		err = nls_replay(s, cyc);
 		goto out;
 	}
-	if (s->grave)
-		nls_grave_reap(s, 0);
 	pthread_mutex_lock(&s->lock);
 	s->cycle = cyc->seq;
 	s->cycle_open = 1;

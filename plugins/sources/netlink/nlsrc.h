@@ -42,9 +42,16 @@ struct nls_ns {
 	unsigned busy_skips;     /* cycles skipped in a row because of it */
 	_Atomic int intr;        /* NLM_F_DUMP_INTR seen in this dump */
 	int capture_fd;          /* raw datagrams of this cycle, -1 = off */
-	int dead;                /* ns_del ran: readers must not touch it (under src->lock) */
-	struct nls_ns *grave_next; /* freed once every reader has looped past it */
-	uint64_t *snap;          /* readers' loop counters when it died */
+	uint64_t key;            /* its epoll tag: slot + 1 | generation << 32 */
+};
+
+/* The namespaces by slot. Epoll events carry a slot and its generation, never a pointer:
+ * a reader looks the namespace up under the lock, so an event taken just before the
+ * namespace was deleted finds nothing, and the namespace is freed at once (no reader
+ * has to wake up to prove it no longer holds it). */
+struct nls_slot {
+	struct nls_ns *n;        /* NULL: free */
+	uint32_t gen;            /* bumped at each deletion */
 };
 
 struct nls {
@@ -66,9 +73,9 @@ struct nls {
 	struct xtcpd_pool *bufs;
 	int epfd, stopfd;
 	pthread_t *threads;
-	_Atomic uint64_t *loops;         /* per reader: epoll_wait calls started */
 	unsigned n_threads;
-	struct nls_ns *grave;            /* dead namespaces a reader may still point to */
+	struct nls_slot *slots;          /* under lock; grows, never shrinks */
+	unsigned n_slots;
 	pthread_mutex_t lock;            /* cycle bookkeeping below */
 	pthread_cond_t cond;             /* CLOCK_MONOTONIC: outstanding reached 0 */
 	pthread_cond_t idle;             /* inflight reached 0 while idle_waiters > 0 */
@@ -91,8 +98,9 @@ void nls_readers_stop(struct nls *s);
 /* Send the request for family (0 = legacy, both) on n; `chained` = 1 when it follows
  * another request of the same cycle. 0 or -errno. */
 int nls_send(struct nls *s, struct nls_ns *n, int family, int chained);
-/* Read one datagram of n (a reader thread, after epoll said so): dropped and counted
- * unless the kernel sent it, then captured and decoded. */
+/* Read one datagram of n, a namespace the caller knows is alive (readers go through its
+ * epoll tag instead): dropped and counted unless the kernel sent it, then captured and
+ * decoded; an empty socket is re-armed. */
 int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane);
 /* Decode one buffer of messages. live = 1: answers of n's socket (checked, finishes
  * dumps); live = 0: replay (no checks). emit = 0: parse and count, emit nothing (the
@@ -102,8 +110,8 @@ void nls_process(struct nls *s, struct nls_ns *n, const uint8_t *buf, size_t len
 /* A dump of the current cycle is over (done or failed). */
 void nls_dump_finished(struct nls *s, struct nls_ns *n);
 
-/* Free the dead namespaces no reader can still hold (all = 1: readers are stopped). */
-void nls_grave_reap(struct nls *s, int all);
+/* The namespace an epoll tag names, NULL if it was deleted since. Under s->lock. */
+struct nls_ns *nls_slot_get(struct nls *s, uint64_t key);
 
 /* sockstat.c */
 int nls_sockstat_open(struct nls_ns *n);

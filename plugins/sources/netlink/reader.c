@@ -195,9 +195,18 @@ static void nls_capture(struct nls *s, struct nls_ns *n, const void *buf, size_t
 	pthread_mutex_unlock(&n->lock);
 }
 
+struct nls_ns *nls_slot_get(struct nls *s, uint64_t key)
+{
+	uint32_t slot = (uint32_t)key - 1;
+
+	if (slot >= s->n_slots || s->slots[slot].gen != (uint32_t)(key >> 32))
+		return NULL;
+	return s->slots[slot].n;
+}
+
 static void nls_rearm(struct nls *s, struct nls_ns *n)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = n };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.u64 = n->key };
 
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, n->fd, &ev);
 }
@@ -226,9 +235,12 @@ static void nls_foreign(struct nls *s, struct nls_ns *n, const struct msghdr *mh
 		nl ? (unsigned)from->nl_pid : mh->msg_namelen ? (unsigned)from->nl_family : 0u);
 }
 
-/* One datagram of namespace n into buf. 1: one was read (and processed unless it did
- * not come from the kernel), 0: the socket is empty (or failed), -1: the namespace died. */
-int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
+/* One datagram into buf, of n, or when n is NULL of the namespace tagged `key` (looked
+ * up under the lock: NULL if it was deleted). 1: one was read (and processed unless it
+ * did not come from the kernel), 0: the socket is empty (or failed) and was re-armed,
+ * -1: the namespace is gone. n is used only while counted in `inflight`, which ns_del
+ * waits for before it closes and frees it. */
+static int nls_read(struct nls *s, uint64_t key, struct nls_ns *n, uint8_t *buf, unsigned lane)
 {
 	struct sockaddr_nl from;
 	struct iovec iov = { .iov_base = buf, .iov_len = s->recv_buffer };
@@ -238,7 +250,9 @@ int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
 	int emit;
 
 	pthread_mutex_lock(&s->lock);
-	if (n->dead) {
+	if (!n)
+		n = nls_slot_get(s, key);
+	if (!n) {
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}
@@ -267,6 +281,8 @@ int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
 			nls_capture(s, n, buf, (size_t)r);
 		nls_process(s, n, buf, (size_t)r, lane, 1, emit);
 	}
+	if (r <= 0)
+		nls_rearm(s, n); /* still inflight: ns_del has not closed the socket */
 	pthread_mutex_lock(&s->lock);
 	if (--s->inflight == 0 && s->idle_waiters)
 		pthread_cond_broadcast(&s->idle);
@@ -274,21 +290,22 @@ int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
 	return r > 0;
 }
 
-/* Drain namespace n: its socket stays disarmed (EPOLLONESHOT) while this reader takes
+int nls_read_one(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
+{
+	return nls_read(s, 0, n, buf, lane);
+}
+
+/* Drain one namespace: its socket stays disarmed (EPOLLONESHOT) while this reader takes
  * datagram after datagram until the socket is empty, then it is re-armed. One reader
  * per dump keeps the kernel's next datagram, the receive buffer and the batch being
  * written in this CPU's caches, and costs no epoll_ctl or wake-up per datagram; other
  * namespaces are drained by the other readers meanwhile. (The kernel queues the next
  * datagram of a dump inside recvmsg, so a running dump never looks empty; a rearm
  * after the last empty read reports anything that arrived in between.) */
-static void nls_drain(struct nls *s, struct nls_ns *n, uint8_t *buf, unsigned lane)
+static void nls_drain(struct nls *s, uint64_t key, uint8_t *buf, unsigned lane)
 {
-	int r;
-
-	while ((r = nls_read_one(s, n, buf, lane)) > 0)
+	while (nls_read(s, key, NULL, buf, lane) > 0)
 		;
-	if (r == 0)
-		nls_rearm(s, n);
 }
 
 static void *nls_reader(void *arg)
@@ -310,10 +327,8 @@ static void *nls_reader(void *arg)
 		struct epoll_event ev;
 		int k;
 
-		/* A quiescent point: an event taken before this is fully handled. The timeout
-		 * bounds how long a dead namespace waits to be freed. */
-		atomic_fetch_add(&s->loops[l->id], 1);
-		k = epoll_wait(s->epfd, &ev, 1, 1000);
+		/* No timeout: between polls a reader sleeps until a dump's answer or stopfd. */
+		k = epoll_wait(s->epfd, &ev, 1, -1);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -321,10 +336,10 @@ static void *nls_reader(void *arg)
 			break;
 		if (k == 0)
 			continue;
-		if (ev.data.ptr == NULL)
+		if (ev.data.u64 == 0)
 			break; /* stopfd: level-triggered, so every reader sees it */
 		if (buf)
-			nls_drain(s, ev.data.ptr, buf, l->id);
+			nls_drain(s, ev.data.u64, buf, l->id);
 	}
 	s->host->pool_put(s->bufs, buf);
 	return NULL;
@@ -332,15 +347,14 @@ static void *nls_reader(void *arg)
 
 int nls_readers_start(struct nls *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
 	struct nls_lane *lanes;
 
 	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->stopfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->stopfd, &ev) < 0)
 		return -errno;
 	s->threads = calloc(s->netlinkers, sizeof(*s->threads) + sizeof(*lanes));
-	s->loops = calloc(s->netlinkers, sizeof(*s->loops));
-	if (!s->threads || !s->loops)
+	if (!s->threads)
 		return -ENOMEM;
 	lanes = (struct nls_lane *)(s->threads + s->netlinkers);
 	for (unsigned i = 0; i < s->netlinkers; i++) {
@@ -367,31 +381,7 @@ void nls_readers_stop(struct nls *s)
 	s->n_threads = 0;
 	free(s->threads);
 	s->threads = NULL;
-	nls_grave_reap(s, 1);
-	free(s->loops);
-	s->loops = NULL;
 	if (s->stopfd >= 0)
 		close(s->stopfd);
 	s->stopfd = -1;
-}
-
-void nls_grave_reap(struct nls *s, int all)
-{
-	struct nls_ns **pp = &s->grave;
-
-	while (*pp) {
-		struct nls_ns *n = *pp;
-		int quiet = all || n->snap != NULL;
-
-		for (unsigned i = 0; !all && quiet && i < s->n_threads; i++)
-			quiet = atomic_load(&s->loops[i]) > n->snap[i];
-		if (!quiet) {
-			pp = &n->grave_next;
-			continue;
-		}
-		*pp = n->grave_next;
-		pthread_mutex_destroy(&n->lock);
-		free(n->snap);
-		free(n);
-	}
 }

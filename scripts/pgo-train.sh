@@ -16,7 +16,7 @@ for i in $(seq -w "$COPIES"); do
 	cp "$S/tests/plugins/marshallers/replay.nlraw" "$T/replay/r$i.nlraw"
 done
 printf '[source netlink]\nreplay_dir = %s\n' "$T/replay" > "$T/xtcpd.conf"
-for m in protobufList protoJson json; do
+for m in protobufList protoJson json csv tsv protoText; do
 	XTCPD_PLUGIN_DIR="$B/.libs" "$B/xtcpd" -c "$T/xtcpd.conf" -C "$T/conf.d" --dest null \
 		--marshal "$m" -o core.frequency=100ms -o core.max_loops="$CYCLES" \
 		-o core.prom_listen= -o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false \

@@ -32,7 +32,7 @@ printf '  %-14s' "marshaller"
 for b in "$@"; do printf ' %22s' "$(basename "$b")"; done
 [ $# -gt 1 ] && printf ' %10s' "gain"
 echo
-for m in protobufList protoJson json; do
+for m in protobufList protoJson json csv tsv protoText; do
 	all=
 	for r in $(seq "$R"); do
 		for b in "$@"; do all="$all $(run "$b" "$m")"; done

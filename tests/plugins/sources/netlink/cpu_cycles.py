@@ -16,7 +16,10 @@ the Python process it was forked from).
 once in the idle time after each measured cycle but the last, so every daemon cycle has
 a baseline measured next to it on a shared machine; also prints the floor's mean and
 the median, lowest and highest of the per-cycle ratios (cycle k+1 against the floor run
-just before it). The period must leave room for it."""
+just before it). The period must leave room for it.
+
+A dump cut short at the cycle deadline (a loaded machine, a period too short) would make
+a cycle look cheap: if the daemon reports one, this fails instead of printing a number."""
 import os
 import re
 import signal
@@ -68,7 +71,10 @@ def main():
     snaps, floors = {}, {}
     rss = 0
     pat = re.compile(r"cycle (\d+): \d+ namespaces in")
+    missed = 0
     for line in p.stderr:
+        if "unfinished at the deadline" in line:
+            missed += 1
         m = pat.search(line)
         if not m or not warm <= int(m.group(1)) <= warm + passes:
             continue
@@ -83,6 +89,9 @@ def main():
     if rc != 0 or len(snaps) != passes + 1:
         sys.exit("cpu_cycles: the daemon exited %d after %d of %d snapshots" %
                  (rc, len(snaps), passes + 1))
+    if missed:
+        sys.exit("cpu_cycles: a dump missed its cycle deadline (the machine is loaded or "
+                 "the period is too short): no number")
     a, b = snaps[warm], snaps[warm + passes]
     total = sum(b.values()) - sum(a.values())
     roles = " ".join("%s=%d" % (k, (b[k] - a.get(k, 0)) // 1000 // passes) for k in sorted(b))

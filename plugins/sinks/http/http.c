@@ -265,20 +265,10 @@ static int http_setup(struct http_sink *hs, const struct xtcpd_config *cfg)
 	hs->backoff_max_ms = v[K_BACKOFF_MAX].num;
 	hs->tls_verify = (int)v[K_TLS_VERIFY].num;
 	hs->ca_file = v[K_CA_FILE].str && *v[K_CA_FILE].str ? v[K_CA_FILE].str : NULL;
-	if (!ctype || !*ctype) {
-		/* The marshaller's, when the host is new enough to tell (ABI 1.4). */
-		if (XTCPD_HOST_HAS(hs->host, content_type))
-			ctype = hs->host->content_type(hs->ctx);
-		if (!ctype || !*ctype)
-			ctype = "application/octet-stream";
-	}
-	if (!http_is_field_value(ctype)) {
-		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "the marshaller's content type has control "
-			      "characters");
-		return -EINVAL;
-	}
-	/* "Expect:" off: curl would otherwise wait for a 100 Continue before large bodies. */
-	if (http_header_add(hs, "Content-Type", ctype) || http_header_add(hs, "Expect", ""))
+	hs->content_type = ctype && *ctype ? ctype : NULL;
+	/* "Expect:" off: curl would otherwise wait for a 100 Continue before large bodies.
+	 * (First: the list's head stays put when Content-Type is added at start.) */
+	if (http_header_add(hs, "Expect", ""))
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_extra; i++)
 		if (http_header_add(hs, cfg->extra[i].key + strlen(prefix), cfg->extra[i].value))
@@ -347,9 +337,36 @@ static size_t http_max_message(void *inst)
 	return 0;               /* HTTP bodies have no inherent limit: flush_bytes decides */
 }
 
+/* The Content-Type header: content_type, else the marshaller's (ABI 1.4), else
+ * octet-stream. Asked at start, not at create: the core wires a sink to its marshaller
+ * after creating it (the marshaller's batches are sized from the sink's max_message). */
+static int http_content_type(struct http_sink *hs)
+{
+	const char *ctype = hs->content_type;
+
+	if (hs->content_type_set)
+		return 0;
+	if (!ctype && XTCPD_HOST_HAS(hs->host, content_type))
+		ctype = hs->host->content_type(hs->ctx);
+	if (!ctype || !*ctype)
+		ctype = "application/octet-stream";
+	if (!http_is_field_value(ctype)) {
+		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "the marshaller's content type has control "
+			      "characters");
+		return -EINVAL;
+	}
+	if (http_header_add(hs, "Content-Type", ctype))
+		return -ENOMEM;
+	hs->content_type_set = 1;
+	return 0;
+}
+
 static int http_start(void *inst)
 {
-	return http_worker_start(inst);
+	struct http_sink *hs = inst;
+	int err = http_content_type(hs);
+
+	return err ? err : http_worker_start(hs);
 }
 
 static void http_stop(void *inst)

@@ -72,8 +72,8 @@ int sc_resolve_inet(struct sc_conf *conf, const char *address, int socktype,
 		    struct xtcpd_check *res);
 int sc_resolve_unix(struct sc_conf *conf, const char *path, struct xtcpd_check *res);
 /* The keys the three sinks share into conf (timeouts, backoff, sndbuf), the backoff's
- * order checked: 0 or -EINVAL with res written. v[] is indexed by the SC_K_ values a
- * plugin passes in `idx` (connect_timeout may be -1: unixgram has none). */
+ * order checked: 0 or -EINVAL with res written. `idx` gives each key's place in the
+ * plugin's table (connect_timeout -1: unixgram has none). No side effect. */
 struct sc_key_idx {
 	int connect_timeout, write_timeout, retry_timeout, reconnect_min, reconnect_max, sndbuf;
 };

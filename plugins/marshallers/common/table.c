@@ -228,6 +228,16 @@ static uint8_t *tz_row_v1(uint8_t *p, const uint8_t *end, const struct xtcpd_rec
 
 /* ---- configuration --------------------------------------------------------------------- */
 
+/* How many columns "all" is: the v1 fields. */
+static unsigned tz_v1_count(void)
+{
+	unsigned n = 0;
+
+	while (n < TZ_NFIELDS && tz_numbers[n] < TZ_EXTENSIONS)
+		n++;
+	return n;
+}
+
 static int tz_lookup(const char *w, size_t n)
 {
 	for (unsigned i = 0; i < TZ_NFIELDS; i++)
@@ -237,9 +247,9 @@ static int tz_lookup(const char *w, size_t n)
 }
 
 /* Resolve `spec` (words separated by commas or spaces) into cols (NULL: count only);
- * "all" is every v1 field in schema order. Returns the number of columns, -EINVAL for
- * an unknown name (named in err) or -E2BIG. No side effects. */
-static int tz_columns(const char *spec, uint16_t *cols, char *err, size_t errn)
+ * "all" is every v1 field in schema order. Returns the number of columns, or -EINVAL
+ * with the reason in res (an unknown name, more than TZ_MAX_COLUMNS). No side effects. */
+static int tz_columns(const char *spec, uint16_t *cols, struct xtcpd_check *res)
 {
 	size_t n = 0;
 
@@ -255,12 +265,10 @@ static int tz_columns(const char *spec, uint16_t *cols, char *err, size_t errn)
 			}
 		} else if (len) {
 			f = tz_lookup(p, len);
-			if (f < 0) {
-				snprintf(err, errn, "columns: unknown column '%.*s' (JSON names of "
-					 "the schema, e.g. hostname, inetDiagMsgSocketSourcePort)",
-					 (int)len, p);
-				return -EINVAL;
-			}
+			if (f < 0)
+				return XTCPD_CHECK_FAIL(res, "columns", "unknown column '%.*s' (JSON "
+							"names of the schema, e.g. hostname, "
+							"inetDiagMsgSocketSourcePort)", (int)len, p);
 			if (cols && n < TZ_MAX_COLUMNS)
 				cols[n] = (uint16_t)f;
 			n++;
@@ -269,23 +277,24 @@ static int tz_columns(const char *spec, uint16_t *cols, char *err, size_t errn)
 		p += strspn(p, ", ");
 	}
 	if (n == 0)
-		return tz_columns("all", cols, err, errn);
-	if (n > TZ_MAX_COLUMNS) {
-		snprintf(err, errn, "columns: %zu columns, at most %d", n, TZ_MAX_COLUMNS);
-		return -E2BIG;
-	}
+		return tz_columns("all", cols, res);
+	if (n > TZ_MAX_COLUMNS)
+		return XTCPD_CHECK_FAIL(res, "columns", "%zu columns (\"all\" is %u), at most %d", n,
+					tz_v1_count(), TZ_MAX_COLUMNS);
 	return (int)n;
 }
 
-/* Every check of the configuration, without side effects (the future check op). */
-static int tz_check(const struct xtcpd_config *cfg, char *err, size_t errn)
+/* The check op of csv and tsv (ABI 1.3): every check of the configuration, without
+ * side effects. */
+int table_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
 {
-	if (cfg->n_values < TABLE_K__COUNT) {
-		snprintf(err, errn, "configuration has %zu values, expected %d", cfg->n_values,
-			 TABLE_K__COUNT);
-		return -EINVAL;
-	}
-	return tz_columns(cfg->values[TABLE_K_COLUMNS].str, NULL, err, errn) < 0 ? -EINVAL : 0;
+	int n;
+
+	if (cfg->n_values < TABLE_K__COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, TABLE_K__COUNT);
+	n = tz_columns(cfg->values[TABLE_K_COLUMNS].str, NULL, res);
+	return n < 0 ? n : 0;
 }
 
 static int tz_build_header(struct tz *m)
@@ -311,14 +320,16 @@ static int tz_build_header(struct tz *m)
 int table_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		 const struct xtcpd_config *cfg, char delim, void **inst)
 {
-	char err[256];
+	char msg[256];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	struct tz *m;
 	int rc, n;
 
 	*inst = NULL;
-	rc = tz_check(cfg, err, sizeof(err));
+	rc = table_check(cfg, &res);
 	if (rc) {
-		host->log(ctx, XTCPD_LOG_ERR, "%s", err);
+		host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "",
+			  msg);
 		return rc;
 	}
 	m = calloc(1, sizeof(*m));
@@ -328,11 +339,11 @@ int table_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	m->host = host;
 	m->ctx = ctx;
 	m->delim = (uint8_t)delim;
-	n = tz_columns(cfg->values[TABLE_K_COLUMNS].str, NULL, err, sizeof(err));
+	n = tz_columns(cfg->values[TABLE_K_COLUMNS].str, NULL, &res);
 	m->cols = calloc((size_t)n, sizeof(*m->cols));
 	if (m->cols == NULL)
 		return -ENOMEM;
-	m->ncols = (size_t)tz_columns(cfg->values[TABLE_K_COLUMNS].str, m->cols, err, sizeof(err));
+	m->ncols = (size_t)tz_columns(cfg->values[TABLE_K_COLUMNS].str, m->cols, &res);
 	/* v1 fields come first in the table (numbers ascend, extensions last) */
 	m->v1 = 1;
 	for (size_t i = 0; i < TZ_NFIELDS; i++)

@@ -11,6 +11,8 @@ enum table_key { TABLE_K_COLUMNS, TABLE_K_HEADER, TABLE_K__COUNT };
 
 extern const struct xtcpd_key table_keys[];
 
+/* The check op (ABI 1.3): what create() would refuse, without side effects. */
+int table_check(const struct xtcpd_config *cfg, struct xtcpd_check *res);
 int table_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		 const struct xtcpd_config *cfg, char delim, void **inst);
 void table_destroy(void *inst);

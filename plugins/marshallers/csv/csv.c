@@ -23,5 +23,6 @@ static const struct xtcpd_marshaller_ops csv_ops = {
 	.finish = table_finish,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "csv", PACKAGE_VERSION,
-	     "comma-separated values, one line per socket, humanized as xtcp2 writes them", table_keys, &csv_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "csv", PACKAGE_VERSION,
+		     "comma-separated values, one line per socket, humanized as xtcp2 writes them",
+		     table_keys, &csv_ops, table_check);

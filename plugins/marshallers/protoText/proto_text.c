@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,16 @@ static uint8_t *pt_row(uint8_t *p, const uint8_t *end, const struct xtcpd_record
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
 
+/* The check op (ABI 1.3): protoText has no key of its own; the core's marshaller keys
+ * are the core's to check. */
+static int pt_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	if (cfg->n_values || cfg->n_extra)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has none",
+					cfg->n_values + cfg->n_extra);
+	return 0;
+}
+
 static int pt_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		     const struct xtcpd_config *cfg, void **inst)
 {
@@ -247,6 +258,6 @@ static const struct xtcpd_marshaller_ops pt_ops = {
 	.finish = pt_finish,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "protoText", PACKAGE_VERSION,
-	     "protobuf text format: one Envelope of rows per batch, as protoc --decode prints it",
-	     pt_keys, &pt_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "protoText", PACKAGE_VERSION,
+		     "protobuf text format: one Envelope of rows per batch, as protoc --decode prints it",
+		     pt_keys, &pt_ops, pt_check);

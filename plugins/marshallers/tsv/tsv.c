@@ -23,5 +23,6 @@ static const struct xtcpd_marshaller_ops tsv_ops = {
 	.finish = table_finish,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_MARSHALLER, "tsv", PACKAGE_VERSION,
-	     "tab-separated values, one line per socket, humanized as xtcp2 writes them", table_keys, &tsv_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "tsv", PACKAGE_VERSION,
+		     "tab-separated values, one line per socket, humanized as xtcp2 writes them",
+		     table_keys, &tsv_ops, table_check);

@@ -66,10 +66,22 @@ size_t sc_max_message(void *inst);
 void sc_cancel(void *inst);
 
 /* "host:port" or "[v6]:port" -> getaddrinfo(SOCK_STREAM or SOCK_DGRAM) into conf.
- * "path" or "@abstract" -> one AF_UNIX address. 0 or -EINVAL with the reason in err. */
-int sc_resolve_inet(struct sc_conf *conf, const char *address, int socktype, char *err,
-		    size_t errn);
-int sc_resolve_unix(struct sc_conf *conf, const char *path, char *err, size_t errn);
+ * "path" or "@abstract" -> one AF_UNIX address. 0, or -EINVAL with the reason in res
+ * (key "address" or "path"). No side effect: the check ops call them. */
+int sc_resolve_inet(struct sc_conf *conf, const char *address, int socktype,
+		    struct xtcpd_check *res);
+int sc_resolve_unix(struct sc_conf *conf, const char *path, struct xtcpd_check *res);
+/* The keys the three sinks share into conf (timeouts, backoff, sndbuf), the backoff's
+ * order checked: 0 or -EINVAL with res written. `idx` gives each key's place in the
+ * plugin's table (connect_timeout -1: unixgram has none). No side effect. */
+struct sc_key_idx {
+	int connect_timeout, write_timeout, retry_timeout, reconnect_min, reconnect_max, sndbuf;
+};
+int sc_conf_common(struct sc_conf *conf, const struct xtcpd_value *v,
+		   const struct sc_key_idx *idx, struct xtcpd_check *res);
+/* In create(): log a refused check as "KEY: MESSAGE" and return rc. */
+int sc_refused(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
+	       const struct xtcpd_check *res, int rc);
 /* The largest datagram a Unix datagram socket with SO_SNDBUF `sndbuf` (0 = default)
  * takes: its SO_SNDBUF - 32 (a socket is made and closed to ask). 0 or -errno. */
 int sc_dgram_limit(int sndbuf, size_t *lim);

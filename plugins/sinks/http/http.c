@@ -7,12 +7,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "plugins/sinks/http/http.h"
 
@@ -84,32 +88,73 @@ static int http_is_field_value(const char *s)
 	return 1;
 }
 
-/* The URL for logs: scheme://host[:port]/path, never the user, password or query. */
-static int http_url_check(struct http_sink *hs, const char *url)
+/* libcurl hands a request to a proxy named in the environment, which resolves the
+ * name itself: then the name need not resolve here. */
+static int http_proxied(const char *scheme)
+{
+	const char *const vars[] = { !strcmp(scheme, "https") ? "https_proxy" : "http_proxy",
+				     "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v && (i != 1 || !strcmp(scheme, "https")))
+			return 1;
+	}
+	return 0;
+}
+
+/* The host of a URL resolves (brackets of an IPv6 literal and a zone id left out). */
+static int http_resolve(const char *url, const char *host, struct xtcpd_check *res)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	char name[300];
+	size_t n = strlen(host);
+	int gai;
+
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 2), host + 1);
+	else
+		snprintf(name, sizeof(name), "%s", host);
+	name[strcspn(name, "%")] = '\0';
+	gai = getaddrinfo(name, NULL, &hints, &ai);
+	if (gai)
+		return XTCPD_CHECK_FAIL(res, "url", "'%s': host %s: %s", url, name,
+					gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* The URL parsed (http or https, a host that resolves), and into `where` the URL for
+ * logs: scheme://host[:port]/path, never the user, password or query. */
+static int http_url_check(const char *url, char *where, size_t wn, struct xtcpd_check *res)
 {
 	char *scheme = NULL, *hostname = NULL, *port = NULL, *path = NULL;
 	CURLU *u = curl_url();
-	int err = -EINVAL;
+	int err;
 
-	if (!u)
+	if (!u) {
+		snprintf(res->msg, res->msg_size, "out of memory");
+		res->key = "url";
 		return -ENOMEM;
+	}
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    strcmp(scheme, "http") && strcmp(scheme, "https")) {
-		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "url: scheme '%s' is not allowed "
-			      "(allowed: http, https)", scheme);
+		err = XTCPD_CHECK_FAIL(res, "url", "scheme '%s' is not allowed (allowed: http, https)",
+				       scheme);
 		goto out;
 	}
 	if (!scheme || curl_url_get(u, CURLUPART_HOST, &hostname, 0) != CURLUE_OK) {
-		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "url: not a valid URL (expected "
-			      "http://HOST[:PORT]/PATH or https://...)");
+		err = XTCPD_CHECK_FAIL(res, "url", "not a valid URL (expected http://HOST[:PORT]/PATH "
+				       "or https://...)");
 		goto out;
 	}
 	curl_url_get(u, CURLUPART_PORT, &port, 0);
 	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	snprintf(hs->where, sizeof(hs->where), "%s://%s%s%s%s", scheme, hostname,
-		 port ? ":" : "", port ? port : "", path ? path : "/");
-	err = 0;
+	snprintf(where, wn, "%s://%s%s%s%s", scheme, hostname, port ? ":" : "", port ? port : "",
+		 path ? path : "/");
+	err = http_proxied(scheme) ? 0 : http_resolve(url, hostname, res);
 out:
 	curl_free(scheme);
 	curl_free(hostname);
@@ -117,6 +162,69 @@ out:
 	curl_free(path);
 	curl_url_cleanup(u);
 	return err;
+}
+
+/* A file of CAs: there, a regular file, readable (libcurl would fail every POST). */
+static int http_ca_check(const char *path, struct xtcpd_check *res)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return XTCPD_CHECK_FAIL(res, "ca_file", "'%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return XTCPD_CHECK_FAIL(res, "ca_file", "'%s' is not a regular file", path);
+	if (access(path, R_OK) < 0)
+		return XTCPD_CHECK_FAIL(res, "ca_file", "'%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Everything create() could refuse, nothing else: no connection, no file opened,
+ * nothing kept but the URL for logs in `where`. */
+static int http_validate(const struct xtcpd_config *cfg, struct xtcpd_check *res, char *where,
+			 size_t wn)
+{
+	const struct xtcpd_value *v = cfg->values;
+	const char *prefix = http_keys[K_HEADER].name;
+	int err;
+
+	if (cfg->n_values < K_N)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_N);
+	if (!v[K_URL].str)
+		return XTCPD_CHECK_FAIL(res, "url", "required");
+	if ((err = http_url_check(v[K_URL].str, where, wn, res)))
+		return err;
+	if (v[K_BACKOFF_MAX].num < v[K_BACKOFF].num)
+		return XTCPD_CHECK_FAIL(res, "retry_backoff_max", "%lld ms is below retry_backoff "
+					"(%lld ms)", (long long)v[K_BACKOFF_MAX].num,
+					(long long)v[K_BACKOFF].num);
+	if (v[K_CONTENT_TYPE].str && !http_is_field_value(v[K_CONTENT_TYPE].str))
+		return XTCPD_CHECK_FAIL(res, "content_type", "control characters are not allowed");
+	if (v[K_CA_FILE].str && *v[K_CA_FILE].str && (err = http_ca_check(v[K_CA_FILE].str, res)))
+		return err;
+	for (size_t i = 0; i < cfg->n_extra; i++) {
+		const char *name = cfg->extra[i].key + strlen(prefix);
+
+		if (!http_is_token(name) || !http_is_field_value(cfg->extra[i].value) ||
+		    strlen(name) + strlen(cfg->extra[i].value) > 1000)
+			return XTCPD_CHECK_FAIL(res, cfg->extra[i].key, "not a valid header (a name of "
+						"token characters, a value of at most 1000 bytes "
+						"without control characters)");
+		if (!strcasecmp(name, "Content-Type") || !strcasecmp(name, "Content-Length") ||
+		    !strcasecmp(name, "Transfer-Encoding") || !strcasecmp(name, "Host"))
+			return XTCPD_CHECK_FAIL(res, cfg->extra[i].key, "set by the sink itself%s",
+						!strcasecmp(name, "Content-Type") ? " (use content_type)"
+										  : "");
+	}
+	return 0;
+}
+
+/* The check op (ABI 1.3). */
+static int http_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	char where[320];
+
+	return http_validate(cfg, res, where, sizeof(where));
 }
 
 static int http_header_add(struct http_sink *hs, const char *name, const char *value)
@@ -132,21 +240,21 @@ static int http_header_add(struct http_sink *hs, const char *name, const char *v
 	return 0;
 }
 
-/* Every check of the configuration, and nothing else: no connection, no file opened
- * (the future check op). Fills hs's settings and request headers. */
-static int http_check(struct http_sink *hs, const struct xtcpd_config *cfg)
+/* A checked configuration into hs: its settings and request headers. */
+static int http_setup(struct http_sink *hs, const struct xtcpd_config *cfg)
 {
 	const struct xtcpd_value *v = cfg->values;
 	const char *ctype = v[K_CONTENT_TYPE].str;
 	const char *prefix = http_keys[K_HEADER].name;
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	int err;
 
-	if (cfg->n_values < K_N || !v[K_URL].str) {
-		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "url is required");
-		return -EINVAL;
-	}
-	if ((err = http_url_check(hs, v[K_URL].str)))
+	if ((err = http_validate(cfg, &res, hs->where, sizeof(hs->where)))) {
+		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "",
+			      res.key ? ": " : "", msg);
 		return err;
+	}
 	hs->url = strdup(v[K_URL].str);
 	if (!hs->url)
 		return -ENOMEM;
@@ -157,46 +265,14 @@ static int http_check(struct http_sink *hs, const struct xtcpd_config *cfg)
 	hs->backoff_max_ms = v[K_BACKOFF_MAX].num;
 	hs->tls_verify = (int)v[K_TLS_VERIFY].num;
 	hs->ca_file = v[K_CA_FILE].str && *v[K_CA_FILE].str ? v[K_CA_FILE].str : NULL;
-	if (hs->backoff_max_ms < hs->backoff_ms) {
-		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "retry_backoff_max (%lld ms) is below "
-			      "retry_backoff (%lld ms)", (long long)hs->backoff_max_ms,
-			      (long long)hs->backoff_ms);
-		return -EINVAL;
-	}
-	if (!ctype || !*ctype) {
-		/* The marshaller's, when the host is new enough to tell (ABI 1.4). */
-		if (XTCPD_HOST_HAS(hs->host, content_type))
-			ctype = hs->host->content_type(hs->ctx);
-		if (!ctype || !*ctype)
-			ctype = "application/octet-stream";
-	}
-	if (!http_is_field_value(ctype)) {
-		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "content_type: control characters are not allowed");
-		return -EINVAL;
-	}
-	/* "Expect:" off: curl would otherwise wait for a 100 Continue before large bodies. */
-	if (http_header_add(hs, "Content-Type", ctype) || http_header_add(hs, "Expect", ""))
+	hs->content_type = ctype && *ctype ? ctype : NULL;
+	/* "Expect:" off: curl would otherwise wait for a 100 Continue before large bodies.
+	 * (First: the list's head stays put when Content-Type is added at start.) */
+	if (http_header_add(hs, "Expect", ""))
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_extra; i++) {
-		const char *name = cfg->extra[i].key + strlen(prefix);
-
-		if (!http_is_token(name) || !http_is_field_value(cfg->extra[i].value) ||
-		    strlen(name) + strlen(cfg->extra[i].value) > 1000) {
-			hs->host->log(hs->ctx, XTCPD_LOG_ERR, "%s: not a valid header (a name of "
-				      "token characters, a value of at most 1000 bytes without "
-				      "control characters)", cfg->extra[i].key);
-			return -EINVAL;
-		}
-		if (!strcasecmp(name, "Content-Type") || !strcasecmp(name, "Content-Length") ||
-		    !strcasecmp(name, "Transfer-Encoding") || !strcasecmp(name, "Host")) {
-			hs->host->log(hs->ctx, XTCPD_LOG_ERR, "%s: set by the sink itself%s",
-				      cfg->extra[i].key, !strcasecmp(name, "Content-Type")
-				      ? " (use content_type)" : "");
-			return -EINVAL;
-		}
-		if (http_header_add(hs, name, cfg->extra[i].value))
+	for (size_t i = 0; i < cfg->n_extra; i++)
+		if (http_header_add(hs, cfg->extra[i].key + strlen(prefix), cfg->extra[i].value))
 			return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -261,9 +337,36 @@ static size_t http_max_message(void *inst)
 	return 0;               /* HTTP bodies have no inherent limit: flush_bytes decides */
 }
 
+/* The Content-Type header: content_type, else the marshaller's (ABI 1.4), else
+ * octet-stream. Asked at start, not at create: the core wires a sink to its marshaller
+ * after creating it (the marshaller's batches are sized from the sink's max_message). */
+static int http_content_type(struct http_sink *hs)
+{
+	const char *ctype = hs->content_type;
+
+	if (hs->content_type_set)
+		return 0;
+	if (!ctype && XTCPD_HOST_HAS(hs->host, content_type))
+		ctype = hs->host->content_type(hs->ctx);
+	if (!ctype || !*ctype)
+		ctype = "application/octet-stream";
+	if (!http_is_field_value(ctype)) {
+		hs->host->log(hs->ctx, XTCPD_LOG_ERR, "the marshaller's content type has control "
+			      "characters");
+		return -EINVAL;
+	}
+	if (http_header_add(hs, "Content-Type", ctype))
+		return -ENOMEM;
+	hs->content_type_set = 1;
+	return 0;
+}
+
 static int http_start(void *inst)
 {
-	return http_worker_start(inst);
+	struct http_sink *hs = inst;
+	int err = http_content_type(hs);
+
+	return err ? err : http_worker_start(hs);
 }
 
 static void http_stop(void *inst)
@@ -313,7 +416,7 @@ static int http_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	pthread_cond_init(&hs->changed, &cattr);
 	pthread_condattr_destroy(&cattr);
 	*inst = hs;
-	if ((err = http_check(hs, cfg)))
+	if ((err = http_setup(hs, cfg)))
 		return err;
 	err = sink_stats_init(&hs->st, host, ctx, http_reasons, R_N, hs->failed);
 	hs->in_flight_gauge = host->metric(ctx, XTCPD_METRIC_GAUGE, "sink_http_in_flight", NULL,
@@ -339,6 +442,6 @@ static const struct xtcpd_sink_ops http_ops = {
 	.cancel = http_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "http", PACKAGE_VERSION,
-	     "POST each batch to an http:// or https:// URL (libcurl; ClickHouse, ingest endpoints)",
-	     http_keys, &http_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "http", PACKAGE_VERSION,
+		     "POST each batch to an http:// or https:// URL (libcurl; ClickHouse, ingest endpoints)",
+		     http_keys, &http_ops, http_check);

@@ -55,7 +55,9 @@ struct http_sink {
 	int64_t backoff_ms, backoff_max_ms;
 	int tls_verify;
 	const char *ca_file;
-	struct curl_slist *headers; /* Content-Type, Expect:, header.* */
+	struct curl_slist *headers; /* Expect:, header.*, Content-Type (added at start) */
+	const char *content_type;   /* the content_type key; NULL = the marshaller's */
+	int content_type_set;
 
 	CURLM *multi;
 	struct http_xfer *xfers;

@@ -6,11 +6,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nats/nats.h>
 #include <xtcpd/plugin.h>
@@ -88,67 +92,149 @@ static int nats_subject_ok(const char *s)
 	return 1;
 }
 
-/* HOST[:PORT], nats://... or tls://...; no blanks (cnats adds nats:// to a bare one). */
-static int nats_url_ok(const char *u, int *secure)
+/* HOST[:PORT], nats://... or tls://...; no blanks (cnats adds nats:// to a bare one).
+ * The host into host (brackets of an IPv6 literal left out), for resolving. */
+static int nats_url_ok(const char *u, int *secure, char *host, size_t hn)
 {
-	const char *sep = strstr(u, "://");
+	const char *sep = strstr(u, "://"), *h, *at, *end, *port = NULL;
 
 	if (!*u)
 		return 0;
 	for (const char *p = u; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return 0;
-	if (!sep)
-		return *u != '/' && *u != ':';
-	if (sep - u == 3 && !strncmp(u, "tls", 3))
+	if (sep && sep - u == 3 && !strncmp(u, "tls", 3))
 		*secure = 1;
-	else if (!(sep - u == 4 && !strncmp(u, "nats", 4)))
+	else if (sep && !(sep - u == 4 && !strncmp(u, "nats", 4)))
 		return 0;
-	return sep[3] && sep[3] != '/';
+	h = sep ? sep + 3 : u;
+	end = h + strcspn(h, "/");
+	if (*end && end[1])
+		return 0;               /* a path: not a server address */
+	at = memchr(h, '@', (size_t)(end - h));
+	for (const char *p = at; p && p < end; p = memchr(p + 1, '@', (size_t)(end - p - 1)))
+		at = p;                 /* the last '@' ends the user:password */
+	h = at ? at + 1 : h;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		if (!rb || (rb + 1 != end && rb[1] != ':'))
+			return 0;
+		port = rb + 1 != end ? rb + 2 : NULL;
+		snprintf(host, hn, "%.*s", (int)(rb - h - 1), h + 1);
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(end - h));
+
+		port = colon ? colon + 1 : NULL;
+		snprintf(host, hn, "%.*s", (int)((colon ? colon : end) - h), h);
+		if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+			return 0;       /* a bare IPv6 address needs brackets */
+	}
+	if (port) {
+		size_t pl = (size_t)(end - port);
+
+		if (pl == 0 || pl > 5 || strspn(port, "0123456789") < pl || atoi(port) < 1 ||
+		    atoi(port) > 65535)
+			return 0;
+	}
+	return *host != '\0';
 }
 
-/* Every check of the configuration, and nothing else (the future check op). */
-static int nats_check(struct nats_sink *ns, const struct xtcpd_config *cfg)
+/* The servers of `url` into ns (split in place in `urls`, which ns->servers point
+ * into): each parsed and its name resolved. 0, or -EINVAL with the reason in res. */
+static int nats_servers(char *urls, const char **servers, int *n, int *secure,
+			struct xtcpd_check *res)
 {
-	const struct xtcpd_value *v = cfg->values;
-	char *save = NULL, *tok;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	char *save = NULL, *tok, host[300];
+	int gai;
 
-	if (cfg->n_values < K_N || !v[K_URL].str) {
-		ns->host->log(ns->ctx, XTCPD_LOG_ERR, "url is required");
-		return -EINVAL;
-	}
-	ns->urls = strdup(v[K_URL].str);
-	if (!ns->urls)
-		return -ENOMEM;
-	for (tok = strtok_r(ns->urls, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	*n = 0;
+	for (tok = strtok_r(urls, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		while (*tok == ' ')
 			tok++;
 		for (char *end = tok + strlen(tok); end > tok && end[-1] == ' ';)
 			*--end = '\0';
-		if (!nats_url_ok(tok, &ns->secure) || ns->n_servers == NATS_MAX_SERVERS) {
-			ns->host->log(ns->ctx, XTCPD_LOG_ERR, "url: '%s' is not a server address "
-				      "(HOST:PORT, nats://HOST:PORT or tls://HOST:PORT; at most %d)",
-				      tok, NATS_MAX_SERVERS);
-			return -EINVAL;
-		}
-		ns->servers[ns->n_servers++] = tok;
+		if (!nats_url_ok(tok, secure, host, sizeof(host)) || *n == NATS_MAX_SERVERS)
+			return XTCPD_CHECK_FAIL(res, "url", "'%s' is not a server address (HOST:PORT, "
+						"nats://HOST:PORT or tls://HOST:PORT; at most %d)",
+						tok, NATS_MAX_SERVERS);
+		gai = getaddrinfo(host, NULL, &hints, &ai);
+		if (gai)
+			return XTCPD_CHECK_FAIL(res, "url", "'%s': host %s: %s", tok, host,
+						gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		freeaddrinfo(ai);
+		servers[(*n)++] = tok;
 	}
-	if (!ns->n_servers) {
-		ns->host->log(ns->ctx, XTCPD_LOG_ERR, "url: no server given");
-		return -EINVAL;
+	if (!*n)
+		return XTCPD_CHECK_FAIL(res, "url", "no server given");
+	return 0;
+}
+
+/* A file of CAs the client loads at create: there, a regular file, readable. */
+static int nats_ca_check(const char *path, struct xtcpd_check *res)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return XTCPD_CHECK_FAIL(res, "ca_file", "'%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return XTCPD_CHECK_FAIL(res, "ca_file", "'%s' is not a regular file", path);
+	if (access(path, R_OK) < 0)
+		return XTCPD_CHECK_FAIL(res, "ca_file", "'%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Everything create() could refuse, without side effects; into ns when it is not NULL
+ * (its servers then point into its own copy of url). */
+static int nats_conf(struct nats_sink *ns, const struct xtcpd_config *cfg,
+		     struct xtcpd_check *res)
+{
+	const struct xtcpd_value *v = cfg->values;
+	const char *local[NATS_MAX_SERVERS], **servers = local;
+	const char *subject, *ca_file;
+	char copy[4200], *urls = copy;
+	int n, secure = 0, err;
+
+	if (cfg->n_values < K_N)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_N);
+	if (!v[K_URL].str)
+		return XTCPD_CHECK_FAIL(res, "url", "required");
+	if (ns) {
+		if (!(ns->urls = strdup(v[K_URL].str)))
+			return -ENOMEM;
+		urls = ns->urls;
+		servers = ns->servers;
+	} else {
+		snprintf(copy, sizeof(copy), "%s", v[K_URL].str);
 	}
-	ns->subject = v[K_SUBJECT].str;
-	if (!ns->subject || !nats_subject_ok(ns->subject)) {
-		ns->host->log(ns->ctx, XTCPD_LOG_ERR, "subject '%s': not a subject to publish to "
-			      "(dot-separated tokens, no wildcard * or >, no blank)",
-			      ns->subject ? ns->subject : "");
-		return -EINVAL;
-	}
+	if ((err = nats_servers(urls, servers, &n, &secure, res)))
+		return err;
+	subject = v[K_SUBJECT].str;
+	if (!subject || !nats_subject_ok(subject))
+		return XTCPD_CHECK_FAIL(res, "subject", "'%s': not a subject to publish to "
+					"(dot-separated tokens, no wildcard * or >, no blank)",
+					subject ? subject : "");
+	ca_file = v[K_CA_FILE].str && *v[K_CA_FILE].str ? v[K_CA_FILE].str : NULL;
+	if (ca_file && (err = nats_ca_check(ca_file, res)))
+		return err;
+	if (!ns)
+		return 0;
+	ns->n_servers = n;
+	ns->secure = secure;
+	ns->subject = subject;
+	ns->ca_file = ca_file;
 	ns->timeout_ms = v[K_TIMEOUT].num;
 	ns->reconnect_wait_ms = v[K_RECONNECT_WAIT].num;
 	ns->max_message = (size_t)v[K_MAX_MESSAGE].num;
-	ns->ca_file = v[K_CA_FILE].str && *v[K_CA_FILE].str ? v[K_CA_FILE].str : NULL;
 	return 0;
+}
+
+/* The check op (ABI 1.3): no client, no connection, no thread. */
+static int nats_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	return nats_conf(NULL, cfg, res);
 }
 
 static void nats_on_disconnected(natsConnection *nc, void *closure)
@@ -307,6 +393,8 @@ static int nats_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		       const struct xtcpd_config *cfg, void **inst)
 {
 	struct nats_sink *ns = calloc(1, sizeof(*ns));
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	natsStatus s;
 	int err;
 
@@ -315,8 +403,12 @@ static int nats_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		return -ENOMEM;
 	ns->host = host;
 	ns->ctx = ctx;
-	if ((err = nats_check(ns, cfg)))
+	if ((err = nats_conf(ns, cfg, &res))) {
+		if (err == -EINVAL)
+			host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "",
+				  res.key ? ": " : "", msg);
 		return err;
+	}
 	err = sink_stats_init(&ns->st, host, ctx, nats_reasons, R_N, ns->failed);
 	ns->disconnects = host->metric(ctx, XTCPD_METRIC_COUNTER, "sink_nats_disconnects_total",
 				       NULL, "Connections to the NATS server lost");
@@ -359,6 +451,6 @@ static const struct xtcpd_sink_ops nats_ops = {
 	.cancel = nats_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "nats", PACKAGE_VERSION,
-	     "publish each batch as one NATS message, confirmed by the server (NATS C client)",
-	     nats_keys, &nats_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "nats", PACKAGE_VERSION,
+		     "publish each batch as one NATS message, confirmed by the server (NATS C client)",
+		     nats_keys, &nats_ops, nats_check);

@@ -208,14 +208,17 @@ static void er_destroy(void *inst)
 	free(es);
 }
 
-/* Every check of the keys, without side effects (the key table covers the ranges). */
-static int er_check(const struct xtcpd_config *cfg, char *err, size_t n)
+/* The check op (ABI 1.3): the key table covers the range; what create() could still
+ * refuse is a standard error that is not open. */
+static int er_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
 {
-	if (cfg->n_values < K__COUNT) {
-		snprintf(err, n, "configuration has %zu values, expected %d", cfg->n_values,
-			 K__COUNT);
-		return -EINVAL;
-	}
+	struct stat sb;
+
+	if (cfg->n_values < K__COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K__COUNT);
+	if (fstat(STDERR_FILENO, &sb) < 0)
+		return XTCPD_CHECK_FAIL(res, NULL, "standard error: %s", strerror(errno));
 	return 0;
 }
 
@@ -223,13 +226,14 @@ static int er_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		     const struct xtcpd_config *cfg, void **inst)
 {
 	struct er_sink *es;
-	char err[128];
+	char msg[128];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	int rc;
 
 	*inst = NULL;
-	rc = er_check(cfg, err, sizeof(err));
+	rc = er_check(cfg, &res);
 	if (rc) {
-		host->log(ctx, XTCPD_LOG_ERR, "%s", err);
+		host->log(ctx, XTCPD_LOG_ERR, "%s", msg);
 		return rc;
 	}
 	es = calloc(1, sizeof(*es));
@@ -269,5 +273,6 @@ static const struct xtcpd_sink_ops er_ops = {
 	.cancel = er_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "stderr", PACKAGE_VERSION,
-	     "write batches to standard error (non-blocking, bounded wait)", er_keys, &er_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "stderr", PACKAGE_VERSION,
+		     "write batches to standard error (non-blocking, bounded wait)", er_keys, &er_ops,
+		     er_check);

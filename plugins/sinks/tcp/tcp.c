@@ -28,43 +28,48 @@ static const struct xtcpd_key tcp_keys[] = {
 	XTCPD_KEYS_END,
 };
 
-/* Every check of the keys (syntax, resolution, ranges), without side effects. */
-static int tcp_check(const struct xtcpd_config *cfg, struct sc_conf *sc, char *err, size_t n)
+static const struct sc_key_idx tcp_idx = {
+	K_CONNECT_TIMEOUT, K_WRITE_TIMEOUT, K_RETRY_TIMEOUT, K_RECONNECT_MIN, K_RECONNECT_MAX,
+	K_SNDBUF,
+};
+
+/* The keys into sc: syntax, resolution, ranges; no side effect. */
+static int tcp_conf(const struct xtcpd_config *cfg, struct sc_conf *sc, struct xtcpd_check *res)
 {
 	const struct xtcpd_value *v = cfg->values;
+	int rc;
 
-	if (cfg->n_values < K__COUNT || v[K_ADDRESS].str == NULL) {
-		snprintf(err, n, "address is required");
-		return -EINVAL;
-	}
-	if (v[K_RECONNECT_MIN].num > v[K_RECONNECT_MAX].num) {
-		snprintf(err, n, "reconnect_min (%s) is above reconnect_max (%s)",
-			 v[K_RECONNECT_MIN].str, v[K_RECONNECT_MAX].str);
-		return -EINVAL;
-	}
+	if (cfg->n_values < K__COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K__COUNT);
+	if (v[K_ADDRESS].str == NULL)
+		return XTCPD_CHECK_FAIL(res, "address", "required");
 	memset(sc, 0, sizeof(*sc));
 	sc->mode = SC_STREAM;
-	sc->connect_timeout_ms = v[K_CONNECT_TIMEOUT].num;
-	sc->write_timeout_ms = v[K_WRITE_TIMEOUT].num;
-	sc->retry_timeout_ms = v[K_RETRY_TIMEOUT].num;
-	sc->backoff_min_ms = v[K_RECONNECT_MIN].num;
-	sc->backoff_max_ms = v[K_RECONNECT_MAX].num;
-	sc->sndbuf = (int)v[K_SNDBUF].num;
-	return sc_resolve_inet(sc, v[K_ADDRESS].str, SOCK_STREAM, err, n);
+	if ((rc = sc_conf_common(sc, v, &tcp_idx, res)))
+		return rc;
+	return sc_resolve_inet(sc, v[K_ADDRESS].str, SOCK_STREAM, res);
+}
+
+/* The check op (ABI 1.3): everything create() could refuse; no socket made. */
+static int tcp_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	struct sc_conf sc;
+
+	return tcp_conf(cfg, &sc, res);
 }
 
 static int tcp_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		      const struct xtcpd_config *cfg, void **inst)
 {
 	struct sc_conf sc;
-	char err[400];
-	int rc = tcp_check(cfg, &sc, err, sizeof(err));
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
+	int rc = tcp_conf(cfg, &sc, &res);
 
 	*inst = NULL;
-	if (rc) {
-		host->log(ctx, XTCPD_LOG_ERR, "%s", err);
-		return rc;
-	}
+	if (rc)
+		return sc_refused(host, ctx, &res, rc);
 	return sc_create(host, ctx, &sc, (struct sc **)inst);
 }
 
@@ -80,6 +85,6 @@ static const struct xtcpd_sink_ops tcp_ops = {
 	.cancel = sc_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "tcp", PACKAGE_VERSION,
-	     "write batches over one TCP connection, reconnecting with backoff",
-	     tcp_keys, &tcp_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "tcp", PACKAGE_VERSION,
+		     "write batches over one TCP connection, reconnecting with backoff",
+		     tcp_keys, &tcp_ops, tcp_check);

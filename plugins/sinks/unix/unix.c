@@ -28,43 +28,49 @@ static const struct xtcpd_key unix_keys[] = {
 	XTCPD_KEYS_END,
 };
 
-/* Every check of the keys (syntax, resolution, ranges), without side effects. */
-static int unix_check(const struct xtcpd_config *cfg, struct sc_conf *sc, char *err, size_t n)
+static const struct sc_key_idx unix_idx = {
+	K_CONNECT_TIMEOUT, K_WRITE_TIMEOUT, K_RETRY_TIMEOUT, K_RECONNECT_MIN, K_RECONNECT_MAX,
+	K_SNDBUF,
+};
+
+/* The keys into sc: the path's form, ranges; no side effect. */
+static int unix_conf(const struct xtcpd_config *cfg, struct sc_conf *sc, struct xtcpd_check *res)
 {
 	const struct xtcpd_value *v = cfg->values;
+	int rc;
 
-	if (cfg->n_values < K__COUNT || v[K_PATH].str == NULL) {
-		snprintf(err, n, "path is required");
-		return -EINVAL;
-	}
-	if (v[K_RECONNECT_MIN].num > v[K_RECONNECT_MAX].num) {
-		snprintf(err, n, "reconnect_min (%s) is above reconnect_max (%s)",
-			 v[K_RECONNECT_MIN].str, v[K_RECONNECT_MAX].str);
-		return -EINVAL;
-	}
+	if (cfg->n_values < K__COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K__COUNT);
+	if (v[K_PATH].str == NULL)
+		return XTCPD_CHECK_FAIL(res, "path", "required");
 	memset(sc, 0, sizeof(*sc));
 	sc->mode = SC_FRAMED;
-	sc->connect_timeout_ms = v[K_CONNECT_TIMEOUT].num;
-	sc->write_timeout_ms = v[K_WRITE_TIMEOUT].num;
-	sc->retry_timeout_ms = v[K_RETRY_TIMEOUT].num;
-	sc->backoff_min_ms = v[K_RECONNECT_MIN].num;
-	sc->backoff_max_ms = v[K_RECONNECT_MAX].num;
-	sc->sndbuf = (int)v[K_SNDBUF].num;
-	return sc_resolve_unix(sc, v[K_PATH].str, err, n);
+	if ((rc = sc_conf_common(sc, v, &unix_idx, res)))
+		return rc;
+	return sc_resolve_unix(sc, v[K_PATH].str, res);
+}
+
+/* The check op (ABI 1.3): everything create() could refuse; no socket made. (The
+ * socket need not exist yet: the sink connects, and reconnects, when it sends.) */
+static int unix_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	struct sc_conf sc;
+
+	return unix_conf(cfg, &sc, res);
 }
 
 static int unix_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		      const struct xtcpd_config *cfg, void **inst)
 {
 	struct sc_conf sc;
-	char err[400];
-	int rc = unix_check(cfg, &sc, err, sizeof(err));
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
+	int rc = unix_conf(cfg, &sc, &res);
 
 	*inst = NULL;
-	if (rc) {
-		host->log(ctx, XTCPD_LOG_ERR, "%s", err);
-		return rc;
-	}
+	if (rc)
+		return sc_refused(host, ctx, &res, rc);
 	return sc_create(host, ctx, &sc, (struct sc **)inst);
 }
 
@@ -80,6 +86,6 @@ static const struct xtcpd_sink_ops unix_ops = {
 	.cancel = sc_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "unix", PACKAGE_VERSION,
-	     "write uvarint-framed batches over a Unix stream socket, reconnecting with backoff",
-	     unix_keys, &unix_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "unix", PACKAGE_VERSION,
+		     "write uvarint-framed batches over a Unix stream socket, reconnecting with backoff",
+		     unix_keys, &unix_ops, unix_check);

@@ -29,57 +29,61 @@ static const struct xtcpd_key ug_keys[] = {
 	XTCPD_KEYS_END,
 };
 
-/* Every check of the keys, without side effects (the socket asked for its limit is
- * closed again). */
-static int ug_check(const struct xtcpd_config *cfg, struct sc_conf *sc, char *err, size_t n)
+static const struct sc_key_idx ug_idx = {
+	-1, K_WRITE_TIMEOUT, K_RETRY_TIMEOUT, K_RECONNECT_MIN, K_RECONNECT_MAX, K_SNDBUF,
+};
+
+/* The keys into sc: the path's form, ranges, max_datagram against what a socket with
+ * that sndbuf takes (a socket is made, asked and closed: nothing outlives the call). */
+static int ug_conf(const struct xtcpd_config *cfg, struct sc_conf *sc, struct xtcpd_check *res)
 {
 	const struct xtcpd_value *v = cfg->values;
 	size_t lim;
 	int rc;
 
-	if (cfg->n_values < K__COUNT || v[K_PATH].str == NULL) {
-		snprintf(err, n, "path is required");
-		return -EINVAL;
-	}
-	if (v[K_RECONNECT_MIN].num > v[K_RECONNECT_MAX].num) {
-		snprintf(err, n, "reconnect_min (%s) is above reconnect_max (%s)",
-			 v[K_RECONNECT_MIN].str, v[K_RECONNECT_MAX].str);
-		return -EINVAL;
-	}
+	if (cfg->n_values < K__COUNT)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K__COUNT);
+	if (v[K_PATH].str == NULL)
+		return XTCPD_CHECK_FAIL(res, "path", "required");
 	memset(sc, 0, sizeof(*sc));
 	sc->mode = SC_DGRAM;
-	sc->connect_timeout_ms = 1000;  /* connect(2) on a datagram socket does not wait */
-	sc->write_timeout_ms = v[K_WRITE_TIMEOUT].num;
-	sc->retry_timeout_ms = v[K_RETRY_TIMEOUT].num;
-	sc->backoff_min_ms = v[K_RECONNECT_MIN].num;
-	sc->backoff_max_ms = v[K_RECONNECT_MAX].num;
-	sc->sndbuf = (int)v[K_SNDBUF].num;
+	if ((rc = sc_conf_common(sc, v, &ug_idx, res)))
+		return rc;
 	rc = sc_dgram_limit(sc->sndbuf, &lim);
 	if (rc) {
-		snprintf(err, n, "cannot ask a datagram socket its limit: %s", strerror(-rc));
+		snprintf(res->msg, res->msg_size, "cannot ask a datagram socket its limit: %s",
+			 strerror(-rc));
+		res->key = NULL;
 		return rc;
 	}
-	if ((size_t)v[K_MAX_DATAGRAM].num > lim) {
-		snprintf(err, n, "max_datagram = %s is above this socket's limit of %zu bytes "
-			 "(SO_SNDBUF - 32): raise sndbuf or lower it", v[K_MAX_DATAGRAM].str, lim);
-		return -EMSGSIZE;
-	}
+	if ((size_t)v[K_MAX_DATAGRAM].num > lim)
+		return XTCPD_CHECK_FAIL(res, "max_datagram", "%s is above this socket's limit of "
+					"%zu bytes (SO_SNDBUF - 32): raise sndbuf or lower it",
+					v[K_MAX_DATAGRAM].str, lim);
 	sc->max_datagram = v[K_MAX_DATAGRAM].num ? (size_t)v[K_MAX_DATAGRAM].num : lim;
-	return sc_resolve_unix(sc, v[K_PATH].str, err, n);
+	return sc_resolve_unix(sc, v[K_PATH].str, res);
+}
+
+/* The check op (ABI 1.3): everything create() could refuse; nothing connected. */
+static int ug_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	struct sc_conf sc;
+
+	return ug_conf(cfg, &sc, res);
 }
 
 static int ug_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		     const struct xtcpd_config *cfg, void **inst)
 {
 	struct sc_conf sc;
-	char err[400];
-	int rc = ug_check(cfg, &sc, err, sizeof(err));
+	char msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
+	int rc = ug_conf(cfg, &sc, &res);
 
 	*inst = NULL;
-	if (rc) {
-		host->log(ctx, XTCPD_LOG_ERR, "%s", err);
-		return rc;
-	}
+	if (rc)
+		return sc_refused(host, ctx, &res, rc);
 	return sc_create(host, ctx, &sc, (struct sc **)inst);
 }
 
@@ -95,5 +99,6 @@ static const struct xtcpd_sink_ops ug_ops = {
 	.cancel = sc_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "unixgram", PACKAGE_VERSION,
-	     "send each batch as one datagram on a Unix datagram socket", ug_keys, &ug_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "unixgram", PACKAGE_VERSION,
+		     "send each batch as one datagram on a Unix datagram socket", ug_keys, &ug_ops,
+		     ug_check);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -92,19 +93,24 @@ static void vk_fail(struct vk_sink *vs, unsigned r, const char *fmt, ...)
 				  line);
 }
 
-/* Every check of the configuration, and nothing else (the future check op). */
-static int vk_check(struct vk_sink *vs, const struct xtcpd_config *cfg)
+/* Everything create() could refuse, without side effects: the address parsed and its
+ * name resolved, the channel, the credentials' pairing; into vs when it is not NULL. */
+static int vk_conf(struct vk_sink *vs, const struct xtcpd_config *cfg, struct xtcpd_check *res)
 {
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	const struct xtcpd_value *v = cfg->values;
-	const char *a, *colon, *host;
+	const char *a, *colon, *host, *channel, *user, *pass;
+	char hostname[256];
 	size_t hlen;
 	char *end;
 	long port;
+	int gai;
 
-	if (cfg->n_values < K_N || !v[K_ADDRESS].str) {
-		vs->host->log(vs->ctx, XTCPD_LOG_ERR, "address is required");
-		return -EINVAL;
-	}
+	if (cfg->n_values < K_N)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_N);
+	if (!v[K_ADDRESS].str)
+		return XTCPD_CHECK_FAIL(res, "address", "required");
 	a = v[K_ADDRESS].str;
 	if (a[0] == '[') {
 		colon = strstr(a, "]:");
@@ -117,34 +123,44 @@ static int vk_check(struct vk_sink *vs, const struct xtcpd_config *cfg)
 		hlen = colon && strchr(a, ':') == colon ? (size_t)(colon - a) : 0;
 	}
 	port = colon ? strtol(colon + 1, &end, 10) : 0;
-	if (!hlen || hlen >= sizeof(vs->hostname) || !colon || !colon[1] || *end || port < 1 ||
-	    port > 65535) {
-		vs->host->log(vs->ctx, XTCPD_LOG_ERR, "address '%s': expected HOST:PORT or "
-			      "[IPv6]:PORT", a);
-		return -EINVAL;
-	}
-	memcpy(vs->hostname, host, hlen);
-	vs->hostname[hlen] = '\0';
+	if (!hlen || hlen >= sizeof(hostname) || !colon || !colon[1] || *end || port < 1 ||
+	    port > 65535)
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': expected HOST:PORT or [IPv6]:PORT", a);
+	memcpy(hostname, host, hlen);
+	hostname[hlen] = '\0';
+	gai = getaddrinfo(hostname, NULL, &hints, &ai);
+	if (gai)
+		return XTCPD_CHECK_FAIL(res, "address", "'%s': %s", a,
+					gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+	freeaddrinfo(ai);
+	channel = v[K_CHANNEL].str;
+	if (!channel || !*channel)
+		return XTCPD_CHECK_FAIL(res, "channel", "must not be empty");
+	user = v[K_USERNAME].str ? v[K_USERNAME].str : "";
+	pass = v[K_PASSWORD].str ? v[K_PASSWORD].str : "";
+	if (*user && !*pass)
+		return XTCPD_CHECK_FAIL(res, "username", "set, but password is empty");
+	if (!vs)
+		return 0;
+	memcpy(vs->hostname, hostname, hlen + 1);
 	vs->port = (int)port;
-	vs->channel = v[K_CHANNEL].str;
-	if (!vs->channel || !*vs->channel) {
-		vs->host->log(vs->ctx, XTCPD_LOG_ERR, "channel: must not be empty");
-		return -EINVAL;
-	}
+	vs->channel = channel;
 	vs->tv.tv_sec = v[K_TIMEOUT].num / 1000;
 	vs->tv.tv_usec = (v[K_TIMEOUT].num % 1000) * 1000;
 	vs->reconnect_wait_ns = v[K_RECONNECT_WAIT].num * 1000000LL;
-	vs->username = v[K_USERNAME].str && *v[K_USERNAME].str ? v[K_USERNAME].str : NULL;
-	vs->password = v[K_PASSWORD].str && *v[K_PASSWORD].str ? v[K_PASSWORD].str : NULL;
-	if (vs->username && !vs->password) {
-		vs->host->log(vs->ctx, XTCPD_LOG_ERR, "username is set but password is empty");
-		return -EINVAL;
-	}
+	vs->username = *user ? user : NULL;
+	vs->password = *pass ? pass : NULL;
 	/* PUBLISH channel <batch>: everything before the batch is the same every time. */
 	vs->head_len = (size_t)snprintf(vs->head, sizeof(vs->head),
 					"*3\r\n$7\r\nPUBLISH\r\n$%zu\r\n%s\r\n$",
 					strlen(vs->channel), vs->channel);
 	return 0;
+}
+
+/* The check op (ABI 1.3): no connection made. */
+static int vk_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
+{
+	return vk_conf(NULL, cfg, res);
 }
 
 static void vk_drop_conn(struct vk_sink *vs)
@@ -335,7 +351,8 @@ static int vk_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 		     const struct xtcpd_config *cfg, void **inst)
 {
 	struct vk_sink *vs = calloc(1, sizeof(*vs));
-	char why[640];
+	char why[640], msg[400];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
 	int err;
 
 	*inst = vs;
@@ -344,8 +361,11 @@ static int vk_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	vs->host = host;
 	vs->ctx = ctx;
 	pthread_mutex_init(&vs->lock, NULL);
-	if ((err = vk_check(vs, cfg)))
+	if ((err = vk_conf(vs, cfg, &res))) {
+		host->log(ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "", res.key ? ": " : "",
+			  msg);
 		return err;
+	}
 	err = sink_stats_init(&vs->st, host, ctx, vk_reasons, R_N, vs->failed);
 	vs->connects = host->metric(ctx, XTCPD_METRIC_COUNTER, "sink_valkey_connects_total", NULL,
 				    "Connections made to the server");
@@ -382,6 +402,6 @@ static const struct xtcpd_sink_ops vk_ops = {
 	.cancel = vk_cancel,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SINK, "valkey", PACKAGE_VERSION,
-	     "PUBLISH each batch to a Valkey/Redis channel (hiredis, zero-copy write)",
-	     vk_keys, &vk_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SINK, "valkey", PACKAGE_VERSION,
+		     "PUBLISH each batch to a Valkey/Redis channel (hiredis, zero-copy write)",
+		     vk_keys, &vk_ops, vk_check);

@@ -8,6 +8,7 @@
 #include "bisrc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,32 +64,56 @@ static const struct {
 	[BPFI_M_CYCLE_SOCKETS] = { "bpf_iter_cycle_sockets", NULL, "sockets read in the last cycle", XTCPD_METRIC_GAUGE },
 };
 
-/* Every key checked, nothing changed: the future check op calls this alone. */
-static int bpfi_conf(struct bpfi *s, const struct xtcpd_config *cfg)
+/* The check op (ABI 1.3): every key, nothing touched (no BTF read, no BPF call: a
+ * kernel that cannot run the iterator is not a configuration error, it is the
+ * "unavailable" create() reports, which the section's fallback answers). */
+static int bpfi_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
 {
 	const struct xtcpd_value *v = cfg->values;
+	uint32_t decode, states;
 	uint8_t ext;
 
 	if (cfg->n_values < K_COUNT)
-		return -EINVAL;
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin needs %d",
+					cfg->n_values, K_COUNT);
+	if (nlr_deserializers(v[K_DESER].str, &ext, &decode) < 0)
+		return XTCPD_CHECK_FAIL(res, bpfi_keys[K_DESER].name, "unknown name in '%s'",
+					v[K_DESER].str);
+	if (nlr_states(v[K_STATES].str, &states) < 0)
+		return XTCPD_CHECK_FAIL(res, bpfi_keys[K_STATES].name, "no state, or an unknown one, "
+					"in '%s'", v[K_STATES].str);
+	if ((size_t)v[K_READ_BUFFER].num < 2 * sizeof(struct bpfi_rec))
+		return XTCPD_CHECK_FAIL(res, bpfi_keys[K_READ_BUFFER].name, "at least %zu bytes",
+					2 * sizeof(struct bpfi_rec));
+	if (!v[K_BTF].str || v[K_BTF].str[0] != '/')
+		return XTCPD_CHECK_FAIL(res, bpfi_keys[K_BTF].name, "'%s' is not an absolute path "
+					"(it would depend on the folder xtcpd starts in)",
+					v[K_BTF].str ? v[K_BTF].str : "");
+	return 0;
+}
+
+/* A checked configuration into s. */
+static int bpfi_conf(struct bpfi *s, const struct xtcpd_config *cfg)
+{
+	const struct xtcpd_value *v = cfg->values;
+	char msg[300];
+	struct xtcpd_check res = { .struct_size = sizeof(res), .msg = msg, .msg_size = sizeof(msg) };
+	uint8_t ext;
+	int err;
+
+	if ((err = bpfi_check(cfg, &res))) {
+		s->host->log(s->ctx, XTCPD_LOG_ERR, "%s%s%s", res.key ? res.key : "",
+			     res.key ? ": " : "", msg);
+		return err;
+	}
 	s->readers = (unsigned)v[K_READERS].num;
-	if (nlr_deserializers(v[K_DESER].str, &ext, &s->decode) < 0) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "deserializers: unknown name in '%s'", v[K_DESER].str);
-		return -EINVAL;
-	}
-	if (nlr_states(v[K_STATES].str, &s->states) < 0) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "states: unknown state in '%s'", v[K_STATES].str);
-		return -EINVAL;
-	}
+	nlr_deserializers(v[K_DESER].str, &ext, &s->decode);
+	nlr_states(v[K_STATES].str, &s->states);
 	s->skip_empty = (int)v[K_SKIP_EMPTY].num;
 	s->changed_only = (int)v[K_CHANGED_ONLY].num;
 	s->refresh = (unsigned)v[K_REFRESH].num;
 	s->changed_max = (unsigned)v[K_CHANGED_MAX].num;
 	s->read_buffer = (size_t)v[K_READ_BUFFER].num;
-	if (s->read_buffer < 2 * sizeof(struct bpfi_rec)) {
-		s->host->log(s->ctx, XTCPD_LOG_ERR, "read_buffer: at least %zu bytes", 2 * sizeof(struct bpfi_rec));
-		return -EINVAL;
-	}
 	s->btf_path = v[K_BTF].str;
 	return 0;
 }
@@ -223,5 +248,6 @@ static const struct xtcpd_source_ops bpfi_ops = {
 	.poll = bpfi_poll,
 };
 
-XTCPD_PLUGIN(XTCPD_KIND_SOURCE, "bpf_iter", PACKAGE_VERSION,
-	     "TCP sockets of every namespace via a BPF TCP iterator (libbpf, CO-RE)", bpfi_keys, &bpfi_ops);
+XTCPD_PLUGIN_CHECKED(XTCPD_KIND_SOURCE, "bpf_iter", PACKAGE_VERSION,
+		     "TCP sockets of every namespace via a BPF TCP iterator (libbpf, CO-RE)",
+		     bpfi_keys, &bpfi_ops, bpfi_check);

@@ -3,7 +3,7 @@
 http sink's tests: each POST body must be one protobufList message (varint length +
 Envelope), which is decoded by `protoc --decode xtcp_flat_record.v1.Envelope`; a body that
 protoc decodes is answered 200 and kept as OUTDIR/NNNNNNNN.bin, anything else 400. Paths
-starting with /raw take any body (200, ROWS = its lines) and keep nothing. One
+starting with /raw take any body (200, ROWS = its lines), kept as OUTDIR/NNNNNNNN.json. One
 line per request goes to OUTDIR/requests: "STATUS ROWS PATH CONTENT-TYPE AUTHORIZATION".
 Writes the port it listens on (127.0.0.1, chosen by the kernel) to PORTFILE."""
 import http.server, os, ssl, subprocess, sys, threading
@@ -48,8 +48,9 @@ class H(http.server.BaseHTTPRequestHandler):
             pass
         with lock:
             count[0] += 1
-            if status == 200 and not self.path.startswith('/raw'):
-                with open(os.path.join(out, '%08d.bin' % count[0]), 'wb') as f:
+            if status == 200:
+                ext = 'json' if self.path.startswith('/raw') else 'bin'
+                with open(os.path.join(out, '%08d.%s' % (count[0], ext)), 'wb') as f:
                     f.write(body)
             with open(os.path.join(out, 'requests'), 'a') as f:
                 f.write('%d %d %s %s %s\n' % (status, rows, self.path,

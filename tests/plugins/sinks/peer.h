@@ -38,6 +38,9 @@ struct peer_sender {
 void peer_send_start(struct peer_sender *ps, struct th_inst *in, struct xtcpd_buf *buf);
 int peer_send_join(struct peer_sender *ps);
 
+/* How many descriptors this process has open (a check op must leave it as it was). */
+int peer_open_fds(void);
+
 /* `n` bytes of a pattern that depends on `seed` (so misplaced bytes show). */
 void peer_fill(uint8_t *p, size_t n, unsigned seed);
 

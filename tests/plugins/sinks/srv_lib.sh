@@ -1,31 +1,7 @@
 # tests/plugins/sinks/srv_lib.sh — real servers for the sink end-to-end tests (sourced after
-# tests/lib.sh and e2e_lib.sh): Debian's clickhouse-server, nats-server and redis-server,
+# tests/lib/lib.sh and e2e_lib.sh): Debian's clickhouse-server, nats-server and redis-server,
 # each started here on loopback with a free port and a data folder inside $TMP, and
-# stopped by its PID. A test that cannot run says why, and fails under CI=true.
-
-# cannot_run WHY: skip (exit 77), or fail when CI=true.
-cannot_run() {
-	echo "SKIP: $*"
-	[ "${CI:-}" = true ] && { echo "FAIL: CI=true and this test cannot run"; exit 1; }
-	exit $SKIP
-}
-
-# wait_for TRIES CMD...: run CMD every 0.1 s until it succeeds.
-wait_for() {
-	n=$1; shift
-	i=0
-	while ! "$@" > /dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -ge "$n" ] && return 1
-		sleep 0.1
-	done
-}
-
-# stop_pid PID [SIGNAL]: signal it and reap it.
-stop_pid() {
-	kill -"${2:-TERM}" "$1" 2> /dev/null
-	wait "$1" 2> /dev/null
-}
+# stopped by its PID; and what the tests of several sinks at once compare.
 
 # nats_start [PORT]: nats-server with JetStream, store in $TMP/nats; sets NATS_PORT,
 # NATS_URL, NATS_PID. The same PORT again restarts it on the same store.
@@ -37,26 +13,28 @@ nats_start() {
 	mkdir -p "$TMP/nats"
 	nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$TMP/nats/js" -l "$NATS_LOG" &
 	NATS_PID=$!
-	on_exit "kill $NATS_PID 2>/dev/null"
-	wait_for 100 grep -q "Server is ready" "$NATS_LOG" ||
+	kill_on_exit $NATS_PID
+	wait_for 300 grep -q "Server is ready" "$NATS_LOG" ||
 		{ echo "nats-server did not start"; tail "$NATS_LOG"; exit 1; }
 }
 
 # redis_start [PORT]: redis-server without persistence, folder $TMP/redis; sets
 # REDIS_PORT, REDIS_PID.
+_redis_up() { redis-cli -p "$REDIS_PORT" ping > /dev/null 2>&1; }
 redis_start() {
 	REDIS_PORT=${1:-$(free_port)}
 	mkdir -p "$TMP/redis"
 	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP/redis" --save '' \
 		--appendonly no --daemonize no --logfile "$TMP/redis/server.log" &
 	REDIS_PID=$!
-	on_exit "kill $REDIS_PID 2>/dev/null"
-	wait_for 100 redis-cli -p "$REDIS_PORT" ping ||
+	kill_on_exit $REDIS_PID
+	wait_for 300 _redis_up ||
 		{ echo "redis-server did not start"; tail "$TMP/redis/server.log"; exit 1; }
 }
 
 # ch_start: clickhouse-server with its own config, data and log folders in $TMP/ch, HTTP
 # and native ports free; sets CH_HTTP (host:port), CH_PID.
+_ch_up() { curl -sf "http://$CH_HTTP/ping" > /dev/null 2>&1; }
 ch_start() {
 	CH=$TMP/ch
 	mkdir -p "$CH"
@@ -91,8 +69,9 @@ EOF
 EOF
 	clickhouse-server --config-file="$CH/config.xml" > "$CH/stdout.log" 2>&1 &
 	CH_PID=$!
-	on_exit "kill $CH_PID 2>/dev/null; wait $CH_PID 2>/dev/null"
-	wait_for 300 curl -sf "http://$CH_HTTP/ping" ||
+	kill_on_exit $CH_PID
+	# a loaded machine takes a while to start it: a deadlock guard of 2 minutes
+	wait_for 1200 _ch_up ||
 		{ echo "clickhouse-server did not start"; tail "$CH/stdout.log" "$CH/error.log"; exit 1; }
 }
 
@@ -100,4 +79,60 @@ EOF
 ch() {
 	curl -sS --fail-with-body "http://$CH_HTTP/?output_format_json_quote_64bit_integers=0" \
 		--data-binary "$1"
+}
+
+# quiet_all FILE PER_CYCLE SINK...: quiet_snapshot FILE SINK1 PER_CYCLE, kept only when
+# every other SINK is also done with everything it was given (queued == delivered +
+# failed, queue empty) in that same snapshot.
+_sink_idle() {
+	_i="instance=\"sink/$2\""
+	[ "$(metric_or "$1" "xtcpd_sink_batches_queued_total{$_i}" -1)" = \
+	  $(($(metric_or "$1" "xtcpd_sink_batches_done_total{$_i,result=\"delivered\"}" 0) + \
+	     $(metric_or "$1" "xtcpd_sink_batches_done_total{$_i,result=\"failed\"}" 0))) ] &&
+	[ "$(metric_or "$1" "xtcpd_sink_queue_depth{$_i}" -1)" = 0 ]
+}
+quiet_all() {
+	_file=$1 _per=$2 _first=$3
+	shift 3
+	for _try in 1 2 3 4 5 6 7 8 9 10; do
+		quiet_snapshot "$_file" "$_first" "$_per" || return 1
+		_ok=1
+		for _s in "$@"; do _sink_idle "$_file" "$_s" || _ok=0; done
+		[ $_ok = 1 ] && return 0
+		sleep 0.2
+	done
+	echo "no snapshot with sinks $_first $* all idle"
+	return 1
+}
+
+# in_send SINK: the sink is inside send() with one batch (taken from its queue, not
+# done): queued - delivered - failed - queue depth == 1.
+in_send() {
+	scrape "$TMP/m.send" || return 1
+	_i="instance=\"sink/$1\""
+	[ $(($(metric_or "$TMP/m.send" "xtcpd_sink_batches_queued_total{$_i}" 0) - \
+	     $(metric_or "$TMP/m.send" "xtcpd_sink_batches_done_total{$_i,result=\"delivered\"}" 0) - \
+	     $(metric_or "$TMP/m.send" "xtcpd_sink_batches_done_total{$_i,result=\"failed\"}" 0) - \
+	     $(metric_or "$TMP/m.send" "xtcpd_sink_queue_depth{$_i}" 0))) = 1 ]
+}
+
+# covered DIR UPTO: "messages M bytes B" of the protobufList messages in DIR (one per
+# *.bin file) whose records are numbered (record_counter) up to UPTO: those a snapshot
+# with UPTO records emitted covers. Needs gen_pb2 first.
+covered() {
+	$PY - "$TMP" "$1" "$2" <<'EOF'
+import glob, os, sys
+sys.path.insert(0, sys.argv[1])
+import xtcp_flat_record_pb2 as pb
+n = size = 0
+for f in sorted(glob.glob(os.path.join(sys.argv[2], "*.bin"))):
+    m = open(f, "rb").read()
+    i = 0
+    while m[i] & 0x80:
+        i += 1
+    env = pb.Envelope.FromString(m[i + 1:])
+    if env.row and env.row[0].record_counter <= int(sys.argv[3]):
+        n, size = n + 1, size + len(m)
+print("messages %d bytes %d" % (n, size))
+EOF
 }

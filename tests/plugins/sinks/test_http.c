@@ -2,11 +2,13 @@
  * test (one thread per connection, answers scripted per request): bodies arrive byte-exact
  * with the configured headers, concurrency is bounded, 5xx and refused connections are
  * retried with backoff and counted, 4xx fails at once with the body's first line logged,
- * timeouts and cancel are bounded, every batch comes back exactly once, bad keys refused. */
+ * timeouts and cancel are bounded, every batch comes back exactly once; bad keys refused
+ * alike by the check op (nothing opened) and create. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -522,34 +524,78 @@ static void test_stop_in_flight(void **state)
 	srv_stop();
 }
 
-static void refused(const char *const *kv, const char *want_log)
+static int open_fds(void)
 {
-	struct th_inst in;
-	char last[1024];
+	int n = 0;
 
+	for (int fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* The check op (ABI 1.3) refuses it with its reason, naming the key, and opens
+ * nothing; create refuses it with the same words. */
+static void refused(const char *const *kv, const char *want)
+{
+	char got[1024], last[1024];
+	struct th_inst in;
+	int fds = open_fds();
+
+	assert_int_equal(th_check(http_plugin.desc, kv, got, sizeof(got)), -EINVAL);
+	assert_string_equal(got, want);
+	assert_int_equal(open_fds(), fds);
 	assert_int_equal(th_inst_create(&in, &http_plugin, kv), -EINVAL);
 	th_last_log(in.ctx, last, sizeof(last));
-	assert_string_equal(last, want_log);
+	assert_string_equal(last, want);
 	th_inst_destroy(&in);
 }
 
 static void test_bad_keys(void **state)
 {
+	char got[1024], kv_ca[300], ca[] = "/tmp/xt-test-http-ca-XXXXXX";
+	int fd;
+
+	(void)state;
 	refused(KV("url=ftp://example.org/x"), "url: scheme 'ftp' is not allowed (allowed: http, https)");
 	refused(KV("url=file:///etc/passwd"), "url: scheme 'file' is not allowed (allowed: http, https)");
 	refused(KV("url=http://"), "url: not a valid URL (expected http://HOST[:PORT]/PATH or https://...)");
-	refused(KV("url=http://h/", "header.X-A=1\r\nX-Injected: 1"),
+	refused(KV("url=http://127.0.0.1/", "header.X-A=1\r\nX-Injected: 1"),
 		"header.X-A: not a valid header (a name of token characters, a value of at most "
 		"1000 bytes without control characters)");
-	refused(KV("url=http://h/", "header.Bad Name=1"),
+	refused(KV("url=http://127.0.0.1/", "header.Bad Name=1"),
 		"header.Bad Name: not a valid header (a name of token characters, a value of at "
 		"most 1000 bytes without control characters)");
-	refused(KV("url=http://h/", "header.content-type=text/plain"),
+	refused(KV("url=http://127.0.0.1/", "header.content-type=text/plain"),
 		"header.content-type: set by the sink itself (use content_type)");
-	refused(KV("url=http://h/", "retry_backoff=2s", "retry_backoff_max=1s"),
-		"retry_backoff_max (1000 ms) is below retry_backoff (2000 ms)");
-	refused(KV("url=http://h/", "content_type=text/plain\nX: y"),
+	refused(KV("url=http://127.0.0.1/", "header.Host=evil"), "header.Host: set by the sink itself");
+	refused(KV("url=http://127.0.0.1/", "retry_backoff=2s", "retry_backoff_max=1s"),
+		"retry_backoff_max: 1000 ms is below retry_backoff (2000 ms)");
+	refused(KV("url=http://127.0.0.1/", "content_type=text/plain\nX: y"),
 		"content_type: control characters are not allowed");
+	refused(KV("url=https://127.0.0.1/", "ca_file=/nonexistent-xtcpd/ca.pem"),
+		"ca_file: '/nonexistent-xtcpd/ca.pem': No such file or directory");
+	refused(KV("url=https://127.0.0.1/", "ca_file=/tmp"), "ca_file: '/tmp' is not a regular file");
+	/* A name that does not resolve (no proxy in the environment to resolve it): the
+	 * resolver's reason, no such name or no resolver here. */
+	unsetenv("http_proxy");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
+	assert_int_equal(th_check(http_plugin.desc, KV("url=http://no-such-host.invalid:8123/"), got,
+				  sizeof(got)), -EINVAL);
+	assert_true(!strcmp(got, "url: 'http://no-such-host.invalid:8123/': host no-such-host.invalid: "
+			    "Name or service not known") ||
+		    !strcmp(got, "url: 'http://no-such-host.invalid:8123/': host no-such-host.invalid: "
+			    "Temporary failure in name resolution"));
+	/* What passes: a name that resolves, an IPv6 literal, a CA file that is there. */
+	fd = mkstemp(ca);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(kv_ca, sizeof(kv_ca), "ca_file=%s", ca);
+	assert_int_equal(th_check(http_plugin.desc, KV("url=http://localhost:8123/?query=INSERT", kv_ca),
+				  got, sizeof(got)), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(th_check(http_plugin.desc, KV("url=http://[::1]:8123/"), got, sizeof(got)), 0);
+	unlink(ca);
 }
 
 int main(void)

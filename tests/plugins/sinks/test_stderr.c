@@ -2,7 +2,8 @@
  * socket or a regular file for each case (the test's own messages go to the saved
  * stderr): exact bytes, the csv header once per run, and the failures counted exactly:
  * a reader that stops (etimedout after write_timeout, the sink never blocks), a reader
- * that went away (epipe), cancel while waiting. */
+ * that went away (epipe), cancel while waiting. The check op: standard error closed is
+ * refused (by create alike), and the check opens nothing. */
 #include "config.h"
 
 #include <errno.h>
@@ -167,6 +168,27 @@ static void test_cancel(void **state)
 	close(p[0]);
 }
 
+/* The check op (ABI 1.3): fd 2 closed is the one thing create() could refuse. */
+static void test_check(void **state)
+{
+	char got[700], last[700];
+	struct th_inst in;
+	int fds = peer_open_fds();
+
+	(void)state;
+	assert_int_equal(th_check(er_plugin.desc, NULL, got, sizeof(got)), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(peer_open_fds(), fds);
+	close(STDERR_FILENO);
+	assert_int_equal(th_check(er_plugin.desc, NULL, got, sizeof(got)), -EINVAL);
+	assert_int_equal(th_inst_create(&in, &er_plugin, NULL), -EINVAL);
+	th_last_log(in.ctx, last, sizeof(last));
+	th_inst_destroy(&in);
+	restore();
+	assert_string_equal(got, "standard error: Bad file descriptor");
+	assert_string_equal(last, "standard error: Bad file descriptor");
+}
+
 static int setup(void **state)
 {
 	FILE *f;
@@ -198,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_stalled_then_gone),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,7 +5,8 @@
  * batches (noticed before writing, reconnected, nothing lost), a reset in the middle of
  * a large batch (torn, sent again whole on the next connection), a peer that stops
  * reading (write_timeout), cancel while writing and while waiting to reconnect, and bad
- * keys. In every case each batch is released exactly once: delivered + dropped = sent. */
+ * keys, refused alike by the check op (no socket made) and create. In every case each
+ * batch is released exactly once: delivered + dropped = sent. */
 #include "config.h"
 
 #include <errno.h>
@@ -315,23 +316,52 @@ static void test_cancel(void **state)
 	th_inst_destroy(&in2);
 }
 
+/* The check op (ABI 1.3) refuses each bad configuration with its reason, naming the
+ * key, and makes no socket; create refuses it with the same words. */
+static void refused(const char *const *kv, const char *want)
+{
+	char got[700], last[700];
+	struct th_inst in;
+	int fds = peer_open_fds();
+
+	assert_int_equal(th_check(tcp_plugin.desc, kv, got, sizeof(got)), -EINVAL);
+	assert_string_equal(got, want);
+	assert_int_equal(peer_open_fds(), fds);
+	assert_int_equal(th_inst_create(&in, &tcp_plugin, kv), -EINVAL);
+	th_last_log(in.ctx, last, sizeof(last));
+	assert_string_equal(last, want);
+	th_inst_destroy(&in);
+}
+
+#define KV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 static void test_bad_keys(void **state)
 {
-	const char *bad[][4] = {
-		{ "address=localhost", NULL },                  /* no port */
-		{ "address=::1:80", NULL },                     /* IPv6 needs brackets */
-		{ "address=127.0.0.1:0", NULL },
-		{ "address=127.0.0.1:65536", NULL },
-		{ "address=[::1]80", NULL },
-		{ "address=127.0.0.1:80", "reconnect_min=2s", "reconnect_max=1s", NULL },
-	};
-	struct th_inst in;
+	char got[700];
+	int fds = peer_open_fds();
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(th_inst_create(&in, &tcp_plugin, bad[i]), -EINVAL);
-		th_inst_destroy(&in);
-	}
+	refused(KV("address=localhost"), "address: 'localhost': expected host:port or [IPv6]:port");
+	refused(KV("address=::1:80"), "address: '::1:80': expected host:port or [IPv6]:port");
+	refused(KV("address=[::1]80"), "address: '[::1]80': expected host:port or [IPv6]:port");
+	refused(KV("address=127.0.0.1:0"), "address: '127.0.0.1:0': port '0' is not a number 1..65535");
+	refused(KV("address=127.0.0.1:65536"),
+		"address: '127.0.0.1:65536': port '65536' is not a number 1..65535");
+	refused(KV("address=127.0.0.1:http"),
+		"address: '127.0.0.1:http': port 'http' is not a number 1..65535");
+	refused(KV("address=127.0.0.1:80", "reconnect_min=2s", "reconnect_max=1s"),
+		"reconnect_min: 2s is above reconnect_max = 1s");
+	/* what passes: a name that resolves, IPv6 in brackets; nothing connected */
+	assert_int_equal(th_check(tcp_plugin.desc, KV("address=localhost:9"), got, sizeof(got)), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(th_check(tcp_plugin.desc, KV("address=[::1]:9", "reconnect_min=1s",
+						      "reconnect_max=1s"), got, sizeof(got)), 0);
+	assert_int_equal(peer_open_fds(), fds);
+	/* a name that does not resolve: the resolver's reason (no such name, or no resolver) */
+	assert_int_equal(th_check(tcp_plugin.desc, KV("address=no-such-host.invalid:9"), got,
+				  sizeof(got)), -EINVAL);
+	assert_true(!strcmp(got, "address: 'no-such-host.invalid:9': Name or service not known") ||
+		    !strcmp(got, "address: 'no-such-host.invalid:9': Temporary failure in name resolution"));
 }
 
 static int setup(void **state)

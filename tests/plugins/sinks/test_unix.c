@@ -4,7 +4,8 @@
  * the failures, each counted exactly: no socket file (enoent), a file with no listener
  * (refused), the peer closing between batches (closed), the peer shutting its reading
  * side (EPIPE on the next write, nothing torn) and closing in the middle of a large
- * frame (EPIPE, torn, the frame sent again whole), cancel, and bad paths. */
+ * frame (EPIPE, torn, the frame sent again whole), cancel, and bad keys, refused alike
+ * by the check op (no socket made) and create. */
 #include "config.h"
 
 #include <errno.h>
@@ -274,20 +275,43 @@ static void test_cancel(void **state)
 	close(lfd);
 }
 
+/* The check op (ABI 1.3) refuses each bad configuration with its reason, naming the
+ * key, and makes no socket; create refuses it with the same words. */
+static void refused(const char *const *kv, const char *want)
+{
+	char got[700], last[700];
+	struct th_inst in;
+	int fds = peer_open_fds();
+
+	assert_int_equal(th_check(unix_plugin.desc, kv, got, sizeof(got)), -EINVAL);
+	assert_string_equal(got, want);
+	assert_int_equal(peer_open_fds(), fds);
+	assert_int_equal(th_inst_create(&in, &unix_plugin, kv), -EINVAL);
+	th_last_log(in.ctx, last, sizeof(last));
+	assert_string_equal(last, want);
+	th_inst_destroy(&in);
+}
+
+#define KV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 static void test_bad_paths(void **state)
 {
-	char longp[120];
-	struct th_inst in;
+	char kv_path[300], got[700];
+	int fds = peer_open_fds();
 
 	(void)state;
-	memset(longp, 'x', sizeof(longp) - 1);
-	longp[sizeof(longp) - 1] = 0;
-	assert_int_equal(make(&in, longp, NULL, NULL), -EINVAL);       /* > 107 bytes */
-	th_inst_destroy(&in);
-	assert_int_equal(make(&in, "@", NULL, NULL), -EINVAL);         /* empty name */
-	th_inst_destroy(&in);
-	assert_int_equal(make(&in, sock, "reconnect_min=1s", "reconnect_max=10ms"), -EINVAL);
-	th_inst_destroy(&in);
+	refused(KV("path=@"), "path: '@': a socket path of 1 to 107 bytes (or @name for the "
+		"abstract namespace)");
+	snprintf(kv_path, sizeof(kv_path), "path=%s/checked.sock", tmpdir);
+	refused(KV(kv_path, "reconnect_min=1s", "reconnect_max=10ms"),
+		"reconnect_min: 1s is above reconnect_max = 10ms");
+	/* The socket need not be there yet (the sink connects when it sends); an abstract
+	 * name neither. Nothing is made. */
+	assert_int_equal(th_check(unix_plugin.desc, KV(kv_path), got, sizeof(got)), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(th_check(unix_plugin.desc, KV("path=@xtcpd-test"), got, sizeof(got)), 0);
+	assert_int_equal(peer_open_fds(), fds);
+	assert_int_equal(access(kv_path + 5, F_OK), -1);
 }
 
 static int setup(void **state)

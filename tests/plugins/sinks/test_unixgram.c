@@ -4,7 +4,8 @@
  * is refused by the kernel: checked here on a socket of our own), or max_datagram; and
  * the failures, each counted exactly: too large (emsgsize), no socket file (enoent), a
  * receiver replaced (econnrefused, reconnected), a full receive queue (etimedout after
- * write_timeout), cancel while waiting for room. */
+ * write_timeout), cancel while waiting for room; bad keys, refused alike by the check op
+ * (no socket left open) and create. */
 #include "config.h"
 
 #include <errno.h>
@@ -137,15 +138,36 @@ static void test_roundtrip_and_limit(void **state)
 	close(rfd);
 }
 
+/* The check op (ABI 1.3) refuses a bad configuration with its reason, naming the key,
+ * and leaves no socket open; create refuses it with the same words. */
+static void refused(const char *const *kv, const char *want)
+{
+	char got[700], last[700];
+	struct th_inst in;
+	int fds = peer_open_fds();
+
+	assert_int_equal(th_check(ug_plugin.desc, kv, got, sizeof(got)), -EINVAL);
+	assert_string_equal(got, want);
+	assert_int_equal(peer_open_fds(), fds);
+	assert_int_equal(th_inst_create(&in, &ug_plugin, kv), -EINVAL);
+	th_last_log(in.ctx, last, sizeof(last));
+	assert_string_equal(last, want);
+	th_inst_destroy(&in);
+}
+
+#define KV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 /* sndbuf raises the limit as the kernel does; max_datagram lowers it; above the
- * socket's limit it is refused at create. */
+ * socket's limit it is refused by the check and at create. */
 static void test_limits(void **state)
 {
-	char kv_max[64];
+	char kv_max[64], kv_path[300], got[700], want[300];
 	struct th_inst in;
 	size_t lim = kernel_limit(65536);
+	int fds = peer_open_fds();
 
 	(void)state;
+	snprintf(kv_path, sizeof(kv_path), "path=%s/checked.sock", tmpdir);
 	assert_int_equal(make(&in, "sndbuf=65536", NULL, NULL), 0);
 	assert_int_equal(in.ops->max_message(in.sink), lim);
 	th_inst_destroy(&in);
@@ -153,10 +175,20 @@ static void test_limits(void **state)
 	assert_int_equal(in.ops->max_message(in.sink), 1400);
 	th_inst_destroy(&in);
 	snprintf(kv_max, sizeof(kv_max), "max_datagram=%zu", lim + 1);
-	assert_int_equal(make(&in, "sndbuf=65536", kv_max, NULL), -EMSGSIZE);
-	th_inst_destroy(&in);
-	assert_int_equal(make(&in, "reconnect_min=2s", "reconnect_max=1s", NULL), -EINVAL);
-	th_inst_destroy(&in);
+	snprintf(want, sizeof(want), "max_datagram: %zu is above this socket's limit of %zu bytes "
+		 "(SO_SNDBUF - 32): raise sndbuf or lower it", lim + 1, lim);
+	refused(KV(kv_path, "sndbuf=65536", kv_max), want);
+	refused(KV(kv_path, "reconnect_min=2s", "reconnect_max=1s"),
+		"reconnect_min: 2s is above reconnect_max = 1s");
+	refused(KV("path=@"), "path: '@': a socket path of 1 to 107 bytes (or @name for the "
+		"abstract namespace)");
+	/* at the limit: accepted, and nothing is left open or made */
+	snprintf(kv_max, sizeof(kv_max), "max_datagram=%zu", lim);
+	assert_int_equal(th_check(ug_plugin.desc, KV(kv_path, "sndbuf=65536", kv_max), got,
+				  sizeof(got)), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(peer_open_fds(), fds);
+	assert_int_equal(access(kv_path + 5, F_OK), -1);
 }
 
 /* No socket file: dropped (retry_timeout 0: one attempt). A receiver appears:

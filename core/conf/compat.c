@@ -22,6 +22,8 @@ enum compat_act {
 	ACT_DEBUG,      /* -d [N]: -o core.log_level=debug (info when N is 0) */
 	ACT_VERSION,    /* -v: --version */
 	ACT_IGNORE,     /* dropped with a warning naming TARGET (the equivalent) or none */
+	ACT_URING,      /* -ioUring: --source io_uring (source.netlink.* keys follow it);
+	                 * the batch sizes: -o source.io_uring.TARGET=VALUE, with -ioUring only */
 };
 
 enum compat_val {
@@ -49,9 +51,9 @@ static const struct compat_opt compat_opts[] = {
 	{ "promListen", ACT_KEY, VAL_STR, "core.prom_listen" },
 	{ "netlinkers", ACT_KEY, VAL_UINT, "source.netlink.netlinkers" },
 	{ "deserializers", ACT_KEY, VAL_STR, "source.netlink.deserializers" },
-	{ "ioUring", ACT_KEY, VAL_BOOL, "core.io_uring" },
-	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "core.io_uring_recv_batch" },
-	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "core.io_uring_cqe_batch" },
+	{ "ioUring", ACT_URING, VAL_BOOL, NULL },
+	{ "ioUringRecvBatch", ACT_URING, VAL_UINT, "recv_batch" },
+	{ "ioUringCqeBatch", ACT_URING, VAL_UINT, "cqe_batch" },
 	/* -topic: the destination's topic/subject/channel; without -dest, the configured kafka
 	 * sink's topic. -produceTimeout: the http destination's timeout (0 = its default). */
 	{ "topic", ACT_DEST, VAL_STR, "sink.kafka.topic" },
@@ -127,6 +129,7 @@ struct compat_out {
 	const char *dest;        /* its value (the last one) */
 	int marshal_slot;        /* index of the "--marshal" a single-dash -marshal became */
 	const char *columns;     /* -columns, applied once -marshal is known */
+	int io_uring;            /* -ioUring (true) seen */
 };
 
 static int compat_fail(struct compat_out *o, const char *fmt, ...)
@@ -356,10 +359,18 @@ static int compat_one(struct compat_out *o, int argc, char **argv, int *i,
 		if ((r = compat_push(o, "%s", opt->target)))
 			return r;
 		return compat_push(o, "%s", v);
+	case ACT_URING:
+		if (opt->val == VAL_BOOL) {
+			o->io_uring = !strcmp(v, "true");
+			return 0;
+		}
+		/* the batch sizes: a slot filled once we know whether -ioUring came */
+		/* fall through */
 	case ACT_FLUSH:
 	case ACT_DEST:
 		/* xtcp2: a zero count or duration means the daemon's default */
-		if (opt->val != VAL_STR && strspn(v, "0") == strspn(v, "0123456789"))
+		if (opt->act != ACT_URING && opt->val != VAL_STR &&
+		    strspn(v, "0") == strspn(v, "0123456789"))
 			return 0;
 		if ((r = compat_push(o, "-o")))
 			return r;
@@ -398,7 +409,17 @@ static int compat_deferred(struct compat_out *o, struct compat_flush *f, const c
 	char target[160], line[256];
 	int r;
 
-	if (f->opt->act == ACT_FLUSH)
+	if (f->opt->act == ACT_URING && !o->io_uring) {
+		if (warn) {
+			snprintf(line, sizeof(line), "ignoring xtcp2 option -%s: it applies with -ioUring only",
+				 f->opt->name);
+			warn(line);
+		}
+		return 0;
+	}
+	if (f->opt->act == ACT_URING)
+		r = asprintf(&o->argv[f->slot], "source.io_uring.%s=%s", f->opt->target, f->value);
+	else if (f->opt->act == ACT_FLUSH)
 		r = asprintf(&o->argv[f->slot], "marshaller.%s.%s=%s", marshal, f->opt->target,
 			     f->value);
 	else if (o->has_dest ? !conf_dest_param(o->dest, which, target, sizeof(target)) :
@@ -418,6 +439,31 @@ static int compat_deferred(struct compat_out *o, struct compat_flush *f, const c
 		o->argv[f->slot] = NULL;
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* -ioUring: the io_uring source replaces the configured ones (--source io_uring, first),
+ * and what -netlinkers and -deserializers set (source.netlink.*) is its. */
+static int compat_io_uring(struct compat_out *o)
+{
+	const char *pre = "source.netlink.";
+	char *s;
+
+	for (int i = 2; i < o->argc; i++) {
+		if (!o->argv[i] || strncmp(o->argv[i], pre, strlen(pre)) ||
+		    (strcmp(o->argv[i - 1], "-o") && strcmp(o->argv[i - 1], "--set")))
+			continue;
+		if (asprintf(&s, "source.io_uring.%s", o->argv[i] + strlen(pre)) < 0)
+			return -ENOMEM;
+		free(o->argv[i]);
+		o->argv[i] = s;
+	}
+	memmove(&o->argv[3], &o->argv[1], (size_t)(o->argc - 1) * sizeof(char *));
+	o->argc += 2;
+	o->argv[o->argc] = NULL;
+	o->argv[1] = o->argv[2] = NULL;
+	if (!(o->argv[1] = strdup("--source")) || !(o->argv[2] = strdup("io_uring")))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -477,6 +523,8 @@ static int compat_run(struct compat_out *o, int argc, char **argv, struct compat
 			warn("ignoring xtcp2 option -marshal without -dest: the configured marshallers "
 			     "and sinks are used");
 	}
+	if (o->io_uring && (r = compat_io_uring(o)))
+		return r;
 	/* deferred options with nowhere to go: their "-o" and empty slot */
 	for (int i = 1; i < o->argc; i++)
 		if (!o->argv[i])

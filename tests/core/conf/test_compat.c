@@ -81,8 +81,6 @@ static const struct row keys[] = {
 	{ "tag", "a=b", "core.tag=a=b" },
 	{ "location", "fra1", "core.location=fra1" },
 	{ "hostname", "web-1", "core.hostname=web-1" },
-	{ "ioUringRecvBatch", "256", "core.io_uring_recv_batch=256" },
-	{ "ioUringCqeBatch", "512", "core.io_uring_cqe_batch=512" },
 	{ "envelopeFlushRows", "5000", "marshaller.protobufList.flush_rows=5000" },
 	{ "envelopeFlushBytes", "1048576", "marshaller.protobufList.flush_bytes=1048576" },
 };
@@ -225,16 +223,26 @@ static void test_durations(void **state)
 		   "of whole milliseconds (like 10s, 1m30s, 250ms)");
 }
 
+/* -ioUring: the io_uring source instead of the configured ones, first on the line; the
+ * netlink keys xtcp2's flags set are its; the batch sizes are its keys (-ioUring only). */
 static void test_bool_io_uring(void **state)
 {
-	check(L("-ioUring"), L("-o", "core.io_uring=true"));
-	check(L("--ioUring"), L("-o", "core.io_uring=true"));
-	check(L("-ioUring=false"), L("-o", "core.io_uring=false"));
-	check(L("-ioUring=T"), L("-o", "core.io_uring=true"));
-	check(L("--ioUring=0"), L("-o", "core.io_uring=false"));
+	check(L("-ioUring"), L("--source", "io_uring"));
+	check(L("--ioUring"), L("--source", "io_uring"));
+	check(L("-ioUring=false"), NONE);
+	check(L("-ioUring=T"), L("--source", "io_uring"));
+	check(L("--ioUring=0"), NONE);
 	/* a Go bool flag never takes the next argument */
 	check(L("-ioUring", "-netlinkers", "2"),
-	      L("-o", "core.io_uring=true", "-o", "source.netlink.netlinkers=2"));
+	      L("--source", "io_uring", "-o", "source.io_uring.netlinkers=2"));
+	check(L("-deserializers", "info", "-ioUring", "-ioUringRecvBatch", "256", "-ioUringCqeBatch=512"),
+	      L("--source", "io_uring", "-o", "source.io_uring.deserializers=info",
+		"-o", "source.io_uring.recv_batch=256", "-o", "source.io_uring.cqe_batch=512"));
+	check(L("-ioUringRecvBatch=8", "--ioUringCqeBatch", "16", "-ioUring", "-n"),
+	      L("--source", "io_uring", "-o", "source.io_uring.recv_batch=8",
+		"-o", "source.io_uring.cqe_batch=16", "-n"));
+	/* without -ioUring, xtcp2 ignores the batch sizes: so do we, saying so */
+	check(L("-ioUringRecvBatch", "256", "-n"), L("-n"));
 	check_fail(L("-ioUring=maybe"), "xtcp2 option -ioUring: \"maybe\" is not true or false");
 }
 

@@ -5,7 +5,9 @@
 # (default 3) of the nlpoll driver (nupoll for io_uring; 4 readers, default attributes,
 # no sink) over BENCH_PASSES passes (default 10): CPU per pass of every thread, peak RSS
 # (GNU time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of
-# 1+P passes minus a run of 1: start-up left out). Prints numbers and ratios only.
+# 1+P passes minus a run of 1: start-up left out); io_uring also with recv_batch = 8
+# (fewer buffers touched). Then the whole daemon (source -> protobufList -> null, P
+# cycles): CPU (user + system) and peak RSS with each source. Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 N=${BENCH_SOCKETS:-200000}
@@ -17,6 +19,8 @@ PFX=xt-ubench-$$
 PIDS= NSS= WANT=0
 NL=$B/tests/plugins/sources/netlink/nlpoll
 NU=$B/tests/plugins/sources/io_uring/nupoll
+export XTCPD_PLUGIN_DIR="${XTCPD_PLUGIN_DIR:-$B/.libs}"
+XTCPD=${XTCPD:-$B/xtcpd}
 command -v perf >/dev/null || { echo "bench: perf missing (Debian package linux-perf)"; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: GNU time missing (Debian package time)"; exit 1; }
 
@@ -27,6 +31,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 stop_sockets() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
@@ -48,7 +53,7 @@ import resource, socket, sys, time
 h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
 n, port = int(sys.argv[1]), int(sys.argv[3]); keep = []
-l = socket.socket(); l.bind(("127.0.0.1", port)); l.listen(4096); keep.append(l)
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", port)); l.listen(4096); keep.append(l)
 for k in range(n):
     c = socket.create_connection(("127.0.0.1", port)); keep.extend([c, l.accept()[0]])
 open(sys.argv[2], "w").close()
@@ -64,15 +69,17 @@ wait_sockets() {
 	done
 	echo "bench: sockets not ready"; exit 1
 }
-# one DRIVER: "cpu_us rss_kb threads syscalls_per_pass records_per_pass"
+# one DRIVER [-o KEY=VALUE]: "cpu_us rss_kb threads syscalls_per_pass records_per_pass"
 one() {
-	/usr/bin/time -f "rss=%M" "$1" -d "$T/netns" -q -t -c "$P" -T 600000 >"$T/o" 2>"$T/e" || { cat "$T/e" >&2; exit 1; }
+	drv=$1
+	shift
+	/usr/bin/time -f "rss=%M" "$drv" "$@" -d "$T/netns" -q -t -c "$P" -T 600000 >"$T/o" 2>"$T/e" || { cat "$T/e" >&2; exit 1; }
 	cpu=$(sed -n 's/.*cpu_us_per_cycle=\([0-9]*\).*/\1/p' "$T/o")
 	thr=$(sed -n 's/^threads=\([0-9]*\) .*/\1/p' "$T/o")
 	recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/o")
 	rss=$(sed -n 's/^rss=//p' "$T/e")
-	s1=$(perf stat -x, -e raw_syscalls:sys_enter "$1" -d "$T/netns" -q -c 1 -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
-	sp=$(perf stat -x, -e raw_syscalls:sys_enter "$1" -d "$T/netns" -q -c $((P + 1)) -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
+	s1=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c 1 -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
+	sp=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c $((P + 1)) -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
 	echo "$cpu $rss $thr $(( (sp - s1) / P )) $((recs / P))"
 }
 layout() { # NAME
@@ -83,11 +90,21 @@ layout() { # NAME
 		a_cpu=$1 a_rss=$2
 		printf '%-6s %-9s %12s %10s %8s %14s %12s\n' "$r" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
 			"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
-		set -- $(one "$NU")
-		printf '%-6s %-9s %12s %10s %8s %14s %12s   io_uring/netlink: CPU %s, RSS %s\n' "$r" io_uring \
-			"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
-			"$3" "$4" "$5" "$(echo "$1 $a_cpu" | awk '{printf "%.2fx", $1/$2}')" \
-			"$(echo "$2 $a_rss" | awk '{printf "%.2fx", $1/$2}')"
+		for rb in 64 8; do
+			set -- $(one "$NU" -o recv_batch=$rb)
+			printf '%-6s %-9s %12s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "uring/$rb" \
+				"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
+				"$3" "$4" "$5" "$(echo "$1 $a_cpu" | awk '{printf "%.2fx", $1/$2}')" \
+				"$(echo "$2 $a_rss" | awk '{printf "%.2fx", $1/$2}')"
+		done
+	done
+	for src in netlink io_uring; do
+		printf '[source %s]\n' "$src" >"$T/d.conf"
+		/usr/bin/time -f "rss=%M cpu=%U+%S" "$XTCPD" -c "$T/d.conf" -C "$T/none" --dest null \
+			--marshal protobufList -o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false \
+			-o core.prom_listen= -o core.max_loops="$P" -o core.frequency=2s -o core.timeout=1900ms \
+			>/dev/null 2>"$T/de" || { tail -3 "$T/de"; exit 1; }
+		echo "daemon $src -> protobufList -> null, $P cycles: $(sed -n 's/^rss=\([0-9]*\) cpu=\(.*\)/peak RSS \1 KiB, CPU \2 s/p' "$T/de")"
 	done
 }
 newns "$PFX-0"

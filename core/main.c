@@ -52,6 +52,8 @@ static void usage(FILE *out)
 		"                           http[s]://HOST[:PORT]/PATH, nats:HOST:PORT, valkey:HOST:PORT\n"
 		"      --marshal NAME       marshaller for --dest: protobufList, protoJson, protoText,\n"
 		"                           json, csv, tsv\n"
+		"      --source NAME        this source plugin instead of the configured sources\n"
+		"                           (xtcp2's -ioUring: --source io_uring)\n"
 		"      --capture DIR        write every raw netlink dump into DIR\n"
 		"      --help-plugin NAME   list a plugin's configuration keys\n"
 		"      --help-core          list the core's configuration keys\n"
@@ -183,7 +185,7 @@ static int list_plugins(void)
 int main(int argc, char **argv)
 {
 	enum { O_ONCE = 256, O_DEST, O_MARSHAL, O_CAPTURE, O_HELP_PLUGIN, O_HELP_CORE, O_LIST,
-	       O_PRINT, O_HEALTH, O_HELP_XTCP2 };
+	       O_PRINT, O_HEALTH, O_HELP_XTCP2, O_SOURCE };
 	static const struct option lopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "confdir", required_argument, NULL, 'C' },
@@ -192,6 +194,7 @@ int main(int argc, char **argv)
 		{ "once", no_argument, NULL, O_ONCE },
 		{ "dest", required_argument, NULL, O_DEST },
 		{ "marshal", required_argument, NULL, O_MARSHAL },
+		{ "source", required_argument, NULL, O_SOURCE },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "help-plugin", required_argument, NULL, O_HELP_PLUGIN },
 		{ "help-core", no_argument, NULL, O_HELP_CORE },
@@ -243,6 +246,7 @@ int main(int argc, char **argv)
 			goto out;
 		case O_DEST: o.dest = optarg; break;
 		case O_MARSHAL: o.marshal = optarg; break;
+		case O_SOURCE: o.source = optarg; break;
 		case O_CAPTURE: o.capture_dir = optarg; break;
 		case O_HELP_PLUGIN:
 			drop_all_caps();

@@ -31,9 +31,9 @@ static const struct compat_opt compat_opts[] = {
 	{ "deserializers", ACT_DESER, VAL_STR, "source.netlink.deserializers" },
 	{ "packetSize", ACT_PKT, VAL_UINT, "source.netlink.recv_buffer" },
 	{ "packetSizeMply", ACT_PKT, VAL_UINT, "source.netlink.recv_buffer" },
-	{ "ioUring", ACT_KEY, VAL_BOOL, "core.io_uring" },
-	{ "ioUringRecvBatch", ACT_KEY, VAL_UINT, "core.io_uring_recv_batch" },
-	{ "ioUringCqeBatch", ACT_KEY, VAL_UINT, "core.io_uring_cqe_batch" },
+	{ "ioUring", ACT_URING, VAL_BOOL, NULL },
+	{ "ioUringRecvBatch", ACT_URING, VAL_UINT, "recv_batch" },
+	{ "ioUringCqeBatch", ACT_URING, VAL_UINT, "cqe_batch" },
 	/* -topic: the destination's topic/subject/channel (default xtcp); without -dest, the
 	 * configured kafka sink's topic. -produceTimeout: the http destination's timeout. */
 	{ "topic", ACT_TOPIC, VAL_STR, "sink.kafka.topic" },
@@ -123,6 +123,8 @@ struct compat_out {
 	const char *native_dest, *native_marshal;
 	unsigned long long pkt_size, pkt_mply;
 	int pkt_set, wfiles;
+	int io_uring;            /* -ioUring (true): the io_uring source */
+	char *uring_recv, *uring_cqe, uring_where[2][160]; /* its batch sizes, -ioUring only */
 };
 
 const struct compat_opt *compat_opt_at(size_t i)
@@ -297,6 +299,14 @@ int compat_apply(struct compat_out *o, const struct compat_opt *opt, const char 
 		return compat_keep(&o->marshal, v);
 	case ACT_DEST:
 		return compat_keep(&o->dest, v);
+	case ACT_URING:
+		if (opt->val == VAL_BOOL) {
+			o->io_uring = !strcmp(v, "true");
+			return 0;
+		}
+		r = !strcmp(opt->target, "recv_batch");
+		snprintf(o->uring_where[r], sizeof(o->uring_where[r]), "%s", where);
+		return compat_keep(r ? &o->uring_recv : &o->uring_cqe, v);
 	case ACT_TOPIC:
 		return compat_keep(&o->topic, v);
 	case ACT_PTIMEOUT:
@@ -344,6 +354,39 @@ static int compat_finish_dest(struct compat_out *o, const char *dest, const char
 
 /* Settings that depend on each other: destination, marshaller, topic, columns, capture,
  * the receive buffer, and xtcp2's defaults where xtcpd's differ. */
+/* -ioUring: the io_uring source replaces the configured ones (--source io_uring), and
+ * what xtcp2's flags set on the netlink source is set on it; its batch sizes only then
+ * (xtcp2 ignores them without -ioUring, and so do we, saying so). */
+static int compat_finish_uring(struct compat_out *o)
+{
+	static const char from[] = "source.netlink.";
+	int r;
+
+	if (!o->io_uring) {
+		for (int k = 0; k < 2; k++)
+			if ((k ? o->uring_recv : o->uring_cqe))
+				compat_warn(o, "ignoring %s: it applies with -ioUring only", o->uring_where[k]);
+		return 0;
+	}
+	for (int i = 1; i < o->argc; i++) {
+		char *a = o->argv[i], *n;
+
+		if (strncmp(a, from, sizeof(from) - 1))
+			continue;
+		if (asprintf(&n, "source.io_uring.%s", a + sizeof(from) - 1) < 0)
+			return -ENOMEM;
+		free(a);
+		o->argv[i] = n;
+	}
+	if ((r = compat_push(o, "--source")) || (r = compat_push(o, "io_uring")))
+		return r;
+	if (o->uring_recv && (r = compat_set(o, "source.io_uring.recv_batch", "=", o->uring_recv)))
+		return r;
+	if (o->uring_cqe && (r = compat_set(o, "source.io_uring.cqe_batch", "=", o->uring_cqe)))
+		return r;
+	return 0;
+}
+
 static int compat_finish(struct compat_out *o)
 {
 	const char *dest = o->dest ? o->dest : o->native_dest;
@@ -409,7 +452,7 @@ static int compat_finish(struct compat_out *o)
 		return r;
 	if (!o->wfiles && o->capdir)
 		compat_warn(o, "ignoring xtcp2 option -capturePath: -writeFiles is 0");
-	return 0;
+	return compat_finish_uring(o);
 }
 
 /* The xtcp2 flag at argv[*i] (name[0..len), value after '=' or NULL); advances *i past a
@@ -484,7 +527,7 @@ static int compat_args(struct compat_out *o, int argc, char **argv)
 static void compat_out_free(struct compat_out *o)
 {
 	char **s[] = { &o->dest, &o->marshal, &o->topic, &o->ptimeout, &o->columns, &o->deser,
-		       &o->kcomp, &o->capdir };
+		       &o->kcomp, &o->capdir, &o->uring_recv, &o->uring_cqe };
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		free(*s[i]);

@@ -343,6 +343,13 @@ static void compat_does(FILE *out, const struct compat_opt *opt)
 	case ACT_CAPDIR: fprintf(out, "the `--capture` folder"); break;
 	case ACT_DEBUG: fprintf(out, "`%s`: debug (info when 0)", opt->target); break;
 	case ACT_NATIVE: fprintf(out, "`%s`", opt->target); break;
+	case ACT_URING:
+		if (opt->target)
+			fprintf(out, "`source.io_uring.%s` with -ioUring; warned otherwise", opt->target);
+		else
+			fprintf(out, "`--source io_uring`: the io_uring source, with the netlink keys "
+				"set here");
+		break;
 	case ACT_IGNORE: fprintf(out, "warned: %s", opt->target ? opt->target : "no equivalent"); break;
 	}
 }

@@ -458,6 +458,23 @@ int conf_dest_param(const char *dest, enum conf_dest_param which, char *out, siz
 	return 0;
 }
 
+int conf_set_source(struct conf *c, const char *plugin)
+{
+	const char *file = intern_file(c, CMDLINE);
+	size_t j = 0;
+
+	if (!file)
+		return conf_fail(c, "out of memory");
+	for (size_t i = 0; i < c->n_sec; i++) { /* drop the configured sources */
+		if (c->sec[i]->kind == CONF_SOURCE)
+			section_free(c->sec[i]);
+		else
+			c->sec[j++] = c->sec[i];
+	}
+	c->n_sec = j;
+	return section_add(c, CONF_SOURCE, plugin, plugin, file, 0) ? 0 : -EINVAL;
+}
+
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 {
 	const char *file = intern_file(c, CMDLINE);

@@ -13,9 +13,9 @@ enum core_key {
 	CK_FREQUENCY, CK_TIMEOUT, CK_MAX_LOOPS, CK_HOSTNAME, CK_LABEL, CK_TAG, CK_LOCATION,
 	CK_PLUGIN_DIR, CK_LOG_LEVEL, CK_LOG_TARGET, CK_PROM_LISTEN, CK_NETNS, CK_NETNS_DIRS,
 	CK_NETNS_PROC_SCAN, CK_RECONCILE_INTERVAL, CK_CPUS, CK_MAX_THREADS, CK_NICE,
-	CK_IO_URING, CK_IO_URING_RECV_BATCH, CK_IO_URING_CQE_BATCH, CK_POOL_WAIT,
-	CK_SHUTDOWN_TIMEOUT, CK_MAX_NAMESPACES, CK_MAX_NAMESPACES_PER_OWNER, CK_POLL_JITTER_PCT,
-	CK_XTCP2_METRICS, CK_TUNING_ADVICE_SOCKETS, CK_TUNING_ADVICE_INTERVAL, CK__COUNT
+	CK_POOL_WAIT, CK_SHUTDOWN_TIMEOUT, CK_MAX_NAMESPACES, CK_MAX_NAMESPACES_PER_OWNER,
+	CK_POLL_JITTER_PCT, CK_XTCP2_METRICS, CK_TUNING_ADVICE_SOCKETS, CK_TUNING_ADVICE_INTERVAL,
+	CK__COUNT
 };
 /* Keys the core adds to every marshaller / sink section. */
 enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
@@ -70,6 +70,9 @@ struct conf {
 /* Parse the main file and every *.conf of confdir (lexical order). confdir may be NULL.
  * 0 or -EINVAL with conf->err set. */
 int conf_load(struct conf *c, const char *main_path, const char *confdir);
+/* --source NAME: replace every source section with [source NAME] (its keys default;
+ * -o source.NAME.KEY=VALUE sets them). */
+int conf_set_source(struct conf *c, const char *plugin);
 /* --dest URI --marshal NAME: replace every marshaller and sink with this one path. */
 int conf_set_dest(struct conf *c, const char *dest, const char *marshal);
 /* Where an xtcp2 option tied to the destination goes for --dest `dest`: writes

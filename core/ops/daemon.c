@@ -92,6 +92,8 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 		return rc;
 	if (o->dest && (rc = conf_set_dest(c, o->dest, o->marshal ? o->marshal : "protobufList")))
 		return rc;
+	if (o->source && (rc = conf_set_source(c, o->source)))
+		return rc;
 	for (size_t i = 0; i < o->n_overrides; i++)
 		if ((rc = conf_override(c, o->overrides[i])))
 			return rc;

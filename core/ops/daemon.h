@@ -13,6 +13,7 @@ struct daemon_opts {
 	char **overrides;           /* -o assignments */
 	size_t n_overrides;
 	const char *dest, *marshal; /* --dest / --marshal (xtcp2 style), or NULL */
+	const char *source;         /* --source: the only source plugin, or NULL */
 	int once;
 	int check_only;             /* -n */
 	int print_config;           /* --print-config: print the effective configuration */

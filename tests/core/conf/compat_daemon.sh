@@ -6,7 +6,7 @@
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 X=$XTCPD
 S=$XTCPD_SRCDIR
-need_plugin source_netlink marshaller_json marshaller_protobufList marshaller_protoJson \
+need_plugin source_netlink source_io_uring marshaller_json marshaller_protobufList marshaller_protoJson \
 	sink_file sink_udp sink_null
 L=$(printf 'x%.0s' $(seq 256))
 
@@ -22,7 +22,7 @@ E="xtcpd: command line:"
 
 run 0 "$OK" -frequency 30s -timeout 5s -maxLoops 3 -netlinkers 8 -deserializers info,cong \
 	-hostname h1 -label l -tag t -location fra1 -promListen 127.0.0.1:0
-run 0 "$OK" --frequency=1m30s --timeout=1.5s -ioUring -ioUringRecvBatch 256 -ioUringCqeBatch=512
+run 0 "$OK" --frequency=1m30s --timeout=1.5s -ioUring -ioUringRecvBatch 256 -ioUringCqeBatch=512 -netlinkers 2
 run 0 "$OK" -d
 run 0 "$OK" -d=0
 run 0 "$OK" -dest udp:127.0.0.1:9 -marshal jsonl -envelopeFlushRows 100 -envelopeFlushBytes 65536
@@ -46,8 +46,10 @@ for k in hostname label tag location; do
 done
 run 2 "$E [core] prom_listen: value is 256 characters long (allowed: up to 255 characters)" \
 	-promListen "$L"
-run 2 "$E [core] io_uring_recv_batch: '5000' is out of range (allowed: 1..4096)" -ioUringRecvBatch 5000
-run 2 "$E [core] io_uring_cqe_batch: '0' is out of range (allowed: 1..4096)" -ioUringCqeBatch 0
+run 2 "$E [source io_uring] recv_batch: '5000' is out of range (allowed: 1..4096)" -ioUring -ioUringRecvBatch 5000
+run 2 "$E [source io_uring] cqe_batch: '0' is out of range (allowed: 1..4096)" -ioUringCqeBatch 0 -ioUring
+run 0 "xtcpd: warning: ignoring xtcp2 option -ioUringRecvBatch: it applies with -ioUring only
+$OK" -ioUringRecvBatch 256
 run 2 "$E [marshaller json] flush_rows: '10000001' is out of range (allowed: 1..10000000)" \
 	-dest udp:127.0.0.1:9 -marshal json -envelopeFlushRows 10000001
 run 2 "$E [marshaller protobufList] flush_bytes: '100' is out of range (allowed: 1024..268435456 bytes)" \

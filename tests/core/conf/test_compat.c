@@ -84,6 +84,9 @@ static void check_fail(const char *const *in, const char *want_err)
 #define XDESER "info,vegas,cong,tos,tc,skmem,shut,dctcp,bbr,classid,cgroup,sockopt"
 #define XJIT "-o", "core.poll_jitter_pct?=20", "-o", "core.xtcp2_metrics?=true"
 #define DESER XJIT, "-o", "source.netlink.deserializers?=" XDESER
+/* The same with -ioUring: the netlink keys go to the io_uring source, which replaces the
+ * configured ones. */
+#define UDESER XJIT, "-o", "source.io_uring.deserializers?=" XDESER, "--source", "io_uring"
 
 /* One table row: an xtcp2 option, a value, and the native argument it becomes. */
 struct row { const char *opt, *val, *native; };
@@ -100,8 +103,6 @@ static const struct row keys[] = {
 	{ "tag", "a=b", "core.tag=a=b" },
 	{ "location", "fra1", "core.location=fra1" },
 	{ "hostname", "web-1", "core.hostname=web-1" },
-	{ "ioUringRecvBatch", "256", "core.io_uring_recv_batch=256" },
-	{ "ioUringCqeBatch", "512", "core.io_uring_cqe_batch=512" },
 	{ "envelopeFlushRows", "5000", "marshaller.*.flush_rows=5000" },
 	{ "envelopeFlushBytes", "1048576", "marshaller.*.flush_bytes=1048576" },
 	{ "pollJitterPct", "10", "core.poll_jitter_pct=10" },
@@ -279,16 +280,27 @@ static void test_durations(void **state)
 		   "of whole milliseconds (like 10s, 1m30s, 250ms)");
 }
 
+/* -ioUring: the io_uring source instead of the configured ones; the netlink keys xtcp2's
+ * flags set are its; the batch sizes are its keys (-ioUring only, else warned). */
 static void test_bool_io_uring(void **state)
 {
-	check(L("-ioUring"), L("-o", "core.io_uring=true", DESER));
-	check(L("--ioUring"), L("-o", "core.io_uring=true", DESER));
-	check(L("-ioUring=false"), L("-o", "core.io_uring=false", DESER));
-	check(L("-ioUring=T"), L("-o", "core.io_uring=true", DESER));
-	check(L("--ioUring=0"), L("-o", "core.io_uring=false", DESER));
+	(void)state;
+	check(L("-ioUring"), L(UDESER));
+	check(L("--ioUring"), L(UDESER));
+	check(L("-ioUring=false"), L(DESER));
+	check(L("-ioUring=T"), L(UDESER));
+	check(L("--ioUring=0"), L(DESER));
 	/* a Go bool flag never takes the next argument */
-	check(L("-ioUring", "-netlinkers", "2"),
-	      L("-o", "core.io_uring=true", "-o", "source.netlink.netlinkers=2", DESER));
+	check(L("-ioUring", "-netlinkers", "2"), L("-o", "source.io_uring.netlinkers=2", UDESER));
+	check(L("-deserializers", "info", "-ioUring", "-ioUringRecvBatch", "256", "-ioUringCqeBatch=512"),
+	      L(XJIT, "-o", "source.io_uring.deserializers=info", "--source", "io_uring",
+		"-o", "source.io_uring.recv_batch=256", "-o", "source.io_uring.cqe_batch=512"));
+	check(L("-ioUringRecvBatch=8", "--ioUringCqeBatch", "16", "-ioUring", "-n"),
+	      L(UDESER, "-o", "source.io_uring.recv_batch=8", "-o", "source.io_uring.cqe_batch=16", "-n"));
+	assert_int_equal(n_warned, 0);
+	/* without -ioUring, xtcp2 ignores the batch sizes: so do we, saying so */
+	check(L("-ioUringRecvBatch", "256", "-n"), L(DESER, "-n"));
+	assert_int_equal(n_warned, 1);
 	check_fail(L("-ioUring=maybe"), "xtcp2 option -ioUring: \"maybe\" is not true or false");
 }
 

@@ -7,6 +7,7 @@
 need_root
 need_cmd ip:iproute2
 B=${XTCPD_BUILDDIR:-.}
+NLPOLL=${NLPOLL:-$B/tests/plugins/sources/netlink/nlpoll} # or the io_uring source's nupoll
 T=$TMP
 NS=xt-free-$$
 V=xtfv$$
@@ -15,7 +16,7 @@ on_exit "ip link del $V 2>/dev/null"
 set -e
 ip link add "$V" type veth peer name eth0 netns "$NS"
 # Poll every 100 ms; full rescan every 500 ms (the reconcile interval).
-"$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -o skip_empty=false -q -i 100 -r 500 -w "$T/running" \
+"$NLPOLL" -d "$T/netns" -o skip_empty=false -q -i 100 -r 500 -w "$T/running" \
 	>"$T/out" 2>"$T/err" &
 PID=$!
 on_exit "rm -f '$T/running'; kill $PID 2>/dev/null; wait $PID 2>/dev/null"

@@ -7,8 +7,11 @@
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
 need_root
 need_cmd ip:iproute2 curl:curl
-need_plugin source_netlink marshaller_json sink_null
+need_plugin source_${SOURCE:-netlink} marshaller_json sink_null
 B=$XTCPD_BUILDDIR
+# NLPOLL, SOURCE: the driver and plugin under test (the io_uring source runs this too)
+NLPOLL=${NLPOLL:-$B/tests/plugins/sources/netlink/nlpoll}
+SOURCE=${SOURCE:-netlink}
 T=$TMP
 P=xt-thr-$$
 N=200
@@ -21,7 +24,7 @@ bind() { touch "$2/$1" && mount --bind "/run/netns/$1" "$2/$1"; }
 # Each namespace's dump walks the kernel's whole TCP table: on a busy machine 201 of them
 # take minutes, so the cycle deadline (-T) is only a deadlock guard here.
 run() {
-	"$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -o skip_empty=false -o netlinkers=4 -q -t -c 2 -T 600000 \
+	"$NLPOLL" -d "$T/netns" -o skip_empty=false -o netlinkers=4 -q -t -c 2 -T 600000 \
 		>"$T/out" 2>"$T/err"
 	expect_eq "nlpoll exit status ($1)" 0 $? || cat "$T/err" >&2
 	sed -n 's/^threads=\([0-9]*\) namespaces=\([0-9]*\)$/\1 \2/p' "$T/out"
@@ -42,7 +45,7 @@ expect_eq "threads with 1: main + 4 readers" 5 "$t1"
 expect_eq "threads with $N: the same" "$t1" "$t200"
 expect_eq "dumps over 2 cycles" $((2 * (N + 1))) "$dumps"
 # skip_empty (the default): the 200 namespaces have no TCP socket, only the host is dumped.
-"$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -q -c 2 -T 600000 >"$T/out" 2>"$T/err"
+"$NLPOLL" -d "$T/netns" -q -c 2 -T 600000 >"$T/out" 2>"$T/err"
 expect_eq "skip_empty: nlpoll exit status" 0 $? || cat "$T/err"
 expect_eq "skip_empty: dumps and skipped" "2 $((2 * N))" \
 	"$(sed -n 's/.* dumps=\([0-9]*\) .* skipped=\([0-9]*\) .*/\1 \2/p' "$T/out")"
@@ -51,7 +54,7 @@ expect_eq "skip_empty: dumps and skipped" "2 $((2 * N))" \
 # once its metrics show a cycle that polled them all.
 expect_ok "mount $P-1 alone" bind "$P-1" "$T/one"
 mkdir "$T/conf.d"
-printf '[source netlink]\n' >"$T/xtcpd.conf"
+printf '[source %s]\n' "$SOURCE" >"$T/xtcpd.conf"
 # dthreads DIR WANT: start the daemon on DIR, await a completed cycle knowing WANT
 # namespaces; DTHREADS = the daemon's thread count then.
 dthreads() {

@@ -5,7 +5,11 @@ sockets (by cookie); for every socket equal family, state, addresses, ports, ino
 cookie, uid; for idle sockets (the listeners, the idle connections base+10..12 and the
 time-wait socket base+30 of sockets.py) every field equal, except the clock-derived ones
 (EXCEPT), which may differ by the time between the two reads. Exits 1 on a difference."""
+import os
 import sys
+
+# the second source's name in messages (the io_uring source's test reuses this script)
+OTHER = os.environ.get('EQUIV_OTHER', 'bpf_iter')
 
 IDENT = ['inet_diag_msg_family', 'inet_diag_msg_state', 'inet_diag_msg_socket_source',
          'inet_diag_msg_socket_destination', 'inet_diag_msg_socket_source_port',
@@ -13,8 +17,10 @@ IDENT = ['inet_diag_msg_family', 'inet_diag_msg_state', 'inet_diag_msg_socket_so
          'inet_diag_msg_socket_cookie', 'inet_diag_msg_uid', 'present']
 # Read from jiffies at the moment the kernel reads the socket: the two sources read it
 # at different moments (see README: exceptions).
-EXCEPT = {'tcp_info_last_data_sent': 2000, 'tcp_info_last_data_recv': 2000,
-          'tcp_info_last_ack_recv': 2000, 'inet_diag_msg_expires': 2000}
+# EQUIV_CLOCK_MS: the caller's measure of the time between the reads (default 2000).
+_MS = int(os.environ.get('EQUIV_CLOCK_MS', '2000'))
+EXCEPT = {'tcp_info_last_data_sent': _MS, 'tcp_info_last_data_recv': _MS,
+          'tcp_info_last_ack_recv': _MS, 'inet_diag_msg_expires': _MS}
 
 def load(path):
     out = {}
@@ -36,8 +42,8 @@ def main():
         a = {k: v for k, v in nl.items() if k[0] == ns}
         b = {k: v for k, v in bp.items() if k[0] == ns}
         if set(a) != set(b):
-            print('FAIL %s: sockets only in netlink: %s; only in bpf_iter: %s' % (
-                ns, sorted(set(a) - set(b)), sorted(set(b) - set(a))))
+            print('FAIL %s: sockets only in netlink: %s; only in %s: %s' % (
+                ns, sorted(set(a) - set(b)), OTHER, sorted(set(b) - set(a))))
             bad += 1
         if len(a) < 10:
             print('FAIL %s: only %d sockets' % (ns, len(a)))
@@ -58,8 +64,8 @@ def main():
                 if idle and f in EXCEPT and u is not None and v is not None and \
                         abs(int(u) - int(v)) <= EXCEPT[f]:
                     continue
-                print('FAIL %s %s port %d->%d %s: netlink %s, bpf_iter %s' % (
-                    ns, k[1], sp, dp, f, u, v))
+                print('FAIL %s %s port %d->%d %s: netlink %s, %s %s' % (
+                    ns, k[1], sp, dp, f, u, OTHER, v))
                 bad += 1
     print('%d sockets compared (%d idle, all fields), %d differences' % (checked, idle_n, bad))
     return 1 if bad or not checked else 0

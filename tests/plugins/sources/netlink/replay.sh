@@ -5,10 +5,14 @@
 # exactly the records the live poll emitted, and so does the daemon's --capture.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 B=$XTCPD_BUILDDIR
+# NLPOLL, SOURCE: the driver and plugin under test (tests/plugins/sources/io_uring/ runs
+# this again with its own).
+NLPOLL=${NLPOLL:-$B/tests/plugins/sources/netlink/nlpoll}
+SOURCE=${SOURCE:-netlink}
 S=$XTCPD_SRCDIR
 T=$TMP
 /usr/bin/python3 "$S/tests/plugins/sources/netlink/mkfixtures.py" "$T/fx" || exit 1
-"$B/tests/plugins/sources/netlink/nlpoll" -H -o replay_dir="$T/fx" -o deserializers=all >"$T/out" 2>"$T/err"
+"$NLPOLL" -H -o replay_dir="$T/fx" -o deserializers=all >"$T/out" 2>"$T/err"
 expect_eq "fixtures: nlpoll exit status" 0 $? || cat "$T/err"
 expect_eq "fixtures: records" 4 "$(grep -c '^ns=' "$T/out")"
 expect_ok "4.15 record" grep -q 'local=127.0.0.1:22 peer=127.0.0.2:40000 inode=1001 cookie=100000001 .* cong=cubic tcpi_len=192 ' "$T/out"
@@ -34,10 +38,10 @@ if [ "$(id -u)" != 0 ]; then
 	exit
 fi
 mkdir "$T/cap"
-"$B/tests/plugins/sources/netlink/nlpoll" -H -o deserializers=all -C "$T/cap" >"$T/live" 2>"$T/err"
+"$NLPOLL" -H -o deserializers=all -C "$T/cap" >"$T/live" 2>"$T/err"
 expect_eq "live poll exit status" 0 $? || cat "$T/err"
 expect_eq "one capture file" 1 "$(ls "$T/cap" | grep -c '\.nlraw$')"
-"$B/tests/plugins/sources/netlink/nlpoll" -H -o replay_dir="$T/cap" -o deserializers=all >"$T/replayed" 2>"$T/err"
+"$NLPOLL" -H -o replay_dir="$T/cap" -o deserializers=all >"$T/replayed" 2>"$T/err"
 expect_eq "replay exit status" 0 $? || cat "$T/err"
 strip() { grep '^ns=' "$1" | sed 's/^ns=[^ ]* ino=[0-9]* nsid=[0-9]* lane=[0-9]* //' | sort; }
 strip "$T/live" >"$T/a"
@@ -46,13 +50,13 @@ expect_ok "live poll found sockets" test -s "$T/a"
 expect_ok "replay equals the live poll" cmp -s "$T/a" "$T/b" || diff "$T/a" "$T/b" | head
 echo "live capture: $(wc -l <"$T/a") sockets replayed identically"
 # The daemon's --capture: its files replay to as many records as it printed.
-need_plugin source_netlink marshaller_json sink_file
+need_plugin source_$SOURCE marshaller_json sink_file
 mkdir "$T/dcap" "$T/conf.d"
-printf '[source netlink]\n' >"$T/xtcpd.conf"
+printf '[source %s]\n' "$SOURCE" >"$T/xtcpd.conf"
 "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
 	-o core.netns=host -o core.prom_listen= --capture "$T/dcap" >"$T/djson" 2>"$T/derr"
 expect_eq "daemon --capture: exit status" 0 $? || cat "$T/derr"
-"$B/tests/plugins/sources/netlink/nlpoll" -H -q -o replay_dir="$T/dcap" >"$T/dreplay" 2>"$T/err"
+"$NLPOLL" -H -q -o replay_dir="$T/dcap" >"$T/dreplay" 2>"$T/err"
 expect_eq "replay of the daemon's capture: exit status" 0 $? || cat "$T/err"
 printed=$(grep -c '^{' "$T/djson")
 replayed=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/dreplay")

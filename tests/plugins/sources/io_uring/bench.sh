@@ -1,0 +1,118 @@
+#!/bin/sh
+# bench — the io_uring source against the netlink source (A/B, same run, same sockets),
+# root only: BENCH_SOCKETS loopback sockets (default 200000) in 1 namespace, then spread
+# over BENCH_NS namespaces (default 10). For each source and layout, BENCH_ROUNDS rounds
+# (default 3) of the nlpoll driver (nupoll for io_uring; 4 readers, default attributes,
+# no sink) over BENCH_PASSES passes (default 10): CPU per pass of every thread, peak RSS
+# (GNU time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of
+# 1+P passes minus a run of 1: start-up left out); io_uring also with recv_batch = 8
+# (fewer buffers touched). Then the whole daemon (source -> protobufList -> null, P
+# cycles): CPU (user + system) and peak RSS with each source. Prints numbers only.
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
+B=${XTCPD_BUILDDIR:-.}
+N=${BENCH_SOCKETS:-200000}
+M=${BENCH_NS:-10}
+P=${BENCH_PASSES:-10}
+R=${BENCH_ROUNDS:-3}
+T=$(mktemp -d)
+PFX=xt-ubench-$$
+PIDS= NSS= WANT=0
+NL=$B/tests/plugins/sources/netlink/nlpoll
+NU=$B/tests/plugins/sources/io_uring/nupoll
+export XTCPD_PLUGIN_DIR="${XTCPD_PLUGIN_DIR:-$B/.libs}"
+XTCPD=${XTCPD:-$B/xtcpd}
+command -v perf >/dev/null || { echo "bench: perf missing (Debian package linux-perf)"; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: GNU time missing (Debian package time)"; exit 1; }
+
+cleanup() {
+	stop_sockets
+	for f in "$T"/netns/*; do [ -e "$f" ] && umount "$f" 2>/dev/null; done
+	for ns in $NSS; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap "exit 1" INT TERM
+stop_sockets() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	PIDS= WANT=0
+	rm -f "$T"/ready-*
+}
+newns() {
+	ip netns add "$1" && ip -n "$1" link set lo up || exit 1
+	NSS="$NSS $1"
+	mkdir -p "$T/netns" && touch "$T/netns/$1" && mount --bind "/run/netns/$1" "$T/netns/$1"
+}
+# sockets NS COUNT: COUNT sockets (COUNT/2 connections) in NS, 19000 per helper at most
+sockets() {
+	nproc=$(( ($2 + 18999) / 19000 ))
+	per=$(( ($2 / nproc - 1) / 2 ))
+	for j in $(seq "$nproc"); do
+		ip netns exec "$1" /usr/bin/python3 -c '
+import resource, socket, sys, time
+h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
+n, port = int(sys.argv[1]), int(sys.argv[3]); keep = []
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", port)); l.listen(4096); keep.append(l)
+for k in range(n):
+    c = socket.create_connection(("127.0.0.1", port)); keep.extend([c, l.accept()[0]])
+open(sys.argv[2], "w").close()
+time.sleep(3600)' "$per" "$T/ready-$1-$j" $((9000 + j)) &
+		PIDS="$PIDS $!"
+		WANT=$((WANT + 1))
+	done
+}
+wait_sockets() {
+	for w in $(seq 2400); do
+		[ "$(ls "$T" | grep -c '^ready-')" = "$WANT" ] && return 0
+		sleep 0.5
+	done
+	echo "bench: sockets not ready"; exit 1
+}
+# one DRIVER [-o KEY=VALUE]: "cpu_us rss_kb threads syscalls_per_pass records_per_pass"
+one() {
+	drv=$1
+	shift
+	/usr/bin/time -f "rss=%M" "$drv" "$@" -d "$T/netns" -q -t -c "$P" -T 600000 >"$T/o" 2>"$T/e" || { cat "$T/e" >&2; exit 1; }
+	cpu=$(sed -n 's/.*cpu_us_per_cycle=\([0-9]*\).*/\1/p' "$T/o")
+	thr=$(sed -n 's/^threads=\([0-9]*\) .*/\1/p' "$T/o")
+	recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/o")
+	rss=$(sed -n 's/^rss=//p' "$T/e")
+	s1=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c 1 -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
+	sp=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c $((P + 1)) -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
+	echo "$cpu $rss $thr $(( (sp - s1) / P )) $((recs / P))"
+}
+layout() { # NAME
+	echo "== $1: $(( $(ls "$T/netns" | wc -l) )) namespaces (+ the host's), $N sockets"
+	printf '%-6s %-9s %12s %10s %8s %14s %12s\n' round source "CPU ms/pass" "RSS MiB" threads "syscalls/pass" records/pass
+	for r in $(seq "$R"); do
+		set -- $(one "$NL")
+		a_cpu=$1 a_rss=$2
+		printf '%-6s %-9s %12s %10s %8s %14s %12s\n' "$r" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
+			"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
+		for rb in 64 8; do
+			set -- $(one "$NU" -o recv_batch=$rb)
+			printf '%-6s %-9s %12s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "uring/$rb" \
+				"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
+				"$3" "$4" "$5" "$(echo "$1 $a_cpu" | awk '{printf "%.2fx", $1/$2}')" \
+				"$(echo "$2 $a_rss" | awk '{printf "%.2fx", $1/$2}')"
+		done
+	done
+	for src in netlink io_uring; do
+		printf '[source %s]\n' "$src" >"$T/d.conf"
+		/usr/bin/time -f "rss=%M cpu=%U+%S" "$XTCPD" -c "$T/d.conf" -C "$T/none" --dest null \
+			--marshal protobufList -o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false \
+			-o core.prom_listen= -o core.max_loops="$P" -o core.frequency=2s -o core.timeout=1900ms \
+			>/dev/null 2>"$T/de" || { tail -3 "$T/de"; exit 1; }
+		echo "daemon $src -> protobufList -> null, $P cycles: $(sed -n 's/^rss=\([0-9]*\) cpu=\(.*\)/peak RSS \1 KiB, CPU \2 s/p' "$T/de")"
+	done
+}
+newns "$PFX-0"
+sockets "$PFX-0" "$N"
+wait_sockets
+layout "1 namespace"
+stop_sockets
+for i in $(seq 1 $((M - 1))); do newns "$PFX-$i"; done
+for i in $(seq 0 $((M - 1))); do sockets "$PFX-$i" $((N / M)); done
+wait_sockets
+layout "$M namespaces"

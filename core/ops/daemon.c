@@ -509,6 +509,27 @@ static void no_output(void)
 	kill(getpid(), SIGTERM);
 }
 
+/* Until the next cycle is due at `next` or a stopping signal (returned): reloads on
+ * SIGHUP, and flushes continuous sources' batches on their flush_interval meanwhile. */
+static int wait_cycle(struct daemon *d, const sigset_t *set, int64_t next)
+{
+	for (;;) {
+		int64_t due = pipeline_tick(d->pl, clock_mono_ns());
+		int sig;
+
+		/* A continuous source listens between cycles: namespaces that come and go are
+		 * followed at its pace too, not only at the next cycle's start. */
+		if (due != INT64_MAX && d->ns)
+			netns_mgr_tick(d->ns, clock_mono_ns() / 1000000);
+		sig = wait_until(set, due < next ? due : next);
+
+		if (sig == SIGHUP)
+			reload(d);
+		else if (sig || clock_mono_ns() >= next)
+			return sig;
+	}
+}
+
 /* Until max_loops cycles ran or SIGTERM/SIGINT; SIGHUP reloads in between. */
 static void run(struct daemon *d, const sigset_t *set)
 {
@@ -526,8 +547,7 @@ static void run(struct daemon *d, const sigset_t *set)
 		next += d->conf->core[CK_FREQUENCY].num * 1000000LL;
 		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
 			next = clock_mono_ns();
-		while ((sig = wait_until(set, next)) == SIGHUP)
-			reload(d);
+		sig = wait_cycle(d, set, next);
 		if (sig == SIGINT || sig == SIGTERM) {
 			if (!pipeline_outputs_open())
 				log_info("every sink's output is closed: stopping");

@@ -68,6 +68,6 @@ while [ $r -le "$ROUNDS" ]; do
 		-v wall=$(( (t1 - t0) / 1000000 )) -v drops="$drops" -v r=$r 'BEGIN {
 		us = dt / hz * 1e6 / n; cus = ct / hz * 1e6 / n
 		printf "round %d: %d sockets closed in %d ms (%d seen, drops so far %d): daemon %.2f us CPU per close = %.2f%% of a core per 1,000 closes/s; the closing process %.2f us per close (ratio %.2f)\n",
-			r, n, wall, got, drops, us, us / 10, cus, cus > 0 ? us / cus : 0 }'
+			r, n, wall, got, drops, us, us / 10, cus, (cus > 0 ? us / cus : 0) }'
 	r=$((r + 1))
 done

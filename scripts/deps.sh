@@ -20,6 +20,8 @@ PKGS=(
 	# the http, nats and valkey sinks, and the servers their tests start
 	libcurl4-openssl-dev libnats-dev libhiredis-dev
 	clickhouse-server nats-server redis-server openssl
+	# make deb: packaging, its checks and the throwaway root it installs into
+	debhelper lintian debootstrap systemd-container
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Newcomer command (2), and what CI runs (.ci/run, with CI=true): install dependencies,
 # build from scratch in build-test/, make check (as root so the namespace tests run),
-# then side by side: make distcheck, the unit tests again under ASan+UBSan (build-asan/),
-# and the fuzz targets for FUZZ_SECONDS (60) each. Under CI=true any skip fails the run.
+# then side by side: make distcheck, make deb (the Debian packages built, linted and
+# test-installed in a debootstrap root), the unit tests again under ASan+UBSan
+# (build-asan/), and the fuzz targets for FUZZ_SECONDS (60) each. Under CI=true any skip fails the run.
 # Prints the time of each part; the last line says how many checks ran and how they ended.
-# XTCPD_SKIP_DISTCHECK=1, XTCPD_SKIP_SANITIZERS=1, XTCPD_SKIP_FUZZ=1 leave a part out
+# XTCPD_SKIP_DISTCHECK=1, XTCPD_SKIP_DEB=1, XTCPD_SKIP_SANITIZERS=1, XTCPD_SKIP_FUZZ=1 leave a part out
 # (counted as a skip).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +85,7 @@ pushd build-test > /dev/null; count_tests; popd > /dev/null
 [ $check_rc = 0 ] || { [ $F -gt 0 ] || F=$((F + 1)); tail -20 build-test/check.out; }
 part "make check ($NTESTS tests)" $((SECONDS - t))
 
-# Then, at once (each mostly waits on its tests' processes): make distcheck, the
+# Then, at once (each mostly waits on its tests' processes): make distcheck, make deb, the
 # ASan+UBSan build and its tests, and the fuzz targets. Each writes its log, exit status
 # and time under build-test/parts/; they are reported in this order afterwards.
 mkdir -p build-test/parts
@@ -109,15 +110,17 @@ asan() {
 		make -j"$CHECK_JOBS" check TESTS="$(echo $ASAN_TESTS)" > check.out 2>&1
 }
 fuzz() { cd build-test && make "$1"; }
+debs() { cd build-test && make deb; }
 t=$SECONDS
 [ "${XTCPD_SKIP_DISTCHECK:-0}" = 1 ] || bg distcheck distcheck
+[ "${XTCPD_SKIP_DEB:-0}" = 1 ] || bg deb debs
 [ "${XTCPD_SKIP_SANITIZERS:-0}" = 1 ] || bg asan asan
 if [ "${XTCPD_SKIP_FUZZ:-0}" != 1 ]; then
 	bg fuzz-netlink fuzz fuzz-netlink
 	bg fuzz-marshal fuzz fuzz-marshal
 fi
 wait
-echo "== distcheck, sanitizers and fuzzing, side by side: $((SECONDS - t)) s"
+echo "== distcheck, deb, sanitizers and fuzzing, side by side: $((SECONDS - t)) s"
 secs() { cat "build-test/parts/$1.secs" 2>/dev/null || echo 0; }
 rc_of() { cat "build-test/parts/$1.rc" 2>/dev/null || echo 1; }
 
@@ -127,6 +130,16 @@ if [ "${XTCPD_SKIP_DISTCHECK:-0}" != 1 ]; then
 	part "make distcheck" "$(secs distcheck)"
 else
 	echo "SKIP: make distcheck (XTCPD_SKIP_DISTCHECK=1)"; add 0 0 1
+fi
+
+if [ "${XTCPD_SKIP_DEB:-0}" != 1 ]; then
+	log=build-test/parts/deb.log
+	if [ "$(rc_of deb)" != 0 ]; then tail -80 "$log"; echo "make deb: FAILED"; add 0 1 0
+	elif grep -q '^SKIP' "$log"; then grep '^SKIP' "$log"; if [ "$CI" = true ]; then add 0 1 1; else add 0 0 1; fi
+	else echo "make deb: OK ($(grep '^== done' "$log"))"; add 1 0 0; fi
+	part "make deb" "$(secs deb)"
+else
+	echo "SKIP: make deb (XTCPD_SKIP_DEB=1)"; add 0 0 1
 fi
 
 if [ "${XTCPD_SKIP_SANITIZERS:-0}" != 1 ]; then

@@ -4,7 +4,7 @@
 # or a huge one each get their own message and exit 2, promptly (nothing hangs or spins);
 # lines as long as the longest value a key allows work, a UTF-8 byte-order mark is skipped.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-for p in source_synth marshaller_json sink_null; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
+need_plugin source_synth marshaller_json sink_null
 mkdir -p "$TMP/d/conf.d"
 M="$TMP/d/x.conf"
 printf '[core]\nprom_listen =\n[source synth]\n[marshaller json]\n[sink null]\n' > "$M"
@@ -77,13 +77,20 @@ expect_eq "text after a section header" "2 $TMP/junk.conf:1: text after the sect
 
 # SIGTERM and SIGINT end the daemon from the first instruction, even while a check is
 # slow (the stall source's check takes 20 s, like a name lookup that hangs).
+# int_default PID: SIGINT is not ignored by PID (bit 2 of SigIgn clear)
+int_default() {
+	_ign=$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$_ign" ] && [ $((0x$_ign & 2)) = 0 ]
+}
 if have_plugin source_stall; then
 	printf '[core]\nprom_listen =\n[source stall]\ncheck_ms = 20000\n[marshaller json]\n[sink null]\n' > "$TMP/slow.conf"
 	for sig in TERM:143 INT:130; do
 		for mode in -n --once; do
 			"$XTCPD" $mode -c "$TMP/slow.conf" -C "$TMP/none" > /dev/null 2>&1 &
 			P=$!
-			sleep 0.5
+			# a shell's background job starts with SIGINT ignored: signal once the
+			# daemon has put it back to its default (its first instructions)
+			expect_ok "SIG${sig%:*} ($mode): SIGINT no longer ignored" wait_for 300 int_default $P
 			kill -"${sig%:*}" $P
 			i=0; while kill -0 $P 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 			kill -0 $P 2>/dev/null && { kill -9 $P; fail "SIG${sig%:*} during a slow check ($mode): still running 5 s later"; }

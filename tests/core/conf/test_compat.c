@@ -134,7 +134,7 @@ static void test_dest_params(void **state)
 	check(L("-dest", "http://127.0.0.1:8123/?query=INSERT", "-produceTimeout", "2s"),
 	      L("--dest", "http://127.0.0.1:8123/?query=INSERT", "-o", "sink.http.timeout=2s"));
 	check(L("-produceTimeout=1m30s", "-dest", "https://ingest.example/x"),
-	      L("-o", "sink.http.timeout=90000ms", "--dest", "https://ingest.example/x"));
+	      L("-o", "sink.http.timeout=1m30s", "--dest", "https://ingest.example/x"));
 	assert_int_equal(n_warned, 0);
 	/* 0 is xtcp2's "use the default" */
 	check(L("-dest", "http://h/", "-produceTimeout", "0s"), L("--dest", "http://h/"));

@@ -7,8 +7,8 @@
 # With room for all, all are polled and nothing is counted. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
-for p in source_netlink marshaller_json sink_null; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
-command -v prlimit > /dev/null || { echo "SKIP: no prlimit (util-linux)"; exit $SKIP; }
+need_plugin source_netlink marshaller_json sink_null
+need_cmd prlimit:util-linux
 P=xt-fds-$$
 for i in $(seq 40); do private_netns "$P-$i" || { fail "namespace $i"; finish; exit 1; }; done
 PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

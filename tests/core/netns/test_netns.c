@@ -318,7 +318,7 @@ static void test_run(void **state)
 
 	(void)state;
 	if (geteuid() != 0)
-		skip();
+		XT_SKIP("needs root (namespaces and setns)");
 	ino = make_ns("rho");
 	snprintf(path, sizeof(path), "%s/rho", dir);
 	ns.fd = open(path, O_RDONLY | O_CLOEXEC);

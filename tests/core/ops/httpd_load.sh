@@ -3,7 +3,7 @@
 # connections, from one address each (per-address limit) and from 200 addresses (header
 # deadline); see httpd_load.py.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-for p in source_synth marshaller_json sink_null; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
+need_plugin source_synth marshaller_json sink_null
 PY=/usr/bin/python3
 PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$TMP/x.conf" <<EOC

@@ -2,7 +2,7 @@
 # man_pages.sh — the manual pages render without warnings; xtcpd(8) documents every option
 # `xtcpd --help` lists; and the example plugin of xtcpd-plugin(3), cut from the page as a
 # reader would, builds warning-free against the public headers, exports one symbol, and is
-# loaded and run by the daemon.
+# loaded and run by the daemon, its check op refusing a bad value at -n.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_cmd man:man-db col:bsdextrautils nm:binutils "${CC:-cc}:build-essential"
 need_plugin source_synth marshaller_json
@@ -52,5 +52,9 @@ else
 	mkdir "$TMP/conf.d"
 	XTCPD_PLUGIN_DIR="$TMP/plugins" "$XTCPD" -c "$TMP/x.conf" -C "$TMP/conf.d" --once > "$TMP/out" 2>&1
 	expect_eq "one cycle into the example sink" "0 " "$? $(cat "$TMP/out")"
+	XTCPD_PLUGIN_DIR="$TMP/plugins" "$XTCPD" -c "$TMP/x.conf" -C "$TMP/conf.d" -n \
+		-o sink.count.unit=kB > "$TMP/out" 2>&1
+	expect_eq "the example's check refuses a bad unit at -n" \
+		"2 xtcpd: command line: [sink count] unit: 'kB' is not a unit (allowed: bytes)" "$? $(cat "$TMP/out")"
 fi
 finish

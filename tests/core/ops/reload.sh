@@ -7,7 +7,7 @@
 # of the old size after each. A valid reload then takes effect, keeping what did not
 # change.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-for p in source_synth marshaller_json sink_file; do have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }; done
+need_plugin source_synth marshaller_json sink_file
 PY=/usr/bin/python3
 OUT="$TMP/out.json"
 # conf RECORDS [EXTRA SECTIONS...]: the running configuration, plus a failing part

@@ -6,8 +6,8 @@
 # `unavailable`), logged once and shown as xtcpd_source_fallback; a fallback that is
 # unknown, the section's own plugin, or refuses a shared key's value is a config error.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
-have_plugin marshaller_json || { echo "SKIP: json not built"; exit $SKIP; }
-have_plugin source_synthfb || { echo "SKIP: test plugins not built (make check builds them)"; exit $SKIP; }
+need_plugin marshaller_json
+need_plugin source_synthfb
 conf() {
 	printf '[core]\nfrequency = 1s\nprom_listen = %s\n[source synth]\nunavailable = true\nrecords = %s\nlanes = 1\n%s\n[marshaller json]\n[sink file]\npath = %s\n' \
 		"$1" "$2" "$3" "$TMP/out.json" > "$TMP/x.conf"

@@ -15,7 +15,7 @@ T=$TMP
 
 expect_ok "protoc --python_out" protoc --proto_path="$PROTO_DIR" --python_out="$T" "$PROTO_DIR/xtcp_flat_record.proto"
 for cmd in "expect:expect.json" "keys:keys.txt" "encode protobufList $T/list.bin:" \
-	"encode protoJson $T/pj.json:" "encode protoJson $T/pjd.json emit_defaults:" "encode json $T/human.json:"; do
+	"encode protoJson $T/pj.json:" "encode protoJson $T/pjd.json emit_defaults=true:" "encode json $T/human.json:"; do
 	out=${cmd#*:}
 	"$MTOOL" ${cmd%%:*} > "$T/${out:-stdout}"
 	expect_eq "mtool ${cmd%%:*}: exit status" 0 $?

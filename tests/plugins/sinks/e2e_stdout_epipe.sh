@@ -5,9 +5,7 @@
 # SIGPIPE (`xtcpd --once | head -1`). Nothing is retried, nothing loops.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
-for p in marshaller_json source_synth; do
-	have_plugin $p || { echo "SKIP: $p not built"; exit $SKIP; }
-done
+need_plugin marshaller_json source_synth
 CLOSED='xtcpd: warning: sink/stdout: standard output closed (Broken pipe)
 xtcpd: warning: sink/stdout: output closed for good: no more batches go to this sink (dropped as reason="closed")'
 conf() {   # conf FREQUENCY RECORDS [EXTRA-LINES...]

@@ -22,6 +22,7 @@ ASAN_TESTS="tests/core/conf/test_conf tests/core/conf/test_compat tests/core/pip
 	tests/core/netns/test_netns tests/core/ops/test_httpd tests/core/ops/test_caps
 	tests/core/ops/test_caps_proc tests/plugins/sources/netlink/test_parse
 	tests/plugins/sources/netlink/test_request tests/plugins/sources/netlink/test_integrity
+	tests/plugins/sources/closed/test_filter
 	tests/plugins/marshallers/test_json tests/plugins/marshallers/test_protobuf_list
 	tests/plugins/marshallers/test_random tests/plugins/sinks/test_file tests/plugins/sinks/test_udp
 	tests/plugins/sinks/kafka/test_kafka

@@ -20,7 +20,7 @@ enum core_key {
 /* Keys the core adds to every marshaller / sink section. */
 enum marshaller_key { MK_FLUSH_ROWS, MK_FLUSH_BYTES, MK_BUFFERS, MK__COUNT };
 /* Keys the core adds to every source section. */
-enum source_key { SRK_FALLBACK, SRK__COUNT };
+enum source_key { SRK_FALLBACK, SRK_FLUSH_INTERVAL, SRK__COUNT };
 enum sink_key { SK_MARSHALLER, SK_QUEUE_DEPTH, SK_QUEUE_FULL, SK_QUEUE_BLOCK_TIMEOUT, SK_MAX_IN_FLIGHT,
 	SK__COUNT };
 

@@ -74,6 +74,8 @@ const struct xtcpd_key conf_core_keys[] = {
 const struct xtcpd_key conf_source_keys[] = {
 	[SRK_FALLBACK] = { "fallback", XTCPD_KEY_STRING, NULL, 0, 255, NULL, 0,
 			   "source created in this one's place when its mechanism is unavailable on this host (e.g. netlink); it takes the keys of this section it declares too" },
+	[SRK_FLUSH_INTERVAL] = { "flush_interval", XTCPD_KEY_DURATION, "1s", 10, 3600000, NULL, 0,
+				 "a source that emits continuously (closed): longest a record waits in a partial batch before it is sent (poll sources flush at each cycle's end)" },
 	[SRK__COUNT] = XTCPD_KEYS_END,
 };
 

@@ -521,13 +521,33 @@ static void no_output(void)
 	kill(getpid(), SIGTERM);
 }
 
+/* Until the next cycle is due at `next` or a stopping signal (returned): reloads on
+ * SIGHUP, and flushes continuous sources' batches on their flush_interval meanwhile. */
+static int wait_cycle(struct daemon *d, const sigset_t *set, int64_t next)
+{
+	for (;;) {
+		int64_t due = pipeline_tick(d->pl, clock_mono_ns());
+		int sig;
+
+		/* A continuous source listens between cycles: namespaces that come and go are
+		 * followed at its pace too, not only at the next cycle's start. */
+		if (due != INT64_MAX && d->ns)
+			netns_mgr_tick(d->ns, clock_mono_ns() / 1000000);
+		sig = wait_until(set, due < next ? due : next);
+
+		if (sig == SIGHUP)
+			reload(d);
+		else if (sig || clock_mono_ns() >= next)
+			return sig;
+	}
+}
+
 /* Wait until `until`, reloading on SIGHUP; 1 when SIGTERM/SIGINT says stop. */
 static int wait_stop(struct daemon *d, const sigset_t *set, int64_t until)
 {
 	int sig;
 
-	while ((sig = wait_until(set, until)) == SIGHUP)
-		reload(d);
+	sig = wait_cycle(d, set, until);
 	if (sig != SIGINT && sig != SIGTERM)
 		return 0;
 	if (!pipeline_outputs_open())

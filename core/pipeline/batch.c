@@ -6,6 +6,7 @@
 #include "pipeline/batch.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ops/clock.h"
@@ -113,10 +114,25 @@ static void stamp(struct pipeline *p, unsigned lane, struct xtcpd_record *rec)
 
 static int emit(struct srcinst *src, unsigned lane, struct xtcpd_record *rec)
 {
-	struct pipeline *p = src->ctx.pl;
+	struct pipeline *p;
 
 	if (lane >= src->lanes)
 		return -EINVAL;
+	if (src->lane_lock) {
+		/* A continuous source: the main thread may be flushing this lane or swapping
+		 * its pipeline (ctx.pl, cur): both hold the lane's lock. The record's time is
+		 * its own, not a cycle's. */
+		pthread_mutex_lock(&src->lane_lock[lane]);
+		p = src->ctx.pl;
+		stamp(p, lane, rec);
+		rec->timestamp_ns = clock_now_ns(CLOCK_REALTIME);
+		src->emitted[lane].n++;
+		for (size_t i = 0; i < p->n_marsh; i++)
+			append(p, p->marsh[i], &src->cur[(size_t)lane * p->n_marsh + i], rec);
+		pthread_mutex_unlock(&src->lane_lock[lane]);
+		return 0;
+	}
+	p = src->ctx.pl;
 	stamp(p, lane, rec);
 	/* The lane's own counter (no atomic, no shared cache line per record), published
 	 * at the end of the source's cycle. */
@@ -142,29 +158,72 @@ int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns
 	return emit((struct srcinst *)ctx, lane, rec);
 }
 
+/* Lane l's lock, when the source is continuous and the caller does not hold them all. */
+static void lane_lock(struct srcinst *src, unsigned l)
+{
+	if (src->lane_lock && !src->lanes_held)
+		pthread_mutex_lock(&src->lane_lock[l]);
+}
+
+static void lane_unlock(struct srcinst *src, unsigned l)
+{
+	if (src->lane_lock && !src->lanes_held)
+		pthread_mutex_unlock(&src->lane_lock[l]);
+}
+
 /* Empty batches stay for the next cycle, so an idle cycle costs no pool traffic. */
 void batch_flush_lanes(struct pipeline *p, struct srcinst *src)
 {
-	for (unsigned l = 0; src->emitted && l < src->lanes; l++) {
-		metrics_add(src->m_records, src->emitted[l].n);
-		src->emitted[l].n = 0;
-	}
-	for (size_t i = 0; i < (size_t)src->lanes * p->n_marsh; i++) {
-		struct xtcpd_buf *b = src->cur[i];
-
-		if (b && b->rows) {
-			flush(p->marsh[i % p->n_marsh], b);
-			src->cur[i] = NULL;
+	for (unsigned l = 0; l < src->lanes; l++) {
+		lane_lock(src, l);
+		if (src->emitted) {
+			metrics_add(src->m_records, src->emitted[l].n);
+			src->emitted[l].n = 0;
 		}
+		for (size_t i = (size_t)l * p->n_marsh; src->cur && i < (size_t)(l + 1) * p->n_marsh; i++) {
+			struct xtcpd_buf *b = src->cur[i];
+
+			if (b && b->rows) {
+				flush(p->marsh[i % p->n_marsh], b);
+				src->cur[i] = NULL;
+			}
+		}
+		lane_unlock(src, l);
 	}
 }
 
 void batch_drop_lanes(struct pipeline *p, struct srcinst *src)
 {
-	for (size_t i = 0; src->cur && i < (size_t)src->lanes * p->n_marsh; i++)
-		if (src->cur[i]) {
-			metrics_add(p->marsh[i % p->n_marsh]->m_records, src->cur[i]->rows);
-			batch_put(src->cur[i]);
-			src->cur[i] = NULL;
-		}
+	for (unsigned l = 0; src->cur && l < src->lanes; l++) {
+		lane_lock(src, l);
+		for (size_t i = (size_t)l * p->n_marsh; i < (size_t)(l + 1) * p->n_marsh; i++)
+			if (src->cur[i]) {
+				metrics_add(p->marsh[i % p->n_marsh]->m_records, src->cur[i]->rows);
+				batch_put(src->cur[i]);
+				src->cur[i] = NULL;
+			}
+		lane_unlock(src, l);
+	}
+}
+
+void batch_lanes_hold(struct srcinst *src, int hold)
+{
+	for (unsigned l = 0; src->lane_lock && l < src->lanes; l++) {
+		if (hold)
+			pthread_mutex_lock(&src->lane_lock[l]);
+		else
+			pthread_mutex_unlock(&src->lane_lock[l]);
+	}
+	src->lanes_held = src->lane_lock && hold;
+}
+
+int64_t batch_tick(struct pipeline *p, struct srcinst *src, int64_t now_ns)
+{
+	if (!src->lane_lock)
+		return INT64_MAX;
+	if (now_ns >= src->next_flush_ns) {
+		batch_flush_lanes(p, src);
+		src->next_flush_ns = now_ns + src->flush_ns;
+	}
+	return src->next_flush_ns;
 }

@@ -16,6 +16,13 @@ int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns
 void batch_flush_lanes(struct pipeline *p, struct srcinst *src);
 /* Give every lane's partial batch back unsent (tear-down). */
 void batch_drop_lanes(struct pipeline *p, struct srcinst *src);
+/* A continuous source's lanes: hold = 1 takes every lane's lock (no emit meanwhile; the
+ * flush/drop above then take none), 0 gives them back. No-op for a poll source. */
+void batch_lanes_hold(struct srcinst *src, int hold);
+/* A continuous source's time bound: flush its lanes when flush_interval has passed
+ * since the last time; returns when it is due next (CLOCK_MONOTONIC ns, INT64_MAX for a
+ * poll source). Main thread. */
+int64_t batch_tick(struct pipeline *p, struct srcinst *src, int64_t now_ns);
 /* Return a batch buffer to its marshaller's pool (the last holder does this). */
 void batch_put(struct xtcpd_buf *b);
 

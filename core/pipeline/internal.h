@@ -104,6 +104,14 @@ struct srcinst {
 	struct xtcpd_buf **next_cur; /* adopted: the same for the new pipeline's marshallers */
 	int fresh;                   /* created by this pipeline: no namespace given yet */
 	_Atomic uint64_t *m_records;
+	/* A continuous source (XTCPD_SOURCE_CONTINUOUS, ABI 1.5) emits at any time: each
+	 * lane's emits hold its lock, and so do the main thread's flushes (every flush_ns,
+	 * pipeline_tick) and a reload's swap; NULL for a poll source, whose lanes the main
+	 * thread touches only between polls. */
+	pthread_mutex_t *lane_lock;
+	int lanes_held;              /* the main thread holds every lane lock (reload) */
+	int64_t flush_ns;            /* flush_interval */
+	int64_t next_flush_ns;       /* CLOCK_MONOTONIC */
 };
 
 /* One lane's emit count, written only by that lane's thread, read by the main thread at

@@ -131,6 +131,34 @@ static int source_fallback(struct srcinst *src, struct plugin_set *ps)
 	return rc;
 }
 
+/* ABI 1.5: a source that emits at any time gets a lock per lane and a time bound. */
+static int source_continuous(struct srcinst *src)
+{
+	const struct xtcpd_source_ops *o = src->ops;
+
+	if (o->common.struct_size < offsetof(struct xtcpd_source_ops, flags) + sizeof(o->flags) ||
+	    !(o->flags & XTCPD_SOURCE_CONTINUOUS))
+		return 0;
+	src->lane_lock = calloc(src->lanes, sizeof(*src->lane_lock));
+	if (!src->lane_lock)
+		return -ENOMEM;
+	for (unsigned l = 0; l < src->lanes; l++)
+		pthread_mutex_init(&src->lane_lock[l], NULL);
+	src->flush_ns = src->ctx.sec->kind_values[SRK_FLUSH_INTERVAL].num * 1000000LL;
+	src->next_flush_ns = clock_mono_ns() + src->flush_ns;
+	return 0;
+}
+
+static void source_free(struct srcinst *src)
+{
+	for (unsigned l = 0; src->lane_lock && l < src->lanes; l++)
+		pthread_mutex_destroy(&src->lane_lock[l]);
+	free(src->lane_lock);
+	free(src->cur);
+	free(src->emitted);
+	free(src);
+}
+
 static int add_source(struct pipeline *p, struct pipeline *old, struct conf_section *s,
 		      const struct plugin *pl, struct plugin_set *ps)
 {
@@ -157,7 +185,7 @@ static int add_source(struct pipeline *p, struct pipeline *old, struct conf_sect
 	src->lanes = src->ops->lanes(src->ctx.inst);
 	if (!src->lanes)
 		src->lanes = 1;
-	return 0;
+	return source_continuous(src);
 }
 
 static int new_marsh(struct pipeline *p, struct conf_section *s, const struct plugin *pl,
@@ -356,6 +384,19 @@ int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *
 	return first_rc;
 }
 
+int64_t pipeline_tick(struct pipeline *p, int64_t now_ns)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0; p && i < p->n_src; i++) {
+		int64_t t = batch_tick(p, p->src[i], now_ns);
+
+		if (t < next)
+			next = t;
+	}
+	return next;
+}
+
 int pipeline_ns_add(struct pipeline *p, struct xtcpd_netns *ns)
 {
 	int rc = 0;
@@ -433,9 +474,7 @@ void pipeline_destroy(struct pipeline *p)
 		}
 		batch_drop_lanes(p, src);
 		destroy_instance(&src->ctx, &src->ops->common);
-		free(src->cur);
-		free(src->emitted);
-		free(src);
+		source_free(src);
 	}
 	for (size_t i = 0; i < p->n_sinks; i++)
 		if (OWNED(p, p->sinks[i]) && p->sinks[i]->stuck) {

@@ -33,6 +33,10 @@ int pipeline_start(struct pipeline *p);
 int pipeline_cycle(struct pipeline *p, uint64_t seq, struct xtcpd_netns *const *ns, size_t n_ns,
 		   int64_t timeout_ms);
 /* Namespaces come and go (main thread, between cycles). */
+/* Flush the partial batches of continuous sources whose flush_interval has passed (main
+ * thread, between cycles); returns when to call again (CLOCK_MONOTONIC ns, INT64_MAX:
+ * no continuous source). */
+int64_t pipeline_tick(struct pipeline *p, int64_t now_ns);
 int pipeline_ns_add(struct pipeline *p, struct xtcpd_netns *ns);
 void pipeline_ns_del(struct pipeline *p, struct xtcpd_netns *ns);
 /* SIGHUP without a new configuration: sinks reopen their outputs. */

@@ -187,6 +187,9 @@ static void swap_sources(struct pipeline *old, struct pipeline *p, const struct 
 			src->ops->ns_del(src->ctx.inst, ns->list[j]);
 		if (src->ctx.created || src->ctx.inst)
 			src->ops->common.destroy(src->ctx.inst);
+		for (unsigned l = 0; src->lane_lock && l < src->lanes; l++)
+			pthread_mutex_destroy(&src->lane_lock[l]);
+		free(src->lane_lock);
 		free(src);
 	}
 }
@@ -278,9 +281,17 @@ void reload_swap(struct pipeline *old, struct pipeline *p, int timeout_ms,
 		st->kept += p->sinks[i]->ctx.pl != p;
 	st->created = p->n_src + p->n_marsh + p->n_sinks - st->kept;
 	st->retired = old->n_src + old->n_marsh + old->n_sinks - st->kept;
+	/* Kept continuous sources emit on: no emit from them until their lanes point at
+	 * the new pipeline (their readers wait, the kernel buffers). */
+	for (size_t i = 0; i < p->n_src; i++)
+		if (p->src[i]->ctx.pl != p)
+			batch_lanes_hold(p->src[i], 1);
 	swap_sources(old, p, ns);
 	undelivered = swap_sinks(old, p, timeout_ms, &stuck);
 	commit(old, p);
+	for (size_t i = 0; i < p->n_src; i++)
+		if (p->src[i]->lanes_held)
+			batch_lanes_hold(p->src[i], 0);
 	for (size_t i = 0; i < old->n_marsh; i++)
 		if (!in_list((void *const *)p->marsh, p->n_marsh, old->marsh[i]))
 			retire_marsh(p, old->marsh[i]);

@@ -17,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 4
+#define XTCPD_ABI_MINOR 5
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -246,8 +246,22 @@ struct xtcpd_source_ops {
 	int (*ns_add)(void *inst, struct xtcpd_netns *ns);
 	void (*ns_del)(void *inst, struct xtcpd_netns *ns);
 	/* Collect one cycle: emit every record, return when done or at cyc->deadline_ns. No
-	 * emit may happen after it returns. Returns 0 or -errno (the cycle counts as failed). */
+	 * emit may happen after it returns (unless the source is XTCPD_SOURCE_CONTINUOUS).
+	 * Returns 0 or -errno (the cycle counts as failed). */
 	int (*poll)(void *inst, const struct xtcpd_cycle *cyc);
+	/* ABI 1.5: enum xtcpd_source_flag bits (0 for an older plugin: a poll source). */
+	uint32_t flags;
+};
+
+/* ABI 1.5: what kind of source (struct xtcpd_source_ops.flags). */
+enum xtcpd_source_flag {
+	/* The source emits at any time from its lanes' threads, between and during polls
+	 * (sockets reported as they close), not only inside poll(). The host then
+	 * serialises each lane's emits with its own flushes and reloads, stamps each
+	 * record's timestamp_ns with the time of its emit, and sends a lane's partial
+	 * batches on the section's `flush_interval` (default 1 s) as well as on
+	 * flush_rows/flush_bytes and at each cycle's end. Its poll() may return at once. */
+	XTCPD_SOURCE_CONTINUOUS = 1u << 0,
 };
 
 struct xtcpd_marshaller_ops {

@@ -33,6 +33,8 @@ enum xtcpd_present {
 enum xtcpd_record_flag {
 	XTCPD_REC_DUMP_INTR     = 1u << 0, /* the dump this came from had NLM_F_DUMP_INTR */
 	XTCPD_REC_INFO_OVERSIZE = 1u << 1, /* tcp_info longer than struct xtcpd_tcp_info  */
+	XTCPD_REC_CLOSED        = 1u << 2, /* the socket's final state, sent by the kernel
+	                                    * as it destroyed the socket (source `closed`) */
 };
 
 /* CongestionAlgorithm enum of the wire schema. */

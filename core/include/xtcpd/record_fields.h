@@ -180,6 +180,7 @@
 	F(5001, inet_diag_mark, inetDiagMark, U32, N, inet_diag_mark, (r->present & XTCPD_HAS_MARK), r->mark) \
 	F(5002, dump_interrupted, dumpInterrupted, BOOL, BOOL, dump_interrupted, 1, (r->flags & XTCPD_REC_DUMP_INTR) != 0) \
 	F(5003, tcp_info_length, tcpInfoLength, U32, Z, tcp_info_length, 1, r->tcpi_len) \
+	F(5004, socket_closed, socketClosed, BOOL, BOOL, socket_closed, 1, (r->flags & XTCPD_REC_CLOSED) != 0) \
 	/* end */
 
 #endif /* XTCPD_RECORD_FIELDS_H */

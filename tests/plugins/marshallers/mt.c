@@ -136,7 +136,7 @@ static int mt_in_schema(unsigned n)
 	       (n >= 1201 && n <= 1210) || (n >= 1215 && n <= 1265) || n == 1300 || n == 1301 ||
 	       n == 1401 || n == 1402 || (n >= 1501 && n <= 1509) || n == 1600 ||
 	       (n >= 1701 && n <= 1704) || (n >= 1801 && n <= 1805) || (n >= 1901 && n <= 1905) ||
-	       n == 2001 || n == 2002 || n == 2103 || (n >= 5001 && n <= 5003);
+	       n == 2001 || n == 2002 || n == 2103 || (n >= 5001 && n <= 5004);
 }
 
 static uint64_t mt_full_num(unsigned num, unsigned seed)
@@ -157,6 +157,7 @@ static uint64_t mt_full_num(unsigned num, unsigned seed)
 	case 1210: return 2;
 	case 1301: return seed % 7 + 1;
 	case 5002: return 1;
+	case 5004: return 1;
 	case 5003: return sizeof(struct xtcpd_tcp_info);
 	case 1004: case 1203: case 1204: case 1205: case 1206:
 		return (v & 0xff) ? (v & 0xff) : 1;
@@ -182,7 +183,7 @@ int mt_expect(unsigned num, enum mt_kind kind, unsigned seed, struct mt_val *out
 	if (!mt_in_schema(num))
 		return 0;
 	out->type = mt_is_str(num) ? MT_T_STR : num == 1007 || num == 1008 ? MT_T_BYTES :
-	            num == 5002 ? MT_T_BOOL : MT_T_NUM;
+	            num == 5002 || num == 5004 ? MT_T_BOOL : MT_T_NUM;
 	if (kind == MT_FULL) {
 		if (out->type == MT_T_STR) {
 			snprintf(out->s, sizeof(out->s), num == 1300 ? "cc%us%u" : "f%u-s%u \"q\"",
@@ -287,7 +288,7 @@ static void mt_fill_full(struct mt_rec *m, unsigned seed)
 	             XTCPD_HAS_TCLASS | XTCPD_HAS_SKMEM | XTCPD_HAS_SHUTDOWN | XTCPD_HAS_VEGAS |
 	             XTCPD_HAS_DCTCP | XTCPD_HAS_BBR | XTCPD_HAS_CLASS_ID | XTCPD_HAS_SOCKOPT |
 	             XTCPD_HAS_CGROUP | XTCPD_HAS_MARK;
-	r->flags = XTCPD_REC_DUMP_INTR;
+	r->flags = XTCPD_REC_DUMP_INTR | XTCPD_REC_CLOSED;
 	r->family = (uint8_t)N(1001);
 	r->state = (uint8_t)N(1002);
 	r->timer = (uint8_t)N(1003);

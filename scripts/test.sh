@@ -93,8 +93,9 @@ mkdir -p build-test/parts
 bg() {
 	local name=$1
 	shift
-	( t0=$SECONDS; "$@" > "build-test/parts/$name.log" 2>&1; echo $? > "build-test/parts/$name.rc"
-	  echo $((SECONDS - t0)) > "build-test/parts/$name.secs" ) &
+	# absolute paths: the part's function changes folder
+	( t0=$SECONDS; "$@" > "$TOP/build-test/parts/$name.log" 2>&1; echo $? > "$TOP/build-test/parts/$name.rc"
+	  echo $((SECONDS - t0)) > "$TOP/build-test/parts/$name.secs" ) &
 }
 distcheck() {
 	cd build-test && make -j"$CHECK_JOBS" distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-tests=yes"

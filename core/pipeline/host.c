@@ -115,8 +115,10 @@ static const char *host_capture_dir(struct xtcpd_ctx *ctx)
 	return ctx->pl ? ctx->pl->capture_dir : NULL;
 }
 
-/* A sink's ctx is the first member of its sinkinst, whose marshaller is wired before the
- * sink is created; the marshaller's table is read only as far as its struct_size goes. */
+/* A sink's ctx is the first member of its sinkinst. Its marshaller is wired after the
+ * sink is created (marshallers size their buffers from the sinks' max_message), so this
+ * answers from start() on, NULL before; the marshaller's table is read only as far as its
+ * struct_size goes. */
 static const char *host_content_type(struct xtcpd_ctx *ctx)
 {
 	const struct xtcpd_marshaller_ops *mo;

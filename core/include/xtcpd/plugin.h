@@ -206,7 +206,8 @@ struct xtcpd_host {
 
 	/* ABI 1.4. Sinks: the media type of the batches this sink is given (the content_type
 	 * its marshaller declares, e.g. "application/x-ndjson"), or NULL when the marshaller
-	 * declares none. Borrowed, constant for the instance's life. Check it with
+	 * declares none. Borrowed, constant for the instance's life from start() on (during
+	 * create() the sink is not wired to its marshaller yet: NULL). Check it with
 	 * XTCPD_HOST_HAS(host, content_type): an older host does not lend it. */
 	const char *(*content_type)(struct xtcpd_ctx *ctx);
 };

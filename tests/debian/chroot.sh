@@ -13,6 +13,7 @@ cannot() { echo "SKIP: $*"; exit $SKIP; }
 need_root
 command -v debootstrap >/dev/null || cannot "debootstrap is not installed (scripts/deps.sh)"
 R=$(mktemp -d /tmp/xtcpd-root.XXXXXX)
+chmod 755 "$R" # the root's /: mktemp's 0700 would shut the service's user out of everything
 on_exit 'umount "$R/proc" 2>/dev/null; rm -rf --one-file-system "$R"'
 
 echo "   debootstrap --variant=minbase $SUITE from $MIRROR ($SECONDS s)"

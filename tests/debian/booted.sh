@@ -59,7 +59,8 @@ booted() {
 	in_c dpkg -r $(for d in $DEB_PLUGINS $DEB_CORE; do dpkg-deb -f "$d" Package; done) > "$TMP/b2" 2>&1
 	expect_eq "with systemd, remove: exit status; stopped" "0 inactive" \
 		"$? $(in_c systemctl is-active xtcpd)"
-	in_c dpkg -P xtcpd > "$TMP/b3" 2>&1
+	# every package: plugin packages hold conffiles (their conf.d examples) too
+	in_c dpkg -P $(for d in $DEB_PLUGINS $DEB_CORE; do dpkg-deb -f "$d" Package; done) > "$TMP/b3" 2>&1
 	expect_eq "with systemd, purge: exit status; no user, logs or unit link left" "0 " \
 		"$? $(in_c getent passwd xtcpd; in_c find /etc/systemd /var/lib/systemd /var/log -name '*xtcpd*')"
 	# SIGRTMIN+4 makes systemd power off (systemctl poweroff would ask logind, not installed)

@@ -571,7 +571,7 @@ static void test_json_forms(void **state)
 	assert_string_equal(warned[0], "ignoring XTCP_CONFIG_JSON field \"prometheusListener\".network: "
 			    "xtcpd has no equivalent");
 	fake_env = L("XTCP_CONFIG_JSON={\"foo\":1,\"ioUring\":true}");
-	check(NONE, L("-o", "core.io_uring=true", DESER));
+	check(NONE, L(UDESER));
 	assert_int_equal(n_warned, 1);
 	assert_string_equal(warned[0], "ignoring XTCP_CONFIG_JSON field \"foo\": not a field of "
 			    "xtcp2's XtcpConfig");

@@ -190,6 +190,7 @@ static void swap_sources(struct pipeline *old, struct pipeline *p, const struct 
 		for (unsigned l = 0; src->lane_lock && l < src->lanes; l++)
 			pthread_mutex_destroy(&src->lane_lock[l]);
 		free(src->lane_lock);
+		free(src->emitted);
 		free(src);
 	}
 }

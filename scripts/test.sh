@@ -132,8 +132,9 @@ if [ "${XTCPD_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 wait
 echo "== distcheck, deb, sanitizers and fuzzing, side by side: $((SECONDS - t)) s"
-secs() { cat "build-test/parts/$1.secs" 2>/dev/null || echo 0; }
-rc_of() { cat "build-test/parts/$1.rc" 2>/dev/null || echo 1; }
+# absolute paths: the sanitizer report below reads them from build-asan/
+secs() { cat "$TOP/build-test/parts/$1.secs" 2>/dev/null || echo 0; }
+rc_of() { cat "$TOP/build-test/parts/$1.rc" 2>/dev/null || echo 1; }
 
 if [ "${XTCPD_SKIP_DISTCHECK:-0}" != 1 ]; then
 	if [ "$(rc_of distcheck)" = 0 ]; then echo "make distcheck: OK"; add 1 0 0

@@ -63,7 +63,7 @@ m() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m"; }
 
 run 100 2
 expect_eq "per owner: namespaces polled (host, root's 3, the user's 2)" 6 "$(m xtcpd_namespaces_known)"
-expect_eq "per owner: sock_diag sockets" 6 "$(m 'xtcpd_netlink_namespaces{instance="source/netlink"}')"
+expect_eq "per owner: sock_diag sockets" 6 "$(m 'xtcpd_netlink_namespaces{plugin="source/netlink"}')"
 expect_eq "per owner: left out at the last scan" 3 "$(m xtcpd_namespaces_left_out)"
 # the start-up scans twice (the manager's first scan, then bring_up's): 2 x 3 refusals
 expect_eq "per owner: counted" "6 " \

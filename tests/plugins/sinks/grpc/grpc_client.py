@@ -7,8 +7,8 @@ generated at test time (grpc_tools.protoc) from the plugin's protos, Python's gr
   stream OUT N SECS      FlatRecords: write each record (hex, one a line) to OUT until N
                          records or SECS; prints "records R"; touches OUT.ready once the
                          stream is open
-  stall SECS             FlatRecords opened, never read: holds the stream SECS, prints
-                         the status the server ended it with (or "open")
+  stall GO SECS          FlatRecords opened, not read until the file GO exists (or
+                         SECS), then drained: prints the status the server ended it with
   poll K SECS            PollFlatRecords: K requests, one at a time; after each, the
                          records of its poll; prints "poll I records R cycles C" per
                          request (C: distinct timestamps)
@@ -53,6 +53,20 @@ def split_pbl(data):
 if cmd == "split":
     for r in split_pbl(open(rest[0], "rb").read()):
         print(r.hex())
+    sys.exit(0)
+if cmd == "compare":
+    # the gRPC records (hex lines) against the file sink's rows of the cycles after the
+    # first FIRST: prints "grpc R dups D notinfile N missed M cycles C"
+    import xtcp_flat_record_pb2 as fr
+    rows = split_pbl(open(rest[0], "rb").read())
+    got = [bytes.fromhex(l.strip()) for l in open(rest[1]) if l.strip()]
+    skip = int(rest[2])
+    ts = sorted({fr.XtcpFlatRecord.FromString(r).timestamp_ns for r in rows})[skip:]
+    want = {r for r in rows if fr.XtcpFlatRecord.FromString(r).timestamp_ns in set(ts)}
+    allrows = set(rows)
+    print("grpc %d dups %d notinfile %d missed %d cycles %d" % (
+        len(got), len(got) - len(set(got)), len([g for g in got if g not in allrows]),
+        len(want - set(got)), len(ts)))
     sys.exit(0)
 
 import grpc
@@ -106,15 +120,23 @@ if cmd == "stream":
                 print("error %s: %s" % (e.code().name, e.details()))
     print("records %d" % got)
 elif cmd == "stall":
-    secs = float(rest[0])
+    # reads nothing until the file GO exists (or SECS), then drains: prints the status
+    # the server ended the stream with
+    go, secs = rest[0], float(rest[1])
     call = flat.FlatRecords(frs.FlatRecordsRequest(), metadata=md)
     call.initial_metadata()
     print("open", flush=True)
     deadline = time.time() + secs
-    while time.time() < deadline and call.is_active():
+    while time.time() < deadline and not os.path.exists(go):
         time.sleep(0.1)
-    print("ended %s" % (call.code().name if not call.is_active() else "open"))
-    call.cancel()
+    code = "open"
+    try:
+        for _ in call:
+            if time.time() > deadline + secs:
+                break
+    except grpc.RpcError as e:
+        code = e.code().name
+    print("ended %s" % code)
 elif cmd == "poll":
     import queue
     k, secs = int(rest[0]), float(rest[1])
@@ -125,6 +147,7 @@ elif cmd == "poll":
             yield frs.PollFlatRecordsRequest()
 
     call = flat.PollFlatRecords(gen(), metadata=md)
+    err = []
 
     def reader():
         try:
@@ -132,21 +155,25 @@ elif cmd == "poll":
                 with lock:
                     recs[cur[0]].append(resp.xtcp_flat_record.timestamp_ns)
                     last[0] = time.time()
-        except grpc.RpcError:
-            pass
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.CANCELLED:
+                err.append("error %s: %s" % (e.code().name, e.details()))
     threading.Thread(target=reader, daemon=True).start()
     for i in range(1, k + 1):
         with lock:
             cur[0], recs[i], last[0] = i, [], time.time()
         reqq.put(1)
         deadline = time.time() + secs
-        while time.time() < deadline:   # its records, then a quiet second
+        while time.time() < deadline and not err:   # its records, then a quiet second
             time.sleep(0.05)
             with lock:
                 if recs[i] and time.time() - last[0] > 1.0:
                     break
     reqq.put(None)
     call.cancel()
+    if err:
+        print(err[0])
+        sys.exit(0)
     for i in sorted(recs):
         print("poll %d records %d cycles %d" % (i, len(recs[i]), len(set(recs[i]))))
 elif cmd == "get":

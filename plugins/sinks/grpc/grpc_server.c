@@ -445,12 +445,13 @@ static grpc_server_credentials *credentials(struct gsink *g)
 
 int gsrv_start(struct gsink *g)
 {
-	grpc_arg a[2] = {
+	/* SO_REUSEPORT stays on (gRPC's default): a reload builds the new instance beside
+	 * the running one, and both listen on the port until the swap stops the old one. */
+	grpc_arg a[1] = {
 		{ .type = GRPC_ARG_INTEGER, .key = (char *)GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
 		  .value.integer = (int)g->v[GK_MAX_RECV].num },
-		{ .type = GRPC_ARG_INTEGER, .key = (char *)GRPC_ARG_ALLOW_REUSEPORT, .value.integer = 0 },
 	};
-	grpc_channel_args args = { 2, a };
+	grpc_channel_args args = { 1, a };
 	grpc_server_credentials *creds;
 
 	grpc_init();

@@ -9,7 +9,7 @@
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
 need_plugin sink_grpc source_synth source_stall marshaller_protobufList sink_file
-need_cmd curl:curl
+need_cmd curl:curl openssl:openssl
 need_python grpc:python3-grpcio grpc_tools:python3-grpc-tools google.protobuf:python3-protobuf
 GDIR="$XTCPD_SRCDIR/plugins/sinks/grpc"
 mkdir "$TMP/pb"
@@ -24,8 +24,11 @@ cycles() { scrape "$TMP/c" && metric "$TMP/c" xtcpd_poll_cycles_total; }
 # 1. One daemon, three grpc instances: the main one, one with control off, one with a
 # token. Polls only when asked (frequency 1h; the first cycle at start).
 PROM=127.0.0.1:$(free_port)
-G=$(free_port) RO=$(free_port) TOK=$(free_port)
+G=$(free_port) RO=$(free_port) TOK=$(free_port) TLS=$(free_port)
 OUT=$TMP/out.pbl
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2> /dev/null ||
+	fail "openssl: a self-signed certificate"
 cat > "$TMP/x.conf" <<CONF
 [core]
 frequency = 1h
@@ -46,10 +49,16 @@ port = $G
 marshaller = protobufList
 port = $RO
 control = false
+max_subscribers = 1
 [sink grpc tok]
 marshaller = protobufList
 port = $TOK
 token = s3cret
+[sink grpc tls]
+marshaller = protobufList
+port = $TLS
+tls_cert = $TMP/cert.pem
+tls_key = $TMP/key.pem
 CONF
 daemon_start "$TMP/x.conf"
 wait_metric xtcpd_poll_cycles_total 1 || { cat "$TMP/xtcpd.log"; finish; exit; }
@@ -108,7 +117,7 @@ expect_eq "Set refused: old configuration kept" \
 expect_eq "Set applied" \
 	"ok frequency_ms 3600000 timeout_ms 3240000 jitter 0 max_loops 0 tag INC-1234 label - grpc_port $G" \
 	"$(gc $G set tag=INC-1234)"
-expect_ok "Set: every instance kept" grep -q "control service: configuration reloaded: 6 instances kept, 0 new, 0 retired" "$TMP/xtcpd.log"
+expect_ok "Set: every instance kept" grep -q "control service: configuration reloaded: 7 instances kept, 0 new, 0 retired" "$TMP/xtcpd.log"
 expect_ok "Set: the refusal logged" grep -q "control service: new configuration refused, keeping the running one" "$TMP/xtcpd.log"
 
 # control = false: ConfigService refused, the record stream served.
@@ -126,6 +135,19 @@ expect_eq "token: right" \
 	"ok frequency_ms 3600000 timeout_ms 3240000 jitter 0 max_loops 0 tag INC-1234 label - grpc_port $TOK" \
 	"$(gc $TOK --token s3cret get)"
 expect_eq "token: the health check needs none" SERVING "$(gc $TOK health)"
+# TLS: served to a client that trusts the certificate, not in plain text
+expect_eq "tls: Get" \
+	"ok frequency_ms 3600000 timeout_ms 3240000 jitter 0 max_loops 0 tag INC-1234 label - grpc_port $TLS" \
+	"$(gc $TLS --tls "$TMP/cert.pem" get)"
+expect_ok "tls: plain text refused" sh -c "$PY '$CLIENT' '$TMP/pb' 127.0.0.1:$TLS health | grep -q '^error UNAVAILABLE'"
+# max_subscribers = 1: a second record stream is refused while the first is open
+gc $RO stall "$TMP/never" 60 > /dev/null &
+HPID=$!
+kill_on_exit $HPID
+wait_metric 'xtcpd_grpc_subscribers{instance="sink/ro"}' 1 || fail "ro: no subscriber"
+expect_eq "max_subscribers: the second refused" "error RESOURCE_EXHAUSTED: too many subscribers (sink grpc: max_subscribers)
+records 0" "$(gc $RO stream "$TMP/r2.hex" 1 10)"
+kill $HPID; wait $HPID 2> /dev/null
 
 # SetPollFrequency: the schedule moves at once (seen in /metrics).
 expect_eq "SetPollFrequency" \
@@ -144,6 +166,19 @@ expect_eq "refused: no token" 2 "$(m 'xtcpd_grpc_refused_total{instance="sink/to
 expect_eq "config requests refused" 1 "$(m 'xtcpd_control_requests_total{request="config",result="refused"}')"
 expect_eq "config requests applied" 1 "$(m 'xtcpd_control_requests_total{request="config",result="applied"}')"
 expect_eq "no record lost for the subscriber" 0 "$(m 'xtcpd_grpc_records_dropped_total{instance="sink/grpc",reason="queue_full"}')"
+expect_eq "refused: max_subscribers" 1 "$(m 'xtcpd_grpc_refused_total{instance="sink/ro",reason="max_subscribers"}')"
+# SIGHUP reads the files again (what Set and SetPollFrequency changed goes); a grpc
+# section that changed is a new instance, built and listening beside the old one on the
+# same port before the swap (SO_REUSEPORT), so the reload cannot fail on the port.
+sed -i 's/^max_subscribers = 1$/max_subscribers = 2/' "$TMP/x.conf"
+kill -HUP $DPID
+wait_for 300 grep -q "SIGHUP: configuration reloaded" "$TMP/xtcpd.log"
+expect_ok "SIGHUP: the changed grpc instance replaced" \
+	grep -q "SIGHUP: configuration reloaded: 6 instances kept, 1 new, 1 retired" "$TMP/xtcpd.log"
+expect_eq "SIGHUP: the files' configuration again" \
+	"ok frequency_ms 3600000 timeout_ms 3240000 jitter 0 max_loops 0 tag - label - grpc_port $G" \
+	"$(gc $G get)"
+expect_eq "SIGHUP: the new instance serves its port" SERVING "$(gc $RO health)"
 daemon_stop
 expect_eq "exit status" 0 "$DRC"
 

@@ -17,13 +17,16 @@ generated at test time (grpc_tools.protoc) from the plugin's protos, Python's gr
                          unary calls; print "ok" and the fields, or "error CODE: DETAILS"
   triggers N             N TriggerPoll calls at once (threads); prints "ok K"
   split FILE             the rows of a protobufList file (the file sink's), hex a line
-Options (before CMD): --token T (authorization: Bearer T)."""
+Options (before CMD): --token T (authorization: Bearer T), --tls CA (TLS, trusting CA)."""
 import os, sys, threading, time
 
 args = sys.argv[1:]
-token = None
-if len(args) > 2 and args[2] == "--token":
-    token = args[3]
+token = tls = None
+while len(args) > 2 and args[2] in ("--token", "--tls"):
+    if args[2] == "--token":
+        token = args[3]
+    else:
+        tls = args[3]
     del args[2:4]
 pb2dir, target, cmd, rest = args[0], args[1], args[2], args[3:]
 sys.path.insert(0, pb2dir)
@@ -78,7 +81,8 @@ import xtcp_config_pb2_grpc as cfg_grpc
 import health_pb2 as hp
 
 md = [("authorization", "Bearer " + token)] if token else None
-ch = grpc.insecure_channel(target)
+ch = grpc.secure_channel(target, grpc.ssl_channel_credentials(open(tls, "rb").read())) \
+    if tls else grpc.insecure_channel(target)
 flat = frs_grpc.XTCPFlatRecordServiceStub(ch)
 conf = cfg_grpc.ConfigServiceStub(ch)
 

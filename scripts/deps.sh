@@ -20,6 +20,8 @@ PKGS=(
 	# the http, nats and valkey sinks, and the servers their tests start
 	libcurl4-openssl-dev libnats-dev libhiredis-dev
 	clickhouse-server nats-server redis-server openssl
+	# the grpc sink (gRPC's C core) and its tests' Python clients (stubs made at test time)
+	libgrpc-dev python3-grpcio python3-grpc-tools
 	# make deb: packaging, its checks and the throwaway root it installs into
 	debhelper lintian debootstrap systemd-container
 )

@@ -50,6 +50,7 @@ static const struct compat_opt compat_opts[] = {
 	{ "v", ACT_NATIVE, VAL_BOOL, "--version" },
 	{ "conf", ACT_NATIVE, VAL_BOOL, "--print-config" },
 	{ "healthcheck", ACT_NATIVE, VAL_BOOL, "--healthcheck" },
+	{ "grpcPort", ACT_SOFT, VAL_UINT, "sink.grpc.port" },
 
 	/* xtcp2 options with no direct counterpart: accepted so old unit files start. */
 	{ "goMaxProcs", ACT_IGNORE, VAL_STR,
@@ -65,7 +66,7 @@ static const struct compat_opt compat_opts[] = {
 	NOEQ("enrichContainer", VAL_BOOL), NOEQ("enrichLldp", VAL_BOOL),
 	NOEQ("enrichLocality", VAL_BOOL), NOEQ("enrichNic", VAL_BOOL),
 	NOEQ("grpcListenAddress", VAL_STR), NOEQ("grpcListenNetwork", VAL_STR),
-	NOEQ("grpcPort", VAL_STR), NOEQ("grpcUnixSocketMode", VAL_STR),
+	NOEQ("grpcUnixSocketMode", VAL_STR),
 	NOEQ("grpcUnlinkStaleUnixSocket", VAL_BOOL), NOEQ("ipmetaBootstrapPath", VAL_STR),
 	NOEQ("ipmetaCachePath", VAL_STR), NOEQ("ipv4Ttl", VAL_STR),
 	NOEQ("ipv6HopLimit", VAL_STR), NOEQ("kafkaSchemaUrl", VAL_STR),
@@ -270,6 +271,8 @@ int compat_apply(struct compat_out *o, const struct compat_opt *opt, const char 
 		/* fall through */
 	case ACT_KEY:
 		return compat_set(o, opt->target, "=", v);
+	case ACT_SOFT:
+		return compat_set(o, opt->target, "?=", v);
 	case ACT_THREADS:
 		if (compat_zero(v))
 			return 0;

@@ -319,6 +319,9 @@ static void compat_does(FILE *out, const struct compat_opt *opt)
 {
 	switch (opt->act) {
 	case ACT_KEY: fprintf(out, "`%s`", opt->target); break;
+	case ACT_SOFT:
+		fprintf(out, "`%s` when that sink is configured (off by default)", opt->target);
+		break;
 	case ACT_KEY0: fprintf(out, "`%s` (0: xtcpd's default)", opt->target); break;
 	case ACT_THREADS: fprintf(out, "`%s` (capped at 1024; 0: xtcpd's default)", opt->target); break;
 	case ACT_DEST: fprintf(out, "`--dest` (nsq and s3parquet refused)"); break;

@@ -25,6 +25,8 @@ enum compat_act {
 	ACT_DEBUG,      /* -d [N]: -o core.log_level=debug (info when N is 0) */
 	ACT_NATIVE,     /* a bool that becomes the native option TARGET when true */
 	ACT_IGNORE,     /* dropped with a warning naming TARGET (the equivalent) or none */
+	ACT_SOFT,       /* -o TARGET?=VALUE: where that section is configured (a sink off by
+	                 * default, e.g. -grpcPort: sink.grpc.port when the grpc sink is on) */
 	ACT_URING,      /* -ioUring: --source io_uring (the netlink keys set here follow it);
 	                 * its batch sizes: -o source.io_uring.TARGET=VALUE, with -ioUring only */
 };

@@ -314,6 +314,48 @@ static int parse_file(struct conf *c, const char *path)
 	return rc;
 }
 
+int conf_load_text(struct conf *c, const char *name, const char *text, size_t len)
+{
+	struct parse_state ps = { .c = c };
+	char *copy;
+	int rc;
+
+	if (len > CONF_FILE_MAX)
+		return conf_fail(c, "%s: larger than %d bytes: not a configuration", name, CONF_FILE_MAX);
+	ps.file = intern_file(c, name);
+	copy = malloc(len + 1);
+	if (!ps.file || !copy) {
+		free(copy);
+		return conf_fail(c, "out of memory");
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	rc = conf_text_parse(ps.file, copy, len, line_cb, &ps, c->err, sizeof(c->err));
+	free(copy);
+	return rc;
+}
+
+int conf_set_core(struct conf *c, enum core_key k, int64_t num, const char *text,
+		  const char *origin)
+{
+	const char *file = intern_file(c, origin);
+	const char *key = conf_core_keys[k].name;
+	struct conf_section *s = conf_find(c, CONF_CORE, NULL);
+
+	if (!file)
+		return conf_fail(c, "out of memory");
+	if (!s && !(s = section_add(c, CONF_CORE, NULL, NULL, file, 0)))
+		return -EINVAL;
+	if (entry_add(c, s, key, text, file, 0))
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_entries; i++)
+		if (!strcmp(s->entries[i].key, key))
+			c->core[k].str = s->entries[i].value;  /* the old text was freed */
+	c->core[k].num = num;
+	c->core[k].set = 1;
+	return 0;
+}
+
 static int conf_filter(const struct dirent *d)
 {
 	size_t n = strlen(d->d_name);

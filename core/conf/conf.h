@@ -70,6 +70,13 @@ struct conf {
 /* Parse the main file and every *.conf of confdir (lexical order). confdir may be NULL.
  * 0 or -EINVAL with conf->err set. */
 int conf_load(struct conf *c, const char *main_path, const char *confdir);
+/* Parse one configuration given as text (a whole file's worth; `name` stands for its
+ * file in messages), as conf_load parses a file. 0 or -EINVAL with conf->err set. */
+int conf_load_text(struct conf *c, const char *name, const char *text, size_t len);
+/* A validated configuration's core key k set at run time to `text` (its value num), said
+ * to come from `origin` (--print-config shows it). 0 or -errno. */
+int conf_set_core(struct conf *c, enum core_key k, int64_t num, const char *text,
+		  const char *origin);
 /* --source NAME: replace every source section with [source NAME] (its keys default;
  * -o source.NAME.KEY=VALUE sets them). */
 int conf_set_source(struct conf *c, const char *plugin);
@@ -106,6 +113,11 @@ int conf_section_from_kv(struct conf *c, enum conf_kind kind, const char *plugin
 /* Write c (validated) as one configuration file that conf_load accepts: every entry with
  * where it came from, every unset key as a comment with its default (--print-config). */
 void conf_print(FILE *out, const struct conf *c);
+/* What conf_print writes in place of a credential. */
+#define CONF_HIDDEN "(hidden: set it again)"
+/* Entries of c whose value is CONF_HIDDEN take the running value: the one of the same
+ * section and key in old. 0, or -EINVAL with c->err set (old has none). */
+int conf_keep_hidden(struct conf *c, const struct conf *old);
 void conf_free(struct conf *c);
 /* A reload keeps an instance whose section in `to` equals s (in `from`): s itself moves
  * to `to` (the instance borrows its values), to's equal one moves to `from`. */

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "conf/conf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Names that hold credentials: printed as a placeholder, never as the value. */
@@ -24,7 +25,7 @@ static void conf_print_value(FILE *out, const char *key, const char *v, const ch
 	size_t n = strlen(v);
 
 	if (conf_secret(key))
-		v = "(hidden: set it again)", n = strlen(v);
+		v = CONF_HIDDEN, n = strlen(v);
 	if (!n || v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t' ||
 	    v[0] == '"' || v[0] == '\'')
 		fprintf(out, strchr(v, '"') ? "'%s'" : "\"%s\"", v);
@@ -92,4 +93,43 @@ void conf_print(FILE *out, const struct conf *c)
 	for (size_t i = 0; i < c->n_sec; i++)
 		if (c->sec[i]->kind != CONF_CORE)
 			conf_print_section(out, c->sec[i]);
+}
+
+/* A configuration given back as --print-config wrote it (a control service's Get, edit,
+ * Set) carries CONF_HIDDEN for each credential: it means "unchanged", so the running
+ * value is taken (from the same section and key of `old`). 0, or -EINVAL with c->err
+ * naming the first one `old` does not have. */
+int conf_keep_hidden(struct conf *c, const struct conf *old)
+{
+	for (size_t i = 0; i < c->n_sec; i++) {
+		struct conf_section *s = c->sec[i];
+
+		for (size_t j = 0; j < s->n_entries; j++) {
+			struct conf_entry *e = &s->entries[j];
+			const struct conf_entry *was = NULL;
+			char *v;
+
+			if (strcmp(e->value, CONF_HIDDEN))
+				continue;
+			for (size_t k = 0; !was && k < old->n_sec; k++) {
+				const struct conf_section *o = old->sec[k];
+
+				if (o->kind == s->kind && !strcmp(o->instance, s->instance))
+					was = conf_entry_of(o, e->key);
+			}
+			if (!was || !strcmp(was->value, CONF_HIDDEN)) {
+				char w[600];
+
+				conf_where(e->file, e->line, w, sizeof(w));
+				return conf_fail(c, "%s: [%s %s] %s: hidden, and the running configuration "
+						 "has no value to keep: set it", w, conf_kind_name(s->kind),
+						 s->instance, e->key);
+			}
+			if (!(v = strdup(was->value)))
+				return conf_fail(c, "out of memory");
+			free(e->value);
+			e->value = v;
+		}
+	}
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include "ops/advice.h"
 #include "ops/caps.h"
 #include "ops/clock.h"
+#include "ops/control.h"
 #include "ops/httpd.h"
 #include "ops/jitter.h"
 #include "ops/log.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct netns_mgr *ns;
 	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
+	int64_t sched_start_ns;     /* when the last scheduled cycle started (0: none yet) */
 	unsigned fds_per_ns;        /* measured on the first namespace (the host's) */
 	unsigned long long nofile;  /* the open-files limit */
 	unsigned long long max_ns;  /* namespaces that fit in it (0 = not known yet) */
@@ -84,7 +86,6 @@ static int check_of(void *arg, const struct conf_section *s, struct xtcpd_check 
 
 int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_set *ps)
 {
-	const char *dir;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -99,6 +100,14 @@ int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_
 			return rc;
 	if (o->once && (rc = conf_override(c, "core.max_loops=1")))
 		return rc;
+	return daemon_check_conf(c, ps);
+}
+
+int daemon_check_conf(struct conf *c, struct plugin_set *ps)
+{
+	const char *dir;
+	int rc;
+
 	/* The plugin folder must be known before plugins are validated. */
 	dir = secure_getenv("XTCPD_PLUGIN_DIR");
 	if (!dir)
@@ -356,6 +365,9 @@ static int netns_changed(const struct conf *a, const struct conf *b)
 	       x.max_namespaces != y.max_namespaces || x.max_per_owner != y.max_per_owner || strcmp(x.dirs ? x.dirs : "", y.dirs ? y.dirs : "");
 }
 
+static void swap_in(struct daemon *d, struct conf *nc, struct plugin_set *nps, struct pipeline *np,
+		    const char *why);
+
 /* SIGHUP: check, build beside the running pipeline, swap. Any failure before the swap
  * keeps the running pipeline (its sinks reopen their outputs, as SIGHUP asks). */
 static void reload(struct daemon *d)
@@ -363,10 +375,7 @@ static void reload(struct daemon *d)
 	struct conf *nc;
 	struct plugin_set *nps;
 	struct pipeline *np;
-	struct xtcpd_netns *const *list = NULL;
-	struct reload_ns view = { .arg = d, .refused = ns_refused_cb };
-	struct reload_stats st;
-	int rc, ns_moved;
+	int rc;
 
 	rc = load_generation(d->o, &nc, &nps);
 	if (rc) {
@@ -379,6 +388,38 @@ static void reload(struct daemon *d)
 			log_errstr(rc));
 		goto keep;
 	}
+	swap_in(d, nc, nps, np, "SIGHUP");
+	return;
+keep:
+	generation_free(nc, nps);
+	pipeline_reopen(d->pl);
+}
+
+/* The effective configuration, for the control services' readers. */
+static void publish_conf(const struct conf *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return;
+	conf_print(f, c);
+	if (!fclose(f))
+		control_publish(text);
+	free(text);
+}
+
+/* The swap of a reload (SIGHUP or a control request): np was built beside the running
+ * pipeline from nc. Cannot fail. */
+static void swap_in(struct daemon *d, struct conf *nc, struct plugin_set *nps, struct pipeline *np,
+		    const char *why)
+{
+	struct xtcpd_netns *const *list = NULL;
+	struct reload_ns view = { .arg = d, .refused = ns_refused_cb };
+	struct reload_stats st;
+	int ns_moved;
+
 	if (d->ns)
 		view.n = netns_mgr_list(d->ns, &list);
 	view.list = list;
@@ -386,7 +427,7 @@ static void reload(struct daemon *d)
 	reload_swap(d->pl, np, (int)d->conf->core[CK_SHUTDOWN_TIMEOUT].num, &view, &st);
 	d->pl = np;
 	if (st.undelivered)
-		log_warn("SIGHUP: %d batches of the retired sinks were not delivered", st.undelivered);
+		log_warn("%s: %d batches of the retired sinks were not delivered", why, st.undelivered);
 	if (!st.stuck)  /* else a stuck sink may still read its configuration */
 		generation_free(d->conf, d->ps);
 	d->conf = nc;
@@ -399,12 +440,87 @@ static void reload(struct daemon *d)
 		d->ns = NULL;
 		netns_start(d);
 	}
-	log_info("SIGHUP: configuration reloaded: %u instances kept, %u new, %u retired",
+	publish_conf(d->conf);
+	log_info("%s: configuration reloaded: %u instances kept, %u new, %u retired", why,
 		 st.kept, st.created, st.retired);
+}
+
+#define CONTROL_ORIGIN "control service"
+
+/* A configuration given by a control service: the path of a SIGHUP, from text instead
+ * of the files (and without the command line's overrides: the text is the effective
+ * configuration). The caller learns the outcome once it is known, before the swap. */
+static void apply_text(struct daemon *d, const char *text, size_t len)
+{
+	struct conf *nc = calloc(1, sizeof(*nc));
+	struct plugin_set *nps = calloc(1, sizeof(*nps));
+	struct pipeline *np;
+	char msg[1100];
+	int rc = -ENOMEM;
+
+	snprintf(msg, sizeof(msg), "out of memory");
+	if (!nc || !nps)
+		goto refused;
+	if ((rc = conf_load_text(nc, CONTROL_ORIGIN, text, len)) ||
+	    (rc = conf_keep_hidden(nc, d->conf)) || (rc = daemon_check_conf(nc, nps))) {
+		snprintf(msg, sizeof(msg), "%s", nc->err[0] ? nc->err : log_errstr(rc));
+		goto refused;
+	}
+	if (strcmp(nps->dir, d->ps->dir)) {
+		rc = -EPERM;
+		snprintf(msg, sizeof(msg), "%s: [core] plugin_dir: cannot be changed by a control "
+			 "service (only by the files and a SIGHUP)", CONTROL_ORIGIN);
+		goto refused;
+	}
+	if ((rc = build(d, nc, nps, d->pl, &np))) {
+		snprintf(msg, sizeof(msg), "the new configuration failed to start (%s): keeping the "
+			 "running one", log_errstr(rc));
+		goto refused;
+	}
+	control_done(0, NULL);
+	swap_in(d, nc, nps, np, CONTROL_ORIGIN);
 	return;
-keep:
+refused:
+	log_err("%s: new configuration refused, keeping the running one: %s", CONTROL_ORIGIN, msg);
+	control_done(rc, msg);
 	generation_free(nc, nps);
-	pipeline_reopen(d->pl);
+}
+
+/* A new frequency and timeout, in the running configuration (--print-config shows where
+ * they came from); the next cycle is due one new frequency after the last one started. */
+static int set_frequency(struct daemon *d, int64_t freq_ms, int64_t timeout_ms, int64_t *next)
+{
+	char f[32], t[32];
+	int64_t now = clock_mono_ns();
+
+	if (!timeout_ms)
+		timeout_ms = freq_ms - freq_ms / 10;
+	snprintf(f, sizeof(f), "%lldms", (long long)freq_ms);
+	snprintf(t, sizeof(t), "%lldms", (long long)timeout_ms);
+	if (conf_set_core(d->conf, CK_FREQUENCY, freq_ms, f, CONTROL_ORIGIN) ||
+	    conf_set_core(d->conf, CK_TIMEOUT, timeout_ms, t, CONTROL_ORIGIN))
+		return -ENOMEM;
+	stats_set_conf(d->conf);
+	publish_conf(d->conf);
+	*next = (d->sched_start_ns ? d->sched_start_ns : now) + freq_ms * 1000000LL;
+	if (*next < now)
+		*next = now;
+	log_info("%s: frequency %s, timeout %s", CONTROL_ORIGIN, f, t);
+	return 0;
+}
+
+static void serve_control(struct daemon *d, int64_t *next)
+{
+	struct control_request r;
+
+	while (control_take(&r)) {
+		if (r.kind == CONTROL_FREQUENCY)
+			control_done(set_frequency(d, r.frequency_ms, r.timeout_ms, next), NULL);
+		else if (r.kind == CONTROL_APPLY)
+			apply_text(d, r.text, r.len);
+		else
+			control_done(-EINVAL, "unknown request");
+	}
 }
 
 /* Say what is missing and what that costs (before anything is dropped). */
@@ -489,6 +605,7 @@ static void run_cycle(struct daemon *d)
 	int64_t t0 = clock_mono_ns(), dt;
 	int rc;
 
+	control_cycle(1);  /* a poll asked for meanwhile is this one */
 	if (!d->ns)  /* a reload could not start it: try again */
 		netns_start(d);
 	if (d->ns) {
@@ -510,6 +627,7 @@ static void run_cycle(struct daemon *d)
 					  d->conf->core[CK_TUNING_ADVICE_INTERVAL].num };
 		advice_cycle(&ac, list, n, dt);
 	}
+	control_cycle(0);
 }
 
 static atomic_int outputs_gone;
@@ -521,29 +639,39 @@ static void no_output(void)
 	kill(getpid(), SIGTERM);
 }
 
-/* Until the next cycle is due at `next` or a stopping signal (returned): reloads on
- * SIGHUP, and flushes continuous sources' batches on their flush_interval meanwhile. */
-static int wait_cycle(struct daemon *d, const sigset_t *set, int64_t next)
+/* Until the next cycle is due at *next or a stopping signal (returned): reloads on
+ * SIGHUP, serves control requests (polls asked for, bursts, a new frequency that moves
+ * *next, a new configuration), and flushes continuous sources' batches on their
+ * flush_interval meanwhile. */
+static int wait_cycle(struct daemon *d, const sigset_t *set, int64_t *next)
 {
 	for (;;) {
-		int64_t due = pipeline_tick(d->pl, clock_mono_ns());
+		int64_t now = clock_mono_ns(), due = pipeline_tick(d->pl, now), cdue = control_due(now);
 		int sig;
 
 		/* A continuous source listens between cycles: namespaces that come and go are
 		 * followed at its pace too, not only at the next cycle's start. */
 		if (due != INT64_MAX && d->ns)
 			netns_mgr_tick(d->ns, clock_mono_ns() / 1000000);
-		sig = wait_until(set, due < next ? due : next);
+		if (cdue < due)
+			due = cdue;
+		sig = wait_until(set, due < *next ? due : *next);
 
 		if (sig == SIGHUP)
 			reload(d);
-		else if (sig || clock_mono_ns() >= next)
+		else if (sig == CONTROL_SIGNAL)
+			serve_control(d, next);
+		else if (sig)
 			return sig;
+		if (control_poll_due(clock_mono_ns()))
+			run_cycle(d);
+		if (clock_mono_ns() >= *next)
+			return 0;
 	}
 }
 
-/* Wait until `until`, reloading on SIGHUP; 1 when SIGTERM/SIGINT says stop. */
-static int wait_stop(struct daemon *d, const sigset_t *set, int64_t until)
+/* Wait until *until, reloading on SIGHUP; 1 when SIGTERM/SIGINT says stop. */
+static int wait_stop(struct daemon *d, const sigset_t *set, int64_t *until)
 {
 	int sig;
 
@@ -570,7 +698,7 @@ static void run(struct daemon *d, const sigset_t *set)
 	if (core[CK_MAX_LOOPS].num != 1) {
 		next += jitter_start_ns(core[CK_FREQUENCY].num * 1000000LL,
 					(unsigned)core[CK_POLL_JITTER_PCT].num, jitter_next(&rnd));
-		if (wait_stop(d, set, next))
+		if (wait_stop(d, set, &next))
 			return;
 	}
 	for (;;) {
@@ -578,6 +706,7 @@ static void run(struct daemon *d, const sigset_t *set)
 			log_info("every sink's output is closed: stopping");
 			return;
 		}
+		d->sched_start_ns = clock_mono_ns();
 		run_cycle(d);
 		core = d->conf->core;  /* a reload may have changed them */
 		if (core[CK_MAX_LOOPS].num && d->seq >= (uint64_t)core[CK_MAX_LOOPS].num)
@@ -586,7 +715,7 @@ static void run(struct daemon *d, const sigset_t *set)
 					   (unsigned)core[CK_POLL_JITTER_PCT].num, jitter_next(&rnd));
 		if (next < clock_mono_ns()) /* overran: start the next cycle now, on a fresh grid */
 			next = clock_mono_ns();
-		if (wait_stop(d, set, next))
+		if (wait_stop(d, set, &next))
 			return;
 	}
 }
@@ -604,6 +733,7 @@ int daemon_run(const struct daemon_opts *o)
 	 * lookup in a check) still ends on them, until the loop takes them over. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, CONTROL_SIGNAL);  /* a control request: its default would kill us */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* A shell starts background jobs with SIGINT ignored; an ignored signal is lost
@@ -653,6 +783,7 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	/* The endpoint's socket is bound first: it may be a port below 1024. Then the drop,
 	 * then its thread, born without capabilities (and as nobody when we are root). */
+	control_init(NULL);
 	if (stats_start(d.conf))
 		goto out;
 	check_caps();
@@ -680,9 +811,11 @@ int daemon_run(const struct daemon_opts *o)
 		report_budget(&d, from);
 	}
 	pipeline_on_no_output(no_output);
+	publish_conf(d.conf);
 	run(&d, &set);
 	rc = 0;
 out:
+	control_close();  /* a plugin waiting for the main thread gives up now */
 	tear_down(&d, (int)d.conf->core[CK_SHUTDOWN_TIMEOUT].num);
 	if (atomic_load(&outputs_gone) && !rc)
 		rc = EXIT_NO_OUTPUT;

@@ -23,6 +23,8 @@ struct daemon_opts {
 
 /* Load + validate into c (plugins loaded into ps). 0, or -EINVAL with c->err set. */
 int daemon_load_conf(const struct daemon_opts *o, struct conf *c, struct plugin_set *ps);
+/* The part after the parsing: plugin folder, keys, plugins' checks. 0 or -EINVAL (c->err). */
+int daemon_check_conf(struct conf *c, struct plugin_set *ps);
 /* Run until max_loops or a signal; returns the process exit status. */
 int daemon_run(const struct daemon_opts *o);
 

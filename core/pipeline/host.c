@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "netns/netns.h"
+#include "ops/control.h"
 #include "ops/log.h"
+#include "ops/stats.h"
 #include "pipeline/batch.h"
 #include "pipeline/sink.h"
 
@@ -136,6 +138,42 @@ static const char *host_content_type(struct xtcpd_ctx *ctx)
 	return mo->content_type;
 }
 
+/* ABI 1.6: runtime control, served by the main thread (ops/control.c). */
+static int host_poll_now(struct xtcpd_ctx *ctx)
+{
+	return control_poll();
+}
+
+static int host_poll_burst(struct xtcpd_ctx *ctx, unsigned count, int64_t interval_ms)
+{
+	return control_burst(count, interval_ms);
+}
+
+static int host_set_frequency(struct xtcpd_ctx *ctx, int64_t frequency_ms, int64_t timeout_ms)
+{
+	return control_frequency(frequency_ms, timeout_ms, CONTROL_WAIT_MS);
+}
+
+static int host_config_text(struct xtcpd_ctx *ctx, char *buf, size_t size)
+{
+	return control_config_text(buf, size);
+}
+
+static int host_apply_config(struct xtcpd_ctx *ctx, const char *text, size_t len, char *err,
+			     size_t err_size)
+{
+	int rc = control_apply(text, len, err, err_size, CONTROL_WAIT_MS);
+
+	if (rc)
+		host_log(ctx, XTCPD_LOG_WARN, "new configuration refused: %s", err);
+	return rc;
+}
+
+static int host_ready(struct xtcpd_ctx *ctx, char *reason, size_t size)
+{
+	return stats_ready(reason, size);
+}
+
 const struct xtcpd_host host_table = {
 	.struct_size = sizeof(struct xtcpd_host),
 	.abi_major = XTCPD_ABI_MAJOR,
@@ -154,4 +192,10 @@ const struct xtcpd_host host_table = {
 	.emit_ns = batch_emit_ns,
 	.ns_run = host_ns_run,
 	.content_type = host_content_type,
+	.poll_now = host_poll_now,
+	.poll_burst = host_poll_burst,
+	.set_frequency = host_set_frequency,
+	.config_text = host_config_text,
+	.apply_config = host_apply_config,
+	.ready = host_ready,
 };

@@ -17,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 5
+#define XTCPD_ABI_MINOR 6
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -210,6 +210,41 @@ struct xtcpd_host {
 	 * create() the sink is not wired to its marshaller yet: NULL). Check it with
 	 * XTCPD_HOST_HAS(host, content_type): an older host does not lend it. */
 	const char *(*content_type)(struct xtcpd_ctx *ctx);
+
+	/* ABI 1.6: runtime control of the daemon (what a control service such as the gRPC
+	 * plugin's serves). Any thread; check each with XTCPD_HOST_HAS. The main thread owns
+	 * the schedule and serves these between cycles, so the calls that wait for it
+	 * (set_frequency, apply_config) can take up to a cycle's timeout: never call them from
+	 * a sink's send() or a source's lane. */
+
+	/* Run a poll now, beside the schedule (which is not moved). 0: one will run;
+	 * -EALREADY: a poll is running or already asked for, and serves this request too
+	 * (coalesced); -ESHUTDOWN: the daemon is stopping. */
+	int (*poll_now)(struct xtcpd_ctx *ctx);
+	/* Run `count` polls (1..1000), `interval_ms` apart (1 s..1 h), the first now. 0;
+	 * -EINVAL out of range; -EBUSY: a burst is running (one at a time); -ESHUTDOWN. */
+	int (*poll_burst)(struct xtcpd_ctx *ctx, unsigned count, int64_t interval_ms);
+	/* Change the poll frequency (core.frequency's range) and cycle timeout (below it;
+	 * 0 = 9/10 of it); applied when this returns 0 (the next cycle is due one new
+	 * frequency after the last one started). -EINVAL out of range; -ETIMEDOUT, -ESHUTDOWN.
+	 * Until the next reload: a SIGHUP or apply_config reads the configuration again. */
+	int (*set_frequency)(struct xtcpd_ctx *ctx, int64_t frequency_ms, int64_t timeout_ms);
+	/* The effective configuration, as `xtcpd --print-config` writes it (credentials
+	 * hidden). Like snprintf: writes at most `size` bytes into buf (terminated) and
+	 * returns the length of the whole text, or -ENODATA (not running yet). */
+	int (*config_text)(struct xtcpd_ctx *ctx, char *buf, size_t size);
+	/* Apply a whole new configuration given as text (the format config_text gives),
+	 * through the path a SIGHUP takes: every check, then the new pipeline built beside
+	 * the running one, then the swap (unchanged instances are kept). Returns 0 once it
+	 * checked and built (the swap follows at once: this very instance may be stopped by
+	 * it if its own section changed); -EINVAL with the check's message in err
+	 * ("FILE:LINE: [section] key: reason", FILE being "control service") and nothing
+	 * changed; another -errno with why in err. core.plugin_dir cannot change this way,
+	 * and a credential shown hidden must be set again. SIGHUP later reads the files. */
+	int (*apply_config)(struct xtcpd_ctx *ctx, const char *text, size_t len, char *err,
+			    size_t err_size);
+	/* The daemon's readiness, what /readyz answers: 1 ready, 0 not (why in reason). */
+	int (*ready)(struct xtcpd_ctx *ctx, char *reason, size_t size);
 };
 
 /* 1 when the host lends `field` (a host older than the plugin may not). */

@@ -79,7 +79,6 @@ expect_eq "full XTCP_CONFIG_JSON" "0: xtcpd: warning: ignoring XTCP_CONFIG_JSON 
 xtcpd: warning: ignoring XTCP_CONFIG_JSON field \"netlinkersDoneChanSize\": xtcpd has no equivalent
 xtcpd: warning: ignoring XTCP_CONFIG_JSON field \"nlmsgSeq\": xtcpd has no equivalent
 xtcpd: warning: ignoring XTCP_CONFIG_JSON field \"modulus\": xtcpd has no equivalent
-xtcpd: warning: ignoring XTCP_CONFIG_JSON field \"grpcPort\": xtcpd has no equivalent
 xtcpd: warning: ignoring xtcp2 option -topic: the destination does not use it
 $OK" "$?: $out"
 expect_eq "its effective configuration" "[core] frequency = 10s

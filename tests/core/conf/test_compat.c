@@ -476,7 +476,7 @@ static void test_env_each(void **state)
 
 static void test_env_ignored(void **state)
 {
-	fake_env = L("GRPC_PORT=8889", "NETLINKERS_DONE_CHAN_SIZE=100", "S3_SECRET_KEY=hunter2",
+	fake_env = L("GRPC_LISTEN_NETWORK=tcp", "NETLINKERS_DONE_CHAN_SIZE=100", "S3_SECRET_KEY=hunter2",
 		     "HOSTNAME=container-id", "GOMAXPROCS=4");
 	check(NONE, NONE);
 	assert_int_equal(n_warned, 4);
@@ -486,8 +486,8 @@ static void test_env_ignored(void **state)
 			    "no equivalent");
 	assert_string_equal(warned[1], "ignoring environment S3_SECRET_KEY (xtcp2 -s3SecretKey): "
 			    "xtcpd has no equivalent");
-	assert_string_equal(warned[2], "ignoring environment GRPC_PORT (xtcp2 -grpcPort): xtcpd "
-			    "has no equivalent");
+	assert_string_equal(warned[2], "ignoring environment GRPC_LISTEN_NETWORK (xtcp2 "
+			    "-grpcListenNetwork): xtcpd has no equivalent");
 	fake_env = NULL;
 }
 
@@ -537,21 +537,20 @@ static void test_json_full(void **state)
 		     "\"reconcileFrequency\":\"21600s\",\"label\":\"l1\",\"daemonVersion\":\"x\"}");
 	check(NONE, L("-o", "core.frequency=10s", "-o", "core.timeout=5s",
 		      "-o", "core.poll_jitter_pct=20", "-o", "source.netlink.netlinkers=4",
-		      "-o", "core.log_level=debug", "-o", "core.reconcile_interval=21600s",
+		      "-o", "core.log_level=debug", "-o", "sink.grpc.port?=8889",
+		      "-o", "core.reconcile_interval=21600s",
 		      "-o", "core.label=l1", "--dest", "kafka:redpanda-0:9092",
 		      "--marshal", "protobufList", "-o", "sink.kafka.topic=xtcp", XJIT,
 		      "-o", "source.netlink.deserializers=info,cong",
 		      "-o", "source.netlink.recv_buffer=32768"));
-	assert_int_equal(n_warned, 8);
+	assert_int_equal(n_warned, 7);
 	assert_string_equal(warned[0], "ignoring XTCP_CONFIG_JSON field \"nlTimeoutMilliseconds\": "
 			    "use -o core.timeout=DURATION");
 	assert_string_equal(warned[1], "ignoring XTCP_CONFIG_JSON field \"netlinkersDoneChanSize\": "
 			    "xtcpd has no equivalent");
-	assert_string_equal(warned[5], "ignoring XTCP_CONFIG_JSON field \"grpcPort\": xtcpd has no "
-			    "equivalent");
-	assert_string_equal(warned[6], "ignoring XTCP_CONFIG_JSON field \"daemonVersion\": xtcpd "
+	assert_string_equal(warned[5], "ignoring XTCP_CONFIG_JSON field \"daemonVersion\": xtcpd "
 			    "has no equivalent");
-	assert_string_equal(warned[7], "ignoring xtcp2 option -capturePath: -writeFiles is 0");
+	assert_string_equal(warned[6], "ignoring xtcp2 option -capturePath: -writeFiles is 0");
 	fake_env = NULL;
 }
 
@@ -615,8 +614,8 @@ static void test_migration_table(void **state)
 	assert_non_null(strstr(buf, "| `-frequency` | `POLL_FREQUENCY` | `pollFrequency` | "
 			       "`core.frequency` |\n"));
 	assert_non_null(strstr(buf, "| `-hostname` | `XTCP_HOSTNAME` | `hostname` | `core.hostname` |\n"));
-	assert_non_null(strstr(buf, "| `-grpcPort` | `GRPC_PORT` | `grpcPort` | warned: no "
-			       "equivalent |\n"));
+	assert_non_null(strstr(buf, "| `-grpcPort` | `GRPC_PORT` | `grpcPort` | `sink.grpc.port` "
+			       "when that sink is configured (off by default) |\n"));
 	assert_non_null(strstr(buf, "| | `NETLINKERS_DONE_CHAN_SIZE` | `netlinkersDoneChanSize`, "
 			       "`daemonVersion`, `listenerAuth`, `grpcListener` | warned: no equivalent |\n"));
 	assert_null(strstr(strstr(buf, "`-frequency`") + 1, "`-frequency`"));

@@ -23,6 +23,7 @@
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/probe.h"
+#include "netns/docker.h"
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/reload.h"
@@ -48,6 +49,7 @@ struct daemon {
 	struct conf *conf;
 	struct pipeline *pl;
 	struct netns_mgr *ns;
+	struct docker *docker;          /* enrich_docker's client, NULL when off */
 	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
 	unsigned fds_per_ns;        /* measured on the first namespace (the host's) */
@@ -255,7 +257,18 @@ static void netns_conf_of(const struct conf *c, struct netns_conf *nc)
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
 		.max_namespaces = (size_t)c->core[CK_MAX_NAMESPACES].num,
 		.max_per_owner = (size_t)c->core[CK_MAX_NAMESPACES_PER_OWNER].num,
+		.enrich_container = c->core[CK_ENRICH_CONTAINER].num || c->core[CK_ENRICH_DOCKER].num,
+		.enrich_root = c->core[CK_ENRICH_ROOT].str,
 	};
+}
+
+/* The namespace manager and what it owns besides: the Docker client. */
+static void netns_stop(struct daemon *d)
+{
+	netns_mgr_destroy(d->ns);
+	d->ns = NULL;
+	docker_destroy(d->docker);
+	d->docker = NULL;
 }
 
 static int netns_start(struct daemon *d)
@@ -266,13 +279,20 @@ static int netns_start(struct daemon *d)
 	int rc;
 
 	netns_conf_of(d->conf, &nc);
+	if (d->conf->core[CK_ENRICH_DOCKER].num && !d->docker) {
+		/* Not fatal: records go out without names, the client's metrics say why. */
+		rc = docker_create(d->conf->core[CK_DOCKER_SOCKET].str,
+				   d->conf->core[CK_DOCKER_TIMEOUT].num, &d->docker);
+		if (rc)
+			log_warn("enrich_docker: no Docker client: %s", log_errstr(rc));
+	}
+	nc.docker = d->docker;
 	for (enum ns_event ev = NS_OPENED; ev <= NS_OPEN_FAILED; ev++)
 		ns_count_n(ev, 0);
 	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
 		log_ratelimited(netns_start, 60000, XTCPD_LOG_ERR, NULL, "namespace manager: %s",
 				log_errstr(rc));
-		netns_mgr_destroy(d->ns);
-		d->ns = NULL;
+		netns_stop(d);
 		return rc;
 	}
 	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
@@ -316,8 +336,7 @@ static void tear_down(struct daemon *d, int timeout_ms)
 
 	if (left)
 		log_warn("%d batches were not delivered", left);
-	netns_mgr_destroy(d->ns);
-	d->ns = NULL;
+	netns_stop(d);
 	pipeline_destroy(d->pl);
 	d->pl = NULL;
 }
@@ -351,6 +370,12 @@ static int netns_changed(const struct conf *a, const struct conf *b)
 
 	netns_conf_of(a, &x);
 	netns_conf_of(b, &y);
+	if (x.enrich_container != y.enrich_container ||
+	    strcmp(x.enrich_root ? x.enrich_root : "", y.enrich_root ? y.enrich_root : "") ||
+	    a->core[CK_ENRICH_DOCKER].num != b->core[CK_ENRICH_DOCKER].num ||
+	    a->core[CK_DOCKER_TIMEOUT].num != b->core[CK_DOCKER_TIMEOUT].num ||
+	    strcmp(a->core[CK_DOCKER_SOCKET].str, b->core[CK_DOCKER_SOCKET].str))
+		return 1;
 	return x.host_only != y.host_only || x.proc_scan != y.proc_scan ||
 	       x.reconcile_ms != y.reconcile_ms ||
 	       x.max_namespaces != y.max_namespaces || x.max_per_owner != y.max_per_owner || strcmp(x.dirs ? x.dirs : "", y.dirs ? y.dirs : "");
@@ -394,9 +419,8 @@ static void reload(struct daemon *d)
 	stats_set_conf(d->conf);
 	log_setup(d->conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  log_levels[d->conf->core[CK_LOG_LEVEL].num]);
-	if (ns_moved) {  /* other folders or scans: find the namespaces again */
-		netns_mgr_destroy(d->ns);
-		d->ns = NULL;
+	if (ns_moved) {  /* other folders, scans or enrichment: find the namespaces again */
+		netns_stop(d);
 		netns_start(d);
 	}
 	log_info("SIGHUP: configuration reloaded: %u instances kept, %u new, %u retired",

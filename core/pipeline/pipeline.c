@@ -182,6 +182,7 @@ static int add_source(struct pipeline *p, struct pipeline *old, struct conf_sect
 		rc = source_fallback(src, ps);
 	if (rc)
 		return rc;
+	src->rec_pod = src->ctx.plugin->desc->abi_minor >= 6; /* see record.h: ABI 1.6 */
 	src->lanes = src->ops->lanes(src->ctx.inst);
 	if (!src->lanes)
 		src->lanes = 1;

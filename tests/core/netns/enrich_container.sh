@@ -11,6 +11,7 @@ need_root
 need_cmd ip:iproute2 unshare:util-linux
 need_python
 need_plugin source_netlink marshaller_json sink_file
+. "$XTCPD_SRCDIR/tests/core/netns/enrich_lib.sh"
 S=$XTCPD_SRCDIR
 T=$TMP
 R=$T/root
@@ -22,28 +23,6 @@ ID5=5c0e5c1234567890123456789012345678901234567890123456789012345678
 UID2=aaaaaaaa-1111-2222-3333-444444444444
 UID3=bbbbbbbb-5555-6666-7777-888888888888
 PORT=$(( 20000 + $$ % 20000 ))
-
-# listen NAME CMD...: a listener on $PORT run by CMD (its pid in $T/NAME.pid, the inode of
-# its network namespace in $T/NAME.ino)
-listen() {
-	_n=$1
-	shift
-	"$@" /usr/bin/python3 -c 'import socket, sys, time
-s = socket.socket()
-s.bind(("0.0.0.0", int(sys.argv[1])))
-s.listen()
-open(sys.argv[2], "w").close()
-time.sleep(600)' "$PORT" "$T/$_n.ready" &
-	echo $! > "$T/$_n.pid"
-	kill_on_exit $!
-	wait_for 300 test -e "$T/$_n.ready" || { echo "listener $_n not ready"; exit 1; }
-	stat -L -c %i "/proc/$!/ns/net" > "$T/$_n.ino"
-}
-# cgroup NAME TEXT: what <root>/proc/<pid of NAME>/cgroup says
-cgroup() {
-	mkdir -p "$R/proc/$(cat "$T/$1.pid")"
-	printf "$2" > "$R/proc/$(cat "$T/$1.pid")/cgroup"
-}
 
 for n in dock crio cgns plain; do private_netns "xt-en-$$-$n" || exit 1; done
 listen dock ip netns exec "xt-en-$$-dock"

@@ -31,6 +31,7 @@
 #include "ops/threads.h"
 #include "ops/trust.h"
 #include "ops/tuning.h"
+#include "ops/uplink.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
 static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG };
@@ -50,6 +51,8 @@ struct daemon {
 	struct pipeline *pl;
 	struct netns_mgr *ns;
 	struct docker *docker;          /* enrich_docker's client, NULL when off */
+	struct uplink_set *up;          /* enrich_nic: the uplinks records point at */
+	struct uplink_set *up_next;     /* those of the pipeline just built, not swapped in */
 	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
 	unsigned fds_per_ns;        /* measured on the first namespace (the host's) */
@@ -309,8 +312,19 @@ static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct
 		 struct pipeline **out)
 {
 	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
+	struct uplink_set *up = NULL;
 	unsigned threads;
-	int rc = pipeline_create(c, ps, &po, old, out);
+	int rc;
+
+	if (c->core[CK_ENRICH_NIC].num) {
+		if ((rc = uplink_read(c->core[CK_ENRICH_ROOT].str, c->core[CK_UPLINK_INTERFACES].str,
+				      (unsigned)c->core[CK_UPLINK_COUNT].num, &up)))
+			return rc;
+		uplink_log(up);
+		for (unsigned i = 0; i < up->n; i++)
+			po.uplink[i] = &up->nic[i].pub;
+	}
+	rc = pipeline_create(c, ps, &po, old, out);
 
 	if (!rc) {
 		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
@@ -326,8 +340,12 @@ static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct
 	if (rc) {
 		pipeline_destroy(*out);
 		*out = NULL;
+		uplink_free(up);
+		return rc;
 	}
-	return rc;
+	/* The running pipeline's records point at the old set until the swap. */
+	d->up_next = up;
+	return 0;
 }
 
 static void tear_down(struct daemon *d, int timeout_ms)
@@ -410,6 +428,9 @@ static void reload(struct daemon *d)
 	ns_moved = netns_changed(d->conf, nc);
 	reload_swap(d->pl, np, (int)d->conf->core[CK_SHUTDOWN_TIMEOUT].num, &view, &st);
 	d->pl = np;
+	uplink_free(d->up);  /* no lane emits with the old pipeline any more */
+	d->up = d->up_next;
+	d->up_next = NULL;
 	if (st.undelivered)
 		log_warn("SIGHUP: %d batches of the retired sinks were not delivered", st.undelivered);
 	if (!st.stuck)  /* else a stuck sink may still read its configuration */
@@ -697,6 +718,8 @@ int daemon_run(const struct daemon_opts *o)
 			rc = rc == -E2BIG || rc == XTCPD_ERR_UNAVAILABLE ? EXIT_CONFIG : 1;
 			goto out;
 		}
+		d.up = d.up_next;
+		d.up_next = NULL;
 		if ((rc = netns_start(&d))) {
 			rc = 1;
 			goto out;
@@ -713,6 +736,7 @@ out:
 	pipeline_on_no_output(NULL);
 	stats_stop();
 	generation_free(d.conf, d.ps);
+	uplink_free(d.up);
 	metrics_reset();
 	return rc;
 }

@@ -112,6 +112,8 @@ static void stamp(struct pipeline *p, unsigned lane, struct xtcpd_record *rec)
 	rec->location = c->core[CK_LOCATION].str;
 	rec->record_counter = atomic_fetch_add_explicit(&p->record_counter, 1, memory_order_relaxed) + 1;
 	rec->netlinker_id = lane;
+	rec->uplink[0] = p->uplink[0];
+	rec->uplink[1] = p->uplink[1];
 }
 
 static int emit(struct srcinst *src, unsigned lane, struct xtcpd_record *rec)

@@ -136,6 +136,7 @@ struct pipeline {
 	unsigned retired_seq;        /* names retired pools apart in the metrics */
 	_Atomic int64_t cycle_start_ns;
 	_Atomic uint64_t record_counter;
+	const struct xtcpd_uplink *uplink[2]; /* enrich_nic: the host's uplinks, or NULL */
 };
 
 #endif

@@ -76,7 +76,7 @@ const struct xtcpd_key conf_core_keys[] = {
 			       "also fill container_name/container_image of Docker containers from the "
 			       "Docker Engine API on docker_socket; implies enrich_container (xtcp2's "
 			       "-enrichContainer)" },
-	[CK_DOCKER_SOCKET] = { "docker_socket", XTCPD_KEY_STRING, "/var/run/docker.sock", 1, 107, NULL, 0,
+	[CK_DOCKER_SOCKET] = { "docker_socket", XTCPD_KEY_STRING, "/run/docker.sock", 1, 107, NULL, 0,
 			       "unix socket of the Docker Engine API, an absolute path (xtcp2's -dockerSocket)" },
 	[CK_DOCKER_TIMEOUT] = { "docker_timeout", XTCPD_KEY_DURATION, "2s", 10, 60000, NULL, 0,
 				"longest one Docker API request may take (asked off the poll path)" },
@@ -84,7 +84,7 @@ const struct xtcpd_key conf_core_keys[] = {
 			    "fill the uplink1_*/uplink2_* NIC fields (driver, model, PCI ids, bus, "
 			    "speed, firmware) from sysfs and ethtool, read at start and on SIGHUP "
 			    "(xtcp2's -enrichNic)" },
-	[CK_UPLINK_COUNT] = { "uplink_count", XTCPD_KEY_INT, "1", 1, 2, NULL, 0,
+	[CK_UPLINK_COUNT] = { "uplink_count", XTCPD_KEY_INT, "2", 1, 2, NULL, 0,
 			      "uplinks described on each record (xtcp2's -uplinkCount)" },
 	[CK_UPLINK_INTERFACES] = { "uplink_interfaces", XTCPD_KEY_STRING, "", 0, 255, NULL, 0,
 				   "the uplinks, comma-separated interface names ('' = the interfaces of "

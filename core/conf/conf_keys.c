@@ -91,7 +91,8 @@ const struct xtcpd_key conf_core_keys[] = {
 				   "the default routes) (xtcp2's -uplinkInterfaces)" },
 	[CK_ENRICH_ROOT] = { "enrich_root", XTCPD_KEY_STRING, "", 0, 1023, NULL, 0,
 			     "FOR TESTS ONLY: folder prefixed to /proc/PID/cgroup, /sys/fs/cgroup, "
-			     "/var/log/pods and /sys/class/net when enrichment reads them ('' = none)" },
+			     "/var/log/pods, /sys/class/net and pci.ids when enrichment reads them "
+			     "('' = none)" },
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 

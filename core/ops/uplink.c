@@ -169,9 +169,10 @@ int uplink_read(const char *root, const char *ifaces, unsigned count, struct upl
 			p += len + (e ? 1 : 0);
 		}
 	} else {
-		if (uplink_slurp(root, "/proc/net/route", text, sizeof(text)) >= 0)
+		/* the routes are the daemon's namespace's own: never under root */
+		if (uplink_slurp("", "/proc/net/route", text, sizeof(text)) >= 0)
 			uplink_routes4(text, names, &n, max);
-		if (uplink_slurp(root, "/proc/net/ipv6_route", text, sizeof(text)) >= 0)
+		if (uplink_slurp("", "/proc/net/ipv6_route", text, sizeof(text)) >= 0)
 			uplink_routes6(text, names, &n, max);
 	}
 	if (!(s = calloc(1, sizeof(*s))))

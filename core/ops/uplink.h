@@ -19,8 +19,8 @@ struct uplink_set {
 };
 
 /* The uplinks: `ifaces` ("eth0,eth1"; "" = the default routes' interfaces, IPv4 then
- * IPv6, in route-table order), at most `count`. root prefixes /proc/net and /sys/class/net
- * (tests; "" = none). 0 with *out (maybe with n = 0: no uplink found), or -ENOMEM. */
+ * IPv6, in route-table order), at most `count`. root prefixes /sys/class/net and pci.ids
+ * (tests; "" = none), never the routes. 0 with *out (maybe with n = 0: no uplink found), or -ENOMEM. */
 int uplink_read(const char *root, const char *ifaces, unsigned count, struct uplink_set **out);
 void uplink_free(struct uplink_set *s);
 /* One info line per uplink (a warning when there is none). */

@@ -2,7 +2,8 @@
  * (GET /containers/<id>/json on its unix socket, libcurl; the answer read with json-c).
  * One thread of its own asks, one container at a time, each request bounded by
  * docker_timeout and cut short at shutdown; the manager only reads the cache, so a dead
- * or slow daemon costs a scan nothing. A daemon that cannot be reached is counted,
+ * or slow daemon costs a scan nothing. The thread holds no capability: the socket's
+ * permissions decide. A daemon that cannot be reached is counted,
  * logged once (and once more when it answers again), and asked again later. */
 #include "config.h"
 #include "netns/docker.h"
@@ -18,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "netns/ident.h"
+#include "ops/caps.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/threads.h"
@@ -252,6 +254,14 @@ unsigned docker_generation(struct docker *d)
 	return d ? atomic_load(&d->gen) : 0;
 }
 
+/* On a thread without capabilities (caps_run_confined): the one it starts holds none. */
+static int docker_spawn(void *arg)
+{
+	struct docker *d = arg;
+
+	return -pthread_create(&d->thread, NULL, docker_main, d);
+}
+
 int docker_create(const char *socket, int64_t timeout_ms, struct docker **out)
 {
 	struct docker *d = calloc(1, sizeof(*d));
@@ -276,10 +286,11 @@ int docker_create(const char *socket, int64_t timeout_ms, struct docker **out)
 					  docker_result_label[r],
 					  "Docker Engine API requests (enrich_docker), by result");
 	curl_global_init(CURL_GLOBAL_NOTHING);
-	rc = pthread_create(&d->thread, NULL, docker_main, d);
+	rc = caps_run_confined(0, docker_spawn, d, NULL);
 	if (rc) {
+		curl_global_cleanup();
 		docker_destroy(d);
-		return -rc;
+		return rc;
 	}
 	d->started = 1;
 	*out = d;

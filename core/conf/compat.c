@@ -51,6 +51,13 @@ static const struct compat_opt compat_opts[] = {
 	{ "conf", ACT_NATIVE, VAL_BOOL, "--print-config" },
 	{ "healthcheck", ACT_NATIVE, VAL_BOOL, "--healthcheck" },
 	{ "grpcPort", ACT_SOFT, VAL_UINT, "sink.grpc.port" },
+	/* enrichment: the container of each namespace, Docker names, the uplinks' NICs */
+	{ "resolveContainerId", ACT_KEY, VAL_BOOL, "core.enrich_container" },
+	{ "enrichContainer", ACT_KEY, VAL_BOOL, "core.enrich_docker" },
+	{ "dockerSocket", ACT_KEY, VAL_STR, "core.docker_socket" },
+	{ "enrichNic", ACT_KEY, VAL_BOOL, "core.enrich_nic" },
+	{ "uplinkCount", ACT_KEY0, VAL_UINT, "core.uplink_count" },
+	{ "uplinkInterfaces", ACT_KEY, VAL_STR, "core.uplink_interfaces" },
 
 	/* xtcp2 options with no direct counterpart: accepted so old unit files start. */
 	{ "goMaxProcs", ACT_IGNORE, VAL_STR,
@@ -62,9 +69,8 @@ static const struct compat_opt compat_opts[] = {
 #define NOEQ(n, v) { n, ACT_IGNORE, v, NULL }
 	NOEQ("asnDbPath", VAL_STR), NOEQ("asnRefreshInterval", VAL_STR),
 	NOEQ("destWriteFiles", VAL_STR),
-	NOEQ("dockerSocket", VAL_STR), NOEQ("enrichAsn", VAL_BOOL),
-	NOEQ("enrichContainer", VAL_BOOL), NOEQ("enrichLldp", VAL_BOOL),
-	NOEQ("enrichLocality", VAL_BOOL), NOEQ("enrichNic", VAL_BOOL),
+	NOEQ("enrichAsn", VAL_BOOL), NOEQ("enrichLldp", VAL_BOOL),
+	NOEQ("enrichLocality", VAL_BOOL),
 	NOEQ("grpcListenAddress", VAL_STR), NOEQ("grpcListenNetwork", VAL_STR),
 	NOEQ("grpcUnixSocketMode", VAL_STR),
 	NOEQ("grpcUnlinkStaleUnixSocket", VAL_BOOL), NOEQ("ipmetaBootstrapPath", VAL_STR),
@@ -81,14 +87,13 @@ static const struct compat_opt compat_opts[] = {
 	NOEQ("promUnlinkStaleUnixSocket", VAL_BOOL),
 	NOEQ("protobufListLengthDelimit", VAL_BOOL), NOEQ("pyroscopeAppName", VAL_STR),
 	NOEQ("pyroscopeSampleHz", VAL_STR), NOEQ("pyroscopeUploadSec", VAL_STR),
-	NOEQ("pyroscopeUrl", VAL_STR), NOEQ("resolveContainerId", VAL_BOOL),
+	NOEQ("pyroscopeUrl", VAL_STR),
 	NOEQ("s3AccessKey", VAL_STR), NOEQ("s3Bucket", VAL_STR), NOEQ("s3Endpoint", VAL_STR),
 	NOEQ("s3FlushInterval", VAL_STR), NOEQ("s3FlushJitterPct", VAL_STR),
 	NOEQ("s3FlushThresholdJitterPct", VAL_STR), NOEQ("s3ParquetFlushBytes", VAL_STR),
 	NOEQ("s3Prefix", VAL_STR), NOEQ("s3Region", VAL_STR), NOEQ("s3SecretKey", VAL_STR),
 	NOEQ("s3SkipBucketProbe", VAL_BOOL), NOEQ("s3UploadBackoffCap", VAL_STR),
-	NOEQ("s3UploadMaxAttempts", VAL_STR), NOEQ("uplinkCount", VAL_STR),
-	NOEQ("uplinkInterfaces", VAL_STR), NOEQ("xtcpProtoFile", VAL_STR),
+	NOEQ("s3UploadMaxAttempts", VAL_STR), NOEQ("xtcpProtoFile", VAL_STR),
 #undef NOEQ
 };
 

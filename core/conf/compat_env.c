@@ -234,6 +234,25 @@ static int compat_json_field(struct compat_out *o, const char *key, struct json_
 			return r;
 		return buf[0] ? compat_apply(o, opt, buf, where, ignored) : 0;
 	}
+	if (!strcmp(compat_fields[i].field, "uplink_interfaces") &&
+	    json_object_is_type(v, json_type_array)) {
+		/* repeated string: ["eth0", "eth1"] -> "eth0,eth1" */
+		size_t used = 0;
+
+		buf[0] = '\0';
+		for (size_t k = 0; k < json_object_array_length(v); k++) {
+			struct json_object *e = json_object_array_get_idx(v, k);
+
+			if (!json_object_is_type(e, json_type_string))
+				return compat_fail(o, "%s: %s is not a list of interface names", where,
+						   json_object_to_json_string(v));
+			used += (size_t)snprintf(buf + used, used < sizeof(buf) ? sizeof(buf) - used : 0,
+						 "%s%s", k ? "," : "", json_object_get_string(e));
+		}
+		if (used >= sizeof(buf))
+			return compat_fail(o, "%s: too long", where);
+		return compat_apply(o, opt, buf, where, ignored);
+	}
 	if (!strcmp(compat_fields[i].field, "prometheus_listener")) {
 		struct json_object *addr;
 

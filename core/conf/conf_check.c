@@ -4,7 +4,9 @@
 #include "conf/conf.h"
 #include "ops/tuning.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -329,6 +331,68 @@ int conf_check_plugins(struct conf *c, conf_check_fn fn, void *arg)
 	return 0;
 }
 
+/* Where [core] key was set (file:line), or the first configuration file. */
+static void core_where(const struct conf *c, const char *key, char *w, size_t n)
+{
+	const struct conf_section *core = conf_find((struct conf *)c, CONF_CORE, NULL);
+
+	snprintf(w, n, "%s", c->n_files ? c->files[0] : "configuration");
+	for (size_t i = 0; core && i < core->n_entries; i++)
+		if (!strcmp(core->entries[i].key, key))
+			conf_where(core->entries[i].file, core->entries[i].line, w, n);
+}
+
+/* An interface name as the kernel takes it (IFNAMSIZ, no '/', ':' or space). */
+static int ifname_ok(const char *s, size_t n)
+{
+	if (!n || n >= 16 || (n == 1 && *s == '.') || (n == 2 && !strncmp(s, "..", 2)))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* The enrichment keys: paths absolute, interface names valid, the parts built. */
+static int check_enrich(struct conf *c)
+{
+	const char *sock = c->core[CK_DOCKER_SOCKET].str, *root = c->core[CK_ENRICH_ROOT].str;
+	const char *ifs = c->core[CK_UPLINK_INTERFACES].str;
+	char w[600];
+	size_t n = 0;
+
+#ifndef XTCPD_WITH_DOCKER
+	if (c->core[CK_ENRICH_DOCKER].num) {
+		core_where(c, "enrich_docker", w, sizeof(w));
+		return conf_fail(c, "%s: [core] enrich_docker: this xtcpd was built without libcurl "
+			    "and json-c (configure --enable-http=yes --enable-json=yes)", w);
+	}
+#endif
+	if (sock && *sock != '/') {
+		core_where(c, "docker_socket", w, sizeof(w));
+		return conf_fail(c, "%s: [core] docker_socket: '%s' is not an absolute path", w, sock);
+	}
+	if (root && *root && *root != '/') {
+		core_where(c, "enrich_root", w, sizeof(w));
+		return conf_fail(c, "%s: [core] enrich_root: '%s' is not an absolute path", w, root);
+	}
+	for (const char *p = ifs; p && *p; n++) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (n >= 2 || !ifname_ok(p, len)) {
+			core_where(c, "uplink_interfaces", w, sizeof(w));
+			if (n >= 2)
+				return conf_fail(c, "%s: [core] uplink_interfaces: more than 2 interfaces "
+						 "in '%s'", w, ifs);
+			return conf_fail(c, "%s: [core] uplink_interfaces: '%.*s' is not an interface "
+					 "name", w, (int)len, p);
+		}
+		p = e ? e + 1 : p + len;
+	}
+	return 0;
+}
+
 int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 {
 	struct conf_section *core = conf_find(c, CONF_CORE, NULL);
@@ -393,6 +457,8 @@ int conf_validate(struct conf *c, conf_keys_fn keys_of, void *arg)
 			return conf_fail(c, "%s: [core] %s", w, err);
 		}
 	}
+	if ((rc = check_enrich(c)))
+		return rc;
 	if (c->core[CK_HOSTNAME].str && *c->core[CK_HOSTNAME].str) {
 		snprintf(c->hostname, sizeof(c->hostname), "%s", c->core[CK_HOSTNAME].str);
 	} else if (gethostname(c->hostname, sizeof(c->hostname) - 1)) {

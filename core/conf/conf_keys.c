@@ -68,6 +68,31 @@ const struct xtcpd_key conf_core_keys[] = {
 				       "advise a per-namespace TCP hash table when namespaces share the host's while it holds this many TCP sockets (0 = never)" },
 	[CK_TUNING_ADVICE_INTERVAL] = { "tuning_advice_interval", XTCPD_KEY_DURATION, "10m", 1000, DAY_MS, NULL, 0,
 					"at most one look at the namespaces' tables and one advice line (only when it changed) per interval" },
+	[CK_ENRICH_CONTAINER] = { "enrich_container", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+				  "fill container_id/container_runtime (and the pod_namespace/pod_name "
+				  "extensions) from the cgroup of a process in each namespace, at each scan "
+				  "(xtcp2's -resolveContainerId)" },
+	[CK_ENRICH_DOCKER] = { "enrich_docker", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+			       "also fill container_name/container_image of Docker containers from the "
+			       "Docker Engine API on docker_socket; implies enrich_container (xtcp2's "
+			       "-enrichContainer)" },
+	[CK_DOCKER_SOCKET] = { "docker_socket", XTCPD_KEY_STRING, "/run/docker.sock", 1, 107, NULL, 0,
+			       "unix socket of the Docker Engine API, an absolute path (xtcp2's -dockerSocket)" },
+	[CK_DOCKER_TIMEOUT] = { "docker_timeout", XTCPD_KEY_DURATION, "2s", 10, 60000, NULL, 0,
+				"longest one Docker API request may take (asked off the poll path)" },
+	[CK_ENRICH_NIC] = { "enrich_nic", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+			    "fill the uplink1_*/uplink2_* NIC fields (driver, model, PCI ids, bus, "
+			    "speed, firmware) from sysfs and ethtool, read at start and on SIGHUP "
+			    "(xtcp2's -enrichNic)" },
+	[CK_UPLINK_COUNT] = { "uplink_count", XTCPD_KEY_INT, "2", 1, 2, NULL, 0,
+			      "uplinks described on each record (xtcp2's -uplinkCount)" },
+	[CK_UPLINK_INTERFACES] = { "uplink_interfaces", XTCPD_KEY_STRING, "", 0, 255, NULL, 0,
+				   "the uplinks, comma-separated interface names ('' = the interfaces of "
+				   "the default routes) (xtcp2's -uplinkInterfaces)" },
+	[CK_ENRICH_ROOT] = { "enrich_root", XTCPD_KEY_STRING, "", 0, 1023, NULL, 0,
+			     "FOR TESTS ONLY: folder prefixed to /proc/PID/cgroup, /sys/fs/cgroup, "
+			     "/var/log/pods, /sys/class/net and pci.ids when enrichment reads them "
+			     "('' = none)" },
 	[CK__COUNT] = XTCPD_KEYS_END,
 };
 

@@ -30,31 +30,7 @@
 #include <linux/nsfs.h>
 #include <linux/rtnetlink.h>
 
-#define NETNS_MAX_DIRS 8
-#define NETNS_NAME_MAX 64
-
-struct netns_ent {
-	struct xtcpd_netns ns;
-	char name[NETNS_NAME_MAX];
-	uid_t owner;                   /* owner of its user namespace, (uid_t)-1 = unknown */
-	int seen;                      /* found by the scan in progress */
-};
-
-struct netns_mgr {
-	struct netns_conf conf;
-	struct netns_ops ops;
-	char *dirs[NETNS_MAX_DIRS];
-	int wd[NETNS_MAX_DIRS];        /* inotify watch per dir, -1 = not watched (yet) */
-	size_t n_dirs;
-	int ifd;                       /* inotify */
-	dev_t nsfs_dev;                /* st_dev of namespace files */
-	int64_t last_ms;               /* last full reconcile (CLOCK_MONOTONIC) */
-	int pending;                   /* a bind-mount file exists but is not mounted yet */
-	size_t limited, limited_scan;  /* not kept for a limit: last scan, scan in progress */
-	struct netns_ent **ents;
-	struct xtcpd_netns **list;
-	size_t n, cap;
-};
+#include "netns/netns_int.h"
 
 static int64_t netns_now_ms(void)
 {
@@ -216,6 +192,7 @@ static void netns_ent_free(struct netns_ent *e)
 {
 	if (e->ns.fd >= 0)
 		close(e->ns.fd);
+	netns_enrich_free(e);
 	free(e);
 }
 
@@ -263,8 +240,10 @@ static int netns_over_limit(struct netns_mgr *m, const char *name, uid_t owner)
 	return 1;
 }
 
-/* Found a namespace at path (inode known): mark it seen, or open and add it. */
-static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, const char *name)
+/* Found a namespace at path (inode known; pid: the process it was found through, 0 for
+ * a bind mount): mark it seen, or open and add it. */
+static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, const char *name,
+		       pid_t pid)
 {
 	struct netns_ent *e = netns_find(m, inode);
 	struct stat st;
@@ -272,6 +251,8 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 
 	if (e) {
 		e->seen = 1;
+		if (!e->pid)
+			e->pid = pid;
 		return 0;
 	}
 	if (m->conf.max_namespaces && m->n >= m->conf.max_namespaces)
@@ -325,6 +306,7 @@ static int netns_found(struct netns_mgr *m, const char *path, uint64_t inode, co
 	e->ns.name = e->name;
 	e->ns.inode = inode;
 	e->ns.nsid = netns_nsid(e->ns.fd);
+	e->pid = pid;
 	e->seen = 1;
 	err = m->ops.add ? m->ops.add(m->ops.arg, &e->ns) : 0;
 	if (err) {
@@ -364,7 +346,7 @@ static void netns_scan_dir(struct netns_mgr *m, size_t k)
 		snprintf(path, sizeof(path), "%s/%s", m->dirs[k], names[i]->d_name);
 		if (stat(path, &st) == 0) {
 			if (st.st_dev == m->nsfs_dev)
-				netns_found(m, path, (uint64_t)st.st_ino, names[i]->d_name);
+				netns_found(m, path, (uint64_t)st.st_ino, names[i]->d_name, 0);
 			else if (time(NULL) - st.st_ctime < 5)
 				/* `ip netns add` creates the file, then mounts on it: look again
 				 * soon. (Not forever: a stale placeholder would rescan every tick.) */
@@ -394,7 +376,7 @@ static void netns_scan_proc(struct netns_mgr *m)
 		if (stat(path, &st) < 0)
 			continue;
 		snprintf(name, sizeof(name), "pid:%.20s", de->d_name);
-		netns_found(m, path, (uint64_t)st.st_ino, name);
+		netns_found(m, path, (uint64_t)st.st_ino, name, (pid_t)atoi(de->d_name));
 	}
 	closedir(d);
 }
@@ -428,6 +410,8 @@ int netns_mgr_reconcile(struct netns_mgr *m)
 		j++;
 	}
 	m->n = j;
+	if (m->conf.enrich_container)
+		netns_enrich_refresh(m, 1);
 	m->limited = m->limited_scan;
 	m->last_ms = netns_now_ms();
 	return 0;
@@ -455,6 +439,8 @@ int netns_mgr_tick(struct netns_mgr *m, int64_t now_mono_ms)
 	}
 	if (changed || now_mono_ms - m->last_ms >= m->conf.reconcile_ms)
 		return netns_mgr_reconcile(m);
+	if (m->conf.enrich_container && netns_enrich_pending(m))
+		netns_enrich_refresh(m, 0);  /* Docker answered: names, no rescan */
 	return 0;
 }
 
@@ -525,6 +511,9 @@ int netns_mgr_create(const struct netns_conf *conf, const struct netns_ops *ops,
 		return -ENOMEM;
 	m->conf = *conf;
 	m->conf.dirs = NULL;
+	m->conf.enrich_root = NULL;
+	if (conf->enrich_root && *conf->enrich_root && !(m->enrich_root = strdup(conf->enrich_root)))
+		return -ENOMEM;
 	m->ops = *ops;
 	m->ifd = -1;
 	if (m->conf.reconcile_ms <= 0)
@@ -565,6 +554,7 @@ void netns_mgr_destroy(struct netns_mgr *m)
 	free(m->list);
 	for (size_t k = 0; k < m->n_dirs; k++)
 		free(m->dirs[k]);
+	free(m->enrich_root);
 	if (m->ifd >= 0)
 		close(m->ifd);
 	free(m);

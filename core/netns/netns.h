@@ -16,6 +16,10 @@ struct netns_conf {
 	size_t max_namespaces;      /* most namespaces kept, the host's included (0 = no limit) */
 	size_t max_per_owner;       /* most kept per owner of their user namespace, root's
 	                             * (owner uid 0) not counted (0 = no limit) */
+	int enrich_container;       /* resolve each namespace's container and pod (ident.c) */
+	const char *enrich_root;    /* tests: prefix of /proc, /sys/fs/cgroup, /var/log/pods
+	                             * when reading them ("" or NULL = none) */
+	struct docker *docker;      /* names and images of Docker containers, or NULL */
 };
 
 enum netns_limit { NETNS_LIMIT_TOTAL, NETNS_LIMIT_PER_OWNER };
@@ -50,6 +54,12 @@ size_t netns_mgr_list(struct netns_mgr *m, struct xtcpd_netns *const **list);
 size_t netns_mgr_count(const struct netns_mgr *m);
 /* Namespaces the last scan found but did not keep because of a limit. */
 size_t netns_mgr_limited(const struct netns_mgr *m);
+
+struct netns_ident;
+/* What the last scan resolved of ns's container and pod (NULL: nothing, or enrichment
+ * off). ns must be one the manager lent. Readable from any thread: a published identity
+ * is never changed, and one replaced stays valid until the next replacement. */
+const struct netns_ident *netns_ident_of(const struct xtcpd_netns *ns);
 
 /* socket(domain, type, protocol) inside ns; returns the fd or -errno. Thread-safe. */
 int netns_socket(const struct xtcpd_netns *ns, int domain, int type, int protocol);

@@ -24,6 +24,7 @@
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/probe.h"
+#include "netns/docker.h"
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/reload.h"
@@ -31,6 +32,7 @@
 #include "ops/threads.h"
 #include "ops/trust.h"
 #include "ops/tuning.h"
+#include "ops/uplink.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
 static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG };
@@ -49,6 +51,9 @@ struct daemon {
 	struct conf *conf;
 	struct pipeline *pl;
 	struct netns_mgr *ns;
+	struct docker *docker;          /* enrich_docker's client, NULL when off */
+	struct uplink_set *up;          /* enrich_nic: the uplinks records point at */
+	struct uplink_set *up_next;     /* those of the pipeline just built, not swapped in */
 	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
 	uint64_t seq;
 	int64_t sched_start_ns;     /* when the last scheduled cycle started (0: none yet) */
@@ -264,7 +269,18 @@ static void netns_conf_of(const struct conf *c, struct netns_conf *nc)
 		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
 		.max_namespaces = (size_t)c->core[CK_MAX_NAMESPACES].num,
 		.max_per_owner = (size_t)c->core[CK_MAX_NAMESPACES_PER_OWNER].num,
+		.enrich_container = c->core[CK_ENRICH_CONTAINER].num || c->core[CK_ENRICH_DOCKER].num,
+		.enrich_root = c->core[CK_ENRICH_ROOT].str,
 	};
+}
+
+/* The namespace manager and what it owns besides: the Docker client. */
+static void netns_stop(struct daemon *d)
+{
+	netns_mgr_destroy(d->ns);
+	d->ns = NULL;
+	docker_destroy(d->docker);
+	d->docker = NULL;
 }
 
 static int netns_start(struct daemon *d)
@@ -275,13 +291,20 @@ static int netns_start(struct daemon *d)
 	int rc;
 
 	netns_conf_of(d->conf, &nc);
+	if (d->conf->core[CK_ENRICH_DOCKER].num && !d->docker) {
+		/* Not fatal: records go out without names, the client's metrics say why. */
+		rc = docker_create(d->conf->core[CK_DOCKER_SOCKET].str,
+				   d->conf->core[CK_DOCKER_TIMEOUT].num, &d->docker);
+		if (rc)
+			log_warn("enrich_docker: no Docker client: %s", log_errstr(rc));
+	}
+	nc.docker = d->docker;
 	for (enum ns_event ev = NS_OPENED; ev <= NS_OPEN_FAILED; ev++)
 		ns_count_n(ev, 0);
 	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
 		log_ratelimited(netns_start, 60000, XTCPD_LOG_ERR, NULL, "namespace manager: %s",
 				log_errstr(rc));
-		netns_mgr_destroy(d->ns);
-		d->ns = NULL;
+		netns_stop(d);
 		return rc;
 	}
 	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
@@ -298,8 +321,19 @@ static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct
 		 struct pipeline **out)
 {
 	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
+	struct uplink_set *up = NULL;
 	unsigned threads;
-	int rc = pipeline_create(c, ps, &po, old, out);
+	int rc;
+
+	if (c->core[CK_ENRICH_NIC].num) {
+		if ((rc = uplink_read(c->core[CK_ENRICH_ROOT].str, c->core[CK_UPLINK_INTERFACES].str,
+				      (unsigned)c->core[CK_UPLINK_COUNT].num, &up)))
+			return rc;
+		uplink_log(up);
+		for (unsigned i = 0; i < up->n; i++)
+			po.uplink[i] = &up->nic[i].pub;
+	}
+	rc = pipeline_create(c, ps, &po, old, out);
 
 	if (!rc) {
 		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
@@ -315,8 +349,12 @@ static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct
 	if (rc) {
 		pipeline_destroy(*out);
 		*out = NULL;
+		uplink_free(up);
+		return rc;
 	}
-	return rc;
+	/* The running pipeline's records point at the old set until the swap. */
+	d->up_next = up;
+	return 0;
 }
 
 static void tear_down(struct daemon *d, int timeout_ms)
@@ -325,8 +363,7 @@ static void tear_down(struct daemon *d, int timeout_ms)
 
 	if (left)
 		log_warn("%d batches were not delivered", left);
-	netns_mgr_destroy(d->ns);
-	d->ns = NULL;
+	netns_stop(d);
 	pipeline_destroy(d->pl);
 	d->pl = NULL;
 }
@@ -360,6 +397,12 @@ static int netns_changed(const struct conf *a, const struct conf *b)
 
 	netns_conf_of(a, &x);
 	netns_conf_of(b, &y);
+	if (x.enrich_container != y.enrich_container ||
+	    strcmp(x.enrich_root ? x.enrich_root : "", y.enrich_root ? y.enrich_root : "") ||
+	    a->core[CK_ENRICH_DOCKER].num != b->core[CK_ENRICH_DOCKER].num ||
+	    a->core[CK_DOCKER_TIMEOUT].num != b->core[CK_DOCKER_TIMEOUT].num ||
+	    strcmp(a->core[CK_DOCKER_SOCKET].str, b->core[CK_DOCKER_SOCKET].str))
+		return 1;
 	return x.host_only != y.host_only || x.proc_scan != y.proc_scan ||
 	       x.reconcile_ms != y.reconcile_ms ||
 	       x.max_namespaces != y.max_namespaces || x.max_per_owner != y.max_per_owner || strcmp(x.dirs ? x.dirs : "", y.dirs ? y.dirs : "");
@@ -426,6 +469,9 @@ static void swap_in(struct daemon *d, struct conf *nc, struct plugin_set *nps, s
 	ns_moved = netns_changed(d->conf, nc);
 	reload_swap(d->pl, np, (int)d->conf->core[CK_SHUTDOWN_TIMEOUT].num, &view, &st);
 	d->pl = np;
+	uplink_free(d->up);  /* no lane emits with the old pipeline any more */
+	d->up = d->up_next;
+	d->up_next = NULL;
 	if (st.undelivered)
 		log_warn("%s: %d batches of the retired sinks were not delivered", why, st.undelivered);
 	if (!st.stuck)  /* else a stuck sink may still read its configuration */
@@ -435,9 +481,8 @@ static void swap_in(struct daemon *d, struct conf *nc, struct plugin_set *nps, s
 	stats_set_conf(d->conf);
 	log_setup(d->conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
 		  log_levels[d->conf->core[CK_LOG_LEVEL].num]);
-	if (ns_moved) {  /* other folders or scans: find the namespaces again */
-		netns_mgr_destroy(d->ns);
-		d->ns = NULL;
+	if (ns_moved) {  /* other folders, scans or enrichment: find the namespaces again */
+		netns_stop(d);
 		netns_start(d);
 	}
 	publish_conf(d->conf);
@@ -804,6 +849,8 @@ int daemon_run(const struct daemon_opts *o)
 			rc = rc == -E2BIG || rc == XTCPD_ERR_UNAVAILABLE ? EXIT_CONFIG : 1;
 			goto out;
 		}
+		d.up = d.up_next;
+		d.up_next = NULL;
 		if ((rc = netns_start(&d))) {
 			rc = 1;
 			goto out;
@@ -822,6 +869,7 @@ out:
 	pipeline_on_no_output(NULL);
 	stats_stop();
 	generation_free(d.conf, d.ps);
+	uplink_free(d.up);
 	metrics_reset();
 	return rc;
 }

@@ -11,6 +11,8 @@
 
 #include "ops/clock.h"
 #include "ops/log.h"
+#include "netns/ident.h"
+#include "netns/netns.h"
 #include "pipeline/sink.h"
 
 static struct xtcpd_buf *buf_new(struct pipeline *p, struct marsh *m)
@@ -110,6 +112,8 @@ static void stamp(struct pipeline *p, unsigned lane, struct xtcpd_record *rec)
 	rec->location = c->core[CK_LOCATION].str;
 	rec->record_counter = atomic_fetch_add_explicit(&p->record_counter, 1, memory_order_relaxed) + 1;
 	rec->netlinker_id = lane;
+	rec->uplink[0] = p->uplink[0];
+	rec->uplink[1] = p->uplink[1];
 }
 
 static int emit(struct srcinst *src, unsigned lane, struct xtcpd_record *rec)
@@ -150,12 +154,26 @@ int batch_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec)
 int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
 		  struct xtcpd_record *rec)
 {
+	struct srcinst *src = (struct srcinst *)ctx;
+
 	if (ns) {
-		rec->netns = ns->name;
+		/* Resolved by the namespace manager at its scan (NULL when enrichment is off):
+		 * here only pointers are copied. */
+		const struct netns_ident *id = netns_ident_of(ns);
+
+		rec->netns = id && id->netns ? id->netns : ns->name;
 		rec->netns_inode = ns->inode;
 		rec->nsid = ns->nsid;
+		rec->container_id = id ? id->id : NULL;
+		rec->container_runtime = id ? id->runtime : NULL;
+		rec->container_name = id ? id->name : NULL;
+		rec->container_image = id ? id->image : NULL;
+		if (src->rec_pod) {  /* the source's record has the 1.6 fields */
+			rec->pod_namespace = id ? id->pod_ns : NULL;
+			rec->pod_name = id ? id->pod_name : NULL;
+		}
 	}
-	return emit((struct srcinst *)ctx, lane, rec);
+	return emit(src, lane, rec);
 }
 
 /* Lane l's lock, when the source is continuous and the caller does not hold them all. */

@@ -103,6 +103,7 @@ struct srcinst {
 	struct lane_count *emitted;  /* [lane]: records emitted, not yet in m_records */
 	struct xtcpd_buf **next_cur; /* adopted: the same for the new pipeline's marshallers */
 	int fresh;                   /* created by this pipeline: no namespace given yet */
+	int rec_pod;                 /* built with ABI >= 1.6: its records end with pod_* */
 	_Atomic uint64_t *m_records;
 	/* A continuous source (XTCPD_SOURCE_CONTINUOUS, ABI 1.5) emits at any time: each
 	 * lane's emits hold its lock, and so do the main thread's flushes (every flush_ns,
@@ -135,6 +136,7 @@ struct pipeline {
 	unsigned retired_seq;        /* names retired pools apart in the metrics */
 	_Atomic int64_t cycle_start_ns;
 	_Atomic uint64_t record_counter;
+	const struct xtcpd_uplink *uplink[2]; /* enrich_nic: the host's uplinks, or NULL */
 };
 
 #endif

@@ -182,6 +182,7 @@ static int add_source(struct pipeline *p, struct pipeline *old, struct conf_sect
 		rc = source_fallback(src, ps);
 	if (rc)
 		return rc;
+	src->rec_pod = src->ctx.plugin->desc->abi_minor >= 6; /* see record.h: ABI 1.6 */
 	src->lanes = src->ops->lanes(src->ctx.inst);
 	if (!src->lanes)
 		src->lanes = 1;
@@ -304,6 +305,8 @@ int pipeline_create(struct conf *c, struct plugin_set *ps, const struct pipeline
 		return -ENOMEM;
 	p->conf = c;
 	p->daemon_version = o->daemon_version;
+	p->uplink[0] = o->uplink[0];
+	p->uplink[1] = o->uplink[1];
 	p->capture_dir = o->capture_dir;
 	p->pool_wait_ms = (int)c->core[CK_POOL_WAIT].num;
 	p->src = calloc(c->n_sec, sizeof(*p->src));

@@ -15,6 +15,8 @@ struct pipeline;
 struct pipeline_opts {
 	const char *capture_dir;    /* --capture, or NULL */
 	const char *daemon_version;
+	const struct xtcpd_uplink *uplink[2]; /* stamped on every record (borrowed: the
+	                                       * caller keeps them past the pipeline); NULL */
 };
 
 /* Create every instance of the validated configuration (sources, marshallers, sinks),

@@ -162,6 +162,10 @@ struct xtcpd_record {
 	uint32_t sockopt;                 /* 2002: struct inet_diag_sockopt as a 16-bit mask */
 	uint64_t cgroup_id;               /* 2103 */
 	uint32_t mark;                    /* extension: see proto/xtcp_flat_record.proto */
+	/* --- ABI 1.6: appended (filled by the core in emit_ns, for a source built with
+	 * 1.6 or later headers; an older source's record is shorter and never written) --- */
+	const char *pod_namespace;        /* 5005: Kubernetes namespace of the pod */
+	const char *pod_name;             /* 5006: Kubernetes pod */
 };
 
 #endif /* XTCPD_RECORD_H */

@@ -181,6 +181,8 @@
 	F(5002, dump_interrupted, dumpInterrupted, BOOL, BOOL, dump_interrupted, 1, (r->flags & XTCPD_REC_DUMP_INTR) != 0) \
 	F(5003, tcp_info_length, tcpInfoLength, U32, Z, tcp_info_length, 1, r->tcpi_len) \
 	F(5004, socket_closed, socketClosed, BOOL, BOOL, socket_closed, 1, (r->flags & XTCPD_REC_CLOSED) != 0) \
+	F(5005, pod_namespace, podNamespace, STR, S, pod_namespace, 1, r->pod_namespace) \
+	F(5006, pod_name, podName, STR, S, pod_name, 1, r->pod_name) \
 	/* end */
 
 #endif /* XTCPD_RECORD_FIELDS_H */

@@ -109,6 +109,9 @@ static const struct row keys[] = {
 	{ "reconcileFrequency", "6h", "core.reconcile_interval=6h" },
 	{ "maxThreads", "500", "core.max_threads=500" },
 	{ "kafkaCompression", "lz4", "sink.kafka.compression=lz4" },
+	{ "dockerSocket", "/var/run/docker.sock", "core.docker_socket=/var/run/docker.sock" },
+	{ "uplinkCount", "1", "core.uplink_count=1" },
+	{ "uplinkInterfaces", "eth0,eth1", "core.uplink_interfaces=eth0,eth1" },
 };
 
 static void check_key(const char *const *in, const struct row *r)
@@ -359,6 +362,34 @@ static void test_mapped_equivalents(void **state)
 	/* xtcp2's deserializer words: default is every attribute but meminfo */
 	check(L("-deserializers", "default"), L(XJIT, "-o", "source.netlink.deserializers=" XDESER));
 	check(L("-deserializers", "all"), L(XJIT, "-o", "source.netlink.deserializers=all"));
+}
+
+static void check_env_fail(const char *const *env, const char *want);
+
+/* The enrichment switches (Go bools: -x or -x=bool) and xtcp2's "0 = default" count. */
+static void test_enrichment(void **state)
+{
+	check(L("-resolveContainerId", "-enrichContainer=true", "-enrichNic"),
+	      L("-o", "core.enrich_container=true", "-o", "core.enrich_docker=true",
+		"-o", "core.enrich_nic=true", DESER));
+	check(L("-enrichNic=false", "-uplinkCount", "0"), L("-o", "core.enrich_nic=false", DESER));
+	assert_int_equal(n_warned, 0);
+	fake_env = L("CONTAINER_ID_RESOLVE=true", "ENRICH_CONTAINER=1", "DOCKER_SOCKET=/d.sock",
+		     "ENRICH_NIC=true", "UPLINK_COUNT=2", "UPLINK_INTERFACES=bond0");
+	check(NONE, L("-o", "core.enrich_container=true", "-o", "core.enrich_docker=true",
+		      "-o", "core.docker_socket=/d.sock", "-o", "core.enrich_nic=true",
+		      "-o", "core.uplink_count=2", "-o", "core.uplink_interfaces=bond0", DESER));
+	/* XTCP_CONFIG_JSON: uplink_interfaces is a repeated string */
+	fake_env = L("XTCP_CONFIG_JSON={\"resolveContainerId\":true,\"enrichNicEnable\":true,"
+		     "\"uplinkInterfaces\":[\"eth0\",\"eth1\"],\"dockerSocketPath\":\"/run/d.sock\"}");
+	check(NONE, L("-o", "core.enrich_container=true", "-o", "core.enrich_nic=true",
+		      "-o", "core.uplink_interfaces=eth0,eth1", "-o", "core.docker_socket=/run/d.sock",
+		      DESER));
+	assert_int_equal(n_warned, 0);
+	fake_env = NULL;
+	check_env_fail(L("XTCP_CONFIG_JSON={\"uplinkInterfaces\":[\"eth0\",1]}"),
+		       "XTCP_CONFIG_JSON field \"uplinkInterfaces\": [ \"eth0\", 1 ] is not a list of "
+		       "interface names");
 }
 
 static void test_ignored_with_warning(void **state)
@@ -641,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_debug),
 		cmocka_unit_test(test_modes),
 		cmocka_unit_test(test_mapped_equivalents),
+		cmocka_unit_test(test_enrichment),
 		cmocka_unit_test(test_ignored_with_warning),
 		cmocka_unit_test(test_native_untouched),
 		cmocka_unit_test(test_value_starting_with_dash),

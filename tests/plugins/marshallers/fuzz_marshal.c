@@ -81,7 +81,8 @@ static void take_record(struct in *in, struct rec *m)
 {
 	const char **str[] = { &m->r.daemon_version, &m->r.hostname, &m->r.location, &m->r.netns,
 			       &m->r.container_id, &m->r.container_runtime, &m->r.container_name,
-			       &m->r.container_image, &m->r.label, &m->r.tag };
+			       &m->r.container_image, &m->r.label, &m->r.tag, &m->r.pod_namespace,
+			       &m->r.pod_name };
 	size_t i;
 
 	take_bytes(in, &m->r, sizeof(m->r));

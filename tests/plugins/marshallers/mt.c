@@ -105,7 +105,8 @@ size_t mt_batch(const struct xtcpd_plugin *p, void *inst, struct xtcpd_buf *buf,
 static int mt_is_str(unsigned num)
 {
 	static const unsigned s[] = { 2, 20, 21, 30, 40, 41, 42, 43, 50, 51, 100, 101, 102, 105,
-		107, 120, 121, 122, 123, 124, 200, 201, 202, 205, 207, 220, 221, 222, 223, 224, 1300 };
+		107, 120, 121, 122, 123, 124, 200, 201, 202, 205, 207, 220, 221, 222, 223, 224, 1300,
+		5005, 5006 };
 	size_t i;
 
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -136,7 +137,7 @@ static int mt_in_schema(unsigned n)
 	       (n >= 1201 && n <= 1210) || (n >= 1215 && n <= 1265) || n == 1300 || n == 1301 ||
 	       n == 1401 || n == 1402 || (n >= 1501 && n <= 1509) || n == 1600 ||
 	       (n >= 1701 && n <= 1704) || (n >= 1801 && n <= 1805) || (n >= 1901 && n <= 1905) ||
-	       n == 2001 || n == 2002 || n == 2103 || (n >= 5001 && n <= 5004);
+	       n == 2001 || n == 2002 || n == 2103 || (n >= 5001 && n <= 5006);
 }
 
 static uint64_t mt_full_num(unsigned num, unsigned seed)
@@ -406,6 +407,8 @@ static void mt_fill_full(struct mt_rec *m, unsigned seed)
 	r->sockopt = (uint32_t)N(2002);
 	r->cgroup_id = N(2103);
 	r->mark = (uint32_t)N(5001);
+	r->pod_namespace = S(5005);
+	r->pod_name = S(5006);
 }
 
 #undef N

@@ -61,6 +61,8 @@ static void rnd_record(struct mt_rec *m)
 	m->r.container_image = rnd_str(7);
 	m->r.label = rnd_str(8);
 	m->r.tag = rnd_str(9);
+	m->r.pod_namespace = rnd_str(12);
+	m->r.pod_name = rnd_str(13);
 	memset(&m->up[0], 0, sizeof(m->up[0]));
 	m->up[0].ifname = rnd_str(10);
 	m->up[0].lldp_port_descr = rnd_str(11);

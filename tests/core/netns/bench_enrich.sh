@@ -1,0 +1,100 @@
+#!/bin/sh
+# bench_enrich — what enrichment costs a poll pass: BENCH_SOCKETS (200000) sockets in
+# BENCH_NS (10) namespaces, the whole daemon (netlink -> protobufList -> null) with every
+# enrichment off, then on (enrich_container with a Kubernetes/Docker layout and a pod for
+# each namespace in a throwaway root, enrich_docker against the stand-in API of
+# tests/core/netns/docker_api.py, enrich_nic with two veth uplinks), alternated for
+# BENCH_ROUNDS (3) rounds of BENCH_PASSES (10) steady-state cycles each (CPU of every
+# thread per cycle, tests/plugins/sources/netlink/cpu_cycles.py). Prints the CPU per pass
+# of each and their ratio per round (the machine is shared: only ratios measured side by
+# side mean anything). Root only; numbers only.
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
+B=${XTCPD_BUILDDIR:-.}
+S=${XTCPD_SRCDIR:-..}
+N=${BENCH_SOCKETS:-200000}
+M=${BENCH_NS:-10}
+P=${BENCH_PASSES:-6}
+R=${BENCH_ROUNDS:-3}
+PER=${BENCH_PERIOD:-15s}
+T=$(mktemp -d)
+PFX=xt-benr-$$
+DNS=$PFX-d
+PIDS=
+API=
+export XTCPD_PLUGIN_DIR="${XTCPD_PLUGIN_DIR:-$B/.libs}"
+XTCPD=${XTCPD:-$B/xtcpd}
+
+cleanup() {
+	for p in $PIDS $API; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	for f in "$T"/netns/*; do [ -e "$f" ] && umount "$f" 2>/dev/null; done
+	for i in $(seq "$M"); do ip netns del "$PFX-$i" 2>/dev/null; done
+	ip netns del "$DNS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+field() { tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\)$/\1/p" | head -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
+
+. "$S/tests/plugins/sources/netlink/bench_sockets.sh"
+
+# The daemon's own namespace: two uplinks with default routes (IPv4, IPv6).
+ip netns add "$DNS" || exit 1
+ip -n "$DNS" link set lo up
+for i in 0 1; do
+	ip -n "$DNS" link add "xtb$i" type veth peer name "xtp$i" && ip -n "$DNS" link set "xtb$i" up &&
+		ip -n "$DNS" link set "xtp$i" up || exit 1
+done
+ip -n "$DNS" addr add 10.78.0.1/24 dev xtb0 && ip -n "$DNS" route add default via 10.78.0.2 dev xtb0
+ip -n "$DNS" -6 addr add fd00:78::1/64 dev xtb1 nodad && ip -n "$DNS" -6 route add default via fd00:78::2 dev xtb1
+
+# Every helper process of namespace i: a Docker container in a Kubernetes pod (dockershim
+# layout: runtime, id, name, image and pod all known).
+RT=$T/root
+k=0
+table=
+nproc=$(( ( (N / M) + 18999) / 19000 ))
+for p in $PIDS; do
+	i=$(( k / nproc + 1 ))
+	k=$((k + 1))
+	id=$(printf '%064x' "$i" | sed 's/^0/b/')
+	uid=$(printf 'cccccccc-0000-4000-8000-%012d' "$i")
+	mkdir -p "$RT/proc/$p" "$RT/var/log/pods/bench_app-$i-7d9f_$uid/app"
+	printf '0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/docker-%s.scope\n' \
+		"$(echo "$uid" | tr - _)" "$id" > "$RT/proc/$p/cgroup"
+	table="$table $id=app-$i=registry.example/app:1.$i"
+done
+/usr/bin/python3 "$S/tests/core/netns/docker_api.py" "$T/docker.sock" "$T/api.log" ok $table &
+API=$!
+for w in $(seq 100); do [ -e "$T/docker.sock.ready" ] && break; sleep 0.1; done
+
+mkdir -p "$T/conf.d"
+printf '[source netlink]\n' > "$T/xtcpd.conf"
+# run [-o ...]: cpu_cycles.py's line for the daemon in DNS
+run() {
+	ip netns exec "$DNS" /usr/bin/python3 "$S/tests/plugins/sources/netlink/cpu_cycles.py" 2 "$P" -- \
+		"$XTCPD" -d -c "$T/xtcpd.conf" -C "$T/conf.d" --dest null --marshal protobufList \
+		-o core.frequency="$PER" -o core.prom_listen= -o core.netns_proc_scan=false \
+		-o core.netns_dirs="$T/netns" "$@"
+}
+echo "$N sockets in $M namespaces, kernel $(uname -r), $R rounds of $P passes (period $PER); CPU = user + system of every thread"
+rs=
+for r in $(seq "$R"); do
+	off=$(run | field cpu_us_per_cycle)
+	on=$(run -o core.enrich_container=true -o core.enrich_docker=true -o core.docker_socket="$T/docker.sock" \
+		-o core.enrich_nic=true -o core.enrich_root="$RT" | field cpu_us_per_cycle)
+	[ -n "$off" ] && [ -n "$on" ] || { echo "  round $r: no number"; continue; }
+	rs="$rs $(ratio "$on" "$off")"
+	echo "  round $r: enrichment off $(ms "$off") ms/pass, on $(ms "$on") ms/pass = $(ratio "$on" "$off")x"
+done
+echo "on/off ratios:$rs (median $(echo "$rs" | tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'))"
+# What the records carried (one cycle, json): every field known.
+ip netns exec "$DNS" "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
+	-o core.prom_listen= -o core.netns_proc_scan=false -o core.netns_dirs="$T/netns" \
+	-o core.enrich_container=true -o core.enrich_docker=true -o core.docker_socket="$T/docker.sock" \
+	-o core.enrich_nic=true -o core.enrich_root="$RT" 2>/dev/null | head -1 |
+	/usr/bin/python3 -c 'import json, sys
+r = json.loads(sys.stdin.readline())
+print("sample record:", {k: r.get(k) for k in ("netns", "container_id", "container_runtime",
+      "pod_namespace", "pod_name", "uplink1_ifname", "uplink1_nic_driver", "uplink2_ifname")})'

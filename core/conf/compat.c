@@ -401,8 +401,6 @@ static int compat_finish(struct compat_out *o)
 	const char *marshal = o->marshal ? o->marshal : COMPAT_DEFAULT_MARSHAL;
 	int r;
 
-	if (!strcmp(marshal, "jsonl"))   /* xtcp2's JSON lines: xtcpd's json, a record a line */
-		marshal = "json";
 	if (dest) {
 		if ((r = compat_finish_dest(o, dest, marshal)))
 			return r;

@@ -345,8 +345,8 @@ static void compat_does(FILE *out, const struct compat_opt *opt)
 	case ACT_THREADS: fprintf(out, "`%s` (capped at 1024; 0: xtcpd's default)", opt->target); break;
 	case ACT_DEST: fprintf(out, "`--dest` (nsq and s3parquet refused)"); break;
 	case ACT_MARSHAL:
-		fprintf(out, "`--marshal` with a destination (jsonl: json, one record a line); "
-			"warned without one");
+		fprintf(out, "`--marshal` with a destination (jsonl: protoJson with "
+			"`layout = jsonl`); warned without one");
 		break;
 	case ACT_TOPIC:
 		fprintf(out, "the destination's topic, subject or channel (default `xtcp`); "

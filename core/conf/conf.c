@@ -448,14 +448,21 @@ static const struct dest_scheme {
 	  "xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" },
 };
 
-/* --marshal names: xtcp2's spellings -> marshaller plugin. */
-static const struct { const char *name, *plugin; } marshal_names[] = {
-	{ "protobufList", "protobufList" },
-	{ "protoJson", "protoJson" },
-	{ "protoText", "protoText" },
-	{ "json", "json" },
-	{ "csv", "csv" },
-	{ "tsv", "tsv" },
+/* --marshal names: xtcp2's spellings -> marshaller plugin, and the key that makes the
+ * plugin write that format; xtcp2 posts jsonl as application/x-ndjson (an http sink's
+ * content_type key, as protoJson's own type is application/json). */
+static const struct marshal_name {
+	const char *name, *plugin;
+	const char *key, *value;    /* set in the marshaller's section; NULL = none */
+	const char *http_ctype;     /* an http sink's content_type; NULL = the marshaller's */
+} marshal_names[] = {
+	{ "protobufList", "protobufList", NULL, NULL, NULL },
+	{ "protoJson", "protoJson", NULL, NULL, NULL },
+	{ "jsonl", "protoJson", "layout", "jsonl", "application/x-ndjson" },
+	{ "protoText", "protoText", NULL, NULL, NULL },
+	{ "json", "json", NULL, NULL, NULL },
+	{ "csv", "csv", NULL, NULL, NULL },
+	{ "tsv", "tsv", NULL, NULL, NULL },
 };
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -521,6 +528,7 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 {
 	const char *file = intern_file(c, CMDLINE);
 	const char *arg = strchr(dest, ':'), *mplugin = NULL;
+	const struct marshal_name *mn = NULL;
 	const struct dest_scheme *d = dest_find(dest);
 	size_t j = 0;
 	struct conf_section *s, *m;
@@ -530,7 +538,7 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 		return conf_fail(c, "out of memory");
 	for (size_t i = 0; i < N_ELEM(marshal_names); i++)
 		if (!strcmp(marshal, marshal_names[i].name))
-			mplugin = marshal_names[i].plugin;
+			mn = &marshal_names[i], mplugin = mn->plugin;
 	if (!mplugin) {
 		size_t used = 0;
 		for (size_t i = 0; i < N_ELEM(marshal_names) && used < sizeof(buf); i++)
@@ -555,10 +563,13 @@ int conf_set_dest(struct conf *c, const char *dest, const char *marshal)
 	}
 	c->n_sec = j;
 	m = section_add(c, CONF_MARSHALLER, mplugin, mplugin, file, 0);
-	if (!m)
+	if (!m || (mn->key && entry_add(c, m, mn->key, mn->value, file, 0)))
 		return -EINVAL;
 	s = section_add(c, CONF_SINK, d->plugin, d->plugin, file, 0);
 	if (!s || entry_add(c, s, "marshaller", mplugin, file, 0))
+		return -EINVAL;
+	if (mn->http_ctype && !strcmp(d->plugin, "http") &&
+	    entry_add(c, s, "content_type", mn->http_ctype, file, 0))
 		return -EINVAL;
 	if (d->key)
 		return entry_add(c, s, d->key, d->fixed ? d->fixed : d->whole ? dest : arg + 1, file, 0);

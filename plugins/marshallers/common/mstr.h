@@ -131,8 +131,9 @@ static inline unsigned mstr_copy(uint8_t *dst, const char *s, size_t n)
 }
 
 /* Write n bytes of s as the inside of a JSON string: '"', '\\' and control characters
- * escaped, invalid UTF-8 bytes replaced by '?' (counted in *bad). dst needs 6 * n
- * bytes at most. Returns the end. */
+ * escaped as Go's protojson (and encoding/json since Go 1.22) escapes them: \b \f \n \r
+ * \t, else \u00xx in lower case; invalid UTF-8 bytes replaced by '?' (counted in *bad).
+ * dst needs 6 * n bytes at most. Returns the end. */
 static inline uint8_t *mstr_json(uint8_t *dst, const char *s, size_t n, unsigned *bad)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -150,6 +151,8 @@ static inline uint8_t *mstr_json(uint8_t *dst, const char *s, size_t n, unsigned
 			switch (c) {
 			case '"': *dst++ = '"'; break;
 			case '\\': *dst++ = '\\'; break;
+			case '\b': *dst++ = 'b'; break;
+			case '\f': *dst++ = 'f'; break;
 			case '\n': *dst++ = 'n'; break;
 			case '\r': *dst++ = 'r'; break;
 			case '\t': *dst++ = 't'; break;
@@ -183,7 +186,8 @@ static inline size_t mstr_json_len(const char *s, size_t n)
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			out++, i++;
 		} else if (c < 0x80) {
-			out += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 2 : 6;
+			out += (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+				c == '\r' || c == '\t') ? 2 : 6;
 			i++;
 		} else if ((k = mstr_utf8_seq(u + i, n - i)) != 0) {
 			out += k, i += k;

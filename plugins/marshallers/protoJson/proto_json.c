@@ -1,8 +1,10 @@
 /* plugins/marshallers/protoJson — marshaller "protoJson": the proto3 canonical JSON
- * mapping of one Envelope per line, {"row":[{...},...]}\n — lowerCamelCase names,
- * 64-bit integers as strings, bytes as base64, enums by name, default values omitted
- * unless emit_defaults = true. Generated from <xtcpd/record_fields.h> like protobufList:
- * no reflection, no allocation, one pass into the pooled buffer. */
+ * mapping as xtcp2 writes it (Go protojson, default options): one Envelope per line,
+ * {"row":[{...},...]}\n, or with layout = jsonl one record per line (xtcp2's jsonl).
+ * lowerCamelCase names, 64-bit integers as strings, bytes as base64, enums by name,
+ * defaults omitted; xtcpd's extension fields only with extensions = true, so a strict
+ * parser with xtcp2's v1 schema accepts the default output. Generated from
+ * <xtcpd/record_fields.h>: no reflection, no allocation, one pass into the buffer. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,8 +18,21 @@
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
 
+/* Field numbers from here on are xtcpd's extensions (proto/xtcp_flat_record.proto):
+ * xtcp2's schema has no such field, so a strict parser refuses them as keys. */
+#define PJ_EXT_FIRST 5000
+
+enum pj_layout { PJ_ENVELOPE, PJ_JSONL };
+
+struct pj_opt {
+	int ext;                        /* write the extension fields */
+	int enum_num;                   /* enums as numbers instead of names */
+};
+
 struct pj {
 	int emit_defaults;
+	enum pj_layout layout;
+	struct pj_opt opt;
 	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
 };
 
@@ -119,14 +134,14 @@ static uint8_t *pj_base64(uint8_t *p, const uint8_t *b, size_t n)
 		}                                                                        \
 	}
 /* Unknown enum values (a newer kernel's algorithm) are written as numbers, as the
- * mapping prescribes. */
+ * mapping prescribes; every value with enums = number. */
 #define PJ_W_ENUM(camel, cond, val)                                                      \
 	{                                                                                \
 		uint32_t v_ = (cond) ? (uint32_t)(val) : 0;                              \
 		if (v_ || dflt) {                                                        \
 			PJ_ROOM(sizeof(PJ_KEY(camel)) + 40);                             \
 			PJ_PUT(p, PJ_KEY(camel));                                        \
-			if (v_ < sizeof(pj_cong) / sizeof(pj_cong[0])) {                 \
+			if (!opt->enum_num && v_ < sizeof(pj_cong) / sizeof(pj_cong[0])) { \
 				size_t n_ = strlen(pj_cong[v_]);                         \
 				*p++ = '"';                                              \
 				memcpy(p, pj_cong[v_], n_);                              \
@@ -163,12 +178,14 @@ static uint8_t *pj_base64(uint8_t *p, const uint8_t *b, size_t n)
 #define PJ_W_STR(camel, cond, val) PJ_W_STRN(camel, cond, val, MSTR_MAX)
 #define PJ_W_NAME(camel, cond, val) PJ_W_STRN(camel, cond, val, sizeof(val) - 1)
 
-#define PJ_FIELD(num, name, camel, type, jmode, jkey, cond, val) PJ_W_##type(camel, cond, val)
+#define PJ_FIELD(num, name, camel, type, jmode, jkey, cond, val)                          \
+	if ((num) < PJ_EXT_FIRST || opt->ext)                                            \
+		PJ_W_##type(camel, cond, val)
 
 /* Write ",\"f\":v,..." for one row at p; NULL if it runs into end. */
 static inline __attribute__((always_inline)) uint8_t *
 pj_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-          struct pj_stats *st, const int dflt, const int safe)
+          struct pj_stats *st, const struct pj_opt *opt, const int dflt, const int safe)
 {
 	/* Fast mode: the caller saw PJ_FIXED_MAX bytes of room; strings leave that much
 	 * behind them so the unchecked fields after them still fit. */
@@ -178,32 +195,53 @@ pj_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
 	return p;
 }
 
-static uint8_t *pj_fields_fast(uint8_t *p, const uint8_t *end,
-                               const struct xtcpd_record *r, struct pj_stats *st)
+static uint8_t *pj_fields_fast(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                               struct pj_stats *st, const struct pj_opt *opt)
 {
-	return pj_fields(p, end, r, st, 0, 0);
+	return pj_fields(p, end, r, st, opt, 0, 0);
 }
 
-static uint8_t *pj_fields_safe(uint8_t *p, const uint8_t *end,
-                               const struct xtcpd_record *r, struct pj_stats *st)
+static uint8_t *pj_fields_safe(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                               struct pj_stats *st, const struct pj_opt *opt)
 {
-	return pj_fields(p, end, r, st, 0, 1);
+	return pj_fields(p, end, r, st, opt, 0, 1);
 }
 
-static uint8_t *pj_fields_dflt(uint8_t *p, const uint8_t *end,
-                               const struct xtcpd_record *r, struct pj_stats *st)
+static uint8_t *pj_fields_dflt(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                               struct pj_stats *st, const struct pj_opt *opt)
 {
-	return pj_fields(p, end, r, st, 1, 1);
+	return pj_fields(p, end, r, st, opt, 1, 1);
 }
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
 
-/* emit_defaults is a validated bool: the check confirms the key table is this one. */
+enum { K_EMIT_DEFAULTS, K_LAYOUT, K_EXTENSIONS, K_ENUMS, K_N };
+
+static const struct xtcpd_key pj_keys[] = {
+	[K_EMIT_DEFAULTS] = { "emit_defaults", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+	  "write every field, zeros and empty strings included (proto3 JSON option)" },
+	[K_LAYOUT] = { "layout", XTCPD_KEY_ENUM, "envelope", 0, 0, "envelope|jsonl", 0,
+	  "envelope: one {\"row\":[...]} per line (xtcp2 protoJson); jsonl: one record per line "
+	  "(xtcp2 jsonl)" },
+	[K_EXTENSIONS] = { "extensions", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+	  "also write xtcpd's extension fields (5001-5006: inetDiagMark, dumpInterrupted, "
+	  "tcpInfoLength, socketClosed, podNamespace, podName); only xtcpd's .proto then parses the output" },
+	[K_ENUMS] = { "enums", XTCPD_KEY_ENUM, "name", 0, 0, "name|number", 0,
+	  "congestionAlgorithmEnum by name (as xtcp2, protojson's default) or as its number" },
+	XTCPD_KEYS_END,
+};
+
+/* The host validated each value against its type and choices; the check confirms the
+ * values are this plugin's key table, in order (an older table would shift them). */
 static int pj_check(const struct xtcpd_config *cfg, struct xtcpd_check *res)
 {
-	if (cfg->n_values != 1 || cfg->n_extra)
-		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has 1",
-					cfg->n_values + cfg->n_extra);
+	if (cfg->n_values != K_N || cfg->n_extra)
+		return XTCPD_CHECK_FAIL(res, NULL, "configuration has %zu keys, this plugin has %d",
+					cfg->n_values + cfg->n_extra, K_N);
+	if (cfg->values[K_LAYOUT].num < 0 || cfg->values[K_LAYOUT].num > PJ_JSONL)
+		return XTCPD_CHECK_FAIL(res, "layout", "must be envelope or jsonl");
+	if (cfg->values[K_ENUMS].num < 0 || cfg->values[K_ENUMS].num > 1)
+		return XTCPD_CHECK_FAIL(res, "enums", "must be name or number");
 	return 0;
 }
 
@@ -213,11 +251,16 @@ static int pj_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	struct pj *m;
 
 	*inst = NULL;
+	if (cfg->n_values != K_N)
+		return -EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return -ENOMEM;
 	*inst = m;
-	m->emit_defaults = cfg->n_values > 0 && cfg->values[0].num != 0;
+	m->emit_defaults = cfg->values[K_EMIT_DEFAULTS].num != 0;
+	m->layout = cfg->values[K_LAYOUT].num == PJ_JSONL ? PJ_JSONL : PJ_ENVELOPE;
+	m->opt.ext = cfg->values[K_EXTENSIONS].num != 0;
+	m->opt.enum_num = cfg->values[K_ENUMS].num == 1;
 	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
@@ -228,8 +271,11 @@ static void pj_destroy(void *inst)
 
 static int pj_begin(void *inst, struct xtcpd_buf *buf)
 {
-	(void)inst;
+	const struct pj *m = inst;
+
 	buf->off = buf->len = 0;
+	if (m->layout == PJ_JSONL)
+		return 0;
 	if (buf->cap < PJ_HEAD_LEN + PJ_TAIL_LEN)
 		return -ENOSPC;
 	memcpy(buf->data, PJ_HEAD, PJ_HEAD_LEN);
@@ -237,36 +283,42 @@ static int pj_begin(void *inst, struct xtcpd_buf *buf)
 	return 0;
 }
 
+/* envelope: {"row":[ROW,ROW]}\n with "]}\n" always kept writable so finish cannot fail;
+ * jsonl: ROW\nROW\n, as xtcp2's jsonl (protojson.Marshal of each row, then '\n'). */
 static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec)
 {
 	struct pj *m = inst;
 	struct pj_stats st = { 0, 0 };
-	/* The tail "]}\n" always stays writable. */
-	const uint8_t *end = buf->data + buf->cap - PJ_TAIL_LEN;
+	const int jsonl = m->layout == PJ_JSONL;
+	const uint8_t *end = buf->data + buf->cap - (jsonl ? 0 : PJ_TAIL_LEN);
 	uint8_t *start = buf->data + buf->len, *p, *q;
+	int sep;
 
 	if (end - start < 3)
 		return -ENOSPC;
-	/* Rows after the first are preceded by ','; the object's '{' overwrites the
-	 * leading ',' of its first field. */
-	p = start + (buf->len > PJ_HEAD_LEN);
+	/* Envelope rows after the first are preceded by ','; the object's '{' overwrites
+	 * the leading ',' of its first field. */
+	sep = !jsonl && buf->len > PJ_HEAD_LEN;
+	p = start + sep;
 	q = NULL;
 	if (m->emit_defaults)
-		q = pj_fields_dflt(p, end, rec, &st);
+		q = pj_fields_dflt(p, end, rec, &st, &m->opt);
 	else if (end - p >= (ptrdiff_t)PJ_FIXED_MAX)
-		q = pj_fields_fast(p, end, rec, &st);
+		q = pj_fields_fast(p, end, rec, &st, &m->opt);
 	/* The fast path keeps slack behind strings: the checked one may still fit it. */
 	if (q == NULL && !m->emit_defaults) {
 		st = (struct pj_stats){ 0, 0 };
-		q = pj_fields_safe(p, end, rec, &st);
+		q = pj_fields_safe(p, end, rec, &st, &m->opt);
 	}
-	if (q == NULL || end - q < 1)
+	if (q == NULL || end - q < 1 + jsonl)
 		return -ENOSPC;
 	if (q == p)
 		*q++ = '{';
 	*p = '{';
 	*q++ = '}';
-	if (p != start)
+	if (jsonl)
+		*q++ = '\n';
+	if (sep)
 		*start = ',';
 	buf->len = (size_t)(q - buf->data);
 	mstr_counters_add(&m->cnt, st.truncated, st.bad_utf8);
@@ -275,17 +327,14 @@ static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 
 static int pj_finish(void *inst, struct xtcpd_buf *buf)
 {
-	(void)inst;
+	const struct pj *m = inst;
+
+	if (m->layout == PJ_JSONL)
+		return 0;
 	memcpy(buf->data + buf->len, PJ_TAIL, PJ_TAIL_LEN);
 	buf->len += PJ_TAIL_LEN;
 	return 0;
 }
-
-static const struct xtcpd_key pj_keys[] = {
-	{ "emit_defaults", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
-	  "write every field, zeros and empty strings included (proto3 JSON option)" },
-	XTCPD_KEYS_END,
-};
 
 static const struct xtcpd_marshaller_ops pj_ops = {
 	.common = {
@@ -296,9 +345,11 @@ static const struct xtcpd_marshaller_ops pj_ops = {
 	.begin = pj_begin,
 	.append = pj_append,
 	.finish = pj_finish,
-	.content_type = "application/json",       /* as xtcp2 labels protoJson */
+	/* as xtcp2 labels protoJson; its jsonl is application/x-ndjson, which --marshal
+	 * jsonl gives an http sink through the sink's content_type key */
+	.content_type = "application/json",
 };
 
 XTCPD_PLUGIN_CHECKED(XTCPD_KIND_MARSHALLER, "protoJson", PACKAGE_VERSION,
-                     "proto3 canonical JSON of one Envelope of rows per line",
+                     "proto3 JSON as xtcp2 writes it: an Envelope of rows, or a record, per line",
                      pj_keys, &pj_ops, pj_check);

@@ -60,7 +60,7 @@ run 2 "$E --dest 'nsq:127.0.0.1:4150': xtcpd has no nsq sink: there is no mainta
 	-dest nsq:127.0.0.1:4150
 run 2 "$E --dest 's3parquet:x': xtcpd has no s3parquet sink: no C library that writes Parquet is packaged in Debian" \
 	-dest s3parquet:x
-run 2 "$E --marshal 'msgpack' is not allowed (allowed: protobufList|protoJson|protoText|json|csv|tsv)" \
+run 2 "$E --marshal 'msgpack' is not allowed (allowed: protobufList|protoJson|jsonl|protoText|json|csv|tsv)" \
 	-dest null -marshal msgpack
 # xtcp2's text formats and local/stream destinations, and -columns for csv/tsv
 run 0 "$OK" -dest tcp:127.0.0.1:9000 -marshal csv -columns hostname,inetDiagMsgSocketSource,tcpInfoRtt
@@ -81,6 +81,15 @@ fi
 # daemon's own validation: out of range values name the key they landed in).
 if have_plugin sink_http; then
 	run 0 "$OK" -dest 'http://127.0.0.1:8123/?query=INSERT' -marshal jsonl -produceTimeout 5s
+	# xtcp2's jsonl: protoJson one record a line, posted as application/x-ndjson
+	expect_eq "-marshal jsonl: protoJson's layout and the http Content-Type" \
+		"[marshaller protoJson]
+layout = jsonl ; from command line
+marshaller = protoJson ; from command line
+content_type = application/x-ndjson ; from command line" \
+		"$("$X" -c "$S/xtcpd.conf" -C "$S/conf.d" --print-config \
+			-dest 'http://127.0.0.1:8123/?query=INSERT' -marshal jsonl 2>&1 |
+			grep -E '^\[marshaller|^(layout|marshaller|content_type) =')"
 	run 2 "$E [sink http] timeout: '50ms' is out of range (allowed: 100ms..600000ms)" \
 		-dest https://127.0.0.1:8443/ -produceTimeout 50ms
 else

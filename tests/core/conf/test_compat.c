@@ -152,7 +152,7 @@ static void test_dest_marshal(void **state)
 	check(L("-dest", "file:/var/tmp/x.json", "--marshal", "json"),
 	      L("--dest", "file:/var/tmp/x.json", DESER, "--marshal", "json"));
 	check(L("-dest", "stdout", "-marshal", "jsonl"),
-	      L("--dest", "stdout", "--marshal", "json", DESER));
+	      L("--dest", "stdout", "--marshal", "jsonl", DESER));
 	/* xtcp2's default marshaller goes with its -dest */
 	check(L("-dest=null"), L("--dest", "null", "--marshal", "protobufList", DESER));
 	/* -dest after -marshal works too; xtcpd's own options come last */

@@ -253,7 +253,7 @@ static void test_dest(void **state)
 	assert_int_equal(conf_set_dest(&c, "udp:", "json"), -EINVAL);
 	assert_string_equal(c.err, "command line: --dest 'udp:' needs an address or path after 'udp:'");
 	assert_int_equal(conf_set_dest(&c, "stdout", "xml"), -EINVAL);
-	assert_string_equal(c.err, "command line: --marshal 'xml' is not allowed (allowed: protobufList|protoJson|protoText|json|csv|tsv)");
+	assert_string_equal(c.err, "command line: --marshal 'xml' is not allowed (allowed: protobufList|protoJson|jsonl|protoText|json|csv|tsv)");
 	/* xtcp2's new spellings: one row each */
 	assert_int_equal(conf_set_dest(&c, "tcp:127.0.0.1:9000", "csv"), 0);
 	s = conf_find(&c, CONF_SINK, "tcp");

@@ -3,6 +3,8 @@
 # implementations: protoc --decode (C++), Python protobuf / json_format, python3 -m
 # json.tool; every field checked against the oracle by check_formats.py, the json keys
 # and render modes against the golden json_fields.tsv (written by hand from the schema).
+# protoJson here with extensions = true (xtcpd's .proto); its default, xtcp2's v1 keys only,
+# is xtcp2_json.sh's.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 PY=/usr/bin/python3
 need_cmd protoc:protobuf-compiler
@@ -15,7 +17,8 @@ T=$TMP
 
 expect_ok "protoc --python_out" protoc --proto_path="$PROTO_DIR" --python_out="$T" "$PROTO_DIR/xtcp_flat_record.proto"
 for cmd in "expect:expect.json" "keys:keys.txt" "encode protobufList $T/list.bin:" \
-	"encode protoJson $T/pj.json:" "encode protoJson $T/pjd.json emit_defaults=true:" "encode json $T/human.json:"; do
+	"encode protoJson $T/pj.json extensions=true:" \
+	"encode protoJson $T/pjd.json emit_defaults=true extensions=true:" "encode json $T/human.json:"; do
 	out=${cmd#*:}
 	"$MTOOL" ${cmd%%:*} > "$T/${out:-stdout}"
 	expect_eq "mtool ${cmd%%:*}: exit status" 0 $?

@@ -2,8 +2,9 @@
 # e2e_http — the http sink end to end. Needs root (a test namespace).
 # (1) Debian's clickhouse-server (18.16), started here on loopback with its own config and
 #     data folder, gets the json marshaller's lines as INSERT ... FORMAT JSONEachRow into a
-#     table made from the schema, with xtcp2's command line (-dest http://... -marshal jsonl
-#     -produceTimeout 5s): of the records a metrics snapshot covers, count() == the records
+#     table made from the schema, with xtcp2's command line (-dest http://... -produceTimeout
+#     5s; -marshal json, xtcpd's snake_case lines: xtcp2's jsonl has protojson's camelCase
+#     keys, which a table with the schema's column names does not take): of the records a metrics snapshot covers, count() == the records
 #     delivered == emitted, every socket `ss` lists in the test namespace in every cycle,
 #     and a cycle's rows match ss field by field (compare_ss.py of the netlink tests).
 # (2) The same server's refusals: a missing table (404: failed at once, the first line of
@@ -60,7 +61,7 @@ netns_proc_scan = false
 deserializers = all
 sport = 6200-6299
 EOF
-"$XTCPD" -c "$TMP/ch.conf" -C "$TMP/none" -dest "$INSERT" -marshal jsonl -produceTimeout 5s \
+"$XTCPD" -c "$TMP/ch.conf" -C "$TMP/none" -dest "$INSERT" -marshal json -produceTimeout 5s \
 	2> "$TMP/xtcpd.log" &
 DPID=$!
 kill_on_exit $DPID

@@ -7,21 +7,13 @@
 # with bpf_iter -> json is checked against ss like the netlink source (compare_ss.py).
 # Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+. "$XTCPD_SRCDIR/tests/plugins/sources/netlink/sockets_ns.sh"
 need_root
 need_cmd ss:iproute2 ip:iproute2
 B=${XTCPD_BUILDDIR:-.}
 S=${XTCPD_SRCDIR:-..}
 T=$TMP
-NS1=xt-bpfeq-$$-a
-NS2=xt-bpfeq-$$-b
-for ns in "$NS1" "$NS2"; do
-	private_netns "$ns" || { fail "namespace $ns"; finish; exit; }
-done
-ip netns exec "$NS1" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 5000 "$T/r1" &
-kill_on_exit $!
-ip netns exec "$NS2" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 7000 "$T/r2" &
-kill_on_exit $!
-expect_ok "the sockets of both namespaces are up" wait_for 600 test -e "$T/r1" -a -e "$T/r2" || { finish; exit; }
+sockets_ns xt-bpfeq || { finish; exit; }
 t0=$(($(date +%s%N) / 1000000))
 expect_ok "nlpoll" "$B/tests/plugins/sources/netlink/nlpoll" -d "$T/netns" -F -o deserializers=all >"$T/nl" 2>"$T/nl.err" || cat "$T/nl.err"
 expect_ok "bipoll" "$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -F -o deserializers=all >"$T/bpf" 2>"$T/bpf.err" || cat "$T/bpf.err"

@@ -6,21 +6,13 @@
 # field equal but the clock-derived ones (bpf_iter/equiv.py); in both dump modes. Then
 # the daemon with the shipped conf.d example enabled, against ss (compare_ss.py). Root.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
+. "$XTCPD_SRCDIR/tests/plugins/sources/netlink/sockets_ns.sh"
 need_root
 need_cmd ss:iproute2 ip:iproute2
 B=${XTCPD_BUILDDIR:-.}
 S=${XTCPD_SRCDIR:-..}
 T=$TMP
-NS1=xt-ureq-$$-a
-NS2=xt-ureq-$$-b
-for ns in "$NS1" "$NS2"; do
-	private_netns "$ns" || { fail "namespace $ns"; finish; exit; }
-done
-ip netns exec "$NS1" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 5000 "$T/r1" &
-kill_on_exit $!
-ip netns exec "$NS2" /usr/bin/python3 "$S/tests/plugins/sources/netlink/sockets.py" 7000 "$T/r2" &
-kill_on_exit $!
-expect_ok "the sockets of both namespaces are up" wait_for 600 test -e "$T/r1" -a -e "$T/r2" || { finish; exit; }
+sockets_ns xt-ureq || { finish; exit; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 for mode in legacy per_family; do
 	t0=$(ms)

@@ -387,8 +387,11 @@ int netns_mgr_reconcile(struct netns_mgr *m)
 
 	m->pending = 0;
 	m->limited_scan = 0;
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		m->ents[i]->seen = m->ents[i]->ns.is_host;
+		if (m->conf.enrich_container && m->conf.proc_scan)
+			m->ents[i]->pid = 0;  /* the scan finds a live one (enrichment) */
+	}
 	if (!m->conf.host_only) {
 		for (size_t k = 0; k < m->n_dirs; k++)
 			netns_scan_dir(m, k);

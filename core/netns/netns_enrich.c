@@ -116,7 +116,8 @@ void netns_enrich_refresh(struct netns_mgr *m, int rescan_pids)
 {
 	if (m->conf.docker)
 		m->docker_gen = docker_generation(m->conf.docker);
-	if (rescan_pids)
+	/* A /proc scan just found every namespace's processes: no second pass. */
+	if (rescan_pids && !(m->conf.proc_scan && !m->conf.host_only))
 		netns_enrich_pids(m);
 	for (size_t i = 0; i < m->n; i++)
 		if (!m->ents[i]->ns.is_host && m->ents[i]->pid)

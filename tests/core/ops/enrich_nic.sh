@@ -54,12 +54,12 @@ check() {
 U1="uplink1_nic_driver=veth uplink1_nic_bus_info=- uplink1_nic_fw_version=- uplink1_nic_model=-"
 U2="uplink2_nic_driver=veth uplink2_nic_bus_info=- uplink2_nic_fw_version=- uplink2_nic_model=-"
 
-run routes -o core.enrich_nic=true -o core.uplink_count=2
+run routes -o core.enrich_nic=true
 echo "$INO uplink1_ifname=xtu0 $U1 uplink1_nic_speed_mbps=10000 uplink1_nic_pci_vendor=- uplink2_ifname=xtv0 $U2 uplink2_nic_speed_mbps=10000" > "$T/expect.routes"
 check routes
 expect_ok "routes: logged" grep -q "uplink1: xtu0: driver veth, pci 0000:0000 (-), bus -, 10000 Mb/s" "$T/routes.err"
 
-run one -o core.enrich_nic=true
+run one -o core.enrich_nic=true -o core.uplink_count=1
 echo "$INO uplink1_ifname=xtu0 uplink2_ifname=-" > "$T/expect.one"
 check one
 

@@ -21,8 +21,23 @@ gc() { _port=$1; shift; $PY "$CLIENT" "$TMP/pb" "127.0.0.1:$_port" "$@"; }
 m() { metric "$TMP/s" "$1"; }
 cycles() { scrape "$TMP/c" && metric "$TMP/c" xtcpd_poll_cycles_total; }
 
-# 1. One daemon, three grpc instances: the main one, one with control off, one with a
-# token. Polls only when asked (frequency 1h; the first cycle at start).
+# 0. The check (xtcpd -n) refuses what create() could not take.
+bad() {
+	printf '[core]\nnetns = host\n[source synth]\n[marshaller protobufList]\n[sink grpc]\nmarshaller = protobufList\n%s\n' "$1" > "$TMP/bad.conf"
+	"$XTCPD" -c "$TMP/bad.conf" -C "$TMP/none" -n 2>&1
+	echo "exit $?"
+}
+expect_eq "check: address" "xtcpd: $TMP/bad.conf:7: [sink grpc] address: 'localhost' is not an IPv4 or IPv6 address
+exit 2" "$(bad "address = localhost")"
+expect_eq "check: TLS pair" "xtcpd: $TMP/bad.conf:5: [sink grpc] tls_key: tls_cert and tls_key go together
+exit 2" "$(bad "tls_cert = /etc/hostname")"
+expect_eq "check: unreadable key" "xtcpd: $TMP/bad.conf:8: [sink grpc] tls_key: $TMP/nosuch.pem: cannot read: No such file or directory
+exit 2" "$(bad "tls_cert = /etc/hostname
+tls_key = $TMP/nosuch.pem")"
+
+# 1. One daemon, four grpc instances: the main one, one with control off (and one
+# subscriber at most), one with a token, one with TLS. Polls only when asked (frequency
+# 1h; the first cycle at start).
 PROM=127.0.0.1:$(free_port)
 G=$(free_port) RO=$(free_port) TOK=$(free_port) TLS=$(free_port)
 OUT=$TMP/out.pbl

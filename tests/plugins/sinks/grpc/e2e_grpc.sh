@@ -86,7 +86,7 @@ gc $G stream "$TMP/g.hex" 300 60 > "$TMP/g.res" &
 SPID=$!
 kill_on_exit $SPID
 wait_for 300 test -e "$TMP/g.hex.ready"
-wait_metric 'xtcpd_grpc_subscribers{instance="sink/grpc"}' 1 || fail "no subscriber"
+wait_metric 'xtcpd_grpc_subscribers{plugin="sink/grpc"}' 1 || fail "no subscriber"
 for i in 1 2 3; do
 	c=$(cycles)
 	expect_eq "trigger poll $i" ok "$(gc $G trigger)"
@@ -159,7 +159,7 @@ expect_ok "tls: plain text refused" sh -c "$PY '$CLIENT' '$TMP/pb' 127.0.0.1:$TL
 gc $RO stall "$TMP/never" 60 > /dev/null &
 HPID=$!
 kill_on_exit $HPID
-wait_metric 'xtcpd_grpc_subscribers{instance="sink/ro"}' 1 || fail "ro: no subscriber"
+wait_metric 'xtcpd_grpc_subscribers{plugin="sink/ro"}' 1 || fail "ro: no subscriber"
 expect_eq "max_subscribers: the second refused" "error RESOURCE_EXHAUSTED: too many subscribers (sink grpc: max_subscribers)
 records 0" "$(gc $RO stream "$TMP/r2.hex" 1 10)"
 kill $HPID; wait $HPID 2> /dev/null
@@ -176,12 +176,12 @@ expect_eq "SetPollFrequency: out of range" \
 	"error INVALID_ARGUMENT: poll_frequency 50 ms / poll_timeout 0 ms refused: frequency 100 ms..1 day, timeout below it (0 = 9/10 of it)" \
 	"$(gc $G setfreq 50 0)"
 scrape "$TMP/s"
-expect_eq "refused: control off" 2 "$(m 'xtcpd_grpc_refused_total{instance="sink/ro",reason="control_off"}')"
-expect_eq "refused: no token" 2 "$(m 'xtcpd_grpc_refused_total{instance="sink/tok",reason="unauthenticated"}')"
+expect_eq "refused: control off" 2 "$(m 'xtcpd_grpc_refused_total{plugin="sink/ro",reason="control_off"}')"
+expect_eq "refused: no token" 2 "$(m 'xtcpd_grpc_refused_total{plugin="sink/tok",reason="unauthenticated"}')"
 expect_eq "config requests refused" 1 "$(m 'xtcpd_control_requests_total{request="config",result="refused"}')"
 expect_eq "config requests applied" 1 "$(m 'xtcpd_control_requests_total{request="config",result="applied"}')"
-expect_eq "no record lost for the subscriber" 0 "$(m 'xtcpd_grpc_records_dropped_total{instance="sink/grpc",reason="queue_full"}')"
-expect_eq "refused: max_subscribers" 1 "$(m 'xtcpd_grpc_refused_total{instance="sink/ro",reason="max_subscribers"}')"
+expect_eq "no record lost for the subscriber" 0 "$(m 'xtcpd_grpc_records_dropped_total{plugin="sink/grpc",reason="queue_full"}')"
+expect_eq "refused: max_subscribers" 1 "$(m 'xtcpd_grpc_refused_total{plugin="sink/ro",reason="max_subscribers"}')"
 # SIGHUP reads the files again (what Set and SetPollFrequency changed goes); a grpc
 # section that changed is a new instance, built and listening beside the old one on the
 # same port before the swap (SO_REUSEPORT), so the reload cannot fail on the port.
@@ -263,7 +263,7 @@ daemon_start "$TMP/z.conf"
 gc $G stall "$TMP/go" 60 > "$TMP/stall.out" &
 SPID=$!
 kill_on_exit $SPID
-wait_metric 'xtcpd_grpc_subscribers_dropped_total{instance="sink/grpc",reason="stalled"}' 1 ||
+wait_metric 'xtcpd_grpc_subscribers_dropped_total{plugin="sink/grpc",reason="stalled"}' 1 ||
 	fail "the stalled subscriber was not dropped"
 touch "$TMP/go"
 wait $SPID
@@ -276,9 +276,9 @@ n=$(metric "$TMP/q" xtcpd_poll_cycles_total)
 emitted=$(awk '$1 ~ /^xtcpd_records_emitted_total[{]/ { s += $2 } END { print s + 0 }' "$TMP/q")
 expect_eq "stalled: the file sink got every record of $n cycles" "rows $((n * 2000)) dups 0" \
 	"$($PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" "$TMP" --stream "$OUT" --upto "$emitted" | head -1 | awk '{ print $3, $4, $5, $6 }')"
-expect_ok "stalled: records dropped for it" [ "$(metric "$TMP/q" 'xtcpd_grpc_records_dropped_total{instance="sink/grpc",reason="queue_full"}')" -gt 0 ]
+expect_ok "stalled: records dropped for it" [ "$(metric "$TMP/q" 'xtcpd_grpc_records_dropped_total{plugin="sink/grpc",reason="queue_full"}')" -gt 0 ]
 expect_eq "stalled: the file sink lost nothing" 0 \
-	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{instance="sink/out",reason="queue_full"}')"
+	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{plugin="sink/out",reason="queue_full"}')"
 expect_eq "stalled: nor did the grpc sink's queue" 0 \
-	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{instance="sink/grpc",reason="queue_full"}')"
+	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{plugin="sink/grpc",reason="queue_full"}')"
 finish

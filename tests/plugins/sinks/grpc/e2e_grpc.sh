@@ -5,10 +5,11 @@
 # coalesced with a running poll; a burst of 5 at 1 s is 5 polls; SetPollFrequency moves
 # the schedule; Set refused with the check's message keeps the old configuration, a good
 # one is applied in place; control = false and a token refuse (counted); health follows
-# /readyz; a stalled subscriber is dropped (counted) while the file sink gets every record.
+# /readyz; a stalled subscriber is dropped (counted) while the file sink gets every record;
+# and inside a test namespace, with the netlink source, every record of 3 polls once.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
-need_plugin sink_grpc source_synth source_stall marshaller_protobufList sink_file
+need_plugin sink_grpc source_synth source_stall marshaller_protobufList sink_file source_netlink
 need_cmd curl:curl openssl:openssl
 need_python grpc:python3-grpcio grpc_tools:python3-grpc-tools google.protobuf:python3-protobuf
 GDIR="$XTCPD_SRCDIR/plugins/sinks/grpc"
@@ -281,4 +282,67 @@ expect_eq "stalled: the file sink lost nothing" 0 \
 	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{plugin="sink/out",reason="queue_full"}')"
 expect_eq "stalled: nor did the grpc sink's queue" 0 \
 	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{plugin="sink/grpc",reason="queue_full"}')"
+
+# 4. Real sockets: the daemon and the client inside a test namespace (its own loopback),
+# the netlink source collecting that namespace's sockets: the subscriber gets every record
+# of 3 polls exactly once, the bytes the file sink wrote.
+if [ "$(id -u)" != 0 ]; then
+	skip_part "part 4 (a test namespace) needs root"
+	finish
+	exit
+fi
+NS=xtgrpc$$
+private_netns "$NS" || { fail "a test namespace"; finish; exit; }
+ip netns exec "$NS" /usr/bin/python3 "$XTCPD_SRCDIR/tests/plugins/sources/netlink/sockets.py" 5000 "$TMP/socks" &
+kill_on_exit $!
+wait_for 300 test -e "$TMP/socks" || fail "socket maker not ready"
+scrape() { ip netns exec "$NS" curl -sf "http://$PROM/metrics" > "$1"; }
+gn() { _port=$1; shift; ip netns exec "$NS" $PY "$CLIENT" "$TMP/pb" "127.0.0.1:$_port" "$@"; }
+PROM=127.0.0.1:$(free_port)
+G=$(free_port)
+OUT=$TMP/ns.pbl
+cat > "$TMP/n.conf" <<CONF
+[core]
+frequency = 1h
+poll_jitter_pct = 0
+prom_listen = $PROM
+netns = host
+[source netlink]
+[marshaller protobufList]
+[sink file out]
+marshaller = protobufList
+path = $OUT
+[sink grpc]
+marshaller = protobufList
+port = $G
+CONF
+ip netns exec "$NS" "$XTCPD" -c "$TMP/n.conf" -C "$TMP/none" 2> "$TMP/xtcpd.log" &
+DPID=$!
+kill_on_exit $DPID
+wait_metric xtcpd_poll_cycles_total 1 || { cat "$TMP/xtcpd.log"; finish; exit; }
+gn $G stream "$TMP/n.hex" 0 120 > "$TMP/n.res" &
+SPID=$!
+kill_on_exit $SPID
+wait_for 300 test -e "$TMP/n.hex.ready"
+wait_metric 'xtcpd_grpc_subscribers{plugin="sink/grpc"}' 1 || fail "ns: no subscriber"
+scrape "$TMP/s"
+e1=$(m 'xtcpd_records_emitted_total{plugin="source/netlink"}')
+for i in 1 2 3; do
+	c=$(cycles)
+	expect_eq "ns: trigger poll $i" ok "$(gn $G trigger)"
+	wait_metric xtcpd_poll_cycles_total $((c + 1)) || fail "ns: poll $i did not run"
+done
+scrape "$TMP/s"
+n=$(($(m 'xtcpd_records_emitted_total{plugin="source/netlink"}') - e1))
+wait_metric 'xtcpd_grpc_records_sent_total{plugin="sink/grpc"}' "$n" || fail "ns: not all sent"
+wait_metric 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}' $((n + e1)) ||
+	fail "ns: the file sink is behind"
+touch "$TMP/n.hex.stop"
+wait $SPID
+expect_ok "ns: records of the namespace's sockets ($n)" [ "$n" -ge 30 ]
+expect_eq "ns: stream" "records $n" "$(cat "$TMP/n.res")"
+expect_eq "ns: the file sink's rows of those 3 polls, each exactly once, same bytes" \
+	"grpc $n dups 0 notinfile 0 missed 0 cycles 3" "$(gn $G compare "$OUT" "$TMP/n.hex" 1)"
+stop $DPID
+expect_eq "ns: exit status" 0 "$STOP_RC"
 finish

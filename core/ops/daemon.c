@@ -522,6 +522,7 @@ static void apply_text(struct daemon *d, const char *text, size_t len)
 			 "running one", log_errstr(rc));
 		goto refused;
 	}
+	publish_conf(nc);  /* what the caller reads back once it is told */
 	control_done(0, NULL);
 	swap_in(d, nc, nps, np, CONTROL_ORIGIN);
 	return;

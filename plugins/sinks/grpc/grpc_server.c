@@ -189,6 +189,8 @@ static int add_sub(struct gsink *g, struct rpc *r)
 
 static void del_sub(struct gsink *g, struct sub *s)
 {
+	if (!s)  /* it could not be listed */
+		return;
 	pthread_mutex_lock(&g->subs_lock);
 	for (struct sub **pp = &g->subs; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
@@ -253,11 +255,9 @@ static void accept_call(struct gsink *g, grpc_call *call, const grpc_call_detail
 			return;
 		}
 	}
-	if (add_sub(g, r)) {
-		grpc_call_cancel_with_status(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory", NULL);
-		return;
-	}
-	post_recv(r, 1);
+	/* initial metadata first: the sink thread may start a send once it is listed */
+	if (post_recv(r, 1) || add_sub(g, r))
+		grpc_call_cancel_with_status(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "cannot serve", NULL);
 }
 
 static void unary(struct rpc *r, int ok)
@@ -299,6 +299,8 @@ static void poll_request(struct rpc *r, int ok)
 	struct timespec now;
 	int rc;
 
+	if (!s)  /* it could not be listed: the call is cancelled */
+		return;
 	if (!ok || !r->recv) {  /* the client is done sending: end the stream */
 		pthread_mutex_lock(&s->lock);
 		s->dead = 1;
@@ -309,14 +311,23 @@ static void poll_request(struct rpc *r, int ok)
 	}
 	grpc_byte_buffer_destroy(r->recv);
 	r->recv = NULL;
+	/* Armed before asking: the poll may run and its records reach the sink thread before
+	 * this thread runs again. A poll started now has a later timestamp; one already
+	 * running (coalesced) an earlier one: then the first cycle whose records come. */
 	clock_gettime(CLOCK_REALTIME, &now);
-	rc = XTCPD_HOST_HAS(g->host, poll_now) ? g->host->poll_now(g->ctx) : -ENOSYS;
 	pthread_mutex_lock(&s->lock);
-	s->armed = rc == 0 || rc == -EALREADY;
+	s->armed = 1;
 	s->locked_ts = 0;
-	/* a poll started now has a later timestamp; one already running, an earlier one */
-	s->armed_after_ns = rc == 0 ? (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec : 0;
+	s->armed_after_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
 	pthread_mutex_unlock(&s->lock);
+	rc = XTCPD_HOST_HAS(g->host, poll_now) ? g->host->poll_now(g->ctx) : -ENOSYS;
+	if (rc) {
+		pthread_mutex_lock(&s->lock);
+		s->armed = rc == -EALREADY;
+		if (!s->locked_ts)
+			s->armed_after_ns = 0;
+		pthread_mutex_unlock(&s->lock);
+	}
 	post_recv(r, 0);
 }
 

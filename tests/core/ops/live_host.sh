@@ -35,7 +35,8 @@ ss -tanH state all > "$TMP/ss1"
 rc=$?
 ss -tanH state all > "$TMP/ss2"
 expect_eq "exit status" 0 "$rc"
-expect_eq "nothing on stderr" "" "$(cat "$TMP/err")"
+# (the tuning advice depends on how many sockets the machine holds: not this test's)
+expect_eq "nothing on stderr" "" "$(grep -v '^xtcpd: info: tuning: ' "$TMP/err")"
 
 $PY - "$TMP" "$port" "$port6" > "$TMP/verdict" <<'EOP'
 import json, sys, ipaddress

@@ -5,10 +5,11 @@
 # coalesced with a running poll; a burst of 5 at 1 s is 5 polls; SetPollFrequency moves
 # the schedule; Set refused with the check's message keeps the old configuration, a good
 # one is applied in place; control = false and a token refuse (counted); health follows
-# /readyz; a stalled subscriber is dropped (counted) while the file sink gets every record.
+# /readyz; a stalled subscriber is dropped (counted) while the file sink gets every record;
+# and inside a test namespace, with the netlink source, every record of 3 polls once.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
-need_plugin sink_grpc source_synth source_stall marshaller_protobufList sink_file
+need_plugin sink_grpc source_synth source_stall marshaller_protobufList sink_file source_netlink
 need_cmd curl:curl openssl:openssl
 need_python grpc:python3-grpcio grpc_tools:python3-grpc-tools google.protobuf:python3-protobuf
 GDIR="$XTCPD_SRCDIR/plugins/sinks/grpc"
@@ -21,8 +22,23 @@ gc() { _port=$1; shift; $PY "$CLIENT" "$TMP/pb" "127.0.0.1:$_port" "$@"; }
 m() { metric "$TMP/s" "$1"; }
 cycles() { scrape "$TMP/c" && metric "$TMP/c" xtcpd_poll_cycles_total; }
 
-# 1. One daemon, three grpc instances: the main one, one with control off, one with a
-# token. Polls only when asked (frequency 1h; the first cycle at start).
+# 0. The check (xtcpd -n) refuses what create() could not take.
+bad() {
+	printf '[core]\nnetns = host\n[source synth]\n[marshaller protobufList]\n[sink grpc]\nmarshaller = protobufList\n%s\n' "$1" > "$TMP/bad.conf"
+	"$XTCPD" -c "$TMP/bad.conf" -C "$TMP/none" -n 2>&1
+	echo "exit $?"
+}
+expect_eq "check: address" "xtcpd: $TMP/bad.conf:7: [sink grpc] address: 'localhost' is not an IPv4 or IPv6 address
+exit 2" "$(bad "address = localhost")"
+expect_eq "check: TLS pair" "xtcpd: $TMP/bad.conf:5: [sink grpc] tls_key: tls_cert and tls_key go together
+exit 2" "$(bad "tls_cert = /etc/hostname")"
+expect_eq "check: unreadable key" "xtcpd: $TMP/bad.conf:8: [sink grpc] tls_key: $TMP/nosuch.pem: cannot read: No such file or directory
+exit 2" "$(bad "tls_cert = /etc/hostname
+tls_key = $TMP/nosuch.pem")"
+
+# 1. One daemon, four grpc instances: the main one, one with control off (and one
+# subscriber at most), one with a token, one with TLS. Polls only when asked (frequency
+# 1h; the first cycle at start).
 PROM=127.0.0.1:$(free_port)
 G=$(free_port) RO=$(free_port) TOK=$(free_port) TLS=$(free_port)
 OUT=$TMP/out.pbl
@@ -71,7 +87,7 @@ gc $G stream "$TMP/g.hex" 300 60 > "$TMP/g.res" &
 SPID=$!
 kill_on_exit $SPID
 wait_for 300 test -e "$TMP/g.hex.ready"
-wait_metric 'xtcpd_grpc_subscribers{instance="sink/grpc"}' 1 || fail "no subscriber"
+wait_metric 'xtcpd_grpc_subscribers{plugin="sink/grpc"}' 1 || fail "no subscriber"
 for i in 1 2 3; do
 	c=$(cycles)
 	expect_eq "trigger poll $i" ok "$(gc $G trigger)"
@@ -144,7 +160,7 @@ expect_ok "tls: plain text refused" sh -c "$PY '$CLIENT' '$TMP/pb' 127.0.0.1:$TL
 gc $RO stall "$TMP/never" 60 > /dev/null &
 HPID=$!
 kill_on_exit $HPID
-wait_metric 'xtcpd_grpc_subscribers{instance="sink/ro"}' 1 || fail "ro: no subscriber"
+wait_metric 'xtcpd_grpc_subscribers{plugin="sink/ro"}' 1 || fail "ro: no subscriber"
 expect_eq "max_subscribers: the second refused" "error RESOURCE_EXHAUSTED: too many subscribers (sink grpc: max_subscribers)
 records 0" "$(gc $RO stream "$TMP/r2.hex" 1 10)"
 kill $HPID; wait $HPID 2> /dev/null
@@ -161,12 +177,12 @@ expect_eq "SetPollFrequency: out of range" \
 	"error INVALID_ARGUMENT: poll_frequency 50 ms / poll_timeout 0 ms refused: frequency 100 ms..1 day, timeout below it (0 = 9/10 of it)" \
 	"$(gc $G setfreq 50 0)"
 scrape "$TMP/s"
-expect_eq "refused: control off" 2 "$(m 'xtcpd_grpc_refused_total{instance="sink/ro",reason="control_off"}')"
-expect_eq "refused: no token" 2 "$(m 'xtcpd_grpc_refused_total{instance="sink/tok",reason="unauthenticated"}')"
+expect_eq "refused: control off" 2 "$(m 'xtcpd_grpc_refused_total{plugin="sink/ro",reason="control_off"}')"
+expect_eq "refused: no token" 2 "$(m 'xtcpd_grpc_refused_total{plugin="sink/tok",reason="unauthenticated"}')"
 expect_eq "config requests refused" 1 "$(m 'xtcpd_control_requests_total{request="config",result="refused"}')"
 expect_eq "config requests applied" 1 "$(m 'xtcpd_control_requests_total{request="config",result="applied"}')"
-expect_eq "no record lost for the subscriber" 0 "$(m 'xtcpd_grpc_records_dropped_total{instance="sink/grpc",reason="queue_full"}')"
-expect_eq "refused: max_subscribers" 1 "$(m 'xtcpd_grpc_refused_total{instance="sink/ro",reason="max_subscribers"}')"
+expect_eq "no record lost for the subscriber" 0 "$(m 'xtcpd_grpc_records_dropped_total{plugin="sink/grpc",reason="queue_full"}')"
+expect_eq "refused: max_subscribers" 1 "$(m 'xtcpd_grpc_refused_total{plugin="sink/ro",reason="max_subscribers"}')"
 # SIGHUP reads the files again (what Set and SetPollFrequency changed goes); a grpc
 # section that changed is a new instance, built and listening beside the old one on the
 # same port before the swap (SO_REUSEPORT), so the reload cannot fail on the port.
@@ -248,7 +264,7 @@ daemon_start "$TMP/z.conf"
 gc $G stall "$TMP/go" 60 > "$TMP/stall.out" &
 SPID=$!
 kill_on_exit $SPID
-wait_metric 'xtcpd_grpc_subscribers_dropped_total{instance="sink/grpc",reason="stalled"}' 1 ||
+wait_metric 'xtcpd_grpc_subscribers_dropped_total{plugin="sink/grpc",reason="stalled"}' 1 ||
 	fail "the stalled subscriber was not dropped"
 touch "$TMP/go"
 wait $SPID
@@ -261,9 +277,72 @@ n=$(metric "$TMP/q" xtcpd_poll_cycles_total)
 emitted=$(awk '$1 ~ /^xtcpd_records_emitted_total[{]/ { s += $2 } END { print s + 0 }' "$TMP/q")
 expect_eq "stalled: the file sink got every record of $n cycles" "rows $((n * 2000)) dups 0" \
 	"$($PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" "$TMP" --stream "$OUT" --upto "$emitted" | head -1 | awk '{ print $3, $4, $5, $6 }')"
-expect_ok "stalled: records dropped for it" [ "$(metric "$TMP/q" 'xtcpd_grpc_records_dropped_total{instance="sink/grpc",reason="queue_full"}')" -gt 0 ]
+expect_ok "stalled: records dropped for it" [ "$(metric "$TMP/q" 'xtcpd_grpc_records_dropped_total{plugin="sink/grpc",reason="queue_full"}')" -gt 0 ]
 expect_eq "stalled: the file sink lost nothing" 0 \
-	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{instance="sink/out",reason="queue_full"}')"
+	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{plugin="sink/out",reason="queue_full"}')"
 expect_eq "stalled: nor did the grpc sink's queue" 0 \
-	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{instance="sink/grpc",reason="queue_full"}')"
+	"$(metric "$TMP/q" 'xtcpd_sink_batches_dropped_total{plugin="sink/grpc",reason="queue_full"}')"
+
+# 4. Real sockets: the daemon and the client inside a test namespace (its own loopback),
+# the netlink source collecting that namespace's sockets: the subscriber gets every record
+# of 3 polls exactly once, the bytes the file sink wrote.
+if [ "$(id -u)" != 0 ]; then
+	skip_part "part 4 (a test namespace) needs root"
+	finish
+	exit
+fi
+NS=xtgrpc$$
+private_netns "$NS" || { fail "a test namespace"; finish; exit; }
+ip netns exec "$NS" /usr/bin/python3 "$XTCPD_SRCDIR/tests/plugins/sources/netlink/sockets.py" 5000 "$TMP/socks" &
+kill_on_exit $!
+wait_for 300 test -e "$TMP/socks" || fail "socket maker not ready"
+scrape() { ip netns exec "$NS" curl -sf "http://$PROM/metrics" > "$1"; }
+gn() { _port=$1; shift; ip netns exec "$NS" $PY "$CLIENT" "$TMP/pb" "127.0.0.1:$_port" "$@"; }
+PROM=127.0.0.1:$(free_port)
+G=$(free_port)
+OUT=$TMP/ns.pbl
+cat > "$TMP/n.conf" <<CONF
+[core]
+frequency = 1h
+poll_jitter_pct = 0
+prom_listen = $PROM
+netns = host
+[source netlink]
+[marshaller protobufList]
+[sink file out]
+marshaller = protobufList
+path = $OUT
+[sink grpc]
+marshaller = protobufList
+port = $G
+CONF
+ip netns exec "$NS" "$XTCPD" -c "$TMP/n.conf" -C "$TMP/none" 2> "$TMP/xtcpd.log" &
+DPID=$!
+kill_on_exit $DPID
+wait_metric xtcpd_poll_cycles_total 1 || { cat "$TMP/xtcpd.log"; finish; exit; }
+gn $G stream "$TMP/n.hex" 0 120 > "$TMP/n.res" &
+SPID=$!
+kill_on_exit $SPID
+wait_for 300 test -e "$TMP/n.hex.ready"
+wait_metric 'xtcpd_grpc_subscribers{plugin="sink/grpc"}' 1 || fail "ns: no subscriber"
+scrape "$TMP/s"
+e1=$(m 'xtcpd_records_emitted_total{plugin="source/netlink"}')
+for i in 1 2 3; do
+	c=$(cycles)
+	expect_eq "ns: trigger poll $i" ok "$(gn $G trigger)"
+	wait_metric xtcpd_poll_cycles_total $((c + 1)) || fail "ns: poll $i did not run"
+done
+scrape "$TMP/s"
+n=$(($(m 'xtcpd_records_emitted_total{plugin="source/netlink"}') - e1))
+wait_metric 'xtcpd_grpc_records_sent_total{plugin="sink/grpc"}' "$n" || fail "ns: not all sent"
+wait_metric 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}' $((n + e1)) ||
+	fail "ns: the file sink is behind"
+touch "$TMP/n.hex.stop"
+wait $SPID
+expect_ok "ns: records of the namespace's sockets ($n)" [ "$n" -ge 30 ]
+expect_eq "ns: stream" "records $n" "$(cat "$TMP/n.res")"
+expect_eq "ns: the file sink's rows of those 3 polls, each exactly once, same bytes" \
+	"grpc $n dups 0 notinfile 0 missed 0 cycles 3" "$(gn $G compare "$OUT" "$TMP/n.hex" 1)"
+stop $DPID
+expect_eq "ns: exit status" 0 "$STOP_RC"
 finish

@@ -5,8 +5,8 @@ generated at test time (grpc_tools.protoc) from the plugin's protos, Python's gr
   grpc_client.py PB2DIR TARGET CMD [ARGS...]   (TARGET = 127.0.0.1:PORT)
 
   stream OUT N SECS      FlatRecords: write each record (hex, one a line) to OUT until N
-                         records or SECS; prints "records R"; touches OUT.ready once the
-                         stream is open
+                         records (0: any number), the file OUT.stop or SECS; prints
+                         "records R"; touches OUT.ready once the stream is open
   stall GO SECS          FlatRecords opened, not read until the file GO exists (or
                          SECS), then drained: prints the status the server ended it with
   poll K SECS            PollFlatRecords: K requests, one at a time; after each, the
@@ -111,16 +111,22 @@ if cmd == "stream":
     call = flat.FlatRecords(frs.FlatRecordsRequest(), timeout=secs, metadata=md)
     call.initial_metadata()  # the stream is open on the server
     open(out + ".ready", "w").close()
+
+    def stopper():  # OUT.stop ends the stream (N = 0: until then)
+        while not os.path.exists(out + ".stop"):
+            time.sleep(0.1)
+        call.cancel()
+    threading.Thread(target=stopper, daemon=True).start()
     with open(out, "w") as f:
         try:
             for resp in call:
                 f.write(resp.xtcp_flat_record.SerializeToString().hex() + "\n")
                 got += 1
-                if got >= n:
+                if n and got >= n:
                     call.cancel()
                     break
         except grpc.RpcError as e:
-            if e.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+            if e.code() not in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED):
                 print("error %s: %s" % (e.code().name, e.details()))
     print("records %d" % got)
 elif cmd == "stall":

@@ -125,14 +125,15 @@ static void nlu_stop_io(struct nls *s)
 		nlu_stop(s);
 }
 
-/* A namespace goes to the rings in turn; its request slot is allocated once here. */
+/* A namespace goes to the rings in turn; its two request slots are allocated once here. */
 static int nlu_attach(struct nls *s, struct nls_ns *n)
 {
 	struct nlu *u = s->io_priv;
 
-	n->req = malloc(u->req_cap);
+	n->req = malloc(2 * u->req_cap); /* req, then req_q */
 	if (!n->req)
 		return -1;
+	n->req_q = n->req + u->req_cap;
 	n->lane = u->rr++ % u->n_lanes;
 	return 0;
 }

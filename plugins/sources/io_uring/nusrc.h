@@ -22,6 +22,7 @@ struct nlu_lane {
 	unsigned nbufs;                  /* a power of two */
 	uint8_t **bufs;                  /* by buffer id */
 	unsigned cqe_batch;
+	unsigned submits;                /* io_uring_submit calls (reader only) */
 	struct msghdr mh;                /* multishot recvmsg layout: name, no control */
 	int wakefd;                      /* eventfd: the queue has work, or stop */
 	uint64_t wakebuf;

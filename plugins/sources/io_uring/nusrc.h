@@ -10,6 +10,7 @@
 
 #define NLU_BGID 1              /* the provided-buffer group of every ring */
 #define NLU_CQE_BATCH_MAX 4096
+#define NLU_SQ_ENTRIES 16       /* submission queue: one page of entries (64 B each) */
 
 /* One reader thread and its ring. */
 struct nlu_lane {

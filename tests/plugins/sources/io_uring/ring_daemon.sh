@@ -35,7 +35,9 @@ expect_ok "the listeners are up" wait_for 600 test -e "$T/ready-$NS1" -a -e "$T/
 mkdir "$T/none"
 for mode in legacy per_family; do
 	printf '[source io_uring]\nrecv_batch = 1\ncqe_batch = 1\ndump = %s\nstates = listen\n' "$mode" >"$T/u.conf"
+	# a long deadline: on a loaded machine a dump walks every socket of the host's table
 	"$XTCPD" -c "$T/u.conf" -C "$T/none" --once --dest stdout --marshal json \
+		-o core.frequency=60s -o core.timeout=59s \
 		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false -o core.prom_listen= \
 		>"$T/json-$mode" 2>"$T/err-$mode"
 	# (info lines aside: the tuning advice depends on the host's other sockets)
@@ -46,7 +48,8 @@ for mode in legacy per_family; do
 			"$(grep "\"netns\":\"$ns\"" "$T/json-$mode" | grep -c "\"inet_diag_msg_socket_source_port\":$p[0-9][0-9][0-9][0-9],")"
 	done
 done
-# A running daemon: 5 cycles a second; the first namespace is deleted while it polls.
+# A running daemon, polling often (a dump missing its deadline on a loaded machine is
+# only a warning here); the first namespace is deleted while it polls.
 printf '[source io_uring]\nrecv_batch = 2\nstates = listen\n' >"$T/u.conf"
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$XTCPD" -c "$T/u.conf" -C "$T/none" --dest null --marshal json -o core.frequency=200ms \
@@ -59,16 +62,16 @@ m() { curl -s "http://127.0.0.1:$port/metrics" |
 	awk -v n="xtcpd_$1{instance=\"source/io_uring\"}" '$1 == n { v = $2 } END { print v + 0 }'; }
 # at_least NAME N: metric NAME has reached N
 at_least() { [ "$(m "$1")" -ge "$2" ]; }
-expect_ok "polling both namespaces" wait_for 300 at_least netlink_sockets_total $((4 * K))
+expect_ok "polling both namespaces" wait_for 900 at_least netlink_sockets_total $((4 * K))
 expect_ok "receive buffers ran out and the receive was re-armed" at_least io_uring_nobufs_total 1
 # at_most NAME N: metric NAME is down to N
 at_most() { [ "$(m "$1")" -le "$2" ]; }
 nss=$(m netlink_namespaces) # ours and the host's
 umount "$T/netns/$NS1" && ip netns del "$NS1" && rm -f "$T/netns/$NS1"
-expect_ok "the deleted namespace is let go (of $nss)" wait_for 300 at_most netlink_namespaces $((nss - 1))
+expect_ok "the deleted namespace is let go (of $nss)" wait_for 900 at_most netlink_namespaces $((nss - 1))
 before=$(m netlink_sockets_total)
-expect_ok "still polling the other" wait_for 300 at_least netlink_sockets_total $((before + 2 * K))
+expect_ok "still polling the other" wait_for 900 at_least netlink_sockets_total $((before + 2 * K))
 stop $pid
-expect_eq "stopped: exit status, no warning, error or sanitizer report" "0 " \
-	"$STOP_RC $(grep -v ': info: ' "$T/err-run" | head -5)"
+expect_eq "stopped: exit status, no error or sanitizer report" "0 " \
+	"$STOP_RC $(grep -v ': info: \|: warning: .* dumps unfinished at the deadline' "$T/err-run" | head -5)"
 finish

@@ -6,8 +6,9 @@
 # no sink) over BENCH_PASSES passes (default 10): CPU per pass of every thread, peak RSS
 # (GNU time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of
 # 1+P passes minus a run of 1: start-up left out); io_uring at each recv_batch of
-# BENCH_RECV_BATCHES (default "1 2 64": the default, twice it, xtcp2's). Then the whole daemon (source -> protobufList -> null, P
-# cycles): CPU (user + system) and peak RSS with each source. Prints numbers only.
+# BENCH_RECV_BATCHES (default "1 2 64": the default, twice it, xtcp2's). Then the whole
+# daemon (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with
+# each source (io_uring at its defaults). Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 N=${BENCH_SOCKETS:-200000}

@@ -267,7 +267,6 @@ static void *nlu_reader(void *arg)
 		int r = io_uring_submit_and_wait(&l->ring, 1);
 
 		l->submits++;
-
 		NLS_ADD(s, NLS_M_URING_ENTERS, 1);
 		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
 			s->host->log(s->ctx, XTCPD_LOG_ERR, "reader %u: io_uring_enter: %s", l->id,

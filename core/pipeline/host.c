@@ -23,11 +23,11 @@ void host_ctx_init(struct xtcpd_ctx *ctx, struct pipeline *pl, enum conf_kind ki
 	ctx->kind = kind;
 	ctx->sec = sec;
 	ctx->plugin = plugin;
-	char esc[sizeof(ctx->labels) - sizeof("instance=\"\"") + 1];
+	char esc[sizeof(ctx->labels) - sizeof("plugin=\"\"") + 1];
 
 	snprintf(ctx->prefix, sizeof(ctx->prefix), "%s/%s", conf_kind_name(kind), sec->instance);
 	metrics_escape(esc, sizeof(esc), ctx->prefix);
-	snprintf(ctx->labels, sizeof(ctx->labels), "instance=\"%.*s\"", (int)sizeof(esc) - 1, esc);
+	snprintf(ctx->labels, sizeof(ctx->labels), "plugin=\"%.*s\"", (int)sizeof(esc) - 1, esc);
 }
 
 void host_log(struct xtcpd_ctx *ctx, int level, const char *fmt, ...)

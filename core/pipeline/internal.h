@@ -29,7 +29,7 @@ struct xtcpd_ctx {
 	struct pipeline *pl;
 	enum conf_kind kind;
 	char prefix[300];            /* "sink/stdout" (log prefix) */
-	char labels[320];            /* instance="sink/stdout" */
+	char labels[320];            /* plugin="sink/stdout" */
 	const struct plugin *plugin;
 	struct conf_section *sec;
 	void *inst;

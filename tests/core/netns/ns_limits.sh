@@ -63,13 +63,14 @@ m() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m"; }
 
 run 100 2
 expect_eq "per owner: namespaces polled (host, root's 3, the user's 2)" 6 "$(m xtcpd_namespaces_known)"
-expect_eq "per owner: sock_diag sockets" 6 "$(m 'xtcpd_netlink_namespaces{instance="source/netlink"}')"
+expect_eq "per owner: sock_diag sockets" 6 "$(m 'xtcpd_netlink_namespaces{plugin="source/netlink"}')"
 expect_eq "per owner: left out at the last scan" 3 "$(m xtcpd_namespaces_left_out)"
 # the start-up scans twice (the manager's first scan, then bring_up's): 2 x 3 refusals
 expect_eq "per owner: counted" "6 " \
 	"$(m 'xtcpd_namespaces_limited_total{limit="max_namespaces_per_owner"}') $(m 'xtcpd_namespaces_limited_total{limit="max_namespaces"}')"
+# (the tuning advice depends on how many sockets the machine holds: not this test's)
 expect_eq "per owner: logged once, the name escaped" "xtcpd: warning: namespace u3\\x0axtcpd: error: forged (owner uid 65534) left out: [core] max_namespaces_per_owner reached
-xtcpd: info: Terminated: stopping" "$(cat "$TMP/err")"
+xtcpd: info: Terminated: stopping" "$(grep -v '^xtcpd: info: tuning: ' "$TMP/err")"
 
 run 4 2
 expect_eq "in all: namespaces polled (host, root's 3)" 4 "$(m xtcpd_namespaces_known)"

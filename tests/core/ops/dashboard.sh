@@ -52,4 +52,12 @@ expect_eq "and names what drifted" \
 	"MISSING: Cycle duration vs frequency: metric xtcpd_poll_last_duration_secs is not on /metrics
 MISSING: Cycle duration vs frequency: metric xtcpd_poll_overruns_total has no label stagex" \
 	"$(grep '^MISSING' "$TMP/bad.out")"
+expect_eq "per-plugin series are labelled plugin" 'xtcpd_sink_retried_total{plugin="sink/out"} 0' \
+	"$(grep '^xtcpd_sink_retried_total{' "$TMP/m")"
+# A series labelled like a scrape target (Prometheus would rename it exported_instance).
+sed 's/{plugin="sink\/out"/{instance="sink\/out"/' "$TMP/m" > "$TMP/m-instance"
+$PY "$CHECK" "$DASH" "$TMP/m-instance" > "$TMP/inst.out"; rc=$?
+expect_eq "a series labelled instance fails the check" 1 "$rc"
+expect_eq "and is named" "MISSING: /metrics: xtcpd_sink_retried_total carries the scrape target's label instance" \
+	"$(grep "^MISSING: /metrics: xtcpd_sink_retried_total" "$TMP/inst.out")"
 finish

@@ -2,8 +2,8 @@
 """dashboard_check.py DASHBOARD.json METRICS.txt - every metric name the Grafana dashboard's
 queries use (panel targets and template variables) must be a sample name on the scraped
 /metrics, and every label they group or filter by must be one of that metric's labels
-(or a label Prometheus adds to a target: instance, job; xtcpd's own `instance` label
-arrives as exported_instance). Prints what it checked; exits 1 naming what is missing."""
+(or a label Prometheus adds to a target: instance, job). No series on /metrics may carry
+`instance` or `job` itself (Prometheus would rename it exported_*). Prints what it checked; exits 1 naming what is missing."""
 import json, re, sys
 
 # PromQL words that are not metric names.
@@ -74,12 +74,15 @@ def main():
             if n not in have:
                 bad.append(f"{where}: metric {n} is not on /metrics")
                 continue
-            own = have[n] | TARGET_LABELS | ({"exported_instance"} if "instance" in have[n] else set())
+            own = have[n] | TARGET_LABELS
             for lab in (used.get(n, set()) | grouped) - {"le"} - own:
                 # a label grouped by must belong to every metric of the query
                 bad.append(f"{where}: metric {n} has no label {lab}")
             if "le" in grouped and not n.endswith("_bucket"):
                 bad.append(f"{where}: {n} grouped by le but not a histogram bucket")
+    for n in sorted(have):
+        for lab in sorted(have[n] & TARGET_LABELS):
+            bad.append(f"/metrics: {n} carries the scrape target's label {lab}")
     for b in bad:
         print("MISSING:", b)
     print(f"{len(checked)} metric names in the dashboard's queries: {' '.join(sorted(checked))}")

@@ -57,11 +57,11 @@ expect_eq "cycles" 1 "$(m xtcpd_poll_cycles_total)"
 expect_eq "overruns" 0 "$(m xtcpd_poll_overruns_total)"
 expect_eq "cycle errors" 0 "$(m xtcpd_poll_errors_total)"
 expect_eq "duration observations" 1 "$(m xtcpd_poll_duration_seconds_count)"
-expect_eq "records emitted" 500 "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')"
-expect_eq "records marshalled" 500 "$(m 'xtcpd_marshal_records_total{instance="marshaller/json"}')"
-expect_eq "rows delivered" 500 "$(m 'xtcpd_sink_records_done_total{instance="sink/null",result="delivered"}')"
-expect_eq "bytes marshalled = bytes delivered" "$(m 'xtcpd_marshal_bytes_total{instance="marshaller/json"}')" \
-	"$(m 'xtcpd_sink_bytes_delivered_total{instance="sink/null"}')"
+expect_eq "records emitted" 500 "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')"
+expect_eq "records marshalled" 500 "$(m 'xtcpd_marshal_records_total{plugin="marshaller/json"}')"
+expect_eq "rows delivered" 500 "$(m 'xtcpd_sink_records_done_total{plugin="sink/null",result="delivered"}')"
+expect_eq "bytes marshalled = bytes delivered" "$(m 'xtcpd_marshal_bytes_total{plugin="marshaller/json"}')" \
+	"$(m 'xtcpd_sink_bytes_delivered_total{plugin="sink/null"}')"
 expect_eq "records dropped anywhere (and the drop series are there)" "0 in 1 or more" \
 	"$(awk '$1 ~ /^xtcpd_records_dropped_total[{]/ { s += $2; n++ } END { print s + 0, "in", (n ? "1 or more" : "none") }' "$TMP/metrics")"
 expect_eq "every pool buffer returned" 0 "$(m 'xtcpd_pool_in_use{pool="batch/json"}')"

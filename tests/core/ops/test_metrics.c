@@ -77,7 +77,7 @@ static void test_render(void **state)
 	metrics_add(m, 3);
 	/* the host's instance label (names are checked by the configuration, and escaped) */
 	host_ctx_init(&ctx, NULL, CONF_SINK, &sec, NULL);
-	assert_string_equal(ctx.labels, "instance=\"sink/x\\\"} 1\\nevil_metric{a=\\\"1\"");
+	assert_string_equal(ctx.labels, "plugin=\"sink/x\\\"} 1\\nevil_metric{a=\\\"1\"");
 	m = host_metric(&ctx, XTCPD_METRIC_GAUGE, "t_level", NULL, "g");
 	assert_non_null(m);
 	metrics_set(m, 5);
@@ -86,7 +86,7 @@ static void test_render(void **state)
 		"# HELP xtcpd_t_total t\n# TYPE xtcpd_t_total counter\n"
 		"xtcpd_t_total{a=\"x\\\"} 1\\nevil_metric{a=\\\"1\"} 3\n"
 		"# HELP xtcpd_t_level g\n# TYPE xtcpd_t_level gauge\n"
-		"xtcpd_t_level{instance=\"sink/x\\\"} 1\\nevil_metric{a=\\\"1\"} 5\n");
+		"xtcpd_t_level{plugin=\"sink/x\\\"} 1\\nevil_metric{a=\\\"1\"} 5\n");
 	if (access("/usr/bin/promtool", X_OK) == 0) {
 		char cmd[128];
 

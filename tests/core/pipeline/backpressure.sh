@@ -35,23 +35,23 @@ on_exit "kill -9 $PID 2>/dev/null"
 between_cycles() {
 	curl -s "http://127.0.0.1:$PORT/metrics" > "$1" || return 1
 	_c=$(awk '$1 == "xtcpd_poll_cycles_total" { print $2 }' "$1")
-	_e=$(awk '$1 == "xtcpd_records_emitted_total{instance=\"source/synth\"}" { print $2 }' "$1")
+	_e=$(awk '$1 == "xtcpd_records_emitted_total{plugin=\"source/synth\"}" { print $2 }' "$1")
 	[ -n "$_c" ] && [ "$_c" -ge "$2" ] && [ "$_e" = "$((_c * 1000))" ]
 }
 wait_for 1200 between_cycles "$TMP/m1" 4 || echo "no scrape between cycles after the 4th"
 # m NAME: a value of the last scrape; a missing series fails
 m() { awk -v k="$1" '$1 == k { v = $2; n++ } END { if (n) print v; else print "#missing" }' "$TMP/m1"; }
 cycles=$(m xtcpd_poll_cycles_total)
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
-queued=$(m 'xtcpd_sink_records_queued_total{instance="sink/stalled"}')
-dropped=$(m 'xtcpd_records_dropped_total{instance="sink/stalled",stage="sink_queue",reason="queue_full"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
+queued=$(m 'xtcpd_sink_records_queued_total{plugin="sink/stalled"}')
+dropped=$(m 'xtcpd_records_dropped_total{plugin="sink/stalled",stage="sink_queue",reason="queue_full"}')
 expect_eq "emitted = 1000 per cycle" $((cycles * 1000)) "$emitted"
 expect_eq "stalled sink: some batches dropped" yes "$([ "${dropped:-0}" -gt 0 ] && echo yes)"
 expect_eq "stalled sink: queued + dropped = emitted" "$emitted" "$((queued + dropped))"
 expect_eq "other sink: every record queued" "$emitted" \
-	"$(m 'xtcpd_sink_records_queued_total{instance="sink/ok"}')"
+	"$(m 'xtcpd_sink_records_queued_total{plugin="sink/ok"}')"
 expect_eq "no overrun while a sink is stuck" 0 "$(m xtcpd_poll_overruns_total)"
-expect_eq "drop: never waited for room" 0 "$(m 'xtcpd_sink_block_timeouts_total{instance="sink/stalled"}')"
+expect_eq "drop: never waited for room" 0 "$(m 'xtcpd_sink_block_timeouts_total{plugin="sink/stalled"}')"
 expect_eq "cycles seen" yes "$([ "$cycles" -ge 4 ] && echo yes)"
 
 # Drain the FIFO: everything queued is delivered, nothing else.
@@ -59,8 +59,8 @@ cat "$TMP/fifo" > "$TMP/drained" &
 CAT=$!
 drained() {
 	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m2"
-	q=$(awk '$1 == "xtcpd_sink_records_queued_total{instance=\"sink/stalled\"}" { print $2 }' "$TMP/m2")
-	d=$(awk '$1 == "xtcpd_sink_records_done_total{instance=\"sink/stalled\",result=\"delivered\"}" { print $2 }' "$TMP/m2")
+	q=$(awk '$1 == "xtcpd_sink_records_queued_total{plugin=\"sink/stalled\"}" { print $2 }' "$TMP/m2")
+	d=$(awk '$1 == "xtcpd_sink_records_done_total{plugin=\"sink/stalled\",result=\"delivered\"}" { print $2 }' "$TMP/m2")
 	[ -n "$q" ] && [ "$q" = "$d" ]
 }
 wait_for 600 drained
@@ -68,7 +68,7 @@ expect_eq "drained: delivered == queued" "$q" "$d"
 # Stall it again (once a batch is dropped after the reader went, the sink is stuck in a
 # write: a batch is far larger than the pipe) and stop: the stuck sink is abandoned
 # after shutdown_timeout, and the daemon exits.
-drops() { awk '$1 == "xtcpd_records_dropped_total{instance=\"sink/stalled\",stage=\"sink_queue\",reason=\"queue_full\"}" { print $2 }' "$1"; }
+drops() { awk '$1 == "xtcpd_records_dropped_total{plugin=\"sink/stalled\",stage=\"sink_queue\",reason=\"queue_full\"}" { print $2 }' "$1"; }
 stop $CAT
 d0=$(drops "$TMP/m2")
 stuck() { curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m2b" && [ "$(drops "$TMP/m2b")" -gt "$d0" ]; }
@@ -93,14 +93,14 @@ wait_for 1200 between_cycles "$TMP/m1" 5 || echo "no scrape between cycles after
 c=$(m xtcpd_poll_cycles_total)
 expect_eq "block: cycles ran" yes "$([ "$c" -ge 5 ] && echo yes)"
 expect_eq "block: at most the first cycle overran" yes "$([ "$(m xtcpd_poll_overruns_total)" -le 1 ] && echo yes)"
-expect_eq "block: drops counted" yes "$([ "$(m 'xtcpd_records_dropped_total{instance="sink/stalled",stage="sink_queue",reason="queue_full"}')" -gt 0 ] && echo yes)"
-expect_eq "block: healthy sink got every record" "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')" \
-	"$(m 'xtcpd_sink_records_queued_total{instance="sink/ok"}')"
+expect_eq "block: drops counted" yes "$([ "$(m 'xtcpd_records_dropped_total{plugin="sink/stalled",stage="sink_queue",reason="queue_full"}')" -gt 0 ] && echo yes)"
+expect_eq "block: healthy sink got every record" "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')" \
+	"$(m 'xtcpd_sink_records_queued_total{plugin="sink/ok"}')"
 # What only blocking does: an emitter waited queue_block_timeout for room, once per
 # stall (the sink never recovers here), so once or twice (two lanes emit at once).
-bt=$(m 'xtcpd_sink_block_timeouts_total{instance="sink/stalled"}')
+bt=$(m 'xtcpd_sink_block_timeouts_total{plugin="sink/stalled"}')
 expect_ok "block: waited for room and gave up once per lane at most ($bt)" [ "$bt" -ge 1 -a "$bt" -le 2 ]
-expect_eq "block: the healthy sink never waited" 0 "$(m 'xtcpd_sink_block_timeouts_total{instance="sink/ok"}')"
+expect_eq "block: the healthy sink never waited" 0 "$(m 'xtcpd_sink_block_timeouts_total{plugin="sink/ok"}')"
 stop $PID
 expect_eq "block: exit status" 0 "$STOP_RC"
 finish

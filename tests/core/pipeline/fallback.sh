@@ -39,12 +39,12 @@ on_exit "kill -9 $PID 2>/dev/null"
 i=0
 while :; do
 	curl -s "http://127.0.0.1:$PORT/metrics" > "$TMP/m"
-	grep -q '^xtcpd_records_emitted_total{instance="source/synth"} [1-9]' "$TMP/m" && break
+	grep -q '^xtcpd_records_emitted_total{plugin="source/synth"} [1-9]' "$TMP/m" && break
 	i=$((i + 1)); [ $i -lt 300 ] || break
 	sleep 0.02
 done
 kill "$PID"; wait "$PID"
-expect_eq "metric: xtcpd_source_fallback" 'xtcpd_source_fallback{instance="source/synth"} 1' \
+expect_eq "metric: xtcpd_source_fallback" 'xtcpd_source_fallback{plugin="source/synth"} 1' \
 	"$(grep '^xtcpd_source_fallback{' "$TMP/m")"
 
 # Configuration errors, found by -n before anything starts.

@@ -29,14 +29,14 @@ path = $TMP/out.json
 EOC
 t0=$(date +%s%N)
 daemon_start "$TMP/x.conf"
-wait_metric 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}' 50 || cat "$TMP/xtcpd.log"
+wait_metric 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}' 50 || cat "$TMP/xtcpd.log"
 scrape "$TMP/m"
 m() { metric "$TMP/m" "$1"; }
 expect_eq "one poll cycle ran (at start)" 1 "$(m xtcpd_poll_cycles_total)"
-expect_eq "records emitted" 50 "$(m 'xtcpd_records_emitted_total{instance="source/synthcont"}')"
+expect_eq "records emitted" 50 "$(m 'xtcpd_records_emitted_total{plugin="source/synthcont"}')"
 expect_eq "batches: one per lane, sent by the time bound" 2 \
-	"$(m 'xtcpd_marshal_batches_total{instance="marshaller/json"}')"
-expect_eq "records delivered" 50 "$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')"
+	"$(m 'xtcpd_marshal_batches_total{plugin="marshaller/json"}')"
+expect_eq "records delivered" 50 "$(m 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}')"
 expect_eq "records in the file" 50 "$(wc -l < "$TMP/out.json")"
 late=$(/usr/bin/python3 -c '
 import json, sys
@@ -58,10 +58,10 @@ expect_eq "reload: the source and the sink kept, the marshaller new" \
 	"SIGHUP: configuration reloaded: 2 instances kept, 1 new, 1 retired" \
 	"$(sed -n 's/^xtcpd: info: \(SIGHUP: configuration reloaded.*\)/\1/p' "$TMP/xtcpd.log")"
 expect_eq "reload: nothing emitted before the swap" 0 "$([ -e "$TMP/out.json" ] && wc -l < "$TMP/out.json" || echo 0)"
-wait_metric 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}' 50 || cat "$TMP/xtcpd.log"
+wait_metric 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}' 50 || cat "$TMP/xtcpd.log"
 scrape "$TMP/m"
-expect_eq "reload: records emitted" 50 "$(m 'xtcpd_records_emitted_total{instance="source/synthcont"}')"
-expect_eq "reload: records delivered once" 50 "$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')"
+expect_eq "reload: records emitted" 50 "$(m 'xtcpd_records_emitted_total{plugin="source/synthcont"}')"
+expect_eq "reload: records delivered once" 50 "$(m 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}')"
 expect_eq "reload: records in the file" 50 "$(wc -l < "$TMP/out.json")"
 daemon_stop
 expect_eq "reload: exit status" 0 "$DRC"

@@ -36,15 +36,15 @@ promtool check metrics < "$TMP/m" > "$TMP/promtool" 2>&1
 expect_eq "promtool check metrics" "0:" "$?:$(cat "$TMP/promtool")"
 m() { metric "$TMP/m" "$1"; }
 c=$(m xtcpd_poll_cycles_total)
-e=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
-d=$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')
+e=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
+d=$(m 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}')
 expect_eq "emitted = 700 x cycles" "$((c * 700))" "$e"
-expect_eq "marshalled = emitted" "$e" "$(m 'xtcpd_marshal_records_total{instance="marshaller/json"}')"
-expect_eq "null sink delivered = emitted" "$e" "$(m 'xtcpd_sink_records_done_total{instance="sink/null",result="delivered"}')"
+expect_eq "marshalled = emitted" "$e" "$(m 'xtcpd_marshal_records_total{plugin="marshaller/json"}')"
+expect_eq "null sink delivered = emitted" "$e" "$(m 'xtcpd_sink_records_done_total{plugin="sink/null",result="delivered"}')"
 expect_eq "file sink delivered = emitted" "$e" "$d"
 expect_eq "file holds every record of those cycles" "$(repeat "$c" 700)" "$(per_cycle "$TMP/out.json" --upto "$e")"
 expect_eq "batches = 3 lanes x ceil(234/100 or 233/100) per cycle" "$((c * 9))" \
-	"$(m 'xtcpd_marshal_batches_total{instance="marshaller/json"}')"
+	"$(m 'xtcpd_marshal_batches_total{plugin="marshaller/json"}')"
 expect_eq "no drops (and the drop series are there)" "0 in 1 or more" \
 	"$(awk '$1 ~ /^xtcpd_records_dropped_total[{]/ { s += $2; n++ } END { print s + 0, "in", (n ? "1 or more" : "none") }' "$TMP/m")"
 expect_eq "cycle histogram count = cycles" "$c" "$(m xtcpd_poll_duration_seconds_count)"

@@ -84,12 +84,12 @@ static void run(const char *marshaller)
 			fprintf(stderr, "%s: cycle %d made %lu allocations\n", marshaller, i + 1, per_cycle[i]);
 		assert_int_equal(per_cycle[i], 0);
 	}
-	snprintf(lab, sizeof(lab), "instance=\"sink/null\",result=\"delivered\"");
+	snprintf(lab, sizeof(lab), "plugin=\"sink/null\",result=\"delivered\"");
 	assert_int_equal(metrics_value("xtcpd_sink_records_done_total", lab), (uint64_t)RECORDS * CYCLES);
-	snprintf(lab, sizeof(lab), "instance=\"sink/out\",result=\"delivered\"");
+	snprintf(lab, sizeof(lab), "plugin=\"sink/out\",result=\"delivered\"");
 	assert_int_equal(metrics_value("xtcpd_sink_records_done_total", lab), (uint64_t)RECORDS * CYCLES);
 	assert_int_equal(metrics_value("xtcpd_records_dropped_total",
-				       "instance=\"sink/null\",stage=\"sink_queue\",reason=\"queue_full\""), 0);
+				       "plugin=\"sink/null\",stage=\"sink_queue\",reason=\"queue_full\""), 0);
 	pipeline_destroy(pl);
 	conf_free(&c);
 	plugin_set_fini(&ps);

@@ -49,7 +49,7 @@ OUT=$TMP/hup.json
 PROM=127.0.0.1:$(free_port)
 conf 300ms 0
 daemon_start "$TMP/x.conf"
-wait_metric 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}' 400 || exit 1
+wait_metric 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}' 400 || exit 1
 mv "$OUT" "$OUT.1"
 echo "no_such_key = 1" >> "$TMP/x.conf"
 kill -HUP $DPID
@@ -83,19 +83,19 @@ OUT=$TMP/fs/out.json
 PROM=127.0.0.1:$(free_port)
 conf 500ms 0 "retry_timeout = 100ms" "queue_full = drop"
 daemon_start "$TMP/x.conf"
-wait_metric 'xtcpd_sink_failed_total{instance="sink/out",reason="enospc"}' 1 || exit 1
+wait_metric 'xtcpd_sink_failed_total{plugin="sink/out",reason="enospc"}' 1 || exit 1
 c=$(metric "$TMP/m.wait" xtcpd_poll_cycles_total)
 wait_metric xtcpd_poll_cycles_total $((c + 4)) || fail "enospc: collection stopped"
 scrape "$TMP/full"
 rm "$TMP/fs/filler"
-d=$(metric "$TMP/full" 'xtcpd_sink_batches_done_total{instance="sink/out",result="delivered"}')
-wait_metric 'xtcpd_sink_batches_done_total{instance="sink/out",result="delivered"}' $((d + 1)) || fail "enospc: no recovery"
+d=$(metric "$TMP/full" 'xtcpd_sink_batches_done_total{plugin="sink/out",result="delivered"}')
+wait_metric 'xtcpd_sink_batches_done_total{plugin="sink/out",result="delivered"}' $((d + 1)) || fail "enospc: no recovery"
 daemon_stop
 expect_eq "enospc: exit status" 0 "$DRC"
 m() { metric "$TMP/full" "$1"; }
-echo "enospc: failed $(m 'xtcpd_sink_failed_total{instance="sink/out",reason="enospc"}') retried $(m 'xtcpd_sink_retried_total{instance="sink/out"}') dropped $(m 'xtcpd_sink_batches_done_total{instance="sink/out",result="failed"}') queue drops $(m 'xtcpd_sink_batches_dropped_total{instance="sink/out",reason="queue_full"}')"
-expect_ok "enospc: batches dropped" [ "$(m 'xtcpd_sink_batches_done_total{instance="sink/out",result="failed"}')" -gt 0 ]
-expect_ok "enospc: retried" [ "$(m 'xtcpd_sink_retried_total{instance="sink/out"}')" -gt 0 ]
+echo "enospc: failed $(m 'xtcpd_sink_failed_total{plugin="sink/out",reason="enospc"}') retried $(m 'xtcpd_sink_retried_total{plugin="sink/out"}') dropped $(m 'xtcpd_sink_batches_done_total{plugin="sink/out",result="failed"}') queue drops $(m 'xtcpd_sink_batches_dropped_total{plugin="sink/out",reason="queue_full"}')"
+expect_ok "enospc: batches dropped" [ "$(m 'xtcpd_sink_batches_done_total{plugin="sink/out",result="failed"}')" -gt 0 ]
+expect_ok "enospc: retried" [ "$(m 'xtcpd_sink_retried_total{plugin="sink/out"}')" -gt 0 ]
 expect_eq "enospc: no poll overrun" 0 "$(m xtcpd_poll_overruns_total)"
 # At most one line per 10 s, however many failures.
 nlog=$(grep -c 'No space left on device' "$TMP/xtcpd.log")

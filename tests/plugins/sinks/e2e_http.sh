@@ -23,7 +23,7 @@ need_cmd clickhouse-server:clickhouse-server protoc:protobuf-compiler openssl:op
 need_python google.protobuf:python3-protobuf
 RF=$XTCPD_SRCDIR/core/include/xtcpd/record_fields.h
 NL=$XTCPD_SRCDIR/tests/plugins/sources/netlink
-S='instance="sink/http"'
+S='plugin="sink/http"'
 m() { metric "$TMP/snap" "$1"; }
 ch_start
 expect_ok "clickhouse: database" ch "CREATE DATABASE xtcp" || exit 1
@@ -69,7 +69,7 @@ quiet_snapshot "$TMP/snap" http "$NSOCK" || { cat "$TMP/xtcpd.log"; exit 1; }
 daemon_stop
 expect_eq "clickhouse: exit status" 0 "$DRC"
 cycles=$(m xtcpd_poll_cycles_total)
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/netlink"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/netlink"}')
 rows=$(m "xtcpd_sink_records_done_total{$S,result=\"delivered\"}")
 UPTO="record_counter <= $emitted"
 expect_eq "clickhouse: sent == delivered" "$(m "xtcpd_sink_batches_queued_total{$S}")" \
@@ -111,27 +111,27 @@ retry_backoff = 20ms
 EOF
 t0=$(date +%s)
 daemon_start "$TMP/bad.conf"
-wait_metric 'xtcpd_sink_batches_done_total{instance="sink/narrow",result="failed"}' 2 || { cat "$TMP/xtcpd.log"; exit 1; }
+wait_metric 'xtcpd_sink_batches_done_total{plugin="sink/narrow",result="failed"}' 2 || { cat "$TMP/xtcpd.log"; exit 1; }
 quiet_all "$TMP/snap" 20 narrow nosuch || exit 1
 daemon_stop
 secs=$(($(date +%s) - t0))
 for k in nosuch narrow; do
-	sent=$(m "xtcpd_sink_batches_queued_total{instance=\"sink/$k\"}")
+	sent=$(m "xtcpd_sink_batches_queued_total{plugin=\"sink/$k\"}")
 	expect_ok "$k: batches sent ($sent)" [ "$sent" -ge 2 ]
 	expect_eq "$k: every batch failed" "0 $sent" \
-		"$(m "xtcpd_sink_batches_done_total{instance=\"sink/$k\",result=\"delivered\"}") $(m "xtcpd_sink_batches_done_total{instance=\"sink/$k\",result=\"failed\"}")"
+		"$(m "xtcpd_sink_batches_done_total{plugin=\"sink/$k\",result=\"delivered\"}") $(m "xtcpd_sink_batches_done_total{plugin=\"sink/$k\",result=\"failed\"}")"
 done
-sent=$(m 'xtcpd_sink_batches_queued_total{instance="sink/nosuch"}')
+sent=$(m 'xtcpd_sink_batches_queued_total{plugin="sink/nosuch"}')
 expect_eq "nosuch: 404 counted once per batch, no retry" "$sent 0" \
-	"$(m 'xtcpd_sink_failed_total{instance="sink/nosuch",reason="http_4xx"}') $(m 'xtcpd_sink_retried_total{instance="sink/nosuch"}')"
+	"$(m 'xtcpd_sink_failed_total{plugin="sink/nosuch",reason="http_4xx"}') $(m 'xtcpd_sink_retried_total{plugin="sink/nosuch"}')"
 expect_eq "nosuch: ClickHouse's first line, logged" \
 	"xtcpd: warning: sink/nosuch: POST http://$CH_HTTP/: HTTP 404 (attempt 1): Code: 60, e.displayText() = DB::Exception: Table xtcp.nosuch doesn't exist., e.what() = DB::Exception" \
 	"$(grep 'sink/nosuch: POST' "$TMP/xtcpd.log" | head -1)"
 lines=$(grep -c 'sink/nosuch: POST' "$TMP/xtcpd.log")
 expect_ok "nosuch: rate-limited, $lines lines in $secs s (one per 10 s)" [ "$lines" -le $((1 + secs / 10)) ]
-sent=$(m 'xtcpd_sink_batches_queued_total{instance="sink/narrow"}')
+sent=$(m 'xtcpd_sink_batches_queued_total{plugin="sink/narrow"}')
 expect_eq "narrow: 500 retried twice per batch" "$((3 * sent)) $((2 * sent))" \
-	"$(m 'xtcpd_sink_failed_total{instance="sink/narrow",reason="http_5xx"}') $(m 'xtcpd_sink_retried_total{instance="sink/narrow"}')"
+	"$(m 'xtcpd_sink_failed_total{plugin="sink/narrow",reason="http_5xx"}') $(m 'xtcpd_sink_retried_total{plugin="sink/narrow"}')"
 expect_eq "narrow: ClickHouse's first line" \
 	"xtcpd: warning: sink/narrow: POST http://$CH_HTTP/: HTTP 500 (attempt 1): Code: 117, e.displayText() = DB::Exception: Unknown field found while parsing JSONEachRow format: daemon_version: (at row 1)" \
 	"$(grep 'sink/narrow: POST' "$TMP/xtcpd.log" | head -1)"
@@ -186,12 +186,12 @@ daemon_stop
 expect_eq "protobufList: exit status" 0 "$DRC"
 gen_pb2
 cycles=$(m xtcpd_poll_cycles_total)
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 expect_eq "synth: 300 records per cycle" $((cycles * 300)) "$emitted"
 for s in plain tls; do
-	sent=$(m "xtcpd_sink_batches_queued_total{instance=\"sink/$s\"}")
+	sent=$(m "xtcpd_sink_batches_queued_total{plugin=\"sink/$s\"}")
 	expect_eq "$s: every record delivered" "$sent $emitted" \
-		"$(m "xtcpd_sink_batches_done_total{instance=\"sink/$s\",result=\"delivered\"}") $(m "xtcpd_sink_records_done_total{instance=\"sink/$s\",result=\"delivered\"}")"
+		"$(m "xtcpd_sink_batches_done_total{plugin=\"sink/$s\",result=\"delivered\"}") $(m "xtcpd_sink_records_done_total{plugin=\"sink/$s\",result=\"delivered\"}")"
 	expect_ok "$s: decoded by python" $PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" "$TMP" \
 		--dir "$TMP/$s" --upto "$emitted" > "$TMP/$s.sum" || cat "$TMP/$s.sum"
 	expect_eq "$s: decoded == delivered" "messages $sent rows $emitted dups 0 cycles $cycles" \
@@ -214,7 +214,7 @@ expect_eq "raw: labelled by the json marshaller" "200 /raw application/x-ndjson"
 expect_eq "raw: every json line of the snapshot's cycles" "$(repeat "$cycles" 300)" \
 	"$(per_cycle "$TMP"/plain/*.json --upto "$emitted")"
 expect_eq "raw: POSTs of the snapshot's cycles" \
-	"$(m 'xtcpd_sink_batches_queued_total{instance="sink/raw"}')" \
+	"$(m 'xtcpd_sink_batches_queued_total{plugin="sink/raw"}')" \
 	"$($PY -c '
 import json, sys
 print(sum(json.loads(open(f).readline())["record_counter"] <= int(sys.argv[1]) for f in sys.argv[2:]))' \

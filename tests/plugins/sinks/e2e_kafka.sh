@@ -58,9 +58,9 @@ mkdir -p "$TMP/msgs"
 "$KCONSUME" "$BS" xtcpd "$TMP/msgs" > "$TMP/consumed.txt"
 gen_pb2
 cycles=$(metric "$TMP/snap" xtcpd_poll_cycles_total)
-sent=$(metric "$TMP/snap" 'xtcpd_sink_batches_queued_total{instance="sink/kafka"}')
-rows=$(metric "$TMP/snap" 'xtcpd_sink_records_done_total{instance="sink/kafka",result="delivered"}')
-emitted=$(metric "$TMP/snap" 'xtcpd_records_emitted_total{instance="source/netlink"}')
+sent=$(metric "$TMP/snap" 'xtcpd_sink_batches_queued_total{plugin="sink/kafka"}')
+rows=$(metric "$TMP/snap" 'xtcpd_sink_records_done_total{plugin="sink/kafka",result="delivered"}')
+emitted=$(metric "$TMP/snap" 'xtcpd_records_emitted_total{plugin="source/netlink"}')
 expect_ok "kafka messages decode" $PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" "$TMP" \
 	--dir "$TMP/msgs" --netns $NS --upto "$emitted" --hashes "$TMP/kafka.sha" > "$TMP/kafka.sum" ||
 	cat "$TMP/kafka.sum"
@@ -69,7 +69,7 @@ expect_ok "file copy decodes" $PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.
 
 cat "$TMP/kafka.sum" "$TMP/file.sum"
 expect_eq "metrics: sent == delivered" "$sent" \
-	"$(metric "$TMP/snap" 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')"
+	"$(metric "$TMP/snap" 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="delivered"}')"
 expect_eq "metrics: every emitted record delivered" "$emitted" "$rows"
 expect_eq "consumed == metrics" "messages $sent rows $rows dups 0 cycles $cycles" \
 	"$(head -1 "$TMP/kafka.sum")"

@@ -58,7 +58,7 @@ $3
 EOF
 	daemon_start "$TMP/x.conf"
 	wait_metric xtcpd_poll_cycles_total 2 || { cat "$TMP/xtcpd.log"; exit 1; }
-	wait_metric 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}' 10 || exit 1
+	wait_metric 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="delivered"}' 10 || exit 1
 	mc down all
 	scrape "$TMP/down"
 	sleep 10
@@ -69,8 +69,8 @@ EOF
 	expect_eq "$1: exit status" 0 "$DRC"
 	# The outage was real: nothing was delivered while it lasted, and polling went on.
 	expect_eq "$1: no delivery during the outage" \
-		"$(metric "$TMP/down" 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')" \
-		"$(metric "$TMP/during" 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')"
+		"$(metric "$TMP/down" 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="delivered"}')" \
+		"$(metric "$TMP/during" 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="delivered"}')"
 	c0=$(metric "$TMP/down" xtcpd_poll_cycles_total)
 	c1=$(metric "$TMP/during" xtcpd_poll_cycles_total)
 	expect_ok "$1: cycles went on during the 10 s outage ($((c1 - c0)))" [ $((c1 - c0)) -ge 4 ]
@@ -78,11 +78,11 @@ EOF
 	rm -rf "$TMP/msgs"; mkdir "$TMP/msgs"
 	expect_ok "$1: consume" "$KCONSUME" "$BS" "$1" "$TMP/msgs" > /dev/null
 	expect_ok "$1: decode" $PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" "$TMP" --dir "$TMP/msgs" \
-		--upto "$(metric "$TMP/snap" 'xtcpd_records_emitted_total{instance="source/synth"}')" > "$TMP/$1.sum" ||
+		--upto "$(metric "$TMP/snap" 'xtcpd_records_emitted_total{plugin="source/synth"}')" > "$TMP/$1.sum" ||
 		cat "$TMP/$1.sum"
 	echo "$1: $(cat "$TMP/$1.sum"), librdkafka request retries" \
-		"$(metric "$TMP/snap" 'xtcpd_sink_kafka_request_retries_total{instance="sink/kafka"}')," \
-		"client errors $(metric "$TMP/snap" 'xtcpd_sink_kafka_errors_total{instance="sink/kafka"}')"
+		"$(metric "$TMP/snap" 'xtcpd_sink_kafka_request_retries_total{plugin="sink/kafka"}')," \
+		"client errors $(metric "$TMP/snap" 'xtcpd_sink_kafka_errors_total{plugin="sink/kafka"}')"
 }
 
 m() { metric "$TMP/snap" "$1"; }
@@ -91,13 +91,13 @@ m() { metric "$TMP/snap" "$1"; }
 # the outage (zero-copy: a held batch is a pool buffer; the pool is sized from it):
 # nothing lost, nothing twice.
 run outage 0 "max_in_flight = 256"
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
-rows=$(m 'xtcpd_sink_records_done_total{instance="sink/kafka",result="delivered"}')
-sent=$(m 'xtcpd_sink_batches_queued_total{instance="sink/kafka"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
+rows=$(m 'xtcpd_sink_records_done_total{plugin="sink/kafka",result="delivered"}')
+sent=$(m 'xtcpd_sink_batches_queued_total{plugin="sink/kafka"}')
 expect_eq "outage: every record emitted was delivered" "$emitted" "$rows"
-expect_eq "outage: no drop" 0 "$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="failed"}')"
+expect_eq "outage: no drop" 0 "$(m 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="failed"}')"
 expect_eq "outage: no buffer shortage" 0 \
-	"$(m 'xtcpd_records_dropped_total{instance="marshaller/protobufList",stage="marshal",reason="no_buffer"}')"
+	"$(m 'xtcpd_records_dropped_total{plugin="marshaller/protobufList",stage="marshal",reason="no_buffer"}')"
 expect_eq "outage: consumed == delivered" "messages $sent rows $rows dups 0 cycles $(m xtcpd_poll_cycles_total)" \
 	"$(head -1 "$TMP/outage.sum")"
 # The cycles after the snapshot: each delivered whole (500 records), exactly once.
@@ -107,24 +107,24 @@ expect_eq "outage: later cycles delivered whole" "$(( ${later#* } * 500 ))" "${l
 # 2. A queue of 3 batches that drops when full: exact accounting.
 run small 0 "queue_max_messages = 3
 on_full = drop"
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
-rows=$(m 'xtcpd_sink_records_done_total{instance="sink/kafka",result="delivered"}')
-sent=$(m 'xtcpd_sink_batches_queued_total{instance="sink/kafka"}')
-delivered=$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')
-dropped=$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="failed"}')
-drows=$(m 'xtcpd_sink_records_done_total{instance="sink/kafka",result="failed"}')
-qrows=$(( $(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="queue_full"}') + \
-	$(m 'xtcpd_records_dropped_total{instance="sink/kafka",stage="sink_queue",reason="in_flight_full"}') ))
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
+rows=$(m 'xtcpd_sink_records_done_total{plugin="sink/kafka",result="delivered"}')
+sent=$(m 'xtcpd_sink_batches_queued_total{plugin="sink/kafka"}')
+delivered=$(m 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="delivered"}')
+dropped=$(m 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="failed"}')
+drows=$(m 'xtcpd_sink_records_done_total{plugin="sink/kafka",result="failed"}')
+qrows=$(( $(m 'xtcpd_records_dropped_total{plugin="sink/kafka",stage="sink_queue",reason="queue_full"}') + \
+	$(m 'xtcpd_records_dropped_total{plugin="sink/kafka",stage="sink_queue",reason="in_flight_full"}') ))
 mrows=0
 for r in no_buffer too_large error no_sink; do
-	mrows=$((mrows + $(m "xtcpd_records_dropped_total{instance=\"marshaller/protobufList\",stage=\"marshal\",reason=\"$r\"}")))
+	mrows=$((mrows + $(m "xtcpd_records_dropped_total{plugin=\"marshaller/protobufList\",stage=\"marshal\",reason=\"$r\"}")))
 done
 echo "small: emitted $emitted delivered $rows dropped(sink) $drows dropped(queue) $qrows dropped(marshal) $mrows"
 expect_ok "small: the small queue filled" [ "$dropped" -gt 0 ]
 expect_eq "small: delivered + dropped == produced (records)" "$emitted" $((rows + drows + qrows + mrows))
 expect_eq "small: batches sent == delivered + dropped" "$sent" $((delivered + dropped))
 expect_eq "small: every drop has its reason" "$dropped" \
-	"$(m 'xtcpd_sink_failed_total{instance="sink/kafka",reason="queue_full"}')"
+	"$(m 'xtcpd_sink_failed_total{plugin="sink/kafka",reason="queue_full"}')"
 expect_eq "small: consumed == delivered" "messages $delivered rows $rows dups 0" \
 	"$(head -1 "$TMP/small.sum" | sed 's/ cycles.*//')"
 finish

@@ -31,7 +31,7 @@ topic = reload
 max_in_flight = 256
 EOF
 }
-K='instance="sink/kafka"'
+K='plugin="sink/kafka"'
 conf 500
 daemon_start "$TMP/x.conf"
 wait_metric xtcpd_poll_cycles_total 2 || { cat "$TMP/xtcpd.log"; exit 1; }
@@ -56,7 +56,7 @@ quiet_snapshot "$TMP/snap" kafka - || { cat "$TMP/xtcpd.log"; exit 1; }
 daemon_stop
 expect_eq "exit status" 0 "$DRC"
 m() { metric "$TMP/snap" "$1"; }
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 rows=$(m "xtcpd_sink_records_done_total{$K,result=\"delivered\"}")
 sent=$(m "xtcpd_sink_batches_queued_total{$K}")
 expect_eq "nothing purged by the reload" 0 "$(m "xtcpd_sink_failed_total{$K,reason=\"purged\"}")"

@@ -84,7 +84,7 @@ wait_metric() {
 # `decode_pbl.py --upto`, `per_cycle FILE UPTO`. PER_CYCLE "-" (the records of a cycle
 # change, as across a reload): the equal scrapes alone say no cycle was under way.
 quiet_snapshot() {
-	_sink="instance=\"sink/$2\""
+	_sink="plugin=\"sink/$2\""
 	_tries=0
 	while [ $_tries -lt 1200 ]; do
 		_tries=$((_tries + 1))

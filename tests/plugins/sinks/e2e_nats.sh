@@ -19,7 +19,7 @@ need_python google.protobuf:python3-protobuf
 [ -x "$NATS_STREAM" ] || cannot_run "no $NATS_STREAM (configure --enable-nats=yes)"
 nats_start
 gen_pb2
-S='instance="sink/nats"'
+S='plugin="sink/nats"'
 PER=500
 m() { metric "$TMP/snap" "$1"; }
 
@@ -56,7 +56,7 @@ dump() {
 	mkdir "$TMP/$1.msgs"
 	"$NATS_STREAM" "$NATS_URL" dump "$1" "$TMP/$1.msgs" > "$TMP/$1.stored" || fail "$1: dump"
 	expect_ok "$1: what the server stored decodes" $PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" \
-		"$TMP" --dir "$TMP/$1.msgs" --upto "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')" \
+		"$TMP" --dir "$TMP/$1.msgs" --upto "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')" \
 		--hashes "$TMP/$1.sha" > "$TMP/$1.sum" || cat "$TMP/$1.sum"
 	echo "$1: stored $(cat "$TMP/$1.stored"); $(cat "$TMP/$1.sum")"
 }
@@ -76,11 +76,11 @@ sent=$(m "xtcpd_sink_batches_queued_total{$S}")
 rows=$(m "xtcpd_sink_records_done_total{$S,result=\"delivered\"}")
 expect_eq "exact: sent == delivered" "$sent" "$(m "xtcpd_sink_batches_done_total{$S,result=\"delivered\"}")"
 expect_eq "exact: every emitted record delivered" \
-	"$(m 'xtcpd_records_emitted_total{instance="source/synth"}')" "$rows"
+	"$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')" "$rows"
 expect_eq "exact: rows = $PER per cycle" $((cycles * PER)) "$rows"
 expect_eq "exact: stored == delivered (messages and bytes)" \
 	"messages $sent bytes $(m "xtcpd_sink_bytes_delivered_total{$S}")" \
-	"$(covered "$TMP/exact.msgs" "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')")"
+	"$(covered "$TMP/exact.msgs" "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')")"
 expect_eq "exact: decoded == delivered" "messages $sent rows $rows dups 0 cycles $cycles" \
 	"$(head -1 "$TMP/exact.sum")"
 set -- $(sed -n 's/^later messages \([0-9]*\) rows \([0-9]*\) cycles \([0-9]*\)$/\1 \2 \3/p' "$TMP/exact.sum")
@@ -90,7 +90,7 @@ expect_eq "exact: the server stored the snapshot's messages and the later ones" 
 expect_eq "exact: nats messages == file batches, byte for byte" "" \
 	"$(diff "$TMP/exact.sha" "$TMP/copy.sha")"
 expect_eq "exact: no failure" 0 \
-	"$(awk '/^xtcpd_sink_failed_total\{instance="sink\/nats"/ { s += $2 } END { print s + 0 }' "$TMP/snap")"
+	"$(awk '/^xtcpd_sink_failed_total\{plugin="sink\/nats"/ { s += $2 } END { print s + 0 }' "$TMP/snap")"
 
 # 2. Outage: the server stops (SIGTERM, so its store keeps what it acknowledged) for 10 s
 # (the length of the outage is the scenario, not a wait).
@@ -113,7 +113,7 @@ c0=$(metric "$TMP/down" xtcpd_poll_cycles_total)
 c1=$(metric "$TMP/during" xtcpd_poll_cycles_total)
 expect_ok "outage: cycles went on while the server was down ($((c1 - c0)) in 10 s)" [ $((c1 - c0)) -ge 4 ]
 expect_eq "outage: no overrun" 0 "$(m xtcpd_poll_overruns_total)"
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 sent=$(m "xtcpd_sink_batches_queued_total{$S}")
 delivered=$(m "xtcpd_sink_batches_done_total{$S,result=\"delivered\"}")
 dropped=$(m "xtcpd_sink_batches_done_total{$S,result=\"failed\"}")

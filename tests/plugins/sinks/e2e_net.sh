@@ -122,7 +122,7 @@ retry_timeout = 200ms
 reconnect_max = 500ms
 EOF
 daemon_start "$TMP/y.conf"
-wait_metric 'xtcpd_sink_records_done_total{instance="sink/unixgram",result="delivered"}' 1000 || { cat "$TMP/xtcpd.log"; exit 1; }
+wait_metric 'xtcpd_sink_records_done_total{plugin="sink/unixgram",result="delivered"}' 1000 || { cat "$TMP/xtcpd.log"; exit 1; }
 quiet_all "$TMP/before" 500 tcp unix unixgram || exit 1
 receivers_stop                         # between two cycles: nothing in flight is lost
 # the receivers stay away for two cycles at least (the outage is the scenario)
@@ -135,14 +135,14 @@ daemon_stop
 expect_eq "outage: exit status" 0 "$DRC"
 receivers_stop
 m() { metric "$TMP/snap" "$1"; }
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 UPTO=$emitted          # a cycle may still run between the snapshot and the stop
 mrows=0
 for r in no_buffer too_large error no_sink; do
-	mrows=$((mrows + $(m "xtcpd_records_dropped_total{instance=\"marshaller/csv\",stage=\"marshal\",reason=\"$r\"}")))
+	mrows=$((mrows + $(m "xtcpd_records_dropped_total{plugin=\"marshaller/csv\",stage=\"marshal\",reason=\"$r\"}")))
 done
 for s in tcp unix unixgram; do
-	i="instance=\"sink/$s\""
+	i="plugin=\"sink/$s\""
 	rows=$(m "xtcpd_sink_records_done_total{$i,result=\"delivered\"}")
 	drows=$(m "xtcpd_sink_records_done_total{$i,result=\"failed\"}")
 	qrows=$(( $(m "xtcpd_records_dropped_total{$i,stage=\"sink_queue\",reason=\"queue_full\"}") + \
@@ -165,11 +165,11 @@ for s in tcp unix unixgram; do
 done
 UPTO=
 expect_eq "tcp: a connection before and one after the outage" 2 "$(ls "$TMP"/in/tcp-* | wc -l)"
-expect_eq "tcp: connects" 2 "$(m 'xtcpd_sink_connects_total{instance="sink/tcp"}')"
-expect_eq "unix: connects" 2 "$(m 'xtcpd_sink_connects_total{instance="sink/unix"}')"
+expect_eq "tcp: connects" 2 "$(m 'xtcpd_sink_connects_total{plugin="sink/tcp"}')"
+expect_eq "unix: connects" 2 "$(m 'xtcpd_sink_connects_total{plugin="sink/unix"}')"
 expect_eq "tcp: the close was seen before writing" 1 \
-	"$(m 'xtcpd_sink_failed_total{instance="sink/tcp",reason="closed"}')"
-expect_eq "no torn batch" "0 0" "$(m 'xtcpd_sink_torn_batches_total{instance="sink/tcp"}') $(m 'xtcpd_sink_torn_batches_total{instance="sink/unix"}')"
+	"$(m 'xtcpd_sink_failed_total{plugin="sink/tcp",reason="closed"}')"
+expect_eq "no torn batch" "0 0" "$(m 'xtcpd_sink_torn_batches_total{plugin="sink/tcp"}') $(m 'xtcpd_sink_torn_batches_total{plugin="sink/unix"}')"
 
 # 4. Shutdown stays bounded: a peer that accepts and never reads, the sink stuck in a
 # write (write_timeout 10m); SIGTERM: past shutdown_timeout the core cancels the send,
@@ -195,7 +195,7 @@ write_timeout = 10m
 sndbuf = 4096
 EOC
 daemon_start "$TMP/z.conf"
-wait_metric 'xtcpd_sink_connects_total{instance="sink/tcp"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
+wait_metric 'xtcpd_sink_connects_total{plugin="sink/tcp"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
 # a batch taken by the sink, stuck in its write to the peer that never reads
 wait_for 600 in_send tcp || { fail "stalled peer: no batch in send"; cat "$TMP/xtcpd.log"; }
 kill -TERM $DPID

@@ -52,7 +52,7 @@ head -c 1 < "$TMP/pipe" > /dev/null &
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" > "$TMP/pipe" 2> "$TMP/xtcpd.log" &
 DPID=$!
 kill_on_exit $DPID
-wait_metric 'xtcpd_sink_closed{instance="sink/stdout"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
+wait_metric 'xtcpd_sink_closed{plugin="sink/stdout"}' 1 || { cat "$TMP/xtcpd.log"; exit 1; }
 c=$(metric "$TMP/m.wait" xtcpd_poll_cycles_total)
 wait_metric xtcpd_poll_cycles_total $((c + 2)) || exit 1
 quiet_snapshot "$TMP/snap" out 1000 || exit 1
@@ -60,10 +60,10 @@ kill -TERM $DPID
 wait $DPID
 expect_eq "beside a file sink: status" 0 $?
 m() { metric "$TMP/snap" "$1"; }
-S='instance="sink/stdout"'
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+S='plugin="sink/stdout"'
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 expect_eq "the file got every record" "$emitted" \
-	"$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')"
+	"$(m 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}')"
 expect_eq "stdout: delivered + failed + dropped as closed == emitted" "$emitted" \
 	$(( $(m "xtcpd_sink_records_done_total{$S,result=\"delivered\"}") + \
 	    $(m "xtcpd_sink_records_done_total{$S,result=\"failed\"}") + \

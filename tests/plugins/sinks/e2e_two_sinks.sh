@@ -46,7 +46,7 @@ expect_eq "exit status" 0 "$DRC" || tail -40 "$TMP/xtcpd.log"
 m() { metric "$TMP/snap" "$1"; }
 
 cycles=$(m xtcpd_poll_cycles_total)
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 # Every cycle the snapshot covers is in the file, complete: "records-per-cycle x cycles";
 # and so is every cycle run after it, until the stop.
 expect_eq "file: every cycle of the snapshot, complete" "$(repeat "$cycles" 300)" \
@@ -55,17 +55,17 @@ all=$(per_cycle "$TMP/out.json")
 expect_ok "file: at least the snapshot's $cycles cycles" [ "$(echo "$all" | wc -w)" -ge "$cycles" ]
 expect_eq "file: the cycles after it, complete" "$(repeat "$(echo "$all" | wc -w)" 300)" "$all"
 expect_eq "file: all delivered" "$((cycles * 300))" \
-	"$(m 'xtcpd_sink_records_done_total{instance="sink/out",result="delivered"}')"
+	"$(m 'xtcpd_sink_records_done_total{plugin="sink/out",result="delivered"}')"
 expect_eq "no poll overrun" 0 "$(m xtcpd_poll_overruns_total)"
-expect_eq "file: nothing dropped" 0 "$(m 'xtcpd_sink_batches_dropped_total{instance="sink/out",reason="queue_full"}')"
+expect_eq "file: nothing dropped" 0 "$(m 'xtcpd_sink_batches_dropped_total{plugin="sink/out",reason="queue_full"}')"
 
 # Kafka: nothing delivered, its own queue full and counted.
-expect_eq "kafka: nothing delivered" 0 "$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="delivered"}')"
-qdrop=$(m 'xtcpd_sink_batches_dropped_total{instance="sink/kafka",reason="queue_full"}')
-sdrop=$(m 'xtcpd_sink_batches_done_total{instance="sink/kafka",result="failed"}')
-nobuf=$(m 'xtcpd_records_dropped_total{instance="marshaller/protobufList",stage="marshal",reason="no_buffer"}')
+expect_eq "kafka: nothing delivered" 0 "$(m 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="delivered"}')"
+qdrop=$(m 'xtcpd_sink_batches_dropped_total{plugin="sink/kafka",reason="queue_full"}')
+sdrop=$(m 'xtcpd_sink_batches_done_total{plugin="sink/kafka",result="failed"}')
+nobuf=$(m 'xtcpd_records_dropped_total{plugin="marshaller/protobufList",stage="marshal",reason="no_buffer"}')
 echo "kafka: core queue drops $qdrop, sink drops $sdrop, records without a buffer $nobuf"
 expect_ok "kafka: drops counted" [ $((qdrop + sdrop)) -gt 0 ]
-expect_eq "kafka: librdkafka holds its 4" 4 "$(m 'xtcpd_sink_kafka_queue_messages{instance="sink/kafka"}')"
+expect_eq "kafka: librdkafka holds its 4" 4 "$(m 'xtcpd_sink_kafka_queue_messages{plugin="sink/kafka"}')"
 expect_ok "shutdown: undelivered reported" grep -q "sink/kafka: .* batches not delivered" "$TMP/xtcpd.log"
 finish

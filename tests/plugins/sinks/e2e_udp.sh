@@ -65,7 +65,7 @@ daemon_start "$TMP/x.conf"
 wait_metric xtcpd_poll_cycles_total 2 || { cat "$TMP/xtcpd.log"; exit 1; }
 quiet_snapshot "$TMP/snap" udp 1000 || exit 1
 daemon_stop
-U='instance="sink/udp"'
+U='plugin="sink/udp"'
 queued=$(metric "$TMP/snap" "xtcpd_sink_batches_queued_total{$U}")
 [ "$queued" -gt 0 ] || fail "closed port: nothing was sent"
 expect_eq "closed port: no batch counted delivered" 0 \

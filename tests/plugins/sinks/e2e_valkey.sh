@@ -19,7 +19,7 @@ need_python google.protobuf:python3-protobuf
 [ -x "$VSUB" ] || cannot_run "no $VSUB (configure --enable-valkey=yes)"
 redis_start
 gen_pb2
-S='instance="sink/valkey"'
+S='plugin="sink/valkey"'
 PER=500
 m() { metric "$TMP/snap" "$1"; }
 
@@ -69,7 +69,7 @@ path = $TMP/copy.bin"
 quiet_all "$TMP/snap" $PER valkey copy || { cat "$TMP/xtcpd.log"; exit 1; }
 daemon_stop
 expect_eq "exact: exit status" 0 "$DRC"
-collect exact "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')"
+collect exact "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')"
 expect_ok "exact: the file copy decodes" $PY "$XTCPD_SRCDIR/tests/plugins/sinks/decode_pbl.py" "$TMP" \
 	--stream "$TMP/copy.bin" --hashes "$TMP/copy.sha" > /dev/null
 cycles=$(m xtcpd_poll_cycles_total)
@@ -77,12 +77,12 @@ sent=$(m "xtcpd_sink_batches_queued_total{$S}")
 rows=$(m "xtcpd_sink_records_done_total{$S,result=\"delivered\"}")
 expect_eq "exact: sent == delivered" "$sent" "$(m "xtcpd_sink_batches_done_total{$S,result=\"delivered\"}")"
 expect_eq "exact: every emitted record delivered" \
-	"$(m 'xtcpd_records_emitted_total{instance="source/synth"}')" "$rows"
+	"$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')" "$rows"
 expect_eq "exact: rows = $PER per cycle" $((cycles * PER)) "$rows"
 expect_eq "exact: every batch had its subscriber" 0 "$(m "xtcpd_sink_valkey_unheard_total{$S}")"
 expect_eq "exact: received == delivered (messages and bytes)" \
 	"messages $sent bytes $(m "xtcpd_sink_bytes_delivered_total{$S}")" \
-	"$(covered "$TMP/exact.msgs" "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')")"
+	"$(covered "$TMP/exact.msgs" "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')")"
 expect_eq "exact: decoded == delivered" "messages $sent rows $rows dups 0 cycles $cycles" \
 	"$(head -1 "$TMP/exact.sum")"
 set -- $(sed -n 's/^later messages \([0-9]*\) rows \([0-9]*\) cycles \([0-9]*\)$/\1 \2 \3/p' "$TMP/exact.sum")
@@ -105,7 +105,7 @@ wait_metric "xtcpd_sink_valkey_connects_total{$S}" 2 || { cat "$TMP/xtcpd.log"; 
 quiet_snapshot "$TMP/snap" valkey $PER || { cat "$TMP/xtcpd.log"; exit 1; }
 daemon_stop
 expect_eq "outage: exit status" 0 "$DRC"
-collect outage "$(m 'xtcpd_records_emitted_total{instance="source/synth"}')"
+collect outage "$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')"
 expect_eq "outage: nothing delivered while the server was down" \
 	"$(metric "$TMP/down" "xtcpd_sink_batches_done_total{$S,result=\"delivered\"}")" \
 	"$(metric "$TMP/during" "xtcpd_sink_batches_done_total{$S,result=\"delivered\"}")"
@@ -113,7 +113,7 @@ c0=$(metric "$TMP/down" xtcpd_poll_cycles_total)
 c1=$(metric "$TMP/during" xtcpd_poll_cycles_total)
 expect_ok "outage: cycles went on while the server was down ($((c1 - c0)) in 10 s)" [ $((c1 - c0)) -ge 4 ]
 expect_eq "outage: no overrun" 0 "$(m xtcpd_poll_overruns_total)"
-emitted=$(m 'xtcpd_records_emitted_total{instance="source/synth"}')
+emitted=$(m 'xtcpd_records_emitted_total{plugin="source/synth"}')
 sent=$(m "xtcpd_sink_batches_queued_total{$S}")
 delivered=$(m "xtcpd_sink_batches_done_total{$S,result=\"delivered\"}")
 dropped=$(m "xtcpd_sink_batches_done_total{$S,result=\"failed\"}")

@@ -85,7 +85,7 @@ ch() {
 # every other SINK is also done with everything it was given (queued == delivered +
 # failed, queue empty) in that same snapshot.
 _sink_idle() {
-	_i="instance=\"sink/$2\""
+	_i="plugin=\"sink/$2\""
 	[ "$(metric_or "$1" "xtcpd_sink_batches_queued_total{$_i}" -1)" = \
 	  $(($(metric_or "$1" "xtcpd_sink_batches_done_total{$_i,result=\"delivered\"}" 0) + \
 	     $(metric_or "$1" "xtcpd_sink_batches_done_total{$_i,result=\"failed\"}" 0))) ] &&
@@ -109,7 +109,7 @@ quiet_all() {
 # done): queued - delivered - failed - queue depth == 1.
 in_send() {
 	scrape "$TMP/m.send" || return 1
-	_i="instance=\"sink/$1\""
+	_i="plugin=\"sink/$1\""
 	[ $(($(metric_or "$TMP/m.send" "xtcpd_sink_batches_queued_total{$_i}" 0) - \
 	     $(metric_or "$TMP/m.send" "xtcpd_sink_batches_done_total{$_i,result=\"delivered\"}" 0) - \
 	     $(metric_or "$TMP/m.send" "xtcpd_sink_batches_done_total{$_i,result=\"failed\"}" 0) - \

@@ -35,10 +35,10 @@ EOC
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" 2> "$TMP/log" &
 DPID=$!
 m() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
-RCV='xtcpd_closed_received_total{instance="source/closed"}'
-DROP='xtcpd_closed_dropped_total{instance="source/closed",reason="enobufs"}'
+RCV='xtcpd_closed_received_total{plugin="source/closed"}'
+DROP='xtcpd_closed_dropped_total{plugin="source/closed",reason="enobufs"}'
 i=0
-until [ "$(m 'xtcpd_closed_namespaces{instance="source/closed"}')" = 2 ]; do
+until [ "$(m 'xtcpd_closed_namespaces{plugin="source/closed"}')" = 2 ]; do
 	i=$((i + 1)); [ $i -lt 300 ] || { echo "bench-closed: daemon not ready"; cat "$TMP/log"; exit 1; }
 	sleep 0.1
 done

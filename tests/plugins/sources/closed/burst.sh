@@ -37,14 +37,14 @@ DPID=$!
 kill_on_exit $DPID
 scrape() { curl -sf "http://127.0.0.1:$PORT/metrics" > "$TMP/m" 2>/dev/null; }
 val() { awk -v k="$1" '$1 == k { print $2 }' "$TMP/m"; }
-joined() { scrape && [ "$(val 'xtcpd_closed_namespaces{instance="source/closed"}')" = 3 ]; }
+joined() { scrape && [ "$(val 'xtcpd_closed_namespaces{plugin="source/closed"}')" = 3 ]; }
 wait_for 600 joined || { cat "$TMP/xtcpd.log"; fail "the daemon did not join 3 namespaces"; finish; exit 1; }
 # The kernel broadcasts destroyed sockets from a workqueue, which lags under load: a
 # namespace released before it caught up takes its last closes with it. So the test
 # waits until the instance has seen at least WANT more (received + dropped) than BASE
 # and the count stands still, before the namespace goes.
-seen() { scrape && echo $(( $(val 'xtcpd_closed_received_total{instance="source/closed"}') + \
-	$(val 'xtcpd_closed_dropped_total{instance="source/closed",reason="enobufs"}') )); }
+seen() { scrape && echo $(( $(val 'xtcpd_closed_received_total{plugin="source/closed"}') + \
+	$(val 'xtcpd_closed_dropped_total{plugin="source/closed",reason="enobufs"}') )); }
 reached() { [ "$(seen)" -ge $(($1 + $2)) ]; }
 still() { a=$(seen); sleep 0.5; [ "$(seen)" = "$a" ]; }
 settle() {   # settle BASE WANT
@@ -87,9 +87,9 @@ rcv2=${got% *} lost2=${got#* }
 expect_eq "stopped daemon: received + lost = sockets destroyed (2 x $N2 + 1)" $((2 * N2 + 1)) $((rcv2 + lost2))
 expect_ok "stopped daemon: some were lost ($lost2)" [ "${lost2:-0}" -gt 0 ]
 scrape
-drops=$(val 'xtcpd_closed_dropped_total{instance="source/closed",reason="enobufs"}')
-over=$(val 'xtcpd_closed_overflows_total{instance="source/closed"}')
-echo "metrics: received $(val 'xtcpd_closed_received_total{instance="source/closed"}'), dropped $drops, overflows $over"
+drops=$(val 'xtcpd_closed_dropped_total{plugin="source/closed",reason="enobufs"}')
+over=$(val 'xtcpd_closed_overflows_total{plugin="source/closed"}')
+echo "metrics: received $(val 'xtcpd_closed_received_total{plugin="source/closed"}'), dropped $drops, overflows $over"
 expect_ok "metrics: the instance's drops include both namespaces' ($lost + $lost2)" [ "${drops:-0}" -ge $((lost + lost2)) ]
 expect_ok "metrics: the loss was reported as ENOBUFS ($over)" [ "${over:-0}" -ge 1 ]
 stop $DPID

@@ -32,7 +32,7 @@ EOC
 DPID=$!
 kill_on_exit $DPID
 scrape() { curl -sf "http://127.0.0.1:$PORT/metrics" > "$TMP/m" 2>/dev/null; }
-joined() { scrape && grep -q '^xtcpd_closed_namespaces{instance="source/closed"} 2$' "$TMP/m"; }
+joined() { scrape && grep -q '^xtcpd_closed_namespaces{plugin="source/closed"} 2$' "$TMP/m"; }
 wait_for 600 joined || { cat "$TMP/xtcpd.log"; fail "the daemon did not join 2 namespaces"; finish; exit 1; }
 
 # run FAMILY SEND RECV: N connections; their client ports into $TMP/ports.FAMILY. The

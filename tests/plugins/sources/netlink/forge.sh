@@ -34,7 +34,7 @@ def msg(typ, seq, pid):
                       socket.inet_aton("7.7.7.7") + b"\0" * 12, 0, 0)
     body = idm + struct.pack("=IIIII", 0, 0, 0, 424242, 99)
     return struct.pack("=IHHII", 16 + len(body), typ, 2, seq, pid) + body
-ok = refused = 0
+ok = refused = sprays = 0
 while not os.path.exists(d + "/stop"):
     ports = []
     for line in open("/proc/net/netlink").read().splitlines()[1:]:
@@ -49,6 +49,10 @@ while not os.path.exists(d + "/stop"):
                 except OSError as e:
                     if e.errno != errno.ECONNREFUSED: raise
                     refused += 1
+    if ports:
+        sprays += 1
+        open(d + "/sprays.tmp", "w").write("%d\n" % sprays)
+        os.rename(d + "/sprays.tmp", d + "/sprays")
     time.sleep(0.01)
 open(d + "/result", "w").write("sent %d refused %s\n" % (ok, "yes" if refused else "no"))
 EOP
@@ -78,10 +82,20 @@ mkdir -m 755 "$TMP/conf.d"
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/conf.d" 2> "$TMP/err" &
 PID=$!
 kill_on_exit $PID
-sleep 3
+# Events, not a fixed time (a loaded machine starts slowly): the daemon has written the
+# user's namespace, then the attacker sprays the daemon's sockets at least 100 times while
+# the daemon polls that namespace 5 more times (one listener line per poll).
+sprays() { s=$(cat "$TMP/att/sprays" 2>/dev/null); echo "${s:-0}"; }
+sprayed() { [ "$(sprays)" -ge "$1" ]; }
+polls() { p=$(grep -c '"inet_diag_msg_socket_source_port":4242,' "$TMP/out.json" 2>/dev/null); echo "${p:-0}"; }
+polled() { [ "$(polls)" -ge "$1" ]; }
+wait_for 600 polled 1
+s0=$(sprays) p0=$(polls)
+wait_for 600 sprayed $((s0 + 100)) ||
+	fail "the attacker sprayed fewer than 100 times in 60 s (from $s0 to $(sprays))"
+wait_for 600 polled $((p0 + 5)) || fail "fewer than 5 polls in 60 s (from $p0 to $(polls))"
 touch "$TMP/att/stop"
-i=0
-while [ ! -e "$TMP/att/result" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+wait_for 600 test -e "$TMP/att/result"
 kill $PID; wait $PID
 expect_eq "attacker: every forged datagram refused by the kernel" "sent 0 refused yes" \
 	"$(cat "$TMP/att/result" 2>/dev/null || cat "$TMP/att/err")"

@@ -57,9 +57,9 @@ port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 	-o core.prom_listen=127.0.0.1:"$port" >/dev/null 2>"$T/err-run" &
 pid=$!
 kill_on_exit $pid
-# m NAME: the value of metric NAME (this instance's labels) from /metrics, 0 if absent
+# m NAME: the value of metric NAME (this plugin instance's label) from /metrics, 0 if absent
 m() { curl -s "http://127.0.0.1:$port/metrics" |
-	awk -v n="xtcpd_$1{instance=\"source/io_uring\"}" '$1 == n { v = $2 } END { print v + 0 }'; }
+	awk -v n="xtcpd_$1{plugin=\"source/io_uring\"}" '$1 == n { v = $2 } END { print v + 0 }'; }
 # at_least NAME N: metric NAME has reached N
 at_least() { [ "$(m "$1")" -ge "$2" ]; }
 expect_ok "polling both namespaces" wait_for 900 at_least netlink_sockets_total $((4 * K))

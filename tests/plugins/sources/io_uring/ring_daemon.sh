@@ -72,6 +72,8 @@ expect_ok "the deleted namespace is let go (of $nss)" wait_for 900 at_most netli
 before=$(m netlink_sockets_total)
 expect_ok "still polling the other" wait_for 900 at_least netlink_sockets_total $((before + 2 * K))
 stop $pid
+# (warnings aside: on a loaded machine a cycle may time out; a sanitizer report or an
+# error is not a warning line)
 expect_eq "stopped: exit status, no error or sanitizer report" "0 " \
-	"$STOP_RC $(grep -v ': info: \|: warning: .* dumps unfinished at the deadline' "$T/err-run" | head -5)"
+	"$STOP_RC $(grep -v '^xtcpd: info: \|^xtcpd: warning: ' "$T/err-run" | head -5)"
 finish

@@ -44,9 +44,22 @@ expect_eq "plugins only in the multiarch plugin folder" "/usr/lib/$MA/xtcpd" \
 expect_eq "every plugin built is in exactly one package" \
 	"$(cd "$src/debian/tmp" && ls usr/lib/"$MA"/xtcpd/*.so | sed 's|^|/|')" \
 	"$(files $debs | grep '\.so$' | sort)"
-# The core package pulls no library of a plugin package (kafka, http, nats, valkey, bpf_iter).
+# The core package pulls no library of a plugin package (kafka, http, nats, valkey,
+# bpf_iter, io_uring).
 expect_eq "core depends on no plugin's library" "" \
-	"$(dpkg-deb -f "$(deb xtcpd)" Depends | grep -oE 'lib(rdkafka|curl|nats|hiredis|bpf|elf)[^,]*')"
+	"$(dpkg-deb -f "$(deb xtcpd)" Depends | grep -oE 'lib(rdkafka|curl|nats|hiredis|bpf|elf|uring)[^,]*')"
+# Each optional plugin in its own package, with its disabled conf.d example: the list is
+# exact, so a plugin that configure silently left out (or put in the core) fails here.
+expect_eq "plugin packages and what they hold" \
+"xtcpd-plugin-bpf-iter /etc/xtcpd/conf.d/10-source-bpf_iter.conf.example /usr/lib/$MA/xtcpd/source_bpf_iter.so
+xtcpd-plugin-http /etc/xtcpd/conf.d/50-sink-http.conf.example /usr/lib/$MA/xtcpd/sink_http.so
+xtcpd-plugin-io-uring /etc/xtcpd/conf.d/10-source-io_uring.conf.example /usr/lib/$MA/xtcpd/source_io_uring.so
+xtcpd-plugin-kafka /usr/lib/$MA/xtcpd/sink_kafka.so
+xtcpd-plugin-nats /etc/xtcpd/conf.d/50-sink-nats.conf.example /usr/lib/$MA/xtcpd/sink_nats.so
+xtcpd-plugin-valkey /etc/xtcpd/conf.d/50-sink-valkey.conf.example /usr/lib/$MA/xtcpd/sink_valkey.so" \
+	"$(for p in $plugin_pkgs; do echo "$p $(files "$(deb "$p")" | grep -E '\.(so|example)$' | sort | paste -sd' ')"; done | sort)"
+expect_eq "io_uring plugin links liburing, the core package does not" "yes no" \
+	"$(dpkg-deb -f "$(deb xtcpd-plugin-io-uring)" Depends | grep -q 'liburing' && echo yes || echo no) $(dpkg-deb -f "$(deb xtcpd)" Depends | grep -q 'liburing' && echo yes || echo no)"
 for p in $plugin_pkgs; do
 	expect_eq "$p depends on this very xtcpd" "xtcpd (= $version)" \
 		"$(dpkg-deb -f "$(deb "$p")" Depends | grep -oE 'xtcpd \(= [^)]*\)')"

@@ -31,7 +31,8 @@ ASAN_TESTS="tests/core/conf/test_conf tests/core/conf/test_compat tests/core/pip
 	tests/core/plugin/broken_plugins.sh tests/core/ops/lifecycle.sh tests/core/ops/metrics_http.sh
 	tests/core/ops/live_host.sh tests/core/pipeline/pipeline_metrics.sh
 	tests/plugins/marshallers/live_protobuf_list.sh tests/plugins/sinks/e2e_file.sh
-	tests/plugins/sinks/e2e_udp.sh tests/plugins/sinks/e2e_two_sinks.sh"
+	tests/plugins/sinks/e2e_udp.sh tests/plugins/sinks/e2e_two_sinks.sh
+	tests/plugins/sources/io_uring/ring_daemon.sh"
 SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
 P=0 F=0 S=0 NTESTS=0 TIMES=""

@@ -68,7 +68,7 @@ mkdir -p "$R/tmp/debs" "$R/tmp/oot" && cp $DEB_CORE $DEB_DEV $DEB_PLUGINS "$R/tm
 echo "   core and -dev ($SECONDS s)"
 apt_q satisfy "$(deps $DEB_CORE $DEB_DEV)" || fail "dependencies of xtcpd and xtcpd-dev"
 expect_eq "xtcpd and xtcpd-dev pull no plugin package's library" "" \
-	"$(installed | grep -E '^lib(rdkafka|curl|nats|hiredis|bpf|elf)')"
+	"$(installed | grep -E '^lib(rdkafka|curl|nats|hiredis|bpf|elf|uring)')"
 dpkg_in "$TMP/i1" -i $(in_root $DEB_CORE $DEB_DEV)
 expect_eq "install: exit status, nothing said without systemd" "0 " "$? $(said "$TMP/i1")"
 pw=$(chr getent passwd xtcpd)
@@ -151,6 +151,12 @@ expect_eq "--list-plugins: every package's" "$(plugins_of $DEB_CORE $DEB_PLUGINS
 while IFS="$(printf '\t')" read -r kind name; do
 	expect_eq "--help-plugin $name" "# $kind $name" "$(chr xtcpd --help-plugin "$name" | head -1 | cut -d' ' -f1-3)"
 done < <(plugins_of $DEB_PLUGINS)
+# The packaged io_uring source (liburing from its package's Depends) polls our listener.
+printf '[core]\nprom_listen =\nnetns = host\n[source io_uring]\nstates = listen\nsport = %s\n[marshaller json]\n[sink file]\npath = /tmp/oot/uring.json\n' \
+	"$port" > "$R/tmp/oot/uring.conf"
+chr xtcpd -c /tmp/oot/uring.conf -C /tmp/oot/none --once > "$TMP/uring.out" 2>&1
+expect_eq "io_uring package: --once exit status, our listener once" "0 1" \
+	"$? $(grep -c "\"inet_diag_msg_socket_source_port\":$port," "$R/tmp/oot/uring.json" 2>&1)"
 
 echo "   remove and purge ($SECONDS s)"
 echo '# the admin'"'"'s own' > "$R/etc/xtcpd/conf.d/99-local.conf"

@@ -113,7 +113,9 @@ static int bpfi_conf(struct bpfi *s, const struct xtcpd_config *cfg)
 	s->changed_only = (int)v[K_CHANGED_ONLY].num;
 	s->refresh = (unsigned)v[K_REFRESH].num;
 	s->changed_max = (unsigned)v[K_CHANGED_MAX].num;
-	s->read_buffer = (size_t)v[K_READ_BUFFER].num;
+	/* a multiple of 64: each reader's buffer (readers x read_buffer, one allocation)
+	 * stays aligned, so records are read in place (reader.c) */
+	s->read_buffer = ((size_t)v[K_READ_BUFFER].num + 63) & ~(size_t)63;
 	s->btf_path = v[K_BTF].str;
 	return 0;
 }

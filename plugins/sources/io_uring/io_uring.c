@@ -17,11 +17,13 @@ enum { NLU_K_RECV_BATCH = NLS_K_COUNT, NLU_K_CQE_BATCH, NLU_K_COUNT };
 
 static const struct xtcpd_key nlu_keys[] = {
 	NLS_KEYS("32KiB", "bytes of each provided receive buffer (a dump datagram is at most 32 KiB)"),
-	[NLU_K_RECV_BATCH] = { "recv_batch", XTCPD_KEY_INT, "64", 1, 4096, NULL, 0,
+	/* 1: a busy ring then holds one datagram, as a netlink reader does (README: Cost) */
+	[NLU_K_RECV_BATCH] = { "recv_batch", XTCPD_KEY_INT, "1", 1, 4096, NULL, 0,
 		"receive buffers in each reader's provided-buffer ring (rounded up to a power of two): "
-		"datagrams the kernel may hand over before the reader parses them (xtcp2 -ioUringRecvBatch)" },
+		"datagrams the kernel may hand over per wait; each busy reader keeps this many resident "
+		"(xtcp2 -ioUringRecvBatch)" },
 	[NLU_K_CQE_BATCH] = { "cqe_batch", XTCPD_KEY_INT, "128", 1, 4096, NULL, 0,
-		"completions reaped per batch; the completion queue holds twice as many (xtcp2 -ioUringCqeBatch)" },
+		"completions reaped per batch; the completion queue holds as many (xtcp2 -ioUringCqeBatch)" },
 	[NLU_K_COUNT] = XTCPD_KEYS_END,
 };
 
@@ -66,8 +68,11 @@ static int nlu_init(struct nls *s, const struct xtcpd_config *cfg)
 		return -ENOMEM;
 	s->io_priv = u;
 	u->n_lanes = s->netlinkers;
-	u->cq_entries = 2 * nlu_pow2((unsigned)v[NLU_K_CQE_BATCH].num);
-	u->sq_entries = nlu_pow2((unsigned)v[NLU_K_CQE_BATCH].num);
+	/* Ring memory is resident: sized by what is in flight, not more. A reader prepares a
+	 * few entries per completion and submits when the queue is full (nlu_sqe); the kernel
+	 * keeps completions beyond the queue's size (IORING_FEAT_NODROP, Linux >= 5.5). */
+	u->cq_entries = nlu_pow2((unsigned)v[NLU_K_CQE_BATCH].num);
+	u->sq_entries = NLU_SQ_ENTRIES < u->cq_entries ? NLU_SQ_ENTRIES : u->cq_entries;
 	/* the longest request this configuration sends (legacy or per-family) */
 	u->req_cap = nlr_build(req, 0, 1, s->ext, s->states, s->bc, s->bc_len)->nlmsg_len;
 	if (nlr_build(req, AF_INET6, 1, s->ext, s->states, s->bc, s->bc_len)->nlmsg_len > u->req_cap)
@@ -125,14 +130,15 @@ static void nlu_stop_io(struct nls *s)
 		nlu_stop(s);
 }
 
-/* A namespace goes to the rings in turn; its request slot is allocated once here. */
+/* A namespace goes to the rings in turn; its two request slots are allocated once here. */
 static int nlu_attach(struct nls *s, struct nls_ns *n)
 {
 	struct nlu *u = s->io_priv;
 
-	n->req = malloc(u->req_cap);
+	n->req = malloc(2 * u->req_cap); /* req, then req_q */
 	if (!n->req)
 		return -1;
+	n->req_q = n->req + u->req_cap;
 	n->lane = u->rr++ % u->n_lanes;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #define NLU_BGID 1              /* the provided-buffer group of every ring */
 #define NLU_CQE_BATCH_MAX 4096
+#define NLU_SQ_ENTRIES 16       /* submission queue: one page of entries (64 B each) */
 
 /* One reader thread and its ring. */
 struct nlu_lane {
@@ -22,6 +23,7 @@ struct nlu_lane {
 	unsigned nbufs;                  /* a power of two */
 	uint8_t **bufs;                  /* by buffer id */
 	unsigned cqe_batch;
+	unsigned submits;                /* io_uring_submit calls (reader only) */
 	struct msghdr mh;                /* multishot recvmsg layout: name, no control */
 	int wakefd;                      /* eventfd: the queue has work, or stop */
 	uint64_t wakebuf;

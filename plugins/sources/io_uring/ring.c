@@ -32,6 +32,7 @@ static struct io_uring_sqe *nlu_sqe(struct nlu_lane *l)
 
 	if (!sqe) { /* the queue is full: hand it to the kernel and go on */
 		io_uring_submit(&l->ring);
+		l->submits++;
 		NLS_ADD(l->src, NLS_M_URING_ENTERS, 1);
 		sqe = io_uring_get_sqe(&l->ring);
 	}
@@ -64,7 +65,7 @@ static void nlu_send_req(struct nlu_lane *l, struct nls_ns *n)
 	io_uring_prep_send(sqe, n->fd, n->req, n->req_len, 0);
 	io_uring_sqe_set_data64(sqe, NLU_UD(n, NLU_OP_SEND));
 	n->ops++;
-	n->tx = 0;
+	n->req_gen = l->submits + 1;
 }
 
 static void nlu_arm_wake(struct nlu_lane *l)
@@ -120,7 +121,20 @@ static void nlu_reap(struct nlu_lane *l, struct nls_ns *n)
 	}
 }
 
-/* What poll() and ns_del queued for this ring. */
+/* Before n->req is written again: a send of n still unsubmitted would read the new
+ * bytes, so hand the ring to the kernel first (a netlink send to the kernel completes
+ * inline: once submitted, its request has been read). */
+static void nlu_req_free(struct nlu_lane *l, struct nls_ns *n)
+{
+	if (n->req_gen != l->submits + 1)
+		return;
+	io_uring_submit(&l->ring);
+	l->submits++;
+	NLS_ADD(l->src, NLS_M_URING_ENTERS, 1);
+}
+
+/* What poll() and ns_del queued for this ring. poll()'s requests wait in req_q: a
+ * request chained by this reader (still unsubmitted, in req) is never overwritten. */
 static void nlu_take_queue(struct nlu_lane *l)
 {
 	struct nls_ns *q;
@@ -128,8 +142,16 @@ static void nlu_take_queue(struct nlu_lane *l)
 	pthread_mutex_lock(&l->qlock);
 	q = l->q;
 	l->q = NULL;
-	for (struct nls_ns *n = q; n; n = n->q_next)
+	for (struct nls_ns *n = q; n; n = n->q_next) {
 		n->queued = 0;
+		n->send = n->tx;
+		n->tx = 0;
+		if (n->send) {
+			nlu_req_free(l, n);
+			memcpy(n->req, n->req_q, n->req_q_len);
+			n->req_len = n->req_q_len;
+		}
+	}
 	pthread_mutex_unlock(&l->qlock);
 	while (q) {
 		struct nls_ns *n = q;
@@ -141,8 +163,9 @@ static void nlu_take_queue(struct nlu_lane *l)
 		}
 		if (!n->armed)
 			nlu_arm_recv(l, n);
-		if (n->tx)
+		if (n->send)
 			nlu_send_req(l, n);
+		n->send = 0;
 	}
 }
 
@@ -243,6 +266,7 @@ static void *nlu_reader(void *arg)
 		unsigned k;
 		int r = io_uring_submit_and_wait(&l->ring, 1);
 
+		l->submits++;
 		NLS_ADD(s, NLS_M_URING_ENTERS, 1);
 		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
 			s->host->log(s->ctx, XTCPD_LOG_ERR, "reader %u: io_uring_enter: %s", l->id,
@@ -258,8 +282,10 @@ static void *nlu_reader(void *arg)
 	return NULL;
 }
 
-/* The request of n into n->req; the ring sends it: at once from its own reader (a
- * chained request), else queued for the reader and sent after poll()'s kick. */
+/* The request of n (under n->lock, nls_send); the ring sends it: at once from its own
+ * reader (a chained request, into req), else through req_q, queued for the reader and
+ * sent after poll()'s kick. Two slots because poll() may ask again (a dump that missed
+ * NLS_BUSY_MAX cycles) while the reader's chained send still waits in the ring. */
 int nlu_xmit(struct nls *s, struct nls_ns *n, const struct nlmsghdr *nlh)
 {
 	struct nlu *u = s->io_priv;
@@ -267,19 +293,21 @@ int nlu_xmit(struct nls *s, struct nls_ns *n, const struct nlmsghdr *nlh)
 
 	if (nlh->nlmsg_len > u->req_cap)
 		return -EMSGSIZE;
-	memcpy(n->req, nlh, nlh->nlmsg_len);
-	n->req_len = nlh->nlmsg_len;
-	n->tx = 1;
 	if (nlu_self == l) {
+		nlu_req_free(l, n);
+		memcpy(n->req, nlh, nlh->nlmsg_len);
+		n->req_len = nlh->nlmsg_len;
 		nlu_send_req(l, n);
 		return 0;
 	}
 	pthread_mutex_lock(&l->qlock);
 	if (!l->running) {
 		pthread_mutex_unlock(&l->qlock);
-		n->tx = 0;
 		return -ESHUTDOWN;
 	}
+	memcpy(n->req_q, nlh, nlh->nlmsg_len);
+	n->req_q_len = nlh->nlmsg_len;
+	n->tx = 1;
 	if (!n->queued) {
 		n->queued = 1;
 		n->q_next = l->q;

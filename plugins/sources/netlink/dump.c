@@ -32,7 +32,10 @@ static uint32_t nls_new_seq(struct nls *s)
 	return seq;
 }
 
-int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
+/* Under n->lock: the request state (family, seq, seq_prev) and the transport's copy of
+ * the request change together, so a reader chaining the next family and poll() asking
+ * again after NLS_BUSY_MAX cycles never interleave. */
+static int nls_send_locked(struct nls *s, struct nls_ns *n, int family, int chained)
 {
 	uint8_t req[NLR_REQ_MAX] __attribute__((aligned(4)));
 	uint32_t seq = nls_new_seq(s);
@@ -48,6 +51,16 @@ int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
 	return err;
 }
 
+int nls_send(struct nls *s, struct nls_ns *n, int family, int chained)
+{
+	int err;
+
+	pthread_mutex_lock(&n->lock);
+	err = nls_send_locked(s, n, family, chained);
+	pthread_mutex_unlock(&n->lock);
+	return err;
+}
+
 void nls_dump_finished(struct nls *s, struct nls_ns *n)
 {
 	pthread_mutex_lock(&s->lock);
@@ -60,10 +73,40 @@ void nls_dump_finished(struct nls *s, struct nls_ns *n)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* What the end of a dump leads to: the next request sent (0), the dump over (1), or
+ * nothing: the end is not the running request's (-1). Under n->lock. */
+static int nls_dump_next(struct nls *s, struct nls_ns *n, const struct nlmsghdr *h, int err)
+{
+	/* The end of a request that is no longer the running one (poll() asked again after
+	 * NLS_BUSY_MAX cycles, or the chain already moved on) neither chains nor finishes:
+	 * the newer request owns the dump. */
+	if (h->nlmsg_seq != atomic_load(&n->seq))
+		return -1;
+	if (err < 0) {
+		NLS_ADD(s, NLS_M_ERR_NLMSG, 1);
+		if (n->family == 0 && s->dump == NLR_DUMP_AUTO) {
+			/* The kernel refuses the one-walk legacy dump: ask per family from now on. */
+			atomic_store(&s->legacy_ok, 0);
+			s->host->log_ratelimited(s->ctx, &s->legacy_ok, 60000, XTCPD_LOG_WARN,
+				"legacy TCPDIAG_GETSOCK dump refused (%s): using per-family dumps",
+				strerror(-err));
+			return nls_send_locked(s, n, AF_INET, 1) == 0 ? 0 : 1;
+		}
+		s->host->log_ratelimited(s->ctx, nls_dump_next, 10000, XTCPD_LOG_WARN,
+			"namespace %s: dump failed: %s", n->ns ? n->ns->name : "?", strerror(-err));
+		return 1;
+	}
+	if (atomic_load(&n->intr))
+		NLS_ADD(s, NLS_M_DUMP_INTR, 1);
+	if (n->family == AF_INET && nls_send_locked(s, n, AF_INET6, 1) == 0)
+		return 0;
+	return 1;
+}
+
 /* NLMSG_DONE or NLMSG_ERROR for the running request. */
 static void nls_dump_end(struct nls *s, struct nls_ns *n, const struct nlmsghdr *h)
 {
-	int err = 0;
+	int err = 0, next;
 
 	if (h->nlmsg_type == NLMSG_ERROR) {
 		const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
@@ -75,29 +118,11 @@ static void nls_dump_end(struct nls *s, struct nls_ns *n, const struct nlmsghdr 
 	}
 	if (h->nlmsg_flags & NLM_F_DUMP_INTR)
 		atomic_store(&n->intr, 1);
-	if (err < 0) {
-		NLS_ADD(s, NLS_M_ERR_NLMSG, 1);
-		if (n->family == 0 && s->dump == NLR_DUMP_AUTO) {
-			/* The kernel refuses the one-walk legacy dump: ask per family from now on. */
-			atomic_store(&s->legacy_ok, 0);
-			s->host->log_ratelimited(s->ctx, &s->legacy_ok, 60000, XTCPD_LOG_WARN,
-				"legacy TCPDIAG_GETSOCK dump refused (%s): using per-family dumps",
-				strerror(-err));
-			if (nls_send(s, n, AF_INET, 1) == 0)
-				return;
-		} else {
-			s->host->log_ratelimited(s->ctx, nls_dump_end, 10000, XTCPD_LOG_WARN,
-				"namespace %s: dump failed: %s", n->ns ? n->ns->name : "?",
-				strerror(-err));
-		}
+	pthread_mutex_lock(&n->lock);
+	next = nls_dump_next(s, n, h, err);
+	pthread_mutex_unlock(&n->lock);
+	if (next == 1)
 		nls_dump_finished(s, n);
-		return;
-	}
-	if (atomic_load(&n->intr))
-		NLS_ADD(s, NLS_M_DUMP_INTR, 1);
-	if (n->family == AF_INET && nls_send(s, n, AF_INET6, 1) == 0)
-		return;
-	nls_dump_finished(s, n);
 }
 
 static void nls_fold(struct nls *s, const struct nlp_counts *c)

@@ -112,12 +112,17 @@ struct nls_ns {
 	unsigned lane;
 	struct nls_ns *q_next;   /* in its lane's queue (under the lane's lock) */
 	int queued;              /* in the queue (under the lane's lock) */
-	int tx;                  /* a request waits in req (set before queueing) */
+	int tx;                  /* a request from poll() waits in req_q (lane's lock) */
 	int armed;               /* the multishot receive is in the kernel */
 	int cancelled, listed;   /* dead: its receive's cancel sent; on the lane's dying list */
 	unsigned ops;            /* its operations in the ring (requests, receive, cancel) */
-	uint8_t *req;            /* the request being sent: the ring reads it after xmit */
+	uint8_t *req;            /* the request being sent: the ring reads it after xmit;
+	                          * written by its reader only */
 	size_t req_len;
+	unsigned req_gen;        /* the lane's submit count + 1 when req was last prepared */
+	int send;                /* its reader took poll()'s request: send it */
+	uint8_t *req_q;          /* poll()'s request, until its reader takes it (lane's lock) */
+	size_t req_q_len;
 };
 
 struct nls {

@@ -5,15 +5,17 @@
 # (default 3) of the nlpoll driver (nupoll for io_uring; 4 readers, default attributes,
 # no sink) over BENCH_PASSES passes (default 10): CPU per pass of every thread, peak RSS
 # (GNU time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of
-# 1+P passes minus a run of 1: start-up left out); io_uring also with recv_batch = 8
-# (fewer buffers touched). Then the whole daemon (source -> protobufList -> null, P
-# cycles): CPU (user + system) and peak RSS with each source. Prints numbers only.
+# 1+P passes minus a run of 1: start-up left out); io_uring at each recv_batch of
+# BENCH_RECV_BATCHES (default "1 2 64": the default, twice it, xtcp2's). Then the whole
+# daemon (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with
+# each source (io_uring at its defaults). Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 N=${BENCH_SOCKETS:-200000}
 M=${BENCH_NS:-10}
 P=${BENCH_PASSES:-10}
 R=${BENCH_ROUNDS:-3}
+RB=${BENCH_RECV_BATCHES:-1 2 64} # io_uring recv_batch values to run (1: the default; 64: xtcp2's)
 T=$(mktemp -d)
 PFX=xt-ubench-$$
 PIDS= NSS= WANT=0
@@ -90,7 +92,7 @@ layout() { # NAME
 		a_cpu=$1 a_rss=$2
 		printf '%-6s %-9s %12s %10s %8s %14s %12s\n' "$r" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
 			"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
-		for rb in 64 8; do
+		for rb in $RB; do
 			set -- $(one "$NU" -o recv_batch=$rb)
 			printf '%-6s %-9s %12s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "uring/$rb" \
 				"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \

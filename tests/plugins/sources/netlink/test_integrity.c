@@ -4,7 +4,8 @@
  * records and counted at the end of the dump, NLMSG_ERROR counted, the legacy request's
  * refusal falling back to per-family requests (read back from the socket's other end),
  * the per-family chain IPv4 -> IPv6 -> done, records of a closed cycle not emitted, a
- * namespace whose dump never ended skipped, then asked again; and, read off real sockets
+ * namespace whose dump never ended skipped, then asked again, the end of a superseded
+ * request ignored; and, read off real sockets
  * (nls_read_one), answers forged by a process (right port id, right sequence number)
  * dropped and counted as reason="sender" while the kernel's pass, a socket connected as the
  * source connects its own refusing the forger outright, and sequence numbers that do not
@@ -267,6 +268,48 @@ static void test_busy_namespace_retried(void **state)
 	ns.source_priv = NULL;
 }
 
+/* The end of a request that is no longer the running one (its successor was sent: the
+ * chain moved on, or poll() asked again after NLS_BUSY_MAX cycles) neither chains nor
+ * ends the running dump: only the running request's end does. */
+static void test_superseded_end_ignored(void **state)
+{
+	uint32_t a, b, c;
+	(void)state;
+
+	start_dump(AF_INET, 0);
+	assert_int_equal(nls_send(s, &n, AF_INET, 0), 0);
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET, &a);
+	put(NLMSG_DONE, 0, a, 1234, 0);
+	feed(1);
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET6, &b);       /* the chain: IPv6 half */
+	assert_int_equal(atomic_load(&n.seq_prev), a);
+	put(NLMSG_ERROR, 0, a, 1234, -EBUSY);         /* a late end of the IPv4 request */
+	feed(1);
+	nothing_sent();
+	assert_int_equal(n.busy, 1);                  /* the IPv6 dump still runs */
+	assert_int_equal(s->outstanding, 1);
+	assert_int_equal(n.family, AF_INET6);
+	/* poll() asks again (the dump missed NLS_BUSY_MAX cycles): the old chain's end, even
+	 * one that passed the reader's sequence check just before, starts nothing */
+	assert_int_equal(nls_send(s, &n, AF_INET, 0), 0);
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET, &c);
+	atomic_store(&n.seq_prev, b);                 /* as if checked before the new seq */
+	put(NLMSG_DONE, 0, b, 1234, 0);
+	feed(1);
+	nothing_sent();
+	assert_int_equal(n.busy, 1);
+	assert_int_equal(n.family, AF_INET);
+	assert_int_equal(atomic_load(&n.seq), c);
+	put(NLMSG_DONE, 0, c, 1234, 0);               /* its own IPv4 end chains IPv6 */
+	feed(1);
+	sent(SOCK_DIAG_BY_FAMILY, AF_INET6, &b);
+	put(NLMSG_DONE, 0, b, 1234, 0);
+	feed(1);
+	nothing_sent();
+	assert_int_equal(n.busy, 0);
+	assert_int_equal(s->outstanding, 0);
+}
+
 /* A dump answer as a process of the namespace would forge it: our port id, our seq. */
 static void forge(uint32_t seq, uint32_t portid)
 {
@@ -371,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_error_per_family_ends_dump),
 		cmocka_unit_test(test_closed_cycle_not_emitted),
 		cmocka_unit_test(test_busy_namespace_retried),
+		cmocka_unit_test(test_superseded_end_ignored),
 		cmocka_unit_test(test_forged_sender_dropped),
 		cmocka_unit_test(test_seq_unpredictable),
 	};

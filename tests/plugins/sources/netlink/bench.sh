@@ -91,7 +91,8 @@ wait_sockets() {
 field() { tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\)$/\1/p" | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
-mib() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }'; }
+# mib KIB: "n/a" when the run gave no number (a dump missed its deadline on a loaded machine)
+mib() { case $1 in ""|*[!0-9]*) echo "n/a" ;; *) awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }' ;; esac; }
 # range LIST: "min-max" of numbers
 range() { echo "$*" | tr ' ' '\n' | grep . | sort -n | awk 'NR == 1 { a = $1 } { b = $1 } END { if (a == b) print a; else print a "-" b }'; }
 

@@ -4,6 +4,7 @@
 #include "netns/docker.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 int docker_create(const char *socket, int64_t timeout_ms, struct docker **out)
 {

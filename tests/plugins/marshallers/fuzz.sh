@@ -20,7 +20,8 @@ for p in protobufList/protobuf_list:protobuf_list protoJson/proto_json:proto_jso
 	clang $CFLAGS -c -Dxtcpd_plugin=fz_plugin_$name -o "$T/$name.o" "$S/plugins/marshallers/$src.c" || exit 1
 done
 LIBS="$(pkg-config --libs json-c libprotobuf-c inih)"
-for m in libmicrohttpd libcap; do pkg-config --exists $m && LIBS="$LIBS $(pkg-config --libs $m)"; done
+# the core links libcurl when enrich_docker is built (core/netns/docker.c)
+for m in libmicrohttpd libcap libcurl; do pkg-config --exists $m && LIBS="$LIBS $(pkg-config --libs $m)"; done
 clang $CFLAGS -o "$T/fuzz_marshal" "$S/tests/plugins/marshallers/fuzz_marshal.c" "$T"/*.o \
 	"$B/proto/xtcp_flat_record.pb-c.c" "$B/.libs/libtesthost.a" "$B/.libs/libxtcpdcore.a" \
 	$LIBS -ldl -lpthread || exit 1

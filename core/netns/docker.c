@@ -4,10 +4,13 @@
  * docker_timeout and cut short at shutdown; the manager only reads the cache, so a dead
  * or slow daemon costs a scan nothing. The thread holds no capability: the socket's
  * permissions decide. A daemon that cannot be reached is counted,
- * logged once (and once more when it answers again), and asked again later. */
+ * logged once (and once more when it answers again), and asked again later. libcurl is
+ * loaded (dlopen) only when enrich_docker is on: linked, it and the TLS, Kerberos and LDAP
+ * libraries it pulls in cost every daemon ~3 MiB of resident memory. */
 #include "config.h"
 #include "netns/docker.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,6 +30,19 @@
 #define DOCKER_CACHE 1024          /* containers remembered (then the oldest answer goes) */
 #define DOCKER_BODY_MAX (1u << 20) /* larger answers are refused */
 #define DOCKER_RETRY_S 30          /* an unreachable daemon is asked again after this */
+
+/* The part of libcurl used here, resolved at docker_create. */
+#define DOCKER_LIBCURL "libcurl.so.4"
+static struct {
+	void *lib;
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+} dk_curl;
 
 enum docker_state { DK_FREE, DK_QUEUED, DK_DONE, DK_GONE, DK_RETRY };
 enum docker_result { DR_OK, DR_NOT_FOUND, DR_UNREACHABLE, DR_ERROR, DR__COUNT };
@@ -117,15 +133,15 @@ static enum docker_result docker_ask(struct docker *d, CURL *c, struct docker_en
 
 	snprintf(url, sizeof(url), "http://localhost/containers/%s/json", e->id);
 	d->body_len = 0;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	cc = curl_easy_perform(c);
+	dk_curl.easy_setopt(c, CURLOPT_URL, url);
+	cc = dk_curl.easy_perform(c);
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT ||
 	    cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR ||
 	    cc == CURLE_SEND_ERROR)
 		return DR_UNREACHABLE;
 	if (cc != CURLE_OK)
 		return DR_ERROR;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	dk_curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 404)
 		return DR_NOT_FOUND;
 	if (status != 200)
@@ -158,22 +174,22 @@ static struct docker_ent *docker_next(struct docker *d)
 static void *docker_main(void *arg)
 {
 	struct docker *d = arg;
-	CURL *c = curl_easy_init();
+	CURL *c = dk_curl.easy_init();
 	struct docker_ent *e, got;
 
 	threads_name_self("docker");
 	if (c) {
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->sock);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, d->timeout_ms);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, d->timeout_ms);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_write);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, docker_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
+		dk_curl.easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->sock);
+		dk_curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, d->timeout_ms);
+		dk_curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, d->timeout_ms);
+		dk_curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		dk_curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_write);
+		dk_curl.easy_setopt(c, CURLOPT_WRITEDATA, d);
+		dk_curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		dk_curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, docker_progress);
+		dk_curl.easy_setopt(c, CURLOPT_XFERINFODATA, d);
 #if LIBCURL_VERSION_NUM >= 0x075500
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+		dk_curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 #endif
 	}
 	pthread_mutex_lock(&d->lock);
@@ -198,7 +214,7 @@ static void *docker_main(void *arg)
 		atomic_fetch_add(&d->gen, 1);
 	}
 	pthread_mutex_unlock(&d->lock);
-	curl_easy_cleanup(c);
+	dk_curl.easy_cleanup(c);
 	return NULL;
 }
 
@@ -262,6 +278,38 @@ static int docker_spawn(void *arg)
 	return -pthread_create(&d->thread, NULL, docker_main, d);
 }
 
+/* POSIX's idiom for a function pointer out of dlsym. */
+#define DK_SYM(lib, field, name) (*(void **)&dk_curl.field = dlsym(lib, name))
+
+/* libcurl, once per process (a reload keeps it): 0, or -ENOENT logged with the reason. */
+static int docker_load_curl(void)
+{
+	void *lib;
+
+	if (dk_curl.lib)
+		return 0;
+	lib = dlopen(DOCKER_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		log_warn("enrich_docker: cannot load libcurl: %s (Debian package libcurl4): names "
+			 "and images stay empty", dlerror());
+		return -ENOENT;
+	}
+	if (!DK_SYM(lib, global_init, "curl_global_init") ||
+	    !DK_SYM(lib, global_cleanup, "curl_global_cleanup") ||
+	    !DK_SYM(lib, easy_init, "curl_easy_init") ||
+	    !DK_SYM(lib, easy_setopt, "curl_easy_setopt") ||
+	    !DK_SYM(lib, easy_perform, "curl_easy_perform") ||
+	    !DK_SYM(lib, easy_getinfo, "curl_easy_getinfo") ||
+	    !DK_SYM(lib, easy_cleanup, "curl_easy_cleanup")) {
+		log_warn("enrich_docker: %s lacks a function this client needs (%s): names and "
+			 "images stay empty", DOCKER_LIBCURL, dlerror());
+		dlclose(lib);
+		return -ENOENT;
+	}
+	dk_curl.lib = lib;
+	return 0;
+}
+
 int docker_create(const char *socket, int64_t timeout_ms, struct docker **out)
 {
 	struct docker *d = calloc(1, sizeof(*d));
@@ -270,6 +318,10 @@ int docker_create(const char *socket, int64_t timeout_ms, struct docker **out)
 	*out = NULL;
 	if (!d)
 		return -ENOMEM;
+	if ((rc = docker_load_curl())) {
+		free(d);
+		return rc;
+	}
 	d->sock = strdup(socket);
 	d->body = malloc(DOCKER_BODY_MAX);
 	if (!d->sock || !d->body) {
@@ -285,10 +337,10 @@ int docker_create(const char *socket, int64_t timeout_ms, struct docker **out)
 		d->m_req[r] = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_docker_requests_total",
 					  docker_result_label[r],
 					  "Docker Engine API requests (enrich_docker), by result");
-	curl_global_init(CURL_GLOBAL_NOTHING);
+	dk_curl.global_init(CURL_GLOBAL_NOTHING);
 	rc = caps_run_confined(0, docker_spawn, d, NULL);
 	if (rc) {
-		curl_global_cleanup();
+		dk_curl.global_cleanup();
 		docker_destroy(d);
 		return rc;
 	}
@@ -308,7 +360,7 @@ void docker_destroy(struct docker *d)
 		pthread_cond_signal(&d->cond);
 		pthread_mutex_unlock(&d->lock);
 		pthread_join(d->thread, NULL);
-		curl_global_cleanup();
+		dk_curl.global_cleanup();
 	}
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);

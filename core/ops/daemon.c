@@ -295,7 +295,7 @@ static int netns_start(struct daemon *d)
 		/* Not fatal: records go out without names, the client's metrics say why. */
 		rc = docker_create(d->conf->core[CK_DOCKER_SOCKET].str,
 				   d->conf->core[CK_DOCKER_TIMEOUT].num, &d->docker);
-		if (rc)
+		if (rc && rc != -ENOENT) /* -ENOENT: no libcurl, docker_create said so */
 			log_warn("enrich_docker: no Docker client: %s", log_errstr(rc));
 	}
 	nc.docker = d->docker;

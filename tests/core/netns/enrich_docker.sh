@@ -105,8 +105,40 @@ c0=$(sed -n 's/^xtcpd_poll_last_cycle \([0-9]*\)$/\1/p' "$T/hung.prom")
 wait_for 300 eval "curl -s http://$PROM/metrics > '$T/hung.prom2' && [ \$(sed -n 's/^xtcpd_poll_last_cycle \([0-9]*\)$/\1/p' '$T/hung.prom2') -ge $((${c0:-0} + 5)) ]"
 expect_ok "hung: polls go on while a request hangs" test "$(sed -n 's/^xtcpd_poll_last_cycle \([0-9]*\)$/\1/p' "$T/hung.prom2")" -ge $((${c0:-0} + 5))
 expect_eq "hung: nothing counted yet" "" "$(grep '^xtcpd_docker_requests_total.* [1-9]' "$T/hung.prom2")"
+# libcurl is loaded only for enrich_docker (linked, it costs every daemon ~3 MiB).
+expect_eq "on: libcurl loaded" 1 "$(grep -c 'r-xp.*/libcurl\.so' /proc/$D/maps)"
 stop $D
 expect_eq "hung: clean exit" 0 "$STOP_RC"
+
+echo "== enrich_docker off: no libcurl in the process"
+PROM=127.0.0.1:$(free_port)
+run -o core.prom_listen="$PROM" -o core.enrich_docker=false > "$T/off.json" 2> "$T/off.err" &
+D=$!
+kill_on_exit $D
+wait_for 300 eval "curl -s http://$PROM/metrics | grep -q '^xtcpd_poll_last_cycle [1-9]'"
+expect_eq "off: libcurl not loaded" 0 "$(grep -c '/libcurl' /proc/$D/maps)"
+stop $D
+expect_eq "off: clean exit" 0 "$STOP_RC"
+
+echo "== libcurl missing (a private mount namespace hides it): warned, records go on"
+LIBCURL=$(ldconfig -p | sed -n 's/^\s*libcurl\.so\.4 (libc6,x86-64) => //p' | head -1)
+if [ -z "$LIBCURL" ]; then
+	skip_part "libcurl.so.4 not found by ldconfig -p"
+else
+	(exec unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$LIBCURL" \
+		"$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --dest stdout --marshal json \
+		-o core.netns_dirs="$T/netns" -o core.netns_proc_scan=false -o core.frequency=200ms \
+		-o core.enrich_docker=true -o core.enrich_root="$R" -o core.max_loops=3 \
+		-o core.prom_listen= -o core.docker_socket="$T/docker.sock" > "$T/nocurl.json" 2> "$T/nocurl.err")
+	expect_eq "no libcurl: exit status" 0 $? || cat "$T/nocurl.err"
+	expect_eq "no libcurl: one warning naming it" 1 \
+		"$(grep -c "enrich_docker: cannot load libcurl: .*libcurl.so.4.*(Debian package libcurl4): names and images stay empty" "$T/nocurl.err")"
+	expect_eq "no libcurl: nothing else said about Docker" 1 "$(grep -ci docker "$T/nocurl.err")"
+	cat > "$T/expect.nocurl" <<EOT
+$(ino web) container_id=$ID1 container_runtime=docker container_name=- container_image=-
+EOT
+	expect_ok "no libcurl: ids, no names" /usr/bin/python3 "$S/tests/core/netns/enrich_check.py" --last "$T/nocurl.json" "$T/expect.nocurl"
+fi
 
 # -n refuses a relative socket path with file:line.
 printf '[source netlink]\n[marshaller json]\n[sink null]\n' > "$T/n.conf"

@@ -16,7 +16,7 @@ JOBS=$(nproc)
 # Tests mostly wait (on daemons, brokers, namespaces): twice as many as CPUs at once.
 CHECK_JOBS=${CHECK_JOBS:-$((JOBS * 2))}
 CONFIGURE_FLAGS=(--enable-netlink=yes --enable-json=yes --enable-protobuf=yes --enable-kafka=yes
-	--enable-http=yes --enable-nats=yes --enable-valkey=yes --enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes --enable-bpf-iter=yes --enable-io-uring=yes --enable-grpc=yes)
+	--enable-http=yes --enable-nats=yes --enable-valkey=yes --enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes --enable-bpf-iter=yes --enable-io-uring=yes --enable-grpc=yes --enable-lldp=yes)
 # What runs under ASan+UBSan (and why the rest does not) is in README.md, "Sanitizers".
 ASAN_TESTS="tests/core/conf/test_conf tests/core/conf/test_compat tests/core/pipeline/test_pool_queue
 	tests/core/netns/test_netns tests/core/netns/test_ident tests/core/ops/test_uplink tests/core/ops/test_httpd tests/core/ops/test_caps

@@ -59,5 +59,5 @@ expect_eq "exit status after SIGTERM" 0 "$STOP_RC"
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" --once -o source.synth.lanes=64 -o core.max_threads=16 \
 	-o core.prom_listen= > /dev/null 2> "$TMP/err"
 expect_eq "refused: exit status" 2 $?
-expect_eq "refused: message" "xtcpd: error: configuration needs 67 threads (main, readers, sinks, metrics), above max_threads = 16: lower the readers (netlinkers) or raise max_threads" "$(cat "$TMP/err")"
+expect_eq "refused: message" "xtcpd: error: configuration needs 67 threads (main, readers, sinks, metrics, docker), above max_threads = 16: lower the readers (netlinkers) or raise max_threads" "$(cat "$TMP/err")"
 finish

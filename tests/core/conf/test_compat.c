@@ -386,9 +386,9 @@ static void test_enrichment(void **state)
 		     "ENRICH_NIC=true", "UPLINK_COUNT=2", "UPLINK_INTERFACES=bond0",
 		     "ENRICH_LLDP=true", "LLDPD_SOCKET=/l.sock");
 	check(NONE, L("-o", "core.enrich_container=true", "-o", "core.enrich_docker=true",
-		      "-o", "core.docker_socket=/d.sock", "-o", "core.enrich_nic=true",
-		      "-o", "core.uplink_count=2", "-o", "core.uplink_interfaces=bond0",
-		      "-o", "core.enrich_lldp=true", "-o", "core.lldpd_socket=/l.sock", DESER));
+		      "-o", "core.docker_socket=/d.sock", "-o", "core.enrich_lldp=true",
+		      "-o", "core.lldpd_socket=/l.sock", "-o", "core.enrich_nic=true",
+		      "-o", "core.uplink_count=2", "-o", "core.uplink_interfaces=bond0", DESER));
 	/* XTCP_CONFIG_JSON: uplink_interfaces is a repeated string */
 	fake_env = L("XTCP_CONFIG_JSON={\"resolveContainerId\":true,\"enrichNicEnable\":true,"
 		     "\"uplinkInterfaces\":[\"eth0\",\"eth1\"],\"dockerSocketPath\":\"/run/d.sock\","

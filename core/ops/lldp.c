@@ -244,13 +244,17 @@ int lldp_read(const char *path, struct uplink_set *s)
 		goto out;
 	}
 	if ((rc = lldp_ask(conn, s))) {
-		int err = io.err ? io.err : EPROTO;
+		char what[160];
 
 		/* a partial read fills nothing: all uplinks from one answer, or none */
 		memcpy(s->nic, keep, sizeof(keep));
-		lldp_said(path, io.err ? LR_UNREACHABLE : LR_ERROR, err,
-			  io.err ? log_errstr(-io.err) : lldpctl_strerror(rc));
-		rc = -err;
+		if (io.err) {
+			lldp_said(path, LR_UNREACHABLE, io.err, log_errstr(-io.err));
+		} else {
+			snprintf(what, sizeof(what), "unusable answer (%s)", lldpctl_strerror(rc));
+			lldp_said(path, LR_ERROR, EPROTO, what);
+		}
+		rc = io.err ? -io.err : -EPROTO;
 		goto out;
 	}
 	for (unsigned i = 0; i < s->n; i++)

@@ -1,13 +1,14 @@
 #!/bin/sh
 # enrich_lldp — [core] enrich_lldp: each uplink's LLDP neighbour on every record, from a
-# real lldpd. A veth pair joins two namespaces made here: in the far one an lldpd plays
-# the switch (known system name, chassis id, port id and description, management
-# address), in the near one another lldpd listens, and xtcpd runs there with that veth as
-# its uplink and the near lldpd's control socket. The records must carry exactly the
-# switch's values. Then the failures, each injected: no lldpd (the daemon runs, fields
-# empty, xtcpd_lldp_reads_total counts it, one log line across SIGHUPs, and a SIGHUP to
-# a live lldpd fills them), an lldpd that does not answer (stopped: the read gives up
-# after 1 s), a socket xtcpd may not open; -n refuses a relative lldpd_socket. Root only.
+# real lldpd. Two veth pairs join two namespaces made here: in the far one an lldpd plays
+# the switch (known system name, chassis id, management address, and a port id and
+# description per port), in the near one another lldpd listens, and xtcpd runs there
+# with both veths as its uplinks and the near lldpd's control socket. The records must
+# carry exactly the switch's values, each port on its own uplink. Then the failures, each
+# injected: no lldpd (the daemon runs, fields empty, xtcpd_lldp_reads_total counts it,
+# one log line across SIGHUPs, and a SIGHUP to a live lldpd fills them), an lldpd that
+# does not answer (stopped: the read gives up after 1 s), a broken answer, a socket
+# xtcpd may not open; -n refuses a relative lldpd_socket. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
 need_cmd ip:iproute2 lldpd:lldpd lldpcli:lldpd setpriv:util-linux curl:curl
@@ -42,8 +43,9 @@ private_netns "$NS" || exit 1
 private_netns "$SW" || exit 1
 set -e
 ip -n "$NS" link add xln0 type veth peer name xln1 netns "$SW"
-ip -n "$NS" link set xln0 up
-ip -n "$SW" link set xln1 up
+ip -n "$NS" link add xlm0 type veth peer name xlm1 netns "$SW"
+for i in xln0 xlm0; do ip -n "$NS" link set $i up; done
+for i in xln1 xlm1; do ip -n "$SW" link set $i up; done
 ip -n "$NS" addr add 192.0.2.1/24 dev xln0
 ip -n "$SW" addr add 192.0.2.2/24 dev xln1
 set +e
@@ -53,29 +55,34 @@ SYS=sw-$$
 CHASSIS=chassis-$$
 PORT=port-$$
 DESCR="switch port $$ to xtcpd"
+PORT2=port2-$$
+DESCR2="switch port two"
 cat > "$T/sw.conf" <<EOF
 configure system hostname $SYS
 configure system chassisid $CHASSIS
 configure ports xln1 lldp portidsubtype local $PORT description "$DESCR"
+configure ports xlm1 lldp portidsubtype local $PORT2 description "$DESCR2"
 configure lldp tx-interval 1
 EOF
 : > "$T/near.conf"
 # Own control sockets and pid files, in the foreground, stopped by PID on exit.
-ip netns exec "$SW" lldpd -d -u "$T/sw.sock" -p "$T/sw.pid" -m 192.0.2.2 -I xln1 -O "$T/sw.conf" \
+ip netns exec "$SW" lldpd -d -u "$T/sw.sock" -p "$T/sw.pid" -m 192.0.2.2 -I xln1,xlm1 -O "$T/sw.conf" \
 	2> "$T/sw.log" &
 SWPID=$!
 kill_on_exit $SWPID
-ip netns exec "$NS" lldpd -d -u "$T/near.sock" -p "$T/near.pid" -I xln0 -O "$T/near.conf" \
+ip netns exec "$NS" lldpd -d -u "$T/near.sock" -p "$T/near.pid" -I xln0,xlm0 -O "$T/near.conf" \
 	2> "$T/near.log" &
 NEAR=$!
 kill_on_exit $NEAR
-# the near lldpd knows the switch, its port description included
-knows() { lldpcli -u "$T/near.sock" show neighbors 2> /dev/null | grep -q "PortDescr: *$DESCR"; }
+# the near lldpd knows the switch on both ports, port descriptions included
+knows() {
+	lldpcli -u "$T/near.sock" show neighbors 2> /dev/null > "$T/neighbors.txt" &&
+		grep -q "PortDescr: *$DESCR\$" "$T/neighbors.txt" && grep -q "PortDescr: *$DESCR2\$" "$T/neighbors.txt"
+}
 if ! wait_for 600 knows; then
 	cat "$T/sw.log" "$T/near.log" >&2
 	cannot_run "lldpd does not see its neighbour over a veth pair here"
 fi
-lldpcli -u "$T/near.sock" show neighbors > "$T/neighbors.txt"
 
 # A listener in the near namespace: the records to check.
 ip netns exec "$NS" /usr/bin/python3 -c 'import socket, sys, time
@@ -95,13 +102,16 @@ import json, sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
     if str(r["netns_inode"]) == sys.argv[2]:
-        print("|".join(str(r.get(k, "-")) for k in ("uplink1_ifname", "uplink1_lldp_chassis_name",
-              "uplink1_lldp_chassis_id", "uplink1_lldp_mgmt_ip", "uplink1_lldp_port_id",
-              "uplink1_lldp_port_descr", "uplink2_ifname", "uplink1_nic_driver")))
+        print(" ".join("|".join(str(r.get(f"uplink{u}_{k}", "-")) for k in ("ifname",
+              "lldp_chassis_name", "lldp_chassis_id", "lldp_mgmt_ip", "lldp_port_id",
+              "lldp_port_descr", "nic_driver")) for u in (1, 2)))
 EOP
 }
-WANT="xln0|$SYS|$CHASSIS|192.0.2.2|$PORT|$DESCR|-|-"
-EMPTY="xln0|-|-|-|-|-|-|-"
+# each uplink its own port of the switch; no NIC fields (enrich_nic is off)
+U1="xln0|$SYS|$CHASSIS|192.0.2.2|$PORT|$DESCR|-"
+U2="xlm0|$SYS|$CHASSIS|192.0.2.2|$PORT2|$DESCR2|-"
+WANT="$U1 $U2"
+EMPTY="xln0|-|-|-|-|-|- xlm0|-|-|-|-|-|-"
 # run NAME SOCKET [setpriv args]: one cycle of xtcpd in $NS asking the lldpd at SOCKET;
 # as packaged, xtcpd reaches lldpd through the socket's group (_lldpd)
 run() {
@@ -109,7 +119,8 @@ run() {
 	shift 2
 	ip netns exec "$NS" setpriv "$@" -- "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once \
 		--dest stdout --marshal json -o core.netns=host -o core.prom_listen= \
-		-o core.enrich_lldp=true -o core.uplink_interfaces=xln0 -o core.lldpd_socket="$_s" \
+		-o core.enrich_lldp=true -o core.uplink_interfaces="${UPLINKS:-xln0,xlm0}" \
+		-o core.lldpd_socket="$_s" \
 		> "$T/$_n.json" 2> "$T/$_n.err"
 	expect_eq "$_n: exit status" 0 $? || cat "$T/$_n.err"
 }
@@ -117,8 +128,29 @@ run() {
 run live "$T/near.sock" --groups=_lldpd
 expect_eq "live: the switch on every record" "$WANT" "$(lldp_of "$T/live.json")" || cat "$T/live.err" "$T/neighbors.txt"
 expect_eq "live: logged" \
-	"xtcpd: info: uplink1: xln0: LLDP neighbour $SYS (chassis id $CHASSIS, management 192.0.2.2), port $PORT ($DESCR)" \
+	"xtcpd: info: uplink1: xln0: LLDP neighbour $SYS (chassis id $CHASSIS, management 192.0.2.2), port $PORT ($DESCR)
+xtcpd: info: uplink2: xlm0: LLDP neighbour $SYS (chassis id $CHASSIS, management 192.0.2.2), port $PORT2 ($DESCR2)" \
 	"$(cat "$T/live.err")"
+# the neighbour follows its interface, whatever the uplinks' order
+UPLINKS=xlm0,xln0 run swapped "$T/near.sock" --groups=_lldpd
+expect_eq "swapped: each port on its own uplink" "$U2 $U1" "$(lldp_of "$T/swapped.json")"
+
+# A broken answer (a server that is no lldpd): counted apart, fields empty.
+/usr/bin/python3 - "$T/fake.sock" <<'EOP' &
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen()
+c, _ = s.accept()
+c.recv(4096)
+c.sendall(struct.pack("=iiQ", 99, 0, 0))  # a header of a message type lldpd never sends
+c.close()
+EOP
+kill_on_exit $!
+wait_for 300 test -S "$T/fake.sock" || { echo "fake lldpd not ready"; exit 1; }
+run broken "$T/fake.sock"
+expect_eq "broken: no LLDP fields" "$EMPTY" "$(lldp_of "$T/broken.json")"
+expect_ok "broken: said" grep -qF "enrich_lldp: lldpd on $T/fake.sock: unusable answer (" "$T/broken.err"
 
 # Not allowed to open the socket (not in its group): said with the remedy, fields empty.
 run denied "$T/near.sock" --clear-groups
@@ -141,7 +173,7 @@ expect_ok "stalled: timed out" grep -qF "enrich_lldp: lldpd on $T/near.sock: Con
 # No lldpd on the socket: the daemon runs, counts each read, says it once; a SIGHUP with
 # the live socket fills the fields and says so.
 PROM=127.0.0.1:9977  # in $NS, which is this test's alone: no port to share
-printf '[core]\nenrich_lldp = true\nuplink_interfaces = xln0\nlldpd_socket = %s\nfrequency = 200ms\nprom_listen = %s\n[marshaller json]\n[sink file]\nmarshaller = json\npath = %s\n' \
+printf '[core]\nenrich_lldp = true\nuplink_interfaces = xln0,xlm0\nlldpd_socket = %s\nfrequency = 200ms\nprom_listen = %s\n[marshaller json]\n[sink file]\nmarshaller = json\npath = %s\n' \
 	"$T/none.sock" "$PROM" "$T/hup.json" > "$T/conf.d/lldp.conf"
 ip netns exec "$NS" setpriv --groups=_lldpd -- "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" \
 	-o core.netns=host 2> "$T/hup.err" &

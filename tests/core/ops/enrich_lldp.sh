@@ -120,7 +120,7 @@ run() {
 	ip netns exec "$NS" setpriv "$@" -- "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once \
 		--dest stdout --marshal json -o core.netns=host -o core.prom_listen= \
 		-o core.enrich_lldp=true -o core.uplink_interfaces="${UPLINKS:-xln0,xlm0}" \
-		-o core.lldpd_socket="$_s" \
+		-o core.lldpd_socket="$_s" -o core.enrich_nic="${NIC:-false}" \
 		> "$T/$_n.json" 2> "$T/$_n.err"
 	expect_eq "$_n: exit status" 0 $? || cat "$T/$_n.err"
 }
@@ -134,6 +134,10 @@ xtcpd: info: uplink2: xlm0: LLDP neighbour $SYS (chassis id $CHASSIS, management
 # the neighbour follows its interface, whatever the uplinks' order
 UPLINKS=xlm0,xln0 run swapped "$T/near.sock" --groups=_lldpd
 expect_eq "swapped: each port on its own uplink" "$U2 $U1" "$(lldp_of "$T/swapped.json")"
+
+# with enrich_nic too: the NICs' fields beside the neighbours'
+NIC=true run nic "$T/near.sock" --groups=_lldpd
+expect_eq "nic: both" "${U1%-}veth ${U2%-}veth" "$(lldp_of "$T/nic.json")"
 
 # A broken answer (a server that is no lldpd): counted apart, fields empty.
 /usr/bin/python3 - "$T/fake.sock" <<'EOP' &

@@ -27,6 +27,7 @@ if grep -q "built without liblldpctl" "$T/n.out"; then
 	expect_eq "no liblldpctl: -n says why" "xtcpd: $T/n.conf:5: [core] enrich_lldp: this xtcpd was built without liblldpctl (configure --enable-lldp=yes)" "$(cat "$T/n.out")"
 	skip_part "xtcpd was built without liblldpctl (configure --enable-lldp=yes): lldpd not asked"
 	finish
+	exit
 fi
 expect_eq "-n: enrich_lldp accepted" 0 $rc || cat "$T/n.out"
 printf '[core]\nenrich_lldp = true\nlldpd_socket = lldpd.socket\n' > "$T/conf.d/bad.conf"

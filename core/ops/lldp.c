@@ -1,7 +1,6 @@
-/* ops/lldp — the uplinks' LLDP neighbours from lldpd through liblldpctl. liblldpctl's own
- * transport blocks without limit, so the connection is ours: a non-blocking unix socket
- * behind liblldpctl's send/recv callbacks, each wait bounded by one deadline for the
- * whole read. Runs on the main thread at start and on SIGHUP only; readers keep polling. */
+/* ops/lldp — the uplinks' LLDP neighbours from lldpd through liblldpctl, whose own transport
+ * blocks without limit: ours is a non-blocking socket behind its send/recv callbacks, every
+ * wait bounded by one deadline for the whole read (main thread, start and SIGHUP only). */
 #include "config.h"
 #include "ops/lldp.h"
 

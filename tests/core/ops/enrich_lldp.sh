@@ -167,7 +167,13 @@ expect_ok "denied: says why and what to do" grep -qF \
 # An lldpd that does not answer (stopped with its child): the read gives up, the cycle runs.
 # stop_tree SIG: the near lldpd and its children
 stop_tree() {
-	kill -"$1" $NEAR $(awk -v p=$NEAR '$4 == p { print $1 }' /proc/[0-9]*/stat 2> /dev/null)
+	_sig=$1 _kids=""
+	for _f in /proc/[0-9]*/stat; do
+		read -r _l < "$_f" 2> /dev/null || continue
+		set -- ${_l##*) }  # after the command name, which may hold spaces: state, ppid
+		[ "$2" = "$NEAR" ] && _kids="$_kids ${_l%% *}"
+	done
+	kill -"$_sig" $NEAR $_kids
 }
 stop_tree STOP
 run stalled "$T/near.sock" --groups=_lldpd

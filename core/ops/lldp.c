@@ -213,8 +213,14 @@ static void lldp_publish(struct uplink_nic *u)
 
 static void lldp_said(const char *path, enum lldp_result r, int err, const char *what)
 {
-	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_lldp_reads_total", lldp_result_label[r],
-				"Reads of the uplinks' LLDP neighbours from lldpd (enrich_lldp), by result"), 1);
+	_Atomic uint64_t *m[LR__COUNT];
+
+	/* every result's series, so that a dashboard sees the zeros (found again, not
+	 * made, by later reads) */
+	for (int i = 0; i < LR__COUNT; i++)
+		m[i] = metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_lldp_reads_total", lldp_result_label[i],
+				   "Reads of the uplinks' LLDP neighbours from lldpd (enrich_lldp), by result");
+	metrics_add(m[r], 1);
 	if (r != LR_OK && !lldp_down)
 		log_warn("enrich_lldp: lldpd on %s: %s%s: the lldp fields stay empty until a "
 			 "SIGHUP finds it", path, what, err == EACCES ?

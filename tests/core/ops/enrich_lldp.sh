@@ -193,12 +193,13 @@ kill_on_exit $D
 # reads RESULT: xtcpd_lldp_reads_total{result=RESULT}, scraped inside $NS
 reads() {
 	ip netns exec "$NS" curl -sf "http://$PROM/metrics" |
-		awk -v k="xtcpd_lldp_reads_total{result=\"$1\"}" '$1 == k { print $2; n++ } END { if (!n) print 0 }'
+		awk -v k="xtcpd_lldp_reads_total{result=\"$1\"}" '$1 == k { print $2; n++ } END { if (!n) print "missing" }'
 }
 reads_are() { [ "$(reads "$1")" = "$2" ]; }
 wait_for 300 grep -qs '"uplink1_ifname":"xln0"' "$T/hup.json"
 expect_eq "down: no LLDP fields" "$EMPTY" "$(lldp_of "$T/hup.json")"
 expect_eq "down: counted" 1 "$(reads unreachable)"
+expect_eq "down: the other results there, at 0" "0 0" "$(reads ok) $(reads error)"
 LINE="enrich_lldp: lldpd on $T/none.sock: No such file or directory"
 kill -HUP $D
 wait_for 300 reads_are unreachable 2
@@ -207,7 +208,7 @@ expect_eq "down: logged once" 1 "$(grep -cF "$LINE" "$T/hup.err")"
 sed -i "s|^lldpd_socket = .*|lldpd_socket = $T/near.sock|" "$T/conf.d/lldp.conf"
 kill -HUP $D
 wait_for 300 grep -qs "\"uplink1_lldp_chassis_name\":\"$SYS\"" "$T/hup.json"
-expect_eq "up, SIGHUP: read" 1 "$(reads ok)"
+expect_eq "up, SIGHUP: read (ok unreachable error)" "1 2 0" "$(reads ok) $(reads unreachable) $(reads error)"
 expect_ok "up, SIGHUP: said" grep -qF "enrich_lldp: lldpd on $T/near.sock answers again" "$T/hup.err"
 stop $D
 expect_eq "clean exit" 0 "$STOP_RC"

@@ -17,6 +17,8 @@ PKGS=(
 	clang libclang-rt-14-dev
 	# the bpf_iter source: libbpf, bpftool (its skeleton), clang (its BPF program)
 	libbpf-dev bpftool
+	# enrich_lldp: liblldpctl, and the lldpd daemons its test starts (switch and host)
+	liblldpctl-dev lldpd
 	# the http, nats and valkey sinks, and the servers their tests start
 	libcurl4-openssl-dev libnats-dev libhiredis-dev
 	clickhouse-server nats-server redis-server openssl

@@ -16,7 +16,7 @@ JOBS=$(nproc)
 # Tests mostly wait (on daemons, brokers, namespaces): twice as many as CPUs at once.
 CHECK_JOBS=${CHECK_JOBS:-$((JOBS * 2))}
 CONFIGURE_FLAGS=(--enable-netlink=yes --enable-json=yes --enable-protobuf=yes --enable-kafka=yes
-	--enable-http=yes --enable-nats=yes --enable-valkey=yes --enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes --enable-bpf-iter=yes --enable-io-uring=yes --enable-grpc=yes)
+	--enable-http=yes --enable-nats=yes --enable-valkey=yes --enable-tests=yes --enable-metrics-http=yes --enable-libcap=yes --enable-bpf-iter=yes --enable-io-uring=yes --enable-grpc=yes --enable-lldp=yes)
 # What runs under ASan+UBSan (and why the rest does not) is in README.md, "Sanitizers".
 ASAN_TESTS="tests/core/conf/test_conf tests/core/conf/test_compat tests/core/pipeline/test_pool_queue
 	tests/core/netns/test_netns tests/core/netns/test_ident tests/core/ops/test_uplink tests/core/ops/test_httpd tests/core/ops/test_caps
@@ -27,7 +27,7 @@ ASAN_TESTS="tests/core/conf/test_conf tests/core/conf/test_compat tests/core/pip
 	tests/plugins/marshallers/test_random tests/plugins/sinks/test_file tests/plugins/sinks/test_udp
 	tests/plugins/sinks/kafka/test_kafka
 	tests/core/conf/config_corpus.sh tests/core/conf/compat_daemon.sh
-	tests/core/netns/enrich_container.sh tests/core/netns/enrich_docker.sh
+	tests/core/netns/enrich_container.sh tests/core/netns/enrich_docker.sh tests/core/ops/enrich_lldp.sh
 	tests/core/plugin/broken_plugins.sh tests/core/ops/lifecycle.sh tests/core/ops/metrics_http.sh
 	tests/core/ops/live_host.sh tests/core/pipeline/pipeline_metrics.sh
 	tests/plugins/marshallers/live_protobuf_list.sh tests/plugins/sinks/e2e_file.sh

@@ -51,25 +51,30 @@ static const struct compat_opt compat_opts[] = {
 	{ "conf", ACT_NATIVE, VAL_BOOL, "--print-config" },
 	{ "healthcheck", ACT_NATIVE, VAL_BOOL, "--healthcheck" },
 	{ "grpcPort", ACT_SOFT, VAL_UINT, "sink.grpc.port" },
-	/* enrichment: the container of each namespace, Docker names, the uplinks' NICs */
+	/* enrichment: the container of each namespace, Docker names, the uplinks' NICs and
+	 * LLDP neighbours */
 	{ "resolveContainerId", ACT_KEY, VAL_BOOL, "core.enrich_container" },
 	{ "enrichContainer", ACT_KEY, VAL_BOOL, "core.enrich_docker" },
 	{ "dockerSocket", ACT_KEY, VAL_STR, "core.docker_socket" },
 	{ "enrichNic", ACT_KEY, VAL_BOOL, "core.enrich_nic" },
 	{ "uplinkCount", ACT_KEY0, VAL_UINT, "core.uplink_count" },
 	{ "uplinkInterfaces", ACT_KEY, VAL_STR, "core.uplink_interfaces" },
+	{ "enrichLldp", ACT_KEY, VAL_BOOL, "core.enrich_lldp" },
+	{ "lldpdSocket", ACT_KEY, VAL_STR, "core.lldpd_socket" },
 
 	/* xtcp2 options with no direct counterpart: accepted so old unit files start. */
 	{ "goMaxProcs", ACT_IGNORE, VAL_STR,
 	  "use -o core.cpus=LIST to confine xtcpd's threads, -o core.max_threads=N to cap them" },
 	{ "nltimeout", ACT_IGNORE, VAL_STR, "use -o core.timeout=DURATION" },
 	{ "promPath", ACT_IGNORE, VAL_STR, "xtcpd serves /metrics, /healthz and /readyz" },
+	{ "lldpdVersionHint", ACT_IGNORE, VAL_STR,
+	  "xtcpd asks lldpd through liblldpctl, whose API is the same for every lldpd version" },
 	{ "reconcileBeforePoll", ACT_IGNORE, VAL_BOOL,
 	  "xtcpd scans for namespaces every core.reconcile_interval and at each cycle" },
 #define NOEQ(n, v) { n, ACT_IGNORE, v, NULL }
 	NOEQ("asnDbPath", VAL_STR), NOEQ("asnRefreshInterval", VAL_STR),
 	NOEQ("destWriteFiles", VAL_STR),
-	NOEQ("enrichAsn", VAL_BOOL), NOEQ("enrichLldp", VAL_BOOL),
+	NOEQ("enrichAsn", VAL_BOOL),
 	NOEQ("enrichLocality", VAL_BOOL),
 	NOEQ("grpcListenAddress", VAL_STR), NOEQ("grpcListenNetwork", VAL_STR),
 	NOEQ("grpcUnixSocketMode", VAL_STR),
@@ -79,8 +84,8 @@ static const struct compat_opt compat_opts[] = {
 	NOEQ("listenerAuthFailureJitterMax", VAL_STR),
 	NOEQ("listenerAuthFailureJitterMin", VAL_STR), NOEQ("listenerAuthMode", VAL_STR),
 	NOEQ("listenerHMACSharedKey", VAL_STR), NOEQ("listenerRawToken", VAL_STR),
-	NOEQ("listenerSignedSkewMinutes", VAL_STR), NOEQ("lldpdSocket", VAL_STR),
-	NOEQ("lldpdVersionHint", VAL_STR), NOEQ("localityRefreshInterval", VAL_STR),
+	NOEQ("listenerSignedSkewMinutes", VAL_STR),
+	NOEQ("localityRefreshInterval", VAL_STR),
 	NOEQ("modulus", VAL_STR), NOEQ("nlmsgSeq", VAL_STR),
 	NOEQ("populateNsid", VAL_BOOL), NOEQ("profile.mode", VAL_STR),
 	NOEQ("promListenNetwork", VAL_STR), NOEQ("promUnixSocketMode", VAL_STR),

@@ -357,6 +357,7 @@ static int ifname_ok(const char *s, size_t n)
 static int check_enrich(struct conf *c)
 {
 	const char *sock = c->core[CK_DOCKER_SOCKET].str, *root = c->core[CK_ENRICH_ROOT].str;
+	const char *lsock = c->core[CK_LLDPD_SOCKET].str;
 	const char *ifs = c->core[CK_UPLINK_INTERFACES].str;
 	char w[600];
 	size_t n = 0;
@@ -368,6 +369,17 @@ static int check_enrich(struct conf *c)
 			    "and json-c (configure --enable-http=yes --enable-json=yes)", w);
 	}
 #endif
+#ifndef XTCPD_WITH_LLDP
+	if (c->core[CK_ENRICH_LLDP].num) {
+		core_where(c, "enrich_lldp", w, sizeof(w));
+		return conf_fail(c, "%s: [core] enrich_lldp: this xtcpd was built without liblldpctl "
+			    "(configure --enable-lldp=yes)", w);
+	}
+#endif
+	if (lsock && *lsock != '/') {
+		core_where(c, "lldpd_socket", w, sizeof(w));
+		return conf_fail(c, "%s: [core] lldpd_socket: '%s' is not an absolute path", w, lsock);
+	}
 	if (sock && *sock != '/') {
 		core_where(c, "docker_socket", w, sizeof(w));
 		return conf_fail(c, "%s: [core] docker_socket: '%s' is not an absolute path", w, sock);

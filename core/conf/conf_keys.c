@@ -89,6 +89,13 @@ const struct xtcpd_key conf_core_keys[] = {
 	[CK_UPLINK_INTERFACES] = { "uplink_interfaces", XTCPD_KEY_STRING, "", 0, 255, NULL, 0,
 				   "the uplinks, comma-separated interface names ('' = the interfaces of "
 				   "the default routes) (xtcp2's -uplinkInterfaces)" },
+	[CK_ENRICH_LLDP] = { "enrich_lldp", XTCPD_KEY_BOOL, "false", 0, 0, NULL, 0,
+			     "fill the uplink1_lldp_*/uplink2_lldp_* fields (the neighbour's chassis "
+			     "name and id, management address, port id and description) from lldpd, "
+			     "read at start and on SIGHUP (xtcp2's -enrichLldp)" },
+	[CK_LLDPD_SOCKET] = { "lldpd_socket", XTCPD_KEY_STRING, "/run/lldpd.socket", 1, 107, NULL, 0,
+			      "lldpd's control socket, an absolute path; xtcpd must be in its group "
+			      "(_lldpd) (xtcp2's -lldpdSocket)" },
 	[CK_ENRICH_ROOT] = { "enrich_root", XTCPD_KEY_STRING, "", 0, 1023, NULL, 0,
 			     "FOR TESTS ONLY: folder prefixed to /proc/PID/cgroup, /sys/fs/cgroup, "
 			     "/var/log/pods, /sys/class/net and pci.ids when enrichment reads them "

@@ -21,6 +21,7 @@
 #include "ops/control.h"
 #include "ops/httpd.h"
 #include "ops/jitter.h"
+#include "ops/lldp.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/probe.h"
@@ -322,23 +323,29 @@ static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct
 {
 	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
 	struct uplink_set *up = NULL;
+	int nic = c->core[CK_ENRICH_NIC].num != 0, lldp = c->core[CK_ENRICH_LLDP].num != 0;
 	unsigned threads;
 	int rc;
 
-	if (c->core[CK_ENRICH_NIC].num) {
+	if (nic || lldp) {
 		if ((rc = uplink_read(c->core[CK_ENRICH_ROOT].str, c->core[CK_UPLINK_INTERFACES].str,
-				      (unsigned)c->core[CK_UPLINK_COUNT].num, &up)))
+				      (unsigned)c->core[CK_UPLINK_COUNT].num, nic, &up)))
 			return rc;
-		uplink_log(up);
+		/* bounded (LLDP_TIMEOUT_MS), never fatal: counted, logged, fields left empty */
+		if (lldp && up->n)
+			lldp_read(c->core[CK_LLDPD_SOCKET].str, up);
+		uplink_log(up, nic, lldp);
 		for (unsigned i = 0; i < up->n; i++)
 			po.uplink[i] = &up->nic[i].pub;
 	}
 	rc = pipeline_create(c, ps, &po, old, out);
 
 	if (!rc) {
-		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str);
+		/* the Docker client's thread too (netns/docker.c); LLDP is read here, on none */
+		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str) +
+			  (c->core[CK_ENRICH_DOCKER].num != 0);
 		if (threads > (unsigned)c->core[CK_MAX_THREADS].num) {
-			log_err("configuration needs %u threads (main, readers, sinks, metrics), above "
+			log_err("configuration needs %u threads (main, readers, sinks, metrics, docker), above "
 				"max_threads = %lld: lower the readers (netlinkers) or raise max_threads",
 				threads, (long long)c->core[CK_MAX_THREADS].num);
 			rc = -E2BIG;

@@ -151,7 +151,8 @@ static void uplink_nic(const char *root, int sock, struct uplink_nic *u)
 #undef UPLINK_STR
 }
 
-int uplink_read(const char *root, const char *ifaces, unsigned count, struct uplink_set **out)
+int uplink_read(const char *root, const char *ifaces, unsigned count, int nic,
+		struct uplink_set **out)
 {
 	char names[UPLINK_MAX][16], text[16384];
 	unsigned n = 0, max = count < UPLINK_MAX ? count : UPLINK_MAX;
@@ -177,10 +178,12 @@ int uplink_read(const char *root, const char *ifaces, unsigned count, struct upl
 	}
 	if (!(s = calloc(1, sizeof(*s))))
 		return -ENOMEM;
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sock = nic ? socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
 	for (unsigned i = 0; i < n; i++) {
 		memcpy(s->nic[i].ifname, names[i], sizeof(s->nic[i].ifname));
-		uplink_nic(root, sock, &s->nic[i]);
+		s->nic[i].pub.ifname = s->nic[i].ifname;
+		if (nic)
+			uplink_nic(root, sock, &s->nic[i]);
 	}
 	s->n = n;
 	if (sock >= 0)
@@ -194,17 +197,25 @@ void uplink_free(struct uplink_set *s)
 	free(s);
 }
 
-void uplink_log(const struct uplink_set *s)
+void uplink_log(const struct uplink_set *s, int nic, int lldp)
 {
 	if (!s->n)
-		log_warn("enrich_nic: no uplink found (no default route): set [core] uplink_interfaces");
+		log_warn("%s: no uplink found (no default route): set [core] uplink_interfaces",
+			 nic ? "enrich_nic" : "enrich_lldp");
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct xtcpd_uplink *u = &s->nic[i].pub;
 
-		log_info("uplink%u: %s: driver %s, pci %04x:%04x (%s), bus %s, %u Mb/s, firmware %s",
-			 i + 1, u->ifname, u->nic_driver ? u->nic_driver : "-", u->nic_pci_vendor,
-			 u->nic_pci_device, u->nic_model ? u->nic_model : "-",
-			 u->nic_bus_info ? u->nic_bus_info : "-", u->nic_speed_mbps,
-			 u->nic_fw_version ? u->nic_fw_version : "-");
+		if (nic)
+			log_info("uplink%u: %s: driver %s, pci %04x:%04x (%s), bus %s, %u Mb/s, firmware %s",
+				 i + 1, u->ifname, u->nic_driver ? u->nic_driver : "-", u->nic_pci_vendor,
+				 u->nic_pci_device, u->nic_model ? u->nic_model : "-",
+				 u->nic_bus_info ? u->nic_bus_info : "-", u->nic_speed_mbps,
+				 u->nic_fw_version ? u->nic_fw_version : "-");
+		if (lldp)
+			log_info("uplink%u: %s: LLDP neighbour %s (chassis id %s, management %s), port "
+				 "%s (%s)", i + 1, u->ifname, u->lldp_chassis_name ? u->lldp_chassis_name : "-",
+				 u->lldp_chassis_id ? u->lldp_chassis_id : "-",
+				 u->lldp_mgmt_ip ? u->lldp_mgmt_ip : "-", u->lldp_port_id ? u->lldp_port_id : "-",
+				 u->lldp_port_descr ? u->lldp_port_descr : "-");
 	}
 }

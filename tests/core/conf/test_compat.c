@@ -374,17 +374,28 @@ static void test_enrichment(void **state)
 		"-o", "core.enrich_nic=true", DESER));
 	check(L("-enrichNic=false", "-uplinkCount", "0"), L("-o", "core.enrich_nic=false", DESER));
 	assert_int_equal(n_warned, 0);
+	check(L("-enrichLldp", "-lldpdSocket", "/run/l.sock"),
+	      L("-o", "core.enrich_lldp=true", "-o", "core.lldpd_socket=/run/l.sock", DESER));
+	assert_int_equal(n_warned, 0);
+	/* liblldpctl's API is the same for every lldpd: the hint has nothing to say */
+	check(L("-enrichLldp=false", "-lldpdVersionHint", "1.0"), L("-o", "core.enrich_lldp=false", DESER));
+	assert_int_equal(n_warned, 1);
+	assert_string_equal(warned[0], "ignoring xtcp2 option -lldpdVersionHint: xtcpd asks lldpd "
+			    "through liblldpctl, whose API is the same for every lldpd version");
 	fake_env = L("CONTAINER_ID_RESOLVE=true", "ENRICH_CONTAINER=1", "DOCKER_SOCKET=/d.sock",
-		     "ENRICH_NIC=true", "UPLINK_COUNT=2", "UPLINK_INTERFACES=bond0");
+		     "ENRICH_NIC=true", "UPLINK_COUNT=2", "UPLINK_INTERFACES=bond0",
+		     "ENRICH_LLDP=true", "LLDPD_SOCKET=/l.sock");
 	check(NONE, L("-o", "core.enrich_container=true", "-o", "core.enrich_docker=true",
-		      "-o", "core.docker_socket=/d.sock", "-o", "core.enrich_nic=true",
+		      "-o", "core.docker_socket=/d.sock", "-o", "core.enrich_lldp=true",
+		      "-o", "core.lldpd_socket=/l.sock", "-o", "core.enrich_nic=true",
 		      "-o", "core.uplink_count=2", "-o", "core.uplink_interfaces=bond0", DESER));
 	/* XTCP_CONFIG_JSON: uplink_interfaces is a repeated string */
 	fake_env = L("XTCP_CONFIG_JSON={\"resolveContainerId\":true,\"enrichNicEnable\":true,"
-		     "\"uplinkInterfaces\":[\"eth0\",\"eth1\"],\"dockerSocketPath\":\"/run/d.sock\"}");
+		     "\"uplinkInterfaces\":[\"eth0\",\"eth1\"],\"dockerSocketPath\":\"/run/d.sock\","
+		     "\"enrichLldpEnable\":true,\"lldpdSocketPath\":\"/run/l.sock\"}");
 	check(NONE, L("-o", "core.enrich_container=true", "-o", "core.enrich_nic=true",
 		      "-o", "core.uplink_interfaces=eth0,eth1", "-o", "core.docker_socket=/run/d.sock",
-		      DESER));
+		      "-o", "core.enrich_lldp=true", "-o", "core.lldpd_socket=/run/l.sock", DESER));
 	assert_int_equal(n_warned, 0);
 	fake_env = NULL;
 	check_env_fail(L("XTCP_CONFIG_JSON={\"uplinkInterfaces\":[\"eth0\",1]}"),

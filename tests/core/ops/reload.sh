@@ -79,7 +79,7 @@ hup "too many threads" "failed to start"
 expect_eq "a build failure keeps the running pipeline" \
 	"xtcpd: error: SIGHUP: the new configuration failed to start (Argument list too long): keeping the running one" "$got"
 expect_eq "and says why" \
-	"xtcpd: error: configuration needs 68 threads (main, readers, sinks, metrics), above max_threads = 64: lower the readers (netlinkers) or raise max_threads" \
+	"xtcpd: error: configuration needs 68 threads (main, readers, sinks, metrics, docker), above max_threads = 64: lower the readers (netlinkers) or raise max_threads" \
 	"$(grep "needs 68 threads" "$TMP/log")"
 
 # A valid reload: only the source changed.

@@ -2,8 +2,9 @@
 # Pipeline accounting over several cycles, scraped from /metrics between cycles (the
 # endpoint itself, readiness and 404/405 are tests/core/ops/metrics_http.sh and readyz.sh):
 # emitted = marshalled = delivered by each of two sinks, batches as flush_rows implies,
-# no drops, promtool-clean; threads are exactly main + readers + sinks + http; a
-# configuration needing more threads than max_threads is refused with the count.
+# no drops, promtool-clean; threads are exactly main + readers + sinks + http (+ the
+# Docker client's with enrich_docker); a configuration needing more threads than
+# max_threads is refused with the count.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 . "$XTCPD_SRCDIR/tests/plugins/sinks/e2e_lib.sh"
 need_plugin source_synth marshaller_json sink_null sink_file
@@ -55,9 +56,30 @@ expect_eq "pool capacity: 3 lanes x 2 + 2 sinks x (4 + 4) + 2" 24 "$(m 'xtcpd_po
 stop $PID
 expect_eq "exit status after SIGTERM" 0 "$STOP_RC"
 
+# enrich_docker's client has a thread of its own: counted, so that max_threads = exactly
+# what runs (main + 3 lanes + 2 sinks + http + docker) starts and one less is refused.
+if "$XTCPD" -n -c "$TMP/x.conf" -C "$TMP/none" -o core.enrich_docker=true 2>&1 | grep -q "without libcurl"; then
+	skip_part "built without libcurl and json-c: no Docker client thread to count"
+else
+	"$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" -o core.enrich_docker=true \
+		-o core.docker_socket="$TMP/no-docker.sock" -o core.max_threads=8 2> "$TMP/log.d" &
+	PID=$!
+	kill_on_exit $PID
+	wait_metric xtcpd_poll_cycles_total 1 || cat "$TMP/log.d"
+	scrape "$TMP/m.d"
+	expect_eq "docker: threads: main + 3 lanes + 2 sinks + http + docker" 8 "$(metric "$TMP/m.d" xtcpd_threads)"
+	expect_eq "docker: threads really" 8 "$(ls /proc/$PID/task | wc -l)"
+	stop $PID
+	expect_eq "docker: exit status after SIGTERM" 0 "$STOP_RC"
+	"$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" --once -o core.enrich_docker=true \
+		-o core.docker_socket="$TMP/no-docker.sock" -o core.max_threads=7 > /dev/null 2> "$TMP/err"
+	expect_eq "docker: refused: exit status" 2 $?
+	expect_eq "docker: refused: message" "xtcpd: error: configuration needs 8 threads (main, readers, sinks, metrics, docker), above max_threads = 7: lower the readers (netlinkers) or raise max_threads" "$(cat "$TMP/err")"
+fi
+
 # Too many threads for max_threads: refused at start, with the count.
 "$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" --once -o source.synth.lanes=64 -o core.max_threads=16 \
 	-o core.prom_listen= > /dev/null 2> "$TMP/err"
 expect_eq "refused: exit status" 2 $?
-expect_eq "refused: message" "xtcpd: error: configuration needs 67 threads (main, readers, sinks, metrics), above max_threads = 16: lower the readers (netlinkers) or raise max_threads" "$(cat "$TMP/err")"
+expect_eq "refused: message" "xtcpd: error: configuration needs 67 threads (main, readers, sinks, metrics, docker), above max_threads = 16: lower the readers (netlinkers) or raise max_threads" "$(cat "$TMP/err")"
 finish

@@ -19,49 +19,28 @@
 #include "ops/caps.h"
 #include "ops/clock.h"
 #include "ops/control.h"
-#include "ops/httpd.h"
 #include "ops/jitter.h"
-#include "ops/lldp.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "ops/probe.h"
-#include "netns/docker.h"
 #include "netns/netns.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/reload.h"
 #include "ops/stats.h"
 #include "ops/threads.h"
 #include "ops/trust.h"
 #include "ops/tuning.h"
 #include "ops/uplink.h"
+#include "ops/daemon_int.h"
 
 /* core.log_level's choices (error|warning|info|debug), in order. */
-static const int log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG };
+const int daemon_log_levels[] = { XTCPD_LOG_ERR, XTCPD_LOG_WARN, XTCPD_LOG_INFO, XTCPD_LOG_DEBUG };
 
-static int no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
+int daemon_no_setns; /* no CAP_SYS_ADMIN: only the host namespace can be collected */
 
 /* Exit status when every sink's output closed (a reader that left our pipe): what a
  * filter killed by SIGPIPE reports. */
 #define EXIT_NO_OUTPUT (128 + SIGPIPE)
 
-/* One configuration generation: the parsed files and the plugins they loaded. A reload
- * builds the next one beside the running one. */
-struct daemon {
-	const struct daemon_opts *o;
-	struct plugin_set *ps;
-	struct conf *conf;
-	struct pipeline *pl;
-	struct netns_mgr *ns;
-	struct docker *docker;          /* enrich_docker's client, NULL when off */
-	struct uplink_set *up;          /* enrich_nic: the uplinks records point at */
-	struct uplink_set *up_next;     /* those of the pipeline just built, not swapped in */
-	_Atomic uint64_t *m_left_out;   /* namespaces the last scan left out for a limit */
-	uint64_t seq;
-	int64_t sched_start_ns;     /* when the last scheduled cycle started (0: none yet) */
-	unsigned fds_per_ns;        /* measured on the first namespace (the host's) */
-	unsigned long long nofile;  /* the open-files limit */
-	unsigned long long max_ns;  /* namespaces that fit in it (0 = not known yet) */
-};
 
 static const struct xtcpd_key *keys_of(void *arg, enum conf_kind kind, const char *plugin,
 				       char *err, size_t n)
@@ -133,449 +112,6 @@ int daemon_check_conf(struct conf *c, struct plugin_set *ps)
 	return conf_check_plugins(c, check_of, ps);
 }
 
-enum ns_event { NS_OPENED, NS_CLOSED, NS_REFUSED, NS_OPEN_FAILED };
-
-/* add = 0 registers the counter (at 0) without counting. */
-static void ns_count_n(enum ns_event ev, unsigned add)
-{
-	static const struct { const char *name, *help; } defs[] = {
-		[NS_OPENED] = { "xtcpd_namespaces_opened_total",
-				"Network namespaces found and handed to the sources" },
-		[NS_CLOSED] = { "xtcpd_namespaces_closed_total",
-				"Network namespaces gone (no mount, no process) and released" },
-		[NS_REFUSED] = { "xtcpd_namespaces_refused_total",
-				 "Network namespaces a source could not use (retried at the next scan)" },
-		[NS_OPEN_FAILED] = { "xtcpd_namespaces_open_failed_total",
-				     "Network namespaces (or folders of them) that could not be opened, "
-				     "e.g. out of file descriptors (retried at the next scan)" },
-	};
-	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, defs[ev].name, NULL, defs[ev].help), add);
-}
-
-static void ns_count(enum ns_event ev)
-{
-	ns_count_n(ev, 1);
-}
-
-/* File descriptors kept out of the namespaces' reach: the endpoint's connections (up to
- * an eighth of a small limit), sinks, logs, the namespace helpers. */
-static unsigned long long fd_reserve(const struct daemon *d)
-{
-	const char *prom = d->conf->core[CK_PROM_LISTEN].str;
-	unsigned long long http = prom && *prom ? HTTPD_MAX_CONNECTIONS : 0;
-
-	return 32 + (http < d->nofile / 8 ? http : d->nofile / 8);
-}
-
-/* Once the first namespace (the host's) is open, its cost is known: the budget is what
- * the limit leaves after the reserve and what was open before it. */
-static void fd_budget(struct daemon *d, unsigned before)
-{
-	unsigned long long now = tuning_fds_open(), base, room;
-
-	d->fds_per_ns = 1 + (unsigned)(now - before); /* the manager's fd + the sources' */
-	base = now - d->fds_per_ns;
-	room = d->nofile > base + fd_reserve(d) ? d->nofile - base - fd_reserve(d) : 0;
-	d->max_ns = room / d->fds_per_ns > 1 ? room / d->fds_per_ns : 1;
-}
-
-static int ns_room_cb(void *arg, size_t n)
-{
-	struct daemon *d = arg;
-
-	return !d->max_ns || n < d->max_ns;
-}
-
-static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
-{
-	struct daemon *d = arg;
-	unsigned before = d->fds_per_ns ? 0 : tuning_fds_open();
-	int rc = pipeline_ns_add(d->pl, ns);
-
-	if (!d->fds_per_ns && !rc)
-		fd_budget(d, before);
-	ns_count(rc ? NS_REFUSED : NS_OPENED);
-	if (rc)
-		log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
-				"namespace %s (inode %llu): source cannot use it: %s", ns->name,
-				(unsigned long long)ns->inode, log_errstr(rc));
-	return rc;
-}
-
-static void ns_limited_cb(void *arg, const char *name, uid_t owner, enum netns_limit why)
-{
-	static const char *const what[] = { [NETNS_LIMIT_TOTAL] = "max_namespaces",
-					    [NETNS_LIMIT_PER_OWNER] = "max_namespaces_per_owner" };
-	char lab[64];
-
-	snprintf(lab, sizeof(lab), "limit=\"%s\"", what[why]);
-	metrics_add(metrics_get(XTCPD_METRIC_COUNTER, "xtcpd_namespaces_limited_total", lab,
-				"Namespaces found but left out for a limit, per scan (retried at the next)"), 1);
-	log_ratelimited(ns_limited_cb, 60000, XTCPD_LOG_WARN, NULL,
-			"namespace %s (owner uid %d) left out: [core] %s reached", name,
-			owner == (uid_t)-1 ? -1 : (int)owner, what[why]);
-}
-
-static void ns_del_cb(void *arg, struct xtcpd_netns *ns)
-{
-	struct daemon *d = arg;
-
-	ns_count(NS_CLOSED);
-	pipeline_ns_del(d->pl, ns);
-}
-
-static void ns_failed_cb(void *arg, const char *what, int err)
-{
-	struct daemon *d = arg;
-
-	ns_count(NS_OPEN_FAILED);
-	log_ratelimited(ns_failed_cb, 10000, XTCPD_LOG_WARN, NULL,
-			"namespace %s: cannot open: %s (open files limit %llu, %u per namespace: room "
-			"for %llu; raise LimitNOFILE)", what, log_errstr(err), d->nofile, d->fds_per_ns,
-			d->max_ns);
-}
-
-/* At start-up: what the open-files limit allows, in namespaces (also a metric). */
-static void report_budget(struct daemon *d, unsigned long long from)
-{
-	unsigned long long cap = d->max_ns;
-
-	if (from != d->nofile)
-		log_info("open files: soft limit raised from %llu to %llu (the hard limit)", from, d->nofile);
-	/* Said when the limit, not max_namespaces, bounds the namespaces polled. */
-	log_msg(cap < (unsigned long long)d->conf->core[CK_MAX_NAMESPACES].num ? XTCPD_LOG_INFO
-									      : XTCPD_LOG_DEBUG,
-	       "open files: limit %llu, %llu kept for the endpoint and sinks, %u per namespace: "
-	       "room for %llu namespaces (%zu now)", d->nofile, fd_reserve(d), d->fds_per_ns, cap,
-	       d->ns ? netns_mgr_count(d->ns) : 0);
-	metrics_set(metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_capacity", NULL,
-				"Network namespaces the open-files limit has room for (after a reserve for "
-				"the endpoint and sinks), at the file descriptors each costs"), cap);
-}
-
-static void ns_refused_cb(void *arg, struct xtcpd_netns *ns, int rc)
-{
-	ns_count(NS_REFUSED);
-	log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,
-			"namespace %s (inode %llu): source cannot use it: %s", ns->name,
-			(unsigned long long)ns->inode, log_errstr(rc));
-}
-
-static void netns_conf_of(const struct conf *c, struct netns_conf *nc)
-{
-	*nc = (struct netns_conf){
-		.host_only = c->core[CK_NETNS].num == 1 || no_setns,
-		.dirs = c->core[CK_NETNS_DIRS].str,
-		.proc_scan = (int)c->core[CK_NETNS_PROC_SCAN].num,
-		.reconcile_ms = c->core[CK_RECONCILE_INTERVAL].num,
-		.max_namespaces = (size_t)c->core[CK_MAX_NAMESPACES].num,
-		.max_per_owner = (size_t)c->core[CK_MAX_NAMESPACES_PER_OWNER].num,
-		.enrich_container = c->core[CK_ENRICH_CONTAINER].num || c->core[CK_ENRICH_DOCKER].num,
-		.enrich_root = c->core[CK_ENRICH_ROOT].str,
-	};
-}
-
-/* The namespace manager and what it owns besides: the Docker client. */
-static void netns_stop(struct daemon *d)
-{
-	netns_mgr_destroy(d->ns);
-	d->ns = NULL;
-	docker_destroy(d->docker);
-	d->docker = NULL;
-}
-
-static int netns_start(struct daemon *d)
-{
-	struct netns_ops nops = { .arg = d, .add = ns_add_cb, .del = ns_del_cb, .fail = ns_failed_cb,
-				  .room = ns_room_cb, .limited = ns_limited_cb };
-	struct netns_conf nc;
-	int rc;
-
-	netns_conf_of(d->conf, &nc);
-	if (d->conf->core[CK_ENRICH_DOCKER].num && !d->docker) {
-		/* Not fatal: records go out without names, the client's metrics say why. */
-		rc = docker_create(d->conf->core[CK_DOCKER_SOCKET].str,
-				   d->conf->core[CK_DOCKER_TIMEOUT].num, &d->docker);
-		if (rc && rc != -ENOENT) /* -ENOENT: no libcurl, docker_create said so */
-			log_warn("enrich_docker: no Docker client: %s", log_errstr(rc));
-	}
-	nc.docker = d->docker;
-	for (enum ns_event ev = NS_OPENED; ev <= NS_OPEN_FAILED; ev++)
-		ns_count_n(ev, 0);
-	if ((rc = netns_mgr_create(&nc, &nops, &d->ns))) {
-		log_ratelimited(netns_start, 60000, XTCPD_LOG_ERR, NULL, "namespace manager: %s",
-				log_errstr(rc));
-		netns_stop(d);
-		return rc;
-	}
-	netns_mgr_reconcile(d->ns); /* a namespace that fails is counted and retried */
-	d->m_left_out = metrics_get(XTCPD_METRIC_GAUGE, "xtcpd_namespaces_left_out", NULL,
-				    "Namespaces the last scan found but left out for max_namespaces "
-				    "or max_namespaces_per_owner");
-	metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
-	return 0;
-}
-
-/* Build (beside `old`, adopting its unchanged instances) and start the pipeline of
- * configuration c. On failure the new parts are undone and old is untouched. */
-static int build(struct daemon *d, struct conf *c, struct plugin_set *ps, struct pipeline *old,
-		 struct pipeline **out)
-{
-	struct pipeline_opts po = { .capture_dir = d->o->capture_dir, .daemon_version = PACKAGE_VERSION };
-	struct uplink_set *up = NULL;
-	int nic = c->core[CK_ENRICH_NIC].num != 0, lldp = c->core[CK_ENRICH_LLDP].num != 0;
-	unsigned threads;
-	int rc;
-
-	if (nic || lldp) {
-		if ((rc = uplink_read(c->core[CK_ENRICH_ROOT].str, c->core[CK_UPLINK_INTERFACES].str,
-				      (unsigned)c->core[CK_UPLINK_COUNT].num, nic, &up)))
-			return rc;
-		/* bounded (LLDP_TIMEOUT_MS), never fatal: counted, logged, fields left empty */
-		if (lldp && up->n)
-			lldp_read(c->core[CK_LLDPD_SOCKET].str, up);
-		uplink_log(up, nic, lldp);
-		for (unsigned i = 0; i < up->n; i++)
-			po.uplink[i] = &up->nic[i].pub;
-	}
-	rc = pipeline_create(c, ps, &po, old, out);
-
-	if (!rc) {
-		/* the Docker client's thread too (netns/docker.c); LLDP is read here, on none */
-		threads = pipeline_threads(*out) + (c->core[CK_PROM_LISTEN].str && *c->core[CK_PROM_LISTEN].str) +
-			  (c->core[CK_ENRICH_DOCKER].num != 0);
-		if (threads > (unsigned)c->core[CK_MAX_THREADS].num) {
-			log_err("configuration needs %u threads (main, readers, sinks, metrics, docker), above "
-				"max_threads = %lld: lower the readers (netlinkers) or raise max_threads",
-				threads, (long long)c->core[CK_MAX_THREADS].num);
-			rc = -E2BIG;
-		}
-	}
-	if (!rc)
-		rc = pipeline_start(*out);
-	if (rc) {
-		pipeline_destroy(*out);
-		*out = NULL;
-		uplink_free(up);
-		return rc;
-	}
-	/* The running pipeline's records point at the old set until the swap. */
-	d->up_next = up;
-	return 0;
-}
-
-static void tear_down(struct daemon *d, int timeout_ms)
-{
-	int left = pipeline_stop(d->pl, timeout_ms);
-
-	if (left)
-		log_warn("%d batches were not delivered", left);
-	netns_stop(d);
-	pipeline_destroy(d->pl);
-	d->pl = NULL;
-}
-
-static void generation_free(struct conf *c, struct plugin_set *ps)
-{
-	if (c) {
-		conf_free(c);
-		free(c);
-	}
-	if (ps) {
-		plugin_set_fini(ps);
-		free(ps);
-	}
-}
-
-/* Parse and check everything into a new generation: 0, or -errno with the message in
- * (*c)->err. */
-static int load_generation(const struct daemon_opts *o, struct conf **c, struct plugin_set **ps)
-{
-	*c = calloc(1, sizeof(**c));
-	*ps = calloc(1, sizeof(**ps));
-	if (!*c || !*ps)
-		return -ENOMEM;
-	return daemon_load_conf(o, *c, *ps);
-}
-
-static int netns_changed(const struct conf *a, const struct conf *b)
-{
-	struct netns_conf x, y;
-
-	netns_conf_of(a, &x);
-	netns_conf_of(b, &y);
-	if (x.enrich_container != y.enrich_container ||
-	    strcmp(x.enrich_root ? x.enrich_root : "", y.enrich_root ? y.enrich_root : "") ||
-	    a->core[CK_ENRICH_DOCKER].num != b->core[CK_ENRICH_DOCKER].num ||
-	    a->core[CK_DOCKER_TIMEOUT].num != b->core[CK_DOCKER_TIMEOUT].num ||
-	    strcmp(a->core[CK_DOCKER_SOCKET].str, b->core[CK_DOCKER_SOCKET].str))
-		return 1;
-	return x.host_only != y.host_only || x.proc_scan != y.proc_scan ||
-	       x.reconcile_ms != y.reconcile_ms ||
-	       x.max_namespaces != y.max_namespaces || x.max_per_owner != y.max_per_owner || strcmp(x.dirs ? x.dirs : "", y.dirs ? y.dirs : "");
-}
-
-static void swap_in(struct daemon *d, struct conf *nc, struct plugin_set *nps, struct pipeline *np,
-		    const char *why);
-
-/* SIGHUP: check, build beside the running pipeline, swap. Any failure before the swap
- * keeps the running pipeline (its sinks reopen their outputs, as SIGHUP asks). */
-static void reload(struct daemon *d)
-{
-	struct conf *nc;
-	struct plugin_set *nps;
-	struct pipeline *np;
-	int rc;
-
-	rc = load_generation(d->o, &nc, &nps);
-	if (rc) {
-		log_err("SIGHUP: new configuration refused, keeping the running one: %s",
-			nc && nc->err[0] ? nc->err : log_errstr(rc));
-		goto keep;
-	}
-	if ((rc = build(d, nc, nps, d->pl, &np))) {
-		log_err("SIGHUP: the new configuration failed to start (%s): keeping the running one",
-			log_errstr(rc));
-		goto keep;
-	}
-	swap_in(d, nc, nps, np, "SIGHUP");
-	return;
-keep:
-	generation_free(nc, nps);
-	pipeline_reopen(d->pl);
-}
-
-/* The effective configuration, for the control services' readers. */
-static void publish_conf(const struct conf *c)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return;
-	conf_print(f, c);
-	if (!fclose(f))
-		control_publish(text);
-	free(text);
-}
-
-/* The swap of a reload (SIGHUP or a control request): np was built beside the running
- * pipeline from nc. Cannot fail. */
-static void swap_in(struct daemon *d, struct conf *nc, struct plugin_set *nps, struct pipeline *np,
-		    const char *why)
-{
-	struct xtcpd_netns *const *list = NULL;
-	struct reload_ns view = { .arg = d, .refused = ns_refused_cb };
-	struct reload_stats st;
-	int ns_moved;
-
-	if (d->ns)
-		view.n = netns_mgr_list(d->ns, &list);
-	view.list = list;
-	ns_moved = netns_changed(d->conf, nc);
-	reload_swap(d->pl, np, (int)d->conf->core[CK_SHUTDOWN_TIMEOUT].num, &view, &st);
-	d->pl = np;
-	uplink_free(d->up);  /* no lane emits with the old pipeline any more */
-	d->up = d->up_next;
-	d->up_next = NULL;
-	if (st.undelivered)
-		log_warn("%s: %d batches of the retired sinks were not delivered", why, st.undelivered);
-	if (!st.stuck)  /* else a stuck sink may still read its configuration */
-		generation_free(d->conf, d->ps);
-	d->conf = nc;
-	d->ps = nps;
-	stats_set_conf(d->conf);
-	log_setup(d->conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
-		  log_levels[d->conf->core[CK_LOG_LEVEL].num]);
-	if (ns_moved) {  /* other folders, scans or enrichment: find the namespaces again */
-		netns_stop(d);
-		netns_start(d);
-	}
-	publish_conf(d->conf);
-	log_info("%s: configuration reloaded: %u instances kept, %u new, %u retired", why,
-		 st.kept, st.created, st.retired);
-}
-
-#define CONTROL_ORIGIN "control service"
-
-/* A configuration given by a control service: the path of a SIGHUP, from text instead
- * of the files (and without the command line's overrides: the text is the effective
- * configuration). The caller learns the outcome once it is known, before the swap. */
-static void apply_text(struct daemon *d, const char *text, size_t len)
-{
-	struct conf *nc = calloc(1, sizeof(*nc));
-	struct plugin_set *nps = calloc(1, sizeof(*nps));
-	struct pipeline *np;
-	char msg[1100];
-	int rc = -ENOMEM;
-
-	snprintf(msg, sizeof(msg), "out of memory");
-	if (!nc || !nps)
-		goto refused;
-	if ((rc = conf_load_text(nc, CONTROL_ORIGIN, text, len)) ||
-	    (rc = conf_keep_hidden(nc, d->conf)) || (rc = daemon_check_conf(nc, nps))) {
-		snprintf(msg, sizeof(msg), "%s", nc->err[0] ? nc->err : log_errstr(rc));
-		goto refused;
-	}
-	if (strcmp(nps->dir, d->ps->dir)) {
-		rc = -EPERM;
-		snprintf(msg, sizeof(msg), "%s: [core] plugin_dir: cannot be changed by a control "
-			 "service (only by the files and a SIGHUP)", CONTROL_ORIGIN);
-		goto refused;
-	}
-	if ((rc = build(d, nc, nps, d->pl, &np))) {
-		snprintf(msg, sizeof(msg), "the new configuration failed to start (%s): keeping the "
-			 "running one", log_errstr(rc));
-		goto refused;
-	}
-	publish_conf(nc);  /* what the caller reads back once it is told */
-	control_done(0, NULL);
-	swap_in(d, nc, nps, np, CONTROL_ORIGIN);
-	return;
-refused:
-	log_err("%s: new configuration refused, keeping the running one: %s", CONTROL_ORIGIN, msg);
-	control_done(rc, msg);
-	generation_free(nc, nps);
-}
-
-/* A new frequency and timeout, in the running configuration (--print-config shows where
- * they came from); the next cycle is due one new frequency after the last one started. */
-static int set_frequency(struct daemon *d, int64_t freq_ms, int64_t timeout_ms, int64_t *next)
-{
-	char f[32], t[32];
-	int64_t now = clock_mono_ns();
-
-	if (!timeout_ms)
-		timeout_ms = freq_ms - freq_ms / 10;
-	snprintf(f, sizeof(f), "%lldms", (long long)freq_ms);
-	snprintf(t, sizeof(t), "%lldms", (long long)timeout_ms);
-	if (conf_set_core(d->conf, CK_FREQUENCY, freq_ms, f, CONTROL_ORIGIN) ||
-	    conf_set_core(d->conf, CK_TIMEOUT, timeout_ms, t, CONTROL_ORIGIN))
-		return -ENOMEM;
-	stats_set_conf(d->conf);
-	publish_conf(d->conf);
-	*next = (d->sched_start_ns ? d->sched_start_ns : now) + freq_ms * 1000000LL;
-	if (*next < now)
-		*next = now;
-	log_info("%s: frequency %s, timeout %s", CONTROL_ORIGIN, f, t);
-	return 0;
-}
-
-static void serve_control(struct daemon *d, int64_t *next)
-{
-	struct control_request r;
-
-	while (control_take(&r)) {
-		if (r.kind == CONTROL_FREQUENCY)
-			control_done(set_frequency(d, r.frequency_ms, r.timeout_ms, next), NULL);
-		else if (r.kind == CONTROL_APPLY)
-			apply_text(d, r.text, r.len);
-		else
-			control_done(-EINVAL, "unknown request");
-	}
-}
-
 /* Say what is missing and what that costs (before anything is dropped). */
 static void check_caps(void)
 {
@@ -589,7 +125,7 @@ static void check_caps(void)
 	}
 	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		log_warn("%s", line);
-	no_setns = !r.sys_admin;
+	daemon_no_setns = !r.sys_admin;
 }
 
 /* Keep only what the running daemon needs; `for_http` also keeps, until the next call,
@@ -660,7 +196,7 @@ static void run_cycle(struct daemon *d)
 
 	control_cycle(1);  /* a poll asked for meanwhile is this one */
 	if (!d->ns)  /* a reload could not start it: try again */
-		netns_start(d);
+		daemon_ns_start(d);
 	if (d->ns) {
 		netns_mgr_tick(d->ns, t0 / 1000000);
 		metrics_set(d->m_left_out, netns_mgr_limited(d->ns));
@@ -711,9 +247,9 @@ static int wait_cycle(struct daemon *d, const sigset_t *set, int64_t *next)
 		sig = wait_until(set, due < *next ? due : *next);
 
 		if (sig == SIGHUP)
-			reload(d);
+			daemon_reload(d);
 		else if (sig == CONTROL_SIGNAL)
-			serve_control(d, next);
+			daemon_serve_control(d, next);
 		else if (sig)
 			return sig;
 		if (control_poll_due(clock_mono_ns()))
@@ -794,9 +330,9 @@ int daemon_run(const struct daemon_opts *o)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 
-	if ((rc = load_generation(o, &d.conf, &d.ps))) {
+	if ((rc = daemon_load_generation(o, &d.conf, &d.ps))) {
 		fprintf(stderr, "xtcpd: %s\n", d.conf && d.conf->err[0] ? d.conf->err : log_errstr(rc));
-		generation_free(d.conf, d.ps);
+		daemon_generation_free(d.conf, d.ps);
 		return o->healthcheck ? 1 : EXIT_CONFIG;  /* a probe says only ready or not */
 	}
 	if (o->healthcheck || o->print_config) {
@@ -807,13 +343,13 @@ int daemon_run(const struct daemon_opts *o)
 			conf_print(stdout, d.conf);
 		else if ((rc = probe_readyz(d.conf->core[CK_PROM_LISTEN].str, 3000, err, sizeof(err))))
 			fprintf(stderr, "xtcpd: healthcheck: %s\n", err);
-		generation_free(d.conf, d.ps);
+		daemon_generation_free(d.conf, d.ps);
 		return rc;
 	}
 	if (o->check_only) {
 		/* Keys and the plugins' checks passed; nothing is created (kafka would connect). */
 		printf("configuration OK\n");
-		generation_free(d.conf, d.ps);
+		daemon_generation_free(d.conf, d.ps);
 		return 0;
 	}
 	/* Before any thread: every thread inherits the mask, and only sigtimedwait here
@@ -822,7 +358,7 @@ int daemon_run(const struct daemon_opts *o)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	log_setup(d.conf->core[CK_LOG_TARGET].num ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
-		  log_levels[d.conf->core[CK_LOG_LEVEL].num]);
+		  daemon_log_levels[d.conf->core[CK_LOG_LEVEL].num]);
 	rc = EXIT_CONFIG;
 	if (o->capture_dir && check_capture_dir(o->capture_dir))
 		goto out;
@@ -852,31 +388,31 @@ int daemon_run(const struct daemon_opts *o)
 
 		if ((rc = tuning_raise_nofile(&from, &d.nofile)))
 			log_warn("cannot raise the open-files limit: %s", log_errstr(rc));
-		if ((rc = build(&d, d.conf, d.ps, NULL, &d.pl))) {
+		if ((rc = daemon_build(&d, d.conf, d.ps, NULL, &d.pl))) {
 			/* a source unavailable here without a fallback is a configuration matter too */
 			rc = rc == -E2BIG || rc == XTCPD_ERR_UNAVAILABLE ? EXIT_CONFIG : 1;
 			goto out;
 		}
 		d.up = d.up_next;
 		d.up_next = NULL;
-		if ((rc = netns_start(&d))) {
+		if ((rc = daemon_ns_start(&d))) {
 			rc = 1;
 			goto out;
 		}
-		report_budget(&d, from);
+		daemon_report_budget(&d, from);
 	}
 	pipeline_on_no_output(no_output);
-	publish_conf(d.conf);
+	daemon_publish_conf(d.conf);
 	run(&d, &set);
 	rc = 0;
 out:
 	control_close();  /* a plugin waiting for the main thread gives up now */
-	tear_down(&d, (int)d.conf->core[CK_SHUTDOWN_TIMEOUT].num);
+	daemon_tear_down(&d, (int)d.conf->core[CK_SHUTDOWN_TIMEOUT].num);
 	if (atomic_load(&outputs_gone) && !rc)
 		rc = EXIT_NO_OUTPUT;
 	pipeline_on_no_output(NULL);
 	stats_stop();
-	generation_free(d.conf, d.ps);
+	daemon_generation_free(d.conf, d.ps);
 	uplink_free(d.up);
 	metrics_reset();
 	return rc;

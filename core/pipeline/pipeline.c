@@ -174,7 +174,11 @@ static int add_source(struct pipeline *p, struct pipeline *old, struct conf_sect
 	p->src[p->n_src++] = src;
 	host_ctx_init(&src->ctx, p, CONF_SOURCE, s, pl);
 	src->ops = pl->desc->ops;
-	src->fresh = 1;
+	/* Built beside a running pipeline, it gets the known namespaces at the swap
+	 * (reload_swap); the first pipeline gets them from the namespace manager, so it must
+	 * not be given them again at the first reload (each would be opened twice, the first
+	 * socket lost). */
+	src->fresh = old != NULL;
 	src->m_records = host_metric(&src->ctx, XTCPD_METRIC_COUNTER, "records_emitted_total", NULL,
 				     "Records emitted by the source");
 	rc = create_instance(&src->ctx, &src->ops->common);

@@ -211,7 +211,7 @@ wait_for 300 grep -qs "\"uplink1_lldp_chassis_name\":\"$SYS\"" "$T/hup.json"
 expect_eq "up, SIGHUP: read (ok unreachable error)" "1 2 0" "$(reads ok) $(reads unreachable) $(reads error)"
 expect_ok "up, SIGHUP: said" grep -qF "enrich_lldp: lldpd on $T/near.sock answers again" "$T/hup.err"
 stop $D
-expect_eq "clean exit" 0 "$STOP_RC"
+expect_eq "clean exit" 0 "$STOP_RC" || cat "$T/hup.err"
 grep -h "\"uplink1_lldp_chassis_name\":\"$SYS\"" "$T/hup.json" > "$T/hup.up.json"
 expect_eq "up, SIGHUP: the switch on the records" "$WANT" "$(lldp_of "$T/hup.up.json")"
 finish

@@ -16,6 +16,9 @@ char LICENSE[] SEC("license") = "GPL"; /* bpf_skc_to_* and bpf_seq_write are GPL
 const volatile __u32 cfg_states = 0xffffffff;  /* 1 << state of the states to emit */
 const volatile __u32 cfg_changed_only = 0;
 const volatile __u32 cfg_refresh = 10;
+/* Benchmarks only (bipoll, BIPOLL_WALK_ONLY): return at once, so a pass costs the
+ * iterator's own walk; the verifier drops the rest of the program. */
+const volatile __u32 cfg_walk_only = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -322,7 +325,7 @@ int xtcpd_tcp(struct bpf_iter__tcp *ctx)
 	struct bpfi_rec *r;
 	__u8 state;
 
-	if (!skc)
+	if (cfg_walk_only || !skc)
 		return 0;
 	state = skc->skc_state;
 	if (state == TCP_TIME_WAIT) {

@@ -181,6 +181,10 @@ static int bpfi_load_locked(struct bpfi *s, struct bpfi_skel_state *st)
 	st->skel->rodata->cfg_states = s->states;
 	st->skel->rodata->cfg_changed_only = (uint32_t)s->changed_only;
 	st->skel->rodata->cfg_refresh = s->refresh;
+#ifdef BPFI_BENCH
+	/* the benchmark's floor: the iterator's walk without the program (bipoll only) */
+	st->skel->rodata->cfg_walk_only = getenv("BIPOLL_WALK_ONLY") != NULL;
+#endif
 	bpf_map__set_max_entries(st->skel->maps.seen, s->changed_only ? s->changed_max : 1);
 	err = bpfi_prog__load(st->skel);
 	if (err)

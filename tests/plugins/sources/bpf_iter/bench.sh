@@ -51,6 +51,9 @@ one() {
 	PIDS=
 	. "$S/tests/plugins/sources/netlink/bench_sockets.sh"
 	paths="/proc/self/ns/net $(ls -d "$T"/netns/*)"
+	# every walk crosses the host-wide table: other TCP sockets on the machine (another
+	# benchmark's) make every row dearer; said with the results
+	host_tcp=$(sed -n 's/^TCP: .* alloc \([0-9]*\).*/\1/p' /proc/net/sockstat)
 	floor_out=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" $paths)
 	floor=$(echo "$floor_out" | field cpu_us_per_pass)
 	socks=$(echo "$floor_out" | field sockets)
@@ -64,6 +67,7 @@ one() {
 	if [ -n "${BENCH_QUICK:-}" ]; then
 		echo
 		echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
+	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 		printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
 		wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"
 		wrow "iterator walk only (the BPF program returns at once)" "$walk"
@@ -82,12 +86,13 @@ one() {
 	co=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -i 1000 -o skip_empty=false -o deserializers=all \
 		-o changed_only=true -o refresh=10 -o changed_max=$((2 * N)) 2>/dev/null)
 	cpu_co=$(echo "$co" | field cpu_us_per_cycle)
-	first=$(echo "$co" | sed -n 's/^cycle=1 emitted=//p')
+	first=$(echo "$co" | sed -n 's/^cycle=1 emitted=\([0-9]*\).*/\1/p')
 	rest=$(echo "$co" | awk -F'[= ]' '/^cycle=/ && $2 > 1 { s += $4; n++ } END { printf "%d", n ? s / n : 0 }')
 	dco=$(daemon '[source bpf_iter]\ndeserializers = all\nskip_empty = false\nchanged_only = true\nrefresh = 10\nchanged_max = '$((2 * N)))
 	rm -f "$T/pump"
 	echo
 	echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
+	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	echo "  (bpf_iter emitted $((brec / P)) records per pass)"
 	printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
 	wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"

@@ -10,6 +10,7 @@
 #include <xtcpd/plugin.h>
 
 #include "bpf_rec.h"
+#include "plugins/sources/netlink/sockstat.h"
 
 enum bpfi_metric {
 	BPFI_M_RECORDS, BPFI_M_BYTES, BPFI_M_ITERS, BPFI_M_NS_SKIPPED, BPFI_M_LATE,
@@ -24,7 +25,7 @@ struct bpfi_skel_state; /* load.c: the BPF object, program and link */
 struct bpfi_ns {
 	struct bpfi *src;
 	struct xtcpd_netns *ns;
-	int ss4, ss6;            /* /proc/<ns>/net/sockstat{,6}, -1 = unknown */
+	struct nlss ss;          /* its sockstat files (netlink/sockstat.h), -1 = unknown */
 	int iter_fd;             /* this cycle's iterator, -1 between cycles */
 	struct bpfi_ns *next;    /* the cycle's queue */
 };
@@ -75,10 +76,5 @@ int bpfi_readers_start(struct bpfi *s);
 void bpfi_readers_stop(struct bpfi *s);
 /* Run one cycle over the namespaces; 0 or -ETIMEDOUT. */
 int bpfi_cycle(struct bpfi *s, const struct xtcpd_cycle *cyc);
-
-/* sockstat.c */
-void bpfi_sockstat_open(struct bpfi *s, struct bpfi_ns *n);
-void bpfi_sockstat_close(struct bpfi_ns *n);
-int bpfi_sockstat_has_tcp(const struct bpfi_ns *n);
 
 #endif

@@ -16,6 +16,12 @@ char LICENSE[] SEC("license") = "GPL"; /* bpf_skc_to_* and bpf_seq_write are GPL
 const volatile __u32 cfg_states = 0xffffffff;  /* 1 << state of the states to emit */
 const volatile __u32 cfg_changed_only = 0;
 const volatile __u32 cfg_refresh = 10;
+/* enum bpfi_want: the attribute groups configured (deserializers); a group not asked
+ * for is not read (its cache lines of the socket are not touched) */
+const volatile __u32 cfg_want = 0xffffffff;
+/* Benchmarks only (bipoll, BIPOLL_WALK_ONLY): return at once, so a pass costs the
+ * iterator's own walk; the verifier drops the rest of the program. */
+const volatile __u32 cfg_walk_only = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -54,15 +60,14 @@ static __always_inline void common(struct bpfi_rec *r, struct sock_common *skc)
 }
 
 /* bbr_get_info(): bbr_bw() is lt_bw when lt_use_bw, else the windowed max. The private
- * state is copied with one helper call (the array holding it is not typed as struct bbr),
- * then read with the running kernel's offsets. */
+ * state is read in place: the cast keeps the verifier's view (icsk_ca_priv, an array of
+ * scalars inside this tcp_sock), so each field is a direct load at the running kernel's
+ * offset (CO-RE), no helper call and no copy; any kernel with BTF allows it. */
 static __always_inline void bbrinfo(struct bpfi_rec *r, struct inet_connection_sock *icsk)
 {
-	__u64 priv[13];
-	struct bbr *bbr = (struct bbr *)priv;
+	struct bbr *bbr = (struct bbr *)(void *)icsk->icsk_ca_priv;
 
-	if (bpf_probe_read_kernel(priv, sizeof(priv), icsk->icsk_ca_priv) ||
-	    bpf_core_type_size(struct bbr) > sizeof(priv))
+	if (bpf_core_type_size(struct bbr) > sizeof(icsk->icsk_ca_priv))
 		return;
 	r->bbr_bw = BPF_CORE_READ_BITFIELD(bbr, lt_use_bw) ? bbr->lt_bw : bbr->bw.s[0].v;
 	r->bbr_min_rtt = bbr->min_rtt_us;
@@ -71,38 +76,32 @@ static __always_inline void bbrinfo(struct bpfi_rec *r, struct inet_connection_s
 	r->have |= BPFI_HAVE_BBR;
 }
 
-/* struct sock: queues, memory, timers, marks, cgroup, inode. */
-static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __u32 uid)
+/* The groups of struct sock read only when asked for: marks, cgroup, tclass, sockopt. */
+static __always_inline void sockattrs(struct bpfi_rec *r, struct inet_sock *inet)
 {
-	struct inet_connection_sock *icsk = &tp->inet_conn;
-	struct inet_sock *inet = &icsk->icsk_inet;
 	struct sock *sk = &inet->sk;
-	struct numa_drop_counters *ndc = 0;
-	const struct tcp_congestion_ops *ca;
 	struct sock_cgroup_data *cg = &sk->sk_cgrp_data;
-	__u8 pending;
 
-	r->kind = BPFI_FULL;
-	r->uid = uid;
-	r->shutdown = sk->sk_shutdown;
-	r->tos = inet->tos;
-	r->mark = sk->sk_mark;
-	if (bpf_core_field_exists(sk->sk_ino))
-		r->inode = sk->sk_ino;
-	else if (sk->sk_socket)
-		r->inode = ((struct socket_alloc *)sk->sk_socket)->vfs_inode.i_ino;
-	r->class_id = cg->classid;
-	if (!r->class_id)
-		r->class_id = sk->sk_priority;
-	if (cg->cgroup) {
+	if (cfg_want & BPFI_W_SHUTDOWN)
+		r->shutdown = sk->sk_shutdown;
+	if (cfg_want & BPFI_W_TOS)
+		r->tos = inet->tos;
+	if (cfg_want & BPFI_W_MARK)
+		r->mark = sk->sk_mark;
+	if (cfg_want & BPFI_W_CLASS_ID) {
+		r->class_id = cg->classid;
+		if (!r->class_id)
+			r->class_id = sk->sk_priority;
+	}
+	if ((cfg_want & BPFI_W_CGROUP) && cg->cgroup) {
 		r->cgroup_id = cg->cgroup->kn->id;
 		r->have |= BPFI_HAVE_CGROUP;
 	}
-	if (r->family == AF_INET6 && inet->pinet6) {
+	if ((cfg_want & BPFI_W_TCLASS) && r->family == AF_INET6 && inet->pinet6) {
 		r->tclass = inet->pinet6->tclass;
 		r->have |= BPFI_HAVE_TCLASS;
 	}
-	if (bpf_core_field_exists(inet->inet_flags)) {
+	if ((cfg_want & BPFI_W_SOCKOPT) && bpf_core_field_exists(inet->inet_flags)) {
 		/* inet_diag_sockopt from the INET_FLAGS_* bits (Linux >= 6.6 numbering) */
 		unsigned long f = inet->inet_flags;
 		__u16 o = 0;
@@ -121,6 +120,13 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 		r->sockopt = o;
 		r->have |= BPFI_HAVE_SOCKOPT;
 	}
+}
+
+/* skmem[] and meminfo (the same values). */
+static __always_inline void skmem(struct bpfi_rec *r, struct sock *sk)
+{
+	struct numa_drop_counters *ndc = 0;
+
 	r->rmem_alloc = sk->sk_backlog.rmem_alloc.counter;
 	r->rcvbuf = sk->sk_rcvbuf;
 	r->wmem_alloc = sk->sk_wmem_alloc.refs.counter - 1;
@@ -135,15 +141,37 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 		r->drops = ndc->drops0.counter + ndc->drops1.counter;
 	else
 		r->drops = sk->sk_drops.counter;
+}
+
+/* struct sock: queues, memory, timers, marks, cgroup, inode. */
+static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __u32 uid)
+{
+	struct inet_connection_sock *icsk = &tp->inet_conn;
+	struct inet_sock *inet = &icsk->icsk_inet;
+	struct sock *sk = &inet->sk;
+	const struct tcp_congestion_ops *ca;
+	__u8 pending;
+
+	r->kind = BPFI_FULL;
+	r->uid = uid;
+	if (bpf_core_field_exists(sk->sk_ino))
+		r->inode = sk->sk_ino;
+	else if (sk->sk_socket)
+		r->inode = ((struct socket_alloc *)sk->sk_socket)->vfs_inode.i_ino;
+	sockattrs(r, inet);
+	if (cfg_want & (BPFI_W_MEMINFO | BPFI_W_SKMEM))
+		skmem(r, sk);
 	ca = icsk->icsk_ca_ops;
-	if (ca) {
+	if ((cfg_want & (BPFI_W_CONG | BPFI_W_BBR)) && ca) {
 		/* direct (fault-safe) loads, no helper call: this runs for every socket */
 		*(__u64 *)&r->cong[0] = *(const __u64 *)&ca->name[0];
 		*(__u64 *)&r->cong[8] = *(const __u64 *)&ca->name[8];
 		r->have |= BPFI_HAVE_CONG;
-		if (bpf_core_type_exists(struct bbr) && r->state < TCP_TIME_WAIT &&
-		    *(__u32 *)r->cong == *(const __u32 *)"bbr")
+		if ((cfg_want & BPFI_W_BBR) && bpf_core_type_exists(struct bbr) &&
+		    r->state < TCP_TIME_WAIT && *(__u32 *)r->cong == *(const __u32 *)"bbr") {
+			r->snd_mss = tp->mss_cache; /* bbr_bw() is in packets: bytes need it */
 			bbrinfo(r, icsk);
+		}
 	}
 	pending = icsk->icsk_pending;
 	if (pending == ICSK_TIME_RETRANS || pending == ICSK_TIME_REO_TIMEOUT ||
@@ -161,6 +189,22 @@ static __always_inline void fullsock(struct bpfi_rec *r, struct tcp_sock *tp, __
 	}
 }
 
+/* The header's queues (tcp_diag_get_info): a listener's backlog, else bytes. */
+static __always_inline void queues(struct bpfi_rec *r, struct tcp_sock *tp)
+{
+	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+
+	if (r->state == TCP_LISTEN) {
+		r->unacked = sk->sk_ack_backlog;
+		r->sacked = sk->sk_max_ack_backlog;
+		r->rqueue = r->unacked;
+		r->wqueue = r->sacked;
+		return;
+	}
+	r->rqueue = (int)(tp->rcv_nxt - tp->copied_seq) > 0 ? tp->rcv_nxt - tp->copied_seq : 0;
+	r->wqueue = tp->write_seq - tp->snd_una;
+}
+
 /* What tcp_get_info() reads (listeners: the few fields it reports for them). */
 static __always_inline void tcpinfo(struct bpfi_rec *r, struct tcp_sock *tp)
 {
@@ -172,15 +216,8 @@ static __always_inline void tcpinfo(struct bpfi_rec *r, struct tcp_sock *tp)
 	r->max_pacing_rate = sk->sk_max_pacing_rate;
 	r->reordering = tp->reordering;
 	r->snd_cwnd = tp->snd_cwnd;
-	if (r->state == TCP_LISTEN) {
-		r->unacked = sk->sk_ack_backlog;
-		r->sacked = sk->sk_max_ack_backlog;
-		r->rqueue = r->unacked;
-		r->wqueue = r->sacked;
+	if (r->state == TCP_LISTEN)
 		return;
-	}
-	r->rqueue = (int)(tp->rcv_nxt - tp->copied_seq) > 0 ? tp->rcv_nxt - tp->copied_seq : 0;
-	r->wqueue = tp->write_seq - tp->snd_una;
 	r->ca_state = BPF_CORE_READ_BITFIELD(icsk, icsk_ca_state);
 	r->retransmits = icsk->icsk_retransmits;
 	r->probes = icsk->icsk_probes_out;
@@ -322,7 +359,7 @@ int xtcpd_tcp(struct bpf_iter__tcp *ctx)
 	struct bpfi_rec *r;
 	__u8 state;
 
-	if (!skc)
+	if (cfg_walk_only || !skc)
 		return 0;
 	state = skc->skc_state;
 	if (state == TCP_TIME_WAIT) {
@@ -371,7 +408,10 @@ int xtcpd_tcp(struct bpf_iter__tcp *ctx)
 		if (!tp)
 			return 0;
 		fullsock(r, tp, ctx->uid);
-		tcpinfo(r, tp);
+		queues(r, tp);
+		/* changed_only compares tcp_info's counters */
+		if ((cfg_want & BPFI_W_INFO) || cfg_changed_only)
+			tcpinfo(r, tp);
 	}
 	if (cfg_changed_only && !moved(r))
 		return 0;

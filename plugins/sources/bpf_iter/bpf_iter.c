@@ -199,6 +199,12 @@ static unsigned bpfi_lanes_n(void *inst)
 	return ((struct bpfi *)inst)->readers;
 }
 
+/* ns_run callback: the sockstat files of the namespace the calling thread is in. */
+static int bpfi_sockstat_open(void *arg)
+{
+	return nlss_open_here(arg);
+}
+
 static int bpfi_ns_add(void *inst, struct xtcpd_netns *ns)
 {
 	struct bpfi *s = inst;
@@ -209,9 +215,9 @@ static int bpfi_ns_add(void *inst, struct xtcpd_netns *ns)
 	n->src = s;
 	n->ns = ns;
 	n->iter_fd = -1;
-	n->ss4 = n->ss6 = -1;
-	if (s->skip_empty)
-		bpfi_sockstat_open(s, n); /* failure = always walk */
+	n->ss = (struct nlss)NLSS_INIT;
+	if (s->skip_empty) /* inside the namespace; failure = always walk */
+		s->host->ns_run(s->ctx, ns, bpfi_sockstat_open, &n->ss);
 	ns->source_priv = n;
 	BPFI_ADD(s, BPFI_M_NAMESPACES, 1);
 	return 0;
@@ -225,7 +231,7 @@ static void bpfi_ns_del(void *inst, struct xtcpd_netns *ns)
 
 	if (!n)
 		return;
-	bpfi_sockstat_close(n);
+	nlss_close(&n->ss);
 	ns->source_priv = NULL;
 	atomic_fetch_sub(s->m[BPFI_M_NAMESPACES], 1);
 	free(n);

@@ -30,6 +30,15 @@ enum bpfi_have {
 	BPFI_HAVE_BBR     = 1u << 4,  /* the socket runs BBR and this kernel's BTF has struct bbr */
 };
 
+/* Attribute groups the configuration asks for (cfg_want): the same bits as the
+ * record's XTCPD_HAS_* (conv.c asserts it); the program reads only these. */
+enum bpfi_want {
+	BPFI_W_MEMINFO = 1u << 0, BPFI_W_INFO = 1u << 1, BPFI_W_CONG = 1u << 2,
+	BPFI_W_TOS = 1u << 3, BPFI_W_TCLASS = 1u << 4, BPFI_W_SKMEM = 1u << 5,
+	BPFI_W_SHUTDOWN = 1u << 6, BPFI_W_BBR = 1u << 9, BPFI_W_CLASS_ID = 1u << 10,
+	BPFI_W_SOCKOPT = 1u << 11, BPFI_W_CGROUP = 1u << 12, BPFI_W_MARK = 1u << 13,
+};
+
 #define BPFI_MAGIC 0x78746362u /* "xtcb": first word of every record */
 
 struct bpfi_rec {

@@ -12,6 +12,20 @@
 
 #define BPFI_TCP_LISTEN 10
 
+#define BPFI_SAME(w, h) _Static_assert((unsigned)(w) == (unsigned)(h), #w " is " #h)
+BPFI_SAME(BPFI_W_MEMINFO, XTCPD_HAS_MEMINFO);
+BPFI_SAME(BPFI_W_INFO, XTCPD_HAS_INFO);
+BPFI_SAME(BPFI_W_CONG, XTCPD_HAS_CONG);
+BPFI_SAME(BPFI_W_TOS, XTCPD_HAS_TOS);
+BPFI_SAME(BPFI_W_TCLASS, XTCPD_HAS_TCLASS);
+BPFI_SAME(BPFI_W_SKMEM, XTCPD_HAS_SKMEM);
+BPFI_SAME(BPFI_W_SHUTDOWN, XTCPD_HAS_SHUTDOWN);
+BPFI_SAME(BPFI_W_BBR, XTCPD_HAS_BBR);
+BPFI_SAME(BPFI_W_CLASS_ID, XTCPD_HAS_CLASS_ID);
+BPFI_SAME(BPFI_W_SOCKOPT, XTCPD_HAS_SOCKOPT);
+BPFI_SAME(BPFI_W_CGROUP, XTCPD_HAS_CGROUP);
+BPFI_SAME(BPFI_W_MARK, XTCPD_HAS_MARK);
+
 /* jiffies_to_usecs()/jiffies_to_msecs(): exact for every HZ the kernel allows (the
  * kernel's NUM/DEN constants are 10^6/HZ and 10^3/HZ reduced); unsigned int results. */
 static uint32_t bpfi_j2us(uint64_t j, unsigned hz)

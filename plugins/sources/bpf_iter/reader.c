@@ -196,7 +196,7 @@ int bpfi_cycle(struct bpfi *s, const struct xtcpd_cycle *cyc)
 
 		if (!n)
 			continue;
-		if (s->skip_empty && !bpfi_sockstat_has_tcp(n)) {
+		if (s->skip_empty && !nlss_has_tcp(&n->ss)) {
 			BPFI_ADD(s, BPFI_M_NS_SKIPPED, 1);
 			continue;
 		}

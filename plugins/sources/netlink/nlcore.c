@@ -233,7 +233,7 @@ int nls_ns_add(void *inst, struct xtcpd_netns *ns)
 	n->ns = ns;
 	n->fd = fd;
 	n->capture_fd = -1;
-	n->ss4 = n->ss6 = -1;
+	n->ss = (struct nlss)NLSS_INIT;
 	pthread_mutex_init(&n->lock, NULL);
 	/* The kernel assigns the port id at the first send; bind now to know it. Connected
 	 * to the kernel (port 0), the socket takes datagrams from nobody else: a process of
@@ -259,7 +259,7 @@ fail:
 	{
 		int err = -errno;
 
-		nls_sockstat_close(n);
+		nlss_close(&n->ss);
 		close(fd);
 		pthread_mutex_destroy(&n->lock);
 		free(n);
@@ -298,7 +298,7 @@ void nls_ns_del(void *inst, struct xtcpd_netns *ns)
 /* The namespace's files (the transport saw its last use of n). */
 void nls_ns_close(struct nls_ns *n)
 {
-	nls_sockstat_close(n);
+	nlss_close(&n->ss);
 	if (n->capture_fd >= 0)
 		close(n->capture_fd);
 	if (n->fd >= 0)
@@ -352,7 +352,7 @@ static int nls_poll_ns(struct nls *s, struct nls_ns *n, const struct xtcpd_cycle
 			n->ns->name, n->busy_skips);
 	n->busy_skips = 0;
 	pthread_mutex_unlock(&s->lock);
-	if (s->skip_empty && !nls_sockstat_has_tcp(n)) {
+	if (s->skip_empty && !nlss_has_tcp(&n->ss)) {
 		NLS_ADD(s, NLS_M_NS_SKIPPED, 1);
 		return 0;
 	}

@@ -11,6 +11,7 @@
 
 #include "parse.h"
 #include "request.h"
+#include "sockstat.h"
 
 /* Metric slots (host->metric), indexes into struct nls.m. */
 enum nls_metric {
@@ -94,7 +95,7 @@ struct nls_ns {
 	struct xtcpd_netns *ns;
 	int fd;                  /* NETLINK_SOCK_DIAG socket inside the namespace */
 	uint32_t portid;         /* its netlink port id: every answer must carry it */
-	int ss4, ss6;            /* sockstat/sockstat6 of the namespace, -1 = unknown */
+	struct nlss ss;          /* its sockstat files (sockstat.h), -1 = unknown */
 	pthread_mutex_t lock;    /* seq/family/cycle/capture changes */
 	_Atomic uint32_t seq;    /* seq of the request running on fd */
 	_Atomic uint32_t seq_prev; /* the request before it in this cycle (0 = none): its
@@ -206,11 +207,9 @@ int nls_from_kernel(const void *name, size_t namelen);
 void nls_foreign(struct nls *s, struct nls_ns *n, const void *name, size_t namelen);
 
 
-/* sockstat.c */
+/* sockstat.c: n's sockstat files, opened inside its namespace (nlss_* in sockstat.h
+ * closes and reads them). */
 int nls_sockstat_open(struct nls_ns *n);
-void nls_sockstat_close(struct nls_ns *n);
-/* 1: the namespace has TCP sockets (or we cannot tell), 0: none. */
-int nls_sockstat_has_tcp(struct nls_ns *n);
 
 /* replay.c */
 int nls_replay(struct nls *s, const struct xtcpd_cycle *cyc);

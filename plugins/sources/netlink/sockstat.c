@@ -1,8 +1,9 @@
 /* sockstat — is a namespace worth a dump? The kernel's TCP tables are host-wide, so an
  * empty namespace's dump still costs a walk of every host socket; its sockstat counters
- * (per namespace) answer for the price of one small read. The files are opened from a
- * short-lived thread that enters the namespace: /proc/thread-self/net is the opener's
- * namespace, and the open file stays bound to it. */
+ * (per namespace) answer for the price of one small read. nlss_* is shared with the
+ * bpf_iter source (sockstat.h); nls_sockstat_open opens the files from a short-lived thread
+ * that enters the namespace: /proc/thread-self/net is the opener's namespace, and the
+ * open file stays bound to it. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* setns */
 #endif
@@ -16,60 +17,26 @@
 #include <string.h>
 #include <unistd.h>
 
-struct nls_ss_job {
-	int nsfd;
-	int fd4, fd6, err;
-};
-
-static void *nls_ss_thread(void *arg)
+int nlss_open_here(struct nlss *ss)
 {
-	struct nls_ss_job *j = arg;
-
-	pthread_setname_np(pthread_self(), "nl-sockstat");
-	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
-		j->err = -errno;
-		return NULL;
-	}
-	j->fd4 = open("/proc/thread-self/net/sockstat", O_RDONLY | O_CLOEXEC);
-	j->fd6 = open("/proc/thread-self/net/sockstat6", O_RDONLY | O_CLOEXEC);
-	if (j->fd4 < 0)
-		j->err = -errno;
-	return NULL;
+	ss->fd4 = open("/proc/thread-self/net/sockstat", O_RDONLY | O_CLOEXEC);
+	if (ss->fd4 < 0)
+		return -errno;
+	ss->fd6 = open("/proc/thread-self/net/sockstat6", O_RDONLY | O_CLOEXEC);
+	return 0;
 }
 
-int nls_sockstat_open(struct nls_ns *n)
+void nlss_close(struct nlss *ss)
 {
-	struct nls_ss_job j = { .nsfd = n->ns->fd, .fd4 = -1, .fd6 = -1 };
-	pthread_t t;
-	int err;
-
-	n->ss4 = n->ss6 = -1;
-	if (n->ns->is_host) {
-		/* Our own namespace: no thread needed. */
-		n->ss4 = open("/proc/thread-self/net/sockstat", O_RDONLY | O_CLOEXEC);
-		n->ss6 = open("/proc/thread-self/net/sockstat6", O_RDONLY | O_CLOEXEC);
-		return n->ss4 < 0 ? -errno : 0;
-	}
-	err = pthread_create(&t, NULL, nls_ss_thread, &j);
-	if (err)
-		return -err;
-	pthread_join(t, NULL);
-	n->ss4 = j.fd4;
-	n->ss6 = j.fd6;
-	return j.err;
+	if (ss->fd4 >= 0)
+		close(ss->fd4);
+	if (ss->fd6 >= 0)
+		close(ss->fd6);
+	ss->fd4 = ss->fd6 = -1;
 }
 
-void nls_sockstat_close(struct nls_ns *n)
-{
-	if (n->ss4 >= 0)
-		close(n->ss4);
-	if (n->ss6 >= 0)
-		close(n->ss6);
-	n->ss4 = n->ss6 = -1;
-}
-
-/* Sum of the numbers after each `key` on the line starting with `line`. */
-static long nls_ss_field(const char *text, const char *line, const char *key)
+/* The number after `key` on the line starting with `line`, -1 if absent. */
+static long nlss_field(const char *text, const char *line, const char *key)
 {
 	const char *p = strstr(text, line);
 	const char *eol, *k;
@@ -83,30 +50,65 @@ static long nls_ss_field(const char *text, const char *line, const char *key)
 	return strtol(k + strlen(key), NULL, 10);
 }
 
-static long nls_ss_read(int fd, char *buf, size_t cap)
-{
-	ssize_t r = pread(fd, buf, cap - 1, 0);
-
-	if (r < 0)
-		return -errno;
-	buf[r] = '\0';
-	return r;
-}
-
-int nls_sockstat_has_tcp(struct nls_ns *n)
+/* `inuse` (+ `tw` when tw) of the line starting with `line`; -1 when unreadable. */
+static long nlss_count(int fd, const char *line, int tw)
 {
 	char buf[512];
-	long inuse, tw, inuse6 = 0;
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+	long inuse, t = 0;
 
-	if (n->ss4 < 0 || nls_ss_read(n->ss4, buf, sizeof(buf)) < 0)
+	if (r <= 0)
+		return -1;
+	buf[r] = '\0';
+	inuse = nlss_field(buf, line, " inuse ");
+	if (tw)
+		t = nlss_field(buf, line, " tw ");
+	return inuse < 0 || t < 0 ? -1 : inuse + t;
+}
+
+int nlss_has_tcp(const struct nlss *ss)
+{
+	long v4, v6 = 0;
+
+	/* TCP6 has no tw count: time-wait sockets of both families are in TCP's */
+	if (ss->fd4 < 0 || (v4 = nlss_count(ss->fd4, "TCP:", 1)) < 0)
+		return 1; /* cannot tell: walk it */
+	if (ss->fd6 >= 0 && (v6 = nlss_count(ss->fd6, "TCP6:", 0)) < 0)
 		return 1;
-	inuse = nls_ss_field(buf, "TCP:", " inuse ");
-	tw = nls_ss_field(buf, "TCP:", " tw ");
-	if (inuse < 0 || tw < 0)
-		return 1;
-	if (n->ss6 >= 0 && nls_ss_read(n->ss6, buf, sizeof(buf)) > 0)
-		inuse6 = nls_ss_field(buf, "TCP6:", " inuse ");
-	if (inuse6 < 0)
-		return 1;
-	return inuse + tw + inuse6 > 0;
+	return v4 + v6 > 0;
+}
+
+struct nls_ss_job {
+	int nsfd, err;
+	struct nlss ss;
+};
+
+static void *nls_ss_thread(void *arg)
+{
+	struct nls_ss_job *j = arg;
+
+	pthread_setname_np(pthread_self(), "nl-sockstat");
+	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
+		j->err = -errno;
+		return NULL;
+	}
+	j->err = nlss_open_here(&j->ss);
+	return NULL;
+}
+
+int nls_sockstat_open(struct nls_ns *n)
+{
+	struct nls_ss_job j = { .nsfd = n->ns->fd, .ss = NLSS_INIT };
+	pthread_t t;
+	int err;
+
+	n->ss = (struct nlss)NLSS_INIT;
+	if (n->ns->is_host)
+		return nlss_open_here(&n->ss); /* our own namespace: no thread needed */
+	err = pthread_create(&t, NULL, nls_ss_thread, &j);
+	if (err)
+		return -err;
+	pthread_join(t, NULL);
+	n->ss = j.ss;
+	return j.err;
 }

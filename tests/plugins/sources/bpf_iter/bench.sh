@@ -6,11 +6,17 @@
 # (default 10: a 90 %-idle load). Rows (CPU = user + system of every thread, per pass):
 #   floor     nldump: one raw legacy dump per namespace, all attributes, nothing parsed
 #   netlink   the netlink source (4 readers), every attribute, emitting to nothing
+#   walk      the same with BIPOLL_WALK_ONLY: the BPF program returns at once, so this is
+#             the iterator's own walk (lock_sock per socket, the host-wide table per
+#             namespace), the floor under any iter/tcp collector
 #   bpf_iter  the bpf_iter source (2 readers), every attribute, emitting to nothing
+#   base      with BENCH_BASE=DIR (another build folder): that build's bpf_iter in the
+#             same run, to compare two versions against the same floor
 #   daemons   netlink / bpf_iter -> protobufList -> null sink, per cycle (5 s apart, so a
 #             cycle never meets its deadline)
 #   changed   bpf_iter changed_only (refresh 10): records and CPU per pass while
 #             BENCH_MOVING % of the connections move. Root only; prints, never fails.
+# BENCH_QUICK=1 leaves out the daemons and changed_only (the source rows only).
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 S=${XTCPD_SRCDIR:-..}
@@ -21,7 +27,8 @@ EXT=ff   # every attribute the request can ask for
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
-row() { printf '%-64s %10s %8s\n' "$1" "$(ms "$2")" "$(ratio "$2" "$3")"; }
+# wrow LABEL US: the row with its ratios to the floor and to the walk of the same run
+wrow() { printf '%-64s %10s %8s %8s\n' "$1" "$(ms "$2")" "$(ratio "$2" "$floor")" "$(ratio "$2" "$walk")"; }
 
 # daemon SOURCE_SECTION: CPU us per cycle of the whole daemon over P cycles.
 daemon() {
@@ -44,6 +51,9 @@ one() {
 	PIDS=
 	. "$S/tests/plugins/sources/netlink/bench_sockets.sh"
 	paths="/proc/self/ns/net $(ls -d "$T"/netns/*)"
+	# every walk crosses the host-wide table: other TCP sockets on the machine (another
+	# benchmark's) make every row dearer; said with the results
+	host_tcp=$(sed -n 's/^TCP: .* alloc \([0-9]*\).*/\1/p' /proc/net/sockstat)
 	floor_out=$("$B/tests/plugins/sources/netlink/nldump" legacy $EXT "$P" $paths)
 	floor=$(echo "$floor_out" | field cpu_us_per_pass)
 	socks=$(echo "$floor_out" | field sockets)
@@ -52,6 +62,22 @@ one() {
 	bi=$(echo "$bo" | field cpu_us_per_cycle)
 	brec=$(echo "$bo" | field records)
 	bi4=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false -o deserializers=all -o readers=4 2>/dev/null | field cpu_us_per_cycle)
+	walk=$(BIPOLL_WALK_ONLY=1 "$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false 2>/dev/null | field cpu_us_per_cycle)
+	[ -z "${BENCH_BASE:-}" ] || base=$("$BENCH_BASE/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false -o deserializers=all 2>/dev/null | field cpu_us_per_cycle)
+	if [ -n "${BENCH_QUICK:-}" ]; then
+		echo
+		echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
+	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+		printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
+		wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"
+		wrow "iterator walk only (the BPF program returns at once)" "$walk"
+		wrow "netlink source (4 readers) -> no sink" "$nl"
+		wrow "bpf_iter source (2 readers) -> no sink" "$bi"
+		wrow "bpf_iter source (4 readers) -> no sink" "$bi4"
+		[ -z "${BENCH_BASE:-}" ] || wrow "bpf_iter source (2 readers), BENCH_BASE's build" "$base"
+		cleanup_one
+		return
+	fi
 	dnl=$(daemon '[source netlink]\ndeserializers = all\nskip_empty = false')
 	dbi=$(daemon '[source bpf_iter]\ndeserializers = all\nskip_empty = false')
 	# changed_only on the moving load: passes 1 s apart, as the daemon runs them.
@@ -60,25 +86,32 @@ one() {
 	co=$("$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -i 1000 -o skip_empty=false -o deserializers=all \
 		-o changed_only=true -o refresh=10 -o changed_max=$((2 * N)) 2>/dev/null)
 	cpu_co=$(echo "$co" | field cpu_us_per_cycle)
-	first=$(echo "$co" | sed -n 's/^cycle=1 emitted=//p')
+	first=$(echo "$co" | sed -n 's/^cycle=1 emitted=\([0-9]*\).*/\1/p')
 	rest=$(echo "$co" | awk -F'[= ]' '/^cycle=/ && $2 > 1 { s += $4; n++ } END { printf "%d", n ? s / n : 0 }')
 	dco=$(daemon '[source bpf_iter]\ndeserializers = all\nskip_empty = false\nchanged_only = true\nrefresh = 10\nchanged_max = '$((2 * N)))
 	rm -f "$T/pump"
 	echo
 	echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
+	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	echo "  (bpf_iter emitted $((brec / P)) records per pass)"
-	printf '%-64s %10s %8s\n' "what" "CPU ms/pass" "x floor"
-	row "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor" "$floor"
-	row "netlink source (4 readers) -> no sink" "$nl" "$floor"
-	row "bpf_iter source (2 readers) -> no sink" "$bi" "$floor"
-	row "bpf_iter source (4 readers) -> no sink" "$bi4" "$floor"
-	row "daemon: netlink -> protobufList -> null sink, per cycle" "$dnl" "$floor"
-	row "daemon: bpf_iter -> protobufList -> null sink, per cycle" "$dbi" "$floor"
-	row "bpf_iter changed_only, $BENCH_MOVING % moving -> no sink (passes 1 s apart)" "$cpu_co" "$floor"
-	row "daemon: bpf_iter changed_only -> protobufList -> null, per cycle" "$dco" "$floor"
+	printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
+	wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"
+	wrow "iterator walk only (the BPF program returns at once)" "$walk"
+	wrow "netlink source (4 readers) -> no sink" "$nl"
+	wrow "bpf_iter source (2 readers) -> no sink" "$bi"
+	wrow "bpf_iter source (4 readers) -> no sink" "$bi4"
+	[ -z "${BENCH_BASE:-}" ] || wrow "bpf_iter source (2 readers), BENCH_BASE's build" "$base"
+	wrow "daemon: netlink -> protobufList -> null sink, per cycle" "$dnl"
+	wrow "daemon: bpf_iter -> protobufList -> null sink, per cycle" "$dbi"
+	wrow "bpf_iter changed_only, $BENCH_MOVING % moving -> no sink (passes 1 s apart)" "$cpu_co"
+	wrow "daemon: bpf_iter changed_only -> protobufList -> null, per cycle" "$dco"
 	echo "  changed_only: pass 1 emitted $first records, passes 2..$P $rest on average" \
 		"($(awk -v a="$rest" -v b="$first" 'BEGIN { printf "%.1f", 100 * a / b }') %);" \
 		"with refresh 10 the long-run share is about $BENCH_MOVING % + $((100 - BENCH_MOVING)) % / 10"
+	cleanup_one
+}
+
+cleanup_one() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for f in "$T"/netns/*; do umount "$f" 2>/dev/null; done

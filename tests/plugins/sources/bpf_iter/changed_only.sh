@@ -4,7 +4,9 @@
 # idle connections: 614 sockets, enough to fill the iterator's buffer many times over, so
 # records it shows again after an overflow are covered), with changed_only and refresh = 5,
 # each pass emits: pass 1 every socket, then only the 4 moving ones, and every 5th pass
-# (6, 11) every socket again. Without changed_only, every socket every pass.
+# (6, 11) every socket again. Without changed_only, every socket every pass. And
+# skip_empty (the sockstat read shared with the netlink source): a second namespace
+# without sockets is never walked, ours always.
 # Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root
@@ -36,4 +38,14 @@ expect_eq "changed_only, refresh 5: records of our namespace per pass" "615 4 4 
 expect_ok "bipoll, changed_only off" "$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -c 3 -i 100 \
 	>"$T/out" 2>"$T/err" || cat "$T/err"
 expect_eq "changed_only off: every socket every pass" "615 615 615" "$(per_pass "$T/out")"
+private_netns "$NS-empty" || fail "namespace $NS-empty"
+expect_ok "bipoll, an empty namespace beside ours" "$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" \
+	-c 3 -i 100 >"$T/out" 2>"$T/err" || cat "$T/err"
+expect_eq "skip_empty: our namespace walked every pass" "615 615 615" "$(per_pass "$T/out")"
+expect_eq "skip_empty: the empty one skipped every pass" 3 \
+	"$(sed -n 's/^metric bpf_iter_namespaces_skipped_total{} //p' "$T/out")"
+expect_ok "bipoll, skip_empty off" "$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" \
+	-c 3 -i 100 -o skip_empty=false >"$T/out" 2>"$T/err" || cat "$T/err"
+expect_eq "skip_empty off: nothing skipped" 0 \
+	"$(sed -n 's/^metric bpf_iter_namespaces_skipped_total{} //p' "$T/out")"
 finish

@@ -138,7 +138,8 @@ static int setup(void **state)
 	n.ns = &ns;
 	n.fd = sv[0];
 	n.portid = 1234;
-	n.capture_fd = n.ss4 = n.ss6 = -1;
+	n.capture_fd = -1;
+	n.ss = (struct nlss)NLSS_INIT;
 	pthread_mutex_init(&n.lock, NULL);
 	return 0;
 }

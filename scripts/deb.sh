@@ -45,9 +45,9 @@ expect_eq "every plugin built is in exactly one package" \
 	"$(cd "$src/debian/tmp" && ls usr/lib/"$MA"/xtcpd/*.so | sed 's|^|/|')" \
 	"$(files $debs | grep '\.so$' | sort)"
 # The core package pulls no library of a plugin package (kafka, http, nats, valkey,
-# bpf_iter, io_uring).
+# bpf_iter, io_uring), nor lldpd (whose liblldpctl enrich_lldp loads only when on).
 expect_eq "core depends on no plugin's library" "" \
-	"$(dpkg-deb -f "$(deb xtcpd)" Depends | grep -oE 'lib(rdkafka|curl|nats|hiredis|bpf|elf|uring)[^,]*')"
+	"$(dpkg-deb -f "$(deb xtcpd)" Depends | grep -oE '(lib(rdkafka|curl|nats|hiredis|bpf|elf|uring)|lldpd)[^,]*')"
 # Each optional plugin in its own package, with its disabled conf.d example: the list is
 # exact, so a plugin that configure silently left out (or put in the core) fails here.
 expect_eq "plugin packages and what they hold" \

@@ -1,9 +1,12 @@
 /* ops/lldp — the uplinks' LLDP neighbours from lldpd through liblldpctl, whose own transport
  * blocks without limit: ours is a non-blocking socket behind its send/recv callbacks, every
- * wait bounded by one deadline for the whole read (main thread, start and SIGHUP only). */
+ * wait bounded by one deadline for the whole read (main thread, start and SIGHUP only).
+ * liblldpctl is loaded (dlopen) at the first read: Debian ships it inside the lldpd package,
+ * so linking it would make every xtcpd install the LLDP daemon. */
 #include "config.h"
 #include "ops/lldp.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <lldpctl.h>
 #include <poll.h>
@@ -16,6 +19,39 @@
 #include "ops/clock.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+
+/* The part of liblldpctl used here, resolved at the first read; the calls below go
+ * through these pointers under the library's own names. */
+#define LLDP_LIBRARY "liblldpctl.so.4"
+static struct {
+	void *lib;
+	__typeof__(lldpctl_atom_dec_ref) *atom_dec_ref;
+	__typeof__(lldpctl_atom_get) *atom_get;
+	__typeof__(lldpctl_atom_get_str) *atom_get_str;
+	__typeof__(lldpctl_atom_iter) *atom_iter;
+	__typeof__(lldpctl_atom_iter_next) *atom_iter_next;
+	__typeof__(lldpctl_atom_iter_value) *atom_iter_value;
+	__typeof__(lldpctl_get_interfaces) *get_interfaces;
+	__typeof__(lldpctl_get_port) *get_port;
+	__typeof__(lldpctl_last_error) *last_error;
+	__typeof__(lldpctl_log_callback) *log_callback;
+	__typeof__(lldpctl_new) *new;
+	__typeof__(lldpctl_release) *release;
+	__typeof__(lldpctl_strerror) *strerror;
+} lc;
+#define lldpctl_atom_dec_ref (lc.atom_dec_ref)
+#define lldpctl_atom_get (lc.atom_get)
+#define lldpctl_atom_get_str (lc.atom_get_str)
+#define lldpctl_atom_iter (lc.atom_iter)
+#define lldpctl_atom_iter_next (lc.atom_iter_next)
+#define lldpctl_atom_iter_value (lc.atom_iter_value)
+#define lldpctl_get_interfaces (lc.get_interfaces)
+#define lldpctl_get_port (lc.get_port)
+#define lldpctl_last_error (lc.last_error)
+#define lldpctl_log_callback (lc.log_callback)
+#define lldpctl_new (lc.new)
+#define lldpctl_release (lc.release)
+#define lldpctl_strerror (lc.strerror)
 
 enum lldp_result { LR_OK, LR_UNREACHABLE, LR_ERROR, LR__COUNT };
 static const char *const lldp_result_label[LR__COUNT] = {
@@ -230,6 +266,30 @@ static void lldp_said(const char *path, enum lldp_result r, int err, const char 
 	lldp_down = r != LR_OK;
 }
 
+/* POSIX's idiom for a function pointer out of dlsym. */
+#define LC_SYM(f) (*(void **)&lc.f = dlsym(lc.lib, "lldpctl_" #f))
+
+/* liblldpctl, once per process: 0, or -ENOENT with the reason in `why`. */
+static int lldp_load(char *why, size_t n)
+{
+	if (lc.lib)
+		return 0;
+	if (!(lc.lib = dlopen(LLDP_LIBRARY, RTLD_NOW | RTLD_LOCAL))) {
+		snprintf(why, n, "cannot load %s (Debian package lldpd): %s", LLDP_LIBRARY, dlerror());
+		return -ENOENT;
+	}
+	if (!LC_SYM(atom_dec_ref) || !LC_SYM(atom_get) || !LC_SYM(atom_get_str) ||
+	    !LC_SYM(atom_iter) || !LC_SYM(atom_iter_next) || !LC_SYM(atom_iter_value) ||
+	    !LC_SYM(get_interfaces) || !LC_SYM(get_port) || !LC_SYM(last_error) ||
+	    !LC_SYM(log_callback) || !LC_SYM(new) || !LC_SYM(release) || !LC_SYM(strerror)) {
+		snprintf(why, n, "%s lacks a function xtcpd needs (%s)", LLDP_LIBRARY, dlerror());
+		dlclose(lc.lib);
+		lc.lib = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int lldp_read(const char *path, struct uplink_set *s)
 {
 	struct lldp_io io = { .fd = -1, .deadline = clock_mono_ns() + LLDP_TIMEOUT_MS * 1000000LL };
@@ -237,6 +297,12 @@ int lldp_read(const char *path, struct uplink_set *s)
 	lldpctl_conn_t *conn = NULL;
 	int rc;
 
+	char why[256];
+
+	if ((rc = lldp_load(why, sizeof(why)))) {
+		lldp_said(path, LR_ERROR, ENOENT, why);
+		return rc;
+	}
 	memcpy(keep, s->nic, sizeof(keep));
 	lldpctl_log_callback(lldp_lib_log);
 	if ((rc = lldp_connect(&io, path))) {

@@ -210,8 +210,27 @@ kill -HUP $D
 wait_for 300 grep -qs "\"uplink1_lldp_chassis_name\":\"$SYS\"" "$T/hup.json"
 expect_eq "up, SIGHUP: read (ok unreachable error)" "1 2 0" "$(reads ok) $(reads unreachable) $(reads error)"
 expect_ok "up, SIGHUP: said" grep -qF "enrich_lldp: lldpd on $T/near.sock answers again" "$T/hup.err"
+# liblldpctl comes with the lldpd package: loaded by the first read, never linked
+expect_eq "on: liblldpctl loaded" 1 "$(grep -c 'r-xp.*/liblldpctl\.so' /proc/$D/maps)"
+expect_eq "xtcpd does not link liblldpctl" 0 "$(ldd "$XTCPD" | grep -c lldpctl)"
 stop $D
 expect_eq "clean exit" 0 "$STOP_RC" || cat "$T/hup.err"
+
+echo "== liblldpctl missing (lldpd not installed; a private mount namespace hides it)"
+LIB=$(ldconfig -p | sed -n 's/^\s*liblldpctl\.so\.4 (libc6,x86-64) => //p' | head -1)
+if [ -z "$LIB" ]; then
+	skip_part "liblldpctl.so.4 not found by ldconfig -p"
+else
+	ip netns exec "$NS" unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$LIB" \
+		setpriv --groups=_lldpd -- "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once \
+		--dest stdout --marshal json -o core.netns=host -o core.prom_listen= \
+		-o core.enrich_lldp=true -o core.uplink_interfaces=xln0,xlm0 \
+		-o core.lldpd_socket="$T/near.sock" > "$T/nolib.json" 2> "$T/nolib.err"
+	expect_eq "no library: exit status" 0 $? || cat "$T/nolib.err"
+	expect_eq "no library: one warning naming it and the package" 1 \
+		"$(grep -c "enrich_lldp: lldpd on $T/near.sock: cannot load liblldpctl.so.4 (Debian package lldpd): .*: the lldp fields stay empty" "$T/nolib.err")"
+	expect_eq "no library: no LLDP fields" "$EMPTY" "$(lldp_of "$T/nolib.json")"
+fi
 grep -h "\"uplink1_lldp_chassis_name\":\"$SYS\"" "$T/hup.json" > "$T/hup.up.json"
 expect_eq "up, SIGHUP: the switch on the records" "$WANT" "$(lldp_of "$T/hup.up.json")"
 finish

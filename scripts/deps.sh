@@ -35,4 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
 	apt-get install -y --no-install-recommends "${missing[@]}"
+	# lldpd's package starts the daemon, which would announce this host on its real
+	# interfaces: the tests start their own lldpd, in namespaces they make. Only an lldpd
+	# installed just now is stopped (an admin's own is left alone).
+	if [[ " ${missing[*]} " == *" lldpd "* ]] && [ -d /run/systemd/system ]; then
+		systemctl disable --now lldpd.service || true
+	fi
 fi

@@ -27,17 +27,20 @@ kill_on_exit $D
 sockets() { ls -l "/proc/$D/fd" | grep -c 'socket:'; }
 lines() { (wc -l < "$TMP/out.json") 2> /dev/null || echo 0; }
 # hup N: the Nth reload, then 3 more cycles' worth of records
+reloads() { grep -c 'SIGHUP: configuration reloaded: 3 instances kept, 0 new, 0 retired' "$TMP/log"; }
 hup() {
+	_n=$1
 	kill -HUP $D
-	wait_for 100 test "$(grep -c 'configuration reloaded: 3 instances kept, 0 new, 0 retired' "$TMP/log")" -ge "$1"
+	wait_for 100 eval '[ "$(reloads)" -ge $_n ]'
 	_l=$(lines)
-	wait_for 100 test "$(lines)" -ge $((_l + 6))
+	wait_for 100 eval '[ "$(lines)" -ge $((_l + 6)) ]'
 }
-wait_for 100 test "$(lines)" -ge 4
+wait_for 100 eval '[ "$(lines)" -ge 4 ]'
+expect_ok "the daemon polls" test "$(lines)" -ge 4
 before=$(sockets)
 hup 1
 hup 2
-expect_eq "two reloads done" 2 "$(grep -c 'SIGHUP: configuration reloaded: 3 instances kept, 0 new, 0 retired' "$TMP/log")"
+expect_eq "two reloads done" 2 "$(reloads)"
 expect_eq "sockets: one sock_diag socket per namespace (the daemon's own and the test's two)" 3 "$before"
 expect_eq "sockets after two reloads: the same" "$before" "$(sockets)"
 stop $D

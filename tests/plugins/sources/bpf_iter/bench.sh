@@ -29,6 +29,20 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
 # wrow LABEL US: the row with its ratios to the floor and to the walk of the same run
 wrow() { printf '%-64s %10s %8s %8s\n' "$1" "$(ms "$2")" "$(ratio "$2" "$floor")" "$(ratio "$2" "$walk")"; }
+# source_rows NOTE: the heading and the rows of the sources alone (NOTE: one more line, or "")
+source_rows() {
+	echo
+	echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
+	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	[ -z "$1" ] || echo "  $1"
+	printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
+	wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"
+	wrow "iterator walk only (the BPF program returns at once)" "$walk"
+	wrow "netlink source (4 readers) -> no sink" "$nl"
+	wrow "bpf_iter source (2 readers) -> no sink" "$bi"
+	wrow "bpf_iter source (4 readers) -> no sink" "$bi4"
+	[ -z "${BENCH_BASE:-}" ] || wrow "bpf_iter source (2 readers), BENCH_BASE's build" "$base"
+}
 
 # daemon SOURCE_SECTION: CPU us per cycle of the whole daemon over P cycles.
 daemon() {
@@ -65,16 +79,7 @@ one() {
 	walk=$(BIPOLL_WALK_ONLY=1 "$B/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false 2>/dev/null | field cpu_us_per_cycle)
 	[ -z "${BENCH_BASE:-}" ] || base=$("$BENCH_BASE/tests/plugins/sources/bpf_iter/bipoll" -d "$T/netns" -q -T 60000 -c "$P" -o skip_empty=false -o deserializers=all 2>/dev/null | field cpu_us_per_cycle)
 	if [ -n "${BENCH_QUICK:-}" ]; then
-		echo
-		echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
-	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-		printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
-		wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"
-		wrow "iterator walk only (the BPF program returns at once)" "$walk"
-		wrow "netlink source (4 readers) -> no sink" "$nl"
-		wrow "bpf_iter source (2 readers) -> no sink" "$bi"
-		wrow "bpf_iter source (4 readers) -> no sink" "$bi4"
-		[ -z "${BENCH_BASE:-}" ] || wrow "bpf_iter source (2 readers), BENCH_BASE's build" "$base"
+		source_rows ""
 		cleanup_one
 		return
 	fi
@@ -90,17 +95,7 @@ one() {
 	rest=$(echo "$co" | awk -F'[= ]' '/^cycle=/ && $2 > 1 { s += $4; n++ } END { printf "%d", n ? s / n : 0 }')
 	dco=$(daemon '[source bpf_iter]\ndeserializers = all\nskip_empty = false\nchanged_only = true\nrefresh = 10\nchanged_max = '$((2 * N)))
 	rm -f "$T/pump"
-	echo
-	echo "bpf_iter vs sock_diag: $socks sockets in $((M + 1)) namespaces (host included), $P passes, every attribute, kernel $(uname -r)"
-	echo "  (TCP sockets allocated host-wide at the start: $host_tcp; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	echo "  (bpf_iter emitted $((brec / P)) records per pass)"
-	printf '%-64s %10s %8s %8s\n' "what" "CPU ms/pass" "x floor" "x walk"
-	wrow "floor: raw sock_diag dump (nldump legacy, all attributes)" "$floor"
-	wrow "iterator walk only (the BPF program returns at once)" "$walk"
-	wrow "netlink source (4 readers) -> no sink" "$nl"
-	wrow "bpf_iter source (2 readers) -> no sink" "$bi"
-	wrow "bpf_iter source (4 readers) -> no sink" "$bi4"
-	[ -z "${BENCH_BASE:-}" ] || wrow "bpf_iter source (2 readers), BENCH_BASE's build" "$base"
+	source_rows "(bpf_iter emitted $((brec / P)) records per pass)"
 	wrow "daemon: netlink -> protobufList -> null sink, per cycle" "$dnl"
 	wrow "daemon: bpf_iter -> protobufList -> null sink, per cycle" "$dbi"
 	wrow "bpf_iter changed_only, $BENCH_MOVING % moving -> no sink (passes 1 s apart)" "$cpu_co"

@@ -14,11 +14,16 @@ printf '[source netlink]\n' > "$TMP/xtcpd.conf"
 mkdir "$TMP/conf.d"
 printf '[core]\nfrequency = 200ms\nprom_listen =\ntuning_advice_sockets = 0\n[marshaller json]\n[sink file]\nmarshaller = json\npath = %s\n' \
 	"$TMP/out.json" > "$TMP/conf.d/a.conf"
-# one listener in each namespace of the test (the daemon's own namespace, $NS, has none)
+# one listener in each namespace of the test (the daemon's own namespace, $NS, has none),
+# listening before the daemon starts: its first cycles count too
 for i in 1 2; do
-	ip netns exec "$NS-$i" /usr/bin/python3 -c 'import socket, time
-l = socket.socket(); l.bind(("127.0.0.1", 7000)); l.listen(); time.sleep(120)' &
+	ip netns exec "$NS-$i" /usr/bin/python3 -c 'import socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 7000)); l.listen(); open(sys.argv[1], "w").close()
+time.sleep(120)' "$TMP/ready-$i" &
 	kill_on_exit $!
+done
+for i in 1 2; do
+	wait_for 300 test -e "$TMP/ready-$i" || { echo "listener $i not ready"; exit 1; }
 done
 ip netns exec "$NS" "$XTCPD" -c "$TMP/xtcpd.conf" -C "$TMP/conf.d" \
 	-o core.netns_dirs="$TMP/netns" -o core.netns_proc_scan=false 2> "$TMP/log" &

@@ -61,6 +61,12 @@ struct netns_ident;
  * is never changed, and one replaced stays valid until the next replacement. */
 const struct netns_ident *netns_ident_of(const struct xtcpd_netns *ns);
 
+/* The enrichment generation (host->enrich_generation, ABI 1.7): moved forward before any
+ * text a record may point at (an identity, an uplink set) is freed, so a marshaller that
+ * caches by address knows when an address may come back with other text. */
+uint64_t enrich_generation(void);
+void enrich_retire(void);
+
 /* socket(domain, type, protocol) inside ns; returns the fd or -errno. Thread-safe. */
 int netns_socket(const struct xtcpd_netns *ns, int domain, int type, int protocol);
 

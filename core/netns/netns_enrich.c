@@ -12,10 +12,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "netns/docker.h"
 #include "netns/ident.h"
+
+static _Atomic uint64_t enrich_gen = 1;
+
+uint64_t enrich_generation(void)
+{
+	return atomic_load_explicit(&enrich_gen, memory_order_acquire);
+}
+
+/* Before a free: the record that later meets the freed address again (in new text) was
+ * made after this, so its marshaller sees the new generation. */
+void enrich_retire(void)
+{
+	atomic_fetch_add_explicit(&enrich_gen, 1, memory_order_acq_rel);
+}
 
 const struct netns_ident *netns_ident_of(const struct xtcpd_netns *ns)
 {
@@ -27,6 +42,8 @@ const struct netns_ident *netns_ident_of(const struct xtcpd_netns *ns)
 
 void netns_enrich_free(struct netns_ent *e)
 {
+	if (atomic_load_explicit(&e->ident, memory_order_relaxed) || e->old)
+		enrich_retire();
 	free(atomic_load_explicit(&e->ident, memory_order_relaxed));
 	free(e->old);
 }
@@ -107,6 +124,8 @@ static void netns_enrich_one(struct netns_mgr *m, struct netns_ent *e)
 		return;  /* tried again at the next scan */
 	*n = id;
 	ident_link(n, bind_named);
+	if (e->old)
+		enrich_retire();
 	free(e->old);
 	e->old = cur;
 	atomic_store_explicit(&e->ident, n, memory_order_release);

@@ -5,6 +5,7 @@
  * that file (Debian's pci.ids / hwdata). Read at start and on SIGHUP only. */
 #include "config.h"
 #include "ops/uplink.h"
+#include "netns/netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +195,8 @@ int uplink_read(const char *root, const char *ifaces, unsigned count, int nic,
 
 void uplink_free(struct uplink_set *s)
 {
+	if (s)
+		enrich_retire();  /* records' uplink[] pointed into it */
 	free(s);
 }
 

@@ -174,6 +174,13 @@ static int host_ready(struct xtcpd_ctx *ctx, char *reason, size_t size)
 	return stats_ready(reason, size);
 }
 
+/* ABI 1.7: see netns/netns_enrich.c. */
+static uint64_t host_enrich_generation(struct xtcpd_ctx *ctx)
+{
+	(void)ctx;
+	return enrich_generation();
+}
+
 const struct xtcpd_host host_table = {
 	.struct_size = sizeof(struct xtcpd_host),
 	.abi_major = XTCPD_ABI_MAJOR,
@@ -198,4 +205,5 @@ const struct xtcpd_host host_table = {
 	.config_text = host_config_text,
 	.apply_config = host_apply_config,
 	.ready = host_ready,
+	.enrich_generation = host_enrich_generation,
 };

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -365,6 +366,20 @@ uint64_t th_wait_released(struct xtcpd_ctx *ctx, uint64_t n, int timeout_ms)
 	return total;
 }
 
+/* ABI 1.7: the enrichment generation; tests move it with th_enrich_retire(). */
+static _Atomic uint64_t th_enrich_gen = 1;
+
+static uint64_t th_enrich_generation(struct xtcpd_ctx *ctx)
+{
+	(void)ctx;
+	return atomic_load_explicit(&th_enrich_gen, memory_order_acquire);
+}
+
+void th_enrich_retire(void)
+{
+	atomic_fetch_add_explicit(&th_enrich_gen, 1, memory_order_acq_rel);
+}
+
 const struct xtcpd_host th_host = {
 	.struct_size = sizeof(struct xtcpd_host),
 	.abi_major = XTCPD_ABI_MAJOR,
@@ -382,6 +397,7 @@ const struct xtcpd_host th_host = {
 	.capture_dir = th_capture_dir,
 	.emit_ns = th_emit_ns,
 	.ns_run = th_ns_run,
+	.enrich_generation = th_enrich_generation,
 };
 
 struct xtcpd_ctx *th_ctx_new(const char *prefix)

@@ -14,6 +14,9 @@
 #include <xtcpd/plugin.h>
 
 extern const struct xtcpd_host th_host;
+/* Move th_host's enrichment generation forward (ABI 1.7), as the daemon does before it
+ * frees enrichment text: what a marshaller cached by address is then stale. */
+void th_enrich_retire(void);
 
 /* ---- one instance's handle --------------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 #include <xtcpd/record.h>
 
 #define XTCPD_ABI_MAJOR 1
-#define XTCPD_ABI_MINOR 6
+#define XTCPD_ABI_MINOR 7
 #define XTCPD_PLUGIN_SYMBOL "xtcpd_plugin"
 
 #if defined(__GNUC__)
@@ -245,6 +245,16 @@ struct xtcpd_host {
 			    size_t err_size);
 	/* The daemon's readiness, what /readyz answers: 1 ready, 0 not (why in reason). */
 	int (*ready)(struct xtcpd_ctx *ctx, char *reason, size_t size);
+
+	/* ABI 1.7. Marshallers: the enrichment generation, a number the host moves forward
+	 * before it frees any text a record may point at (a namespace's container_* and pod_*
+	 * strings, an uplink and its strings). While it stays the same, an address seen in a
+	 * record keeps naming the same text, so what a marshaller made of that text (its
+	 * encoded bytes) may be kept keyed by the address; once it moves, an address may come
+	 * back naming other text. Read it once per record, from the thread that appends it;
+	 * any thread. Check with XTCPD_HOST_HAS: an older host does not lend it (cache
+	 * nothing then). */
+	uint64_t (*enrich_generation)(struct xtcpd_ctx *ctx);
 };
 
 /* 1 when the host lends `field` (a host older than the plugin may not). */

@@ -18,11 +18,14 @@
 
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
+#include "plugins/marshallers/common/mgroup.h"
 #include "plugins/marshallers/json/json_addr.h"
 #include "plugins/marshallers/json/json_names.h"
 
 struct jz {
 	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
+	const struct xtcpd_host *host;  /* NULL: no enrichment cache (host older than 1.7) */
+	struct xtcpd_ctx *ctx;
 };
 
 struct jz_stats {
@@ -122,13 +125,59 @@ static inline uint8_t *jz_name(uint8_t *p, const char *s)
 		JZ_STRN(jkey, (val), sizeof(val) - 1)
 #define JZ_W_S(type, jkey, cond, val) JZ_S_##type(jkey, cond, val)
 
-#define JZ_FIELD(num, name, camel, type, jmode, jkey, cond, val) \
-	JZ_W_##jmode(type, jkey, cond, val)
+/* The enrichment groups (common/mgroup.h): each written once per thread, then copied. */
+static __thread struct mg_entry jz_tls_cache[MG_N];
+
+#define JZ_FIELD_IN(num, name, camel, type, jmode, jkey, cond, val)                     \
+	if (MG_OF(num) == g) {                                                           \
+		JZ_W_##jmode(type, jkey, cond, val)                                      \
+	}
+
+/* The fields of group g alone, at p, checked against end; NULL if they run into it. */
+static inline __attribute__((always_inline)) uint8_t *
+jz_group_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                struct jz_stats *st, const int g)
+{
+	const int safe = 1;
+	const uint8_t *send = end;
+
+	XTCPD_RECORD_FIELDS(JZ_FIELD_IN)
+	return p;
+}
+
+static uint8_t *jz_group_write(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                               int *truncated, unsigned *bad_utf8, int g,
+                               unsigned mode)
+{
+	struct jz_stats st = { 0, 0 };
+
+	(void)mode;
+
+	switch (g) {
+	case MG_CONTAINER: p = jz_group_fields(p, end, r, &st, MG_CONTAINER); break;
+	case MG_UPLINK1: p = jz_group_fields(p, end, r, &st, MG_UPLINK1); break;
+	case MG_UPLINK2: p = jz_group_fields(p, end, r, &st, MG_UPLINK2); break;
+	default: p = jz_group_fields(p, end, r, &st, MG_POD); break;
+	}
+	*truncated |= st.truncated;
+	*bad_utf8 += st.bad_utf8;
+	return p;
+}
+
+#define JZ_FIELD(num, name, camel, type, jmode, jkey, cond, val)                        \
+	if (MG_OF(num) == MG_NONE) {                                                     \
+		JZ_W_##jmode(type, jkey, cond, val)                                      \
+	} else if (MG_FIRST(num)) {                                                      \
+		p = mg_put(p, send, r, &st->truncated, &st->bad_utf8, row, MG_OF(num), 0, \
+			   jz_group_write);                                              \
+		if (p == NULL)                                                           \
+			return NULL;                                                     \
+	}
 
 /* Write ",\"key\":value,..." for one record at p; NULL if it runs into end. */
 static inline __attribute__((always_inline)) uint8_t *
 jz_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r, struct jz_stats *st,
-          const int safe)
+          struct mg_row *row, const int safe)
 {
 	/* Fast mode: strings leave JZ_FIXED_MAX behind them for the unchecked fields. */
 	const uint8_t *send = safe ? end : end - JZ_FIXED_MAX;
@@ -138,15 +187,15 @@ jz_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r, struct j
 }
 
 static uint8_t *jz_fields_fast(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-                               struct jz_stats *st)
+                               struct jz_stats *st, struct mg_row *row)
 {
-	return jz_fields(p, end, r, st, 0);
+	return jz_fields(p, end, r, st, row, 0);
 }
 
 static uint8_t *jz_fields_safe(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-                               struct jz_stats *st)
+                               struct jz_stats *st, struct mg_row *row)
 {
-	return jz_fields(p, end, r, st, 1);
+	return jz_fields(p, end, r, st, row, 1);
 }
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
@@ -155,6 +204,7 @@ static int jz_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 {
 	struct jz *m = inst;
 	struct jz_stats st = { 0, 0 };
+	struct mg_row row = { m->host, m->ctx, jz_tls_cache, 0, 0 };
 	/* "}\n" always fits after the fields. */
 	const uint8_t *end = buf->data + buf->cap - 2;
 	uint8_t *p = buf->data + buf->len, *q = NULL;
@@ -162,11 +212,11 @@ static int jz_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 	if (buf->cap < buf->len + 3)
 		return -ENOSPC;
 	if (end - p >= (ptrdiff_t)JZ_FIXED_MAX)
-		q = jz_fields_fast(p, end, rec, &st);
+		q = jz_fields_fast(p, end, rec, &st, &row);
 	/* The fast path keeps slack behind strings: the checked one may still fit it. */
 	if (q == NULL) {
 		st = (struct jz_stats){ 0, 0 };
-		q = jz_fields_safe(p, end, rec, &st);
+		q = jz_fields_safe(p, end, rec, &st, &row);
 	}
 	if (q == NULL)
 		return -ENOSPC;
@@ -218,6 +268,8 @@ static int jz_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	if (m == NULL)
 		return -ENOMEM;
 	*inst = m;
+	m->host = XTCPD_HOST_HAS(host, enrich_generation) ? host : NULL;
+	m->ctx = ctx;
 	return mstr_counters_init(&m->cnt, host, ctx);
 }
 

@@ -17,6 +17,7 @@
 
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
+#include "plugins/marshallers/common/mgroup.h"
 
 /* Field numbers from here on are xtcpd's extensions (proto/xtcp_flat_record.proto):
  * xtcp2's schema has no such field, so a strict parser refuses them as keys. */
@@ -34,6 +35,8 @@ struct pj {
 	enum pj_layout layout;
 	struct pj_opt opt;
 	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
+	const struct xtcpd_host *host;  /* NULL: no enrichment cache (host older than 1.7) */
+	struct xtcpd_ctx *ctx;
 };
 
 struct pj_stats {
@@ -178,14 +181,65 @@ static uint8_t *pj_base64(uint8_t *p, const uint8_t *b, size_t n)
 #define PJ_W_STR(camel, cond, val) PJ_W_STRN(camel, cond, val, MSTR_MAX)
 #define PJ_W_NAME(camel, cond, val) PJ_W_STRN(camel, cond, val, sizeof(val) - 1)
 
+/* The enrichment groups (common/mgroup.h): each written once per thread, then copied.
+ * The mode is what changes their bytes: emit_defaults (empty strings written), extensions
+ * (the pod group), enums. */
+static __thread struct mg_entry pj_tls_cache[MG_N];
+
+#define PJ_MODE(dflt, opt) ((unsigned)(dflt) | (unsigned)(opt)->ext << 1 | (unsigned)(opt)->enum_num << 2)
+
+#define PJ_FIELD_IN(num, name, camel, type, jmode, jkey, cond, val)                     \
+	if (MG_OF(num) == g && ((num) < PJ_EXT_FIRST || opt->ext)) {                     \
+		PJ_W_##type(camel, cond, val)                                            \
+	}
+
+/* The fields of group g alone, at p, checked against end; NULL if they run into it. */
+static inline __attribute__((always_inline)) uint8_t *
+pj_group_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                struct pj_stats *st, const struct pj_opt *opt, const int dflt, const int g)
+{
+	const int safe = 1;
+	const uint8_t *send = end;
+
+	XTCPD_RECORD_FIELDS(PJ_FIELD_IN)
+	return p;
+}
+
+static uint8_t *pj_group_write(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                               int *truncated, unsigned *bad_utf8, int g, unsigned mode)
+{
+	const struct pj_opt o = { (mode >> 1) & 1, (mode >> 2) & 1 };
+	const int dflt = mode & 1;
+	struct pj_stats st = { 0, 0 };
+
+	switch (g) {
+	case MG_CONTAINER: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_CONTAINER); break;
+	case MG_UPLINK1: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_UPLINK1); break;
+	case MG_UPLINK2: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_UPLINK2); break;
+	default: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_POD); break;
+	}
+	*truncated |= st.truncated;
+	*bad_utf8 += st.bad_utf8;
+	return p;
+}
+
 #define PJ_FIELD(num, name, camel, type, jmode, jkey, cond, val)                          \
-	if ((num) < PJ_EXT_FIRST || opt->ext)                                            \
-		PJ_W_##type(camel, cond, val)
+	if ((num) < PJ_EXT_FIRST || opt->ext) {                                          \
+		if (MG_OF(num) == MG_NONE) {                                             \
+			PJ_W_##type(camel, cond, val)                                    \
+		} else if (MG_FIRST(num)) {                                              \
+			p = mg_put(p, send, r, &st->truncated, &st->bad_utf8, row,       \
+				   MG_OF(num), dflt, pj_group_write);                    \
+			if (p == NULL)                                                   \
+				return NULL;                                             \
+		}                                                                        \
+	}
 
 /* Write ",\"f\":v,..." for one row at p; NULL if it runs into end. */
 static inline __attribute__((always_inline)) uint8_t *
 pj_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-          struct pj_stats *st, const struct pj_opt *opt, const int dflt, const int safe)
+          struct pj_stats *st, const struct pj_opt *opt, struct mg_row *row, const int dflt,
+          const int safe)
 {
 	/* Fast mode: the caller saw PJ_FIXED_MAX bytes of room; strings leave that much
 	 * behind them so the unchecked fields after them still fit. */
@@ -196,21 +250,21 @@ pj_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
 }
 
 static uint8_t *pj_fields_fast(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-                               struct pj_stats *st, const struct pj_opt *opt)
+                               struct pj_stats *st, const struct pj_opt *opt, struct mg_row *row)
 {
-	return pj_fields(p, end, r, st, opt, 0, 0);
+	return pj_fields(p, end, r, st, opt, row, 0, 0);
 }
 
 static uint8_t *pj_fields_safe(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-                               struct pj_stats *st, const struct pj_opt *opt)
+                               struct pj_stats *st, const struct pj_opt *opt, struct mg_row *row)
 {
-	return pj_fields(p, end, r, st, opt, 0, 1);
+	return pj_fields(p, end, r, st, opt, row, 0, 1);
 }
 
 static uint8_t *pj_fields_dflt(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-                               struct pj_stats *st, const struct pj_opt *opt)
+                               struct pj_stats *st, const struct pj_opt *opt, struct mg_row *row)
 {
-	return pj_fields(p, end, r, st, opt, 1, 1);
+	return pj_fields(p, end, r, st, opt, row, 1, 1);
 }
 
 /* ---- plugin ops ---------------------------------------------------------------------- */
@@ -261,6 +315,8 @@ static int pj_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	m->layout = cfg->values[K_LAYOUT].num == PJ_JSONL ? PJ_JSONL : PJ_ENVELOPE;
 	m->opt.ext = cfg->values[K_EXTENSIONS].num != 0;
 	m->opt.enum_num = cfg->values[K_ENUMS].num == 1;
+	m->host = XTCPD_HOST_HAS(host, enrich_generation) ? host : NULL;
+	m->ctx = ctx;
 	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
@@ -289,6 +345,7 @@ static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 {
 	struct pj *m = inst;
 	struct pj_stats st = { 0, 0 };
+	struct mg_row row = { m->host, m->ctx, pj_tls_cache, 0, PJ_MODE(m->emit_defaults, &m->opt) };
 	const int jsonl = m->layout == PJ_JSONL;
 	const uint8_t *end = buf->data + buf->cap - (jsonl ? 0 : PJ_TAIL_LEN);
 	uint8_t *start = buf->data + buf->len, *p, *q;
@@ -302,13 +359,13 @@ static int pj_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 	p = start + sep;
 	q = NULL;
 	if (m->emit_defaults)
-		q = pj_fields_dflt(p, end, rec, &st, &m->opt);
+		q = pj_fields_dflt(p, end, rec, &st, &m->opt, &row);
 	else if (end - p >= (ptrdiff_t)PJ_FIXED_MAX)
-		q = pj_fields_fast(p, end, rec, &st, &m->opt);
+		q = pj_fields_fast(p, end, rec, &st, &m->opt, &row);
 	/* The fast path keeps slack behind strings: the checked one may still fit it. */
 	if (q == NULL && !m->emit_defaults) {
 		st = (struct pj_stats){ 0, 0 };
-		q = pj_fields_safe(p, end, rec, &st, &m->opt);
+		q = pj_fields_safe(p, end, rec, &st, &m->opt, &row);
 	}
 	if (q == NULL || end - q < 1 + jsonl)
 		return -ENOSPC;

@@ -14,11 +14,13 @@
 
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/mstr.h"
+#include "plugins/marshallers/common/mgroup.h"
 
 struct pbl {
 	const struct xtcpd_host *host;
 	struct xtcpd_ctx *ctx;
 	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
+	int cache;                      /* the host lends enrich_generation (ABI 1.7) */
 };
 
 /* What one append saw; folded into the counters once per record. */
@@ -128,12 +130,59 @@ static size_t pbl_varint_size(uint64_t v)
 #define PBL_W_STR(num, cond, val) PBL_W_STRN(num, cond, val, MSTR_MAX)
 #define PBL_W_NAME(num, cond, val) PBL_W_STRN(num, cond, val, sizeof(val) - 1)
 
-#define PBL_FIELD(num, name, camel, type, jmode, jkey, cond, val) PBL_W_##type(num, cond, val)
+/* ---- enrichment groups (common/mgroup.h): each written once per thread, then copied --- */
+
+static __thread struct mg_entry pbl_tls_cache[MG_N];
+
+#define PBL_FIELD(num, name, camel, type, jmode, jkey, cond, val)                       \
+	if (MG_OF(num) == MG_NONE) {                                                     \
+		PBL_W_##type(num, cond, val)                                             \
+	} else if (MG_FIRST(num)) {                                                      \
+		p = mg_put(p, safe ? end : send, r, &st->truncated, &st->bad_utf8, row,  \
+			   MG_OF(num), 0, pbl_group_write);                              \
+		if (p == NULL)                                                           \
+			return NULL;                                                     \
+	}
+#define PBL_FIELD_IN(num, name, camel, type, jmode, jkey, cond, val)                    \
+	if (MG_OF(num) == g) {                                                           \
+		PBL_W_##type(num, cond, val)                                             \
+	}
+
+/* The fields of group g alone, at p, checked against end; NULL if they run into it. */
+static inline __attribute__((always_inline)) uint8_t *
+pbl_group_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                 struct pbl_stats *st, const int g)
+{
+	const int safe = 1;
+	const uint8_t *send = end;
+
+	XTCPD_RECORD_FIELDS(PBL_FIELD_IN)
+	return p;
+}
+
+static uint8_t *pbl_group_write(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                                int *truncated, unsigned *bad_utf8, int g,
+                               unsigned mode)
+{
+	struct pbl_stats st = { 0, 0 };
+
+	(void)mode;
+
+	switch (g) {
+	case MG_CONTAINER: p = pbl_group_fields(p, end, r, &st, MG_CONTAINER); break;
+	case MG_UPLINK1: p = pbl_group_fields(p, end, r, &st, MG_UPLINK1); break;
+	case MG_UPLINK2: p = pbl_group_fields(p, end, r, &st, MG_UPLINK2); break;
+	default: p = pbl_group_fields(p, end, r, &st, MG_POD); break;
+	}
+	*truncated |= st.truncated;
+	*bad_utf8 += st.bad_utf8;
+	return p;
+}
 
 /* Encode the fields of one row at p; NULL if it runs into end. */
 static inline __attribute__((always_inline)) uint8_t *
 pbl_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-           struct pbl_stats *st, const int safe)
+           struct pbl_stats *st, struct mg_row *row, const int safe)
 {
 	const uint8_t *send = safe ? end : end - PBL_NUMERIC_MAX;
 
@@ -141,16 +190,16 @@ pbl_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
 	return p;
 }
 
-static uint8_t *pbl_fields_fast(uint8_t *p, const uint8_t *end,
-                                const struct xtcpd_record *r, struct pbl_stats *st)
+static uint8_t *pbl_fields_fast(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                                struct pbl_stats *st, struct mg_row *row)
 {
-	return pbl_fields(p, end, r, st, 0);
+	return pbl_fields(p, end, r, st, row, 0);
 }
 
-static uint8_t *pbl_fields_safe(uint8_t *p, const uint8_t *end,
-                                const struct xtcpd_record *r, struct pbl_stats *st)
+static uint8_t *pbl_fields_safe(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+                                struct pbl_stats *st, struct mg_row *row)
 {
-	return pbl_fields(p, end, r, st, 1);
+	return pbl_fields(p, end, r, st, row, 1);
 }
 
 /* Append `Envelope.row` (tag, length, fields) at data[*len, cap). The row length is
@@ -158,7 +207,8 @@ static uint8_t *pbl_fields_safe(uint8_t *p, const uint8_t *end,
  * (rows are 128..16383 bytes in practice) and move by one byte in the rare other
  * cases: one pass, canonical varints, nothing to size twice. */
 static int pbl_append_row(uint8_t *data, size_t *len, size_t cap,
-                          const struct xtcpd_record *r, struct pbl_stats *st)
+                          const struct xtcpd_record *r, struct pbl_stats *st,
+                          struct mg_row *row)
 {
 	uint8_t *start = data + *len, *end = data + cap, *p, *q;
 	size_t rowlen, k;
@@ -168,12 +218,12 @@ static int pbl_append_row(uint8_t *data, size_t *len, size_t cap,
 	p = start + 3;
 	q = NULL;
 	if ((size_t)(end - p) >= PBL_NUMERIC_MAX)
-		q = pbl_fields_fast(p, end, r, st);
+		q = pbl_fields_fast(p, end, r, st, row);
 	/* The fast path keeps slack behind strings: near the end, or for a row with long
 	 * strings, the checked path may still fit it. */
 	if (q == NULL) {
 		*st = (struct pbl_stats){ 0, 0 };
-		q = pbl_fields_safe(p, end, r, st);
+		q = pbl_fields_safe(p, end, r, st, row);
 	}
 	if (q == NULL)
 		return -ENOSPC;
@@ -228,6 +278,7 @@ static int pbl_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	*inst = m;
 	m->host = host;
 	m->ctx = ctx;
+	m->cache = XTCPD_HOST_HAS(host, enrich_generation);
 	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
@@ -245,11 +296,13 @@ static int pbl_begin(void *inst, struct xtcpd_buf *buf)
 
 static int pbl_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *rec)
 {
+	const struct pbl *m = inst;
 	struct pbl_stats st = { 0, 0 };
+	struct mg_row row = { m->cache ? m->host : NULL, m->ctx, pbl_tls_cache, 0, 0 };
 	size_t len = buf->len;
 	int rc;
 
-	rc = pbl_append_row(buf->data, &len, buf->cap, rec, &st);
+	rc = pbl_append_row(buf->data, &len, buf->cap, rec, &st, &row);
 	if (rc == 0) {
 		buf->len = len;
 		mstr_counters_add(&((struct pbl *)inst)->cnt, st.truncated, st.bad_utf8);

@@ -85,6 +85,7 @@ static void take_record(struct in *in, struct rec *m)
 			       &m->r.pod_name };
 	size_t i;
 
+	th_enrich_retire();  /* text rewritten at the same addresses (ABI 1.7) */
 	take_bytes(in, &m->r, sizeof(m->r));
 	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 		*str[i] = take_str(in, m->str[i]);

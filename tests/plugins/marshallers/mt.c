@@ -435,6 +435,9 @@ static void mt_fill_few(struct mt_rec *m, unsigned seed)
 
 void mt_fill(struct mt_rec *m, enum mt_kind kind, unsigned seed)
 {
+	/* The record's text is rewritten at the same addresses: what the daemon announces
+	 * before it frees enrichment text, so no marshaller keeps the old bytes (ABI 1.7). */
+	th_enrich_retire();
 	memset(m, 0, sizeof(*m));
 	if (kind == MT_FULL)
 		mt_fill_full(m, seed);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tests/lib/testhost.h"
 #include "tests/plugins/marshallers/mt.h"
 
 static uint32_t mt_rand(uint64_t *s)
@@ -17,6 +18,7 @@ static uint32_t mt_rand(uint64_t *s)
 
 void mt_fill_real(struct mt_rec *m, unsigned i)
 {
+	th_enrich_retire();  /* text rewritten at the same addresses: see mt_fill */
 	struct xtcpd_record *r = &m->r;
 	struct xtcpd_tcp_info *t = &r->tcpi;
 	uint64_t s = 0x9e3779b97f4a7c15ull ^ i;

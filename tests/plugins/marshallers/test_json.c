@@ -22,6 +22,7 @@
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/json/json_addr.h"
 #include "plugins/marshallers/json/json_names.h"
+#include "tests/lib/testhost.h"
 #include "tests/plugins/marshallers/mt.h"
 
 static const struct xtcpd_plugin *pj, *pz;  /* json, protoJson */
@@ -414,6 +415,97 @@ static void test_addresses(void **state)
 	}
 }
 
+/* One record through marshaller (p, in) as a NUL-terminated line in out. */
+static const char *one_line(const struct xtcpd_plugin *p, void *in, struct mt_rec *m, char *out,
+			    size_t size)
+{
+	struct xtcpd_buf buf;
+	int rc;
+
+	assert_int_equal(mt_batch(p, in, &buf, (uint8_t *)out, size - 1, m, 1, &rc), 1);
+	assert_int_equal(rc, 0);
+	out[buf.len] = 0;
+	return out + buf.off;
+}
+
+/* The enrichment groups are written once per thread and copied while their text's
+ * addresses, the host's enrichment generation (ABI 1.7) and the marshaller's mode stay
+ * the same: interleaved namespaces each get their own text, text rewritten in place shows
+ * once the generation moves, and protoJson instances with other options on the same
+ * thread (emit_defaults writes empty strings, extensions the pod group) never share
+ * bytes. */
+static void test_enrichment_cache(void **state)
+{
+	static const char *const dflt_ext[] = { "emit_defaults=true", "extensions=true", NULL };
+	static char a[16 << 10], b[16 << 10];
+	struct xtcpd_buf buf;
+	char *line, *nl;
+	void *idx;
+	unsigned i;
+	int rc;
+
+	(void)state;
+	mt_fill(&recs[0], MT_FULL, 1);
+	mt_fill(&recs[1], MT_FULL, 2);
+	recs[2] = recs[0];
+	recs[3] = recs[1];
+	assert_int_equal(mt_batch(pj, ij, &buf, data, sizeof(data) - 1, recs, 4, &rc), 4);
+	data[buf.len] = 0;
+	line = (char *)data;
+	for (i = 0; i < 4; i++) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		*nl = 0;
+		check_line(line, (size_t)(nl - line), MT_FULL, i % 2 + 1);
+		line = nl + 1;
+	}
+	/* protoJson: A and B differ, each A (B) row is the first A (B) row */
+	snprintf(a, sizeof(a), "%s", one_line(pz, iz, &recs[0], b, sizeof(b)));
+	assert_string_not_equal(one_line(pz, iz, &recs[1], b, sizeof(b)), a);
+	assert_string_equal(one_line(pz, iz, &recs[2], b, sizeof(b)), a);
+
+	/* rewritten in place: the cached bytes (A's, the last written) until the
+	 * generation moves */
+	one_line(pj, ij, &recs[0], a, sizeof(a));
+	one_line(pz, iz, &recs[0], a, sizeof(a));
+	strcpy((char *)recs[0].r.container_name, "renamed");
+	strcpy((char *)recs[0].up[1].ifname, "eth9");
+	assert_null(strstr(one_line(pj, ij, &recs[0], a, sizeof(a)), "\"renamed\""));
+	assert_null(strstr(one_line(pz, iz, &recs[0], a, sizeof(a)), "\"renamed\""));
+	th_enrich_retire();
+	assert_non_null(strstr(one_line(pj, ij, &recs[0], a, sizeof(a)), "\"container_name\":\"renamed\""));
+	assert_non_null(strstr(a, "\"uplink2_ifname\":\"eth9\""));
+	assert_non_null(strstr(one_line(pz, iz, &recs[0], a, sizeof(a)), "\"containerName\":\"renamed\""));
+	assert_non_null(strstr(a, "\"uplink2Ifname\":\"eth9\""));
+
+	/* two protoJson modes on one thread */
+	assert_int_equal(mt_create(pz, dflt_ext, &idx), 0);
+	mt_fill(&recs[4], MT_FEW, 5);  /* no enrichment */
+	for (i = 0; i < 2; i++) {
+		assert_non_null(strstr(one_line(pz, idx, &recs[4], a, sizeof(a)), "\"containerId\":\"\""));
+		assert_non_null(strstr(a, "\"uplink1LldpPortDescr\":\"\""));
+		assert_non_null(strstr(a, "\"podName\":\"\""));
+		assert_null(strstr(one_line(pz, iz, &recs[4], a, sizeof(a)), "containerId"));
+		assert_null(strstr(a, "uplink1"));
+		assert_null(strstr(one_line(pj, ij, &recs[4], a, sizeof(a)), "container_id"));
+	}
+	for (i = 0; i < 2; i++) {
+		assert_non_null(strstr(one_line(pz, idx, &recs[0], a, sizeof(a)), "\"podName\":\""));
+		assert_null(strstr(one_line(pz, iz, &recs[0], a, sizeof(a)), "podName"));
+		assert_non_null(strstr(a, "\"containerName\":\"renamed\""));
+	}
+	/* a group partly set: emit_defaults writes the missing name as "", the other
+	 * instance leaves it out, from the same addresses */
+	recs[5] = recs[0];
+	recs[5].r.container_name = NULL;
+	for (i = 0; i < 2; i++) {
+		assert_non_null(strstr(one_line(pz, idx, &recs[5], a, sizeof(a)), "\"containerName\":\"\""));
+		assert_null(strstr(one_line(pz, iz, &recs[5], a, sizeof(a)), "containerName"));
+		assert_non_null(strstr(a, "\"containerId\":\""));
+	}
+	mt_destroy(pz, idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_tight_fit),
 		cmocka_unit_test(test_bad_strings),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_enrichment_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

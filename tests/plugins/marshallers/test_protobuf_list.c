@@ -1,8 +1,8 @@
 /* tests/plugins/marshallers/test_protobuf_list.c — protobufList: every field round-trips through
  * the plugin and the generated protobuf-c decoder to exactly mt_expect()'s values, the
  * encoding is canonical (protobuf_c_message_pack of the decode gives the same bytes),
- * the prefix is right, -ENOSPC leaves the buffer unchanged, and bad input is bounded,
- * valid and counted. */
+ * the prefix is right, -ENOSPC leaves the buffer unchanged, bad input is bounded,
+ * valid and counted, and the enrichment groups' cache follows the host's generation. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "proto/xtcp_flat_record.pb-c.h"
+#include "tests/lib/testhost.h"
 #include "tests/plugins/marshallers/mt.h"
 
 typedef XtcpFlatRecord__V1__Envelope Envelope;
@@ -342,6 +343,134 @@ static void test_bad_strings(void **state)
 	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
 }
 
+/* One row of a one-record batch of recs[i], decoded (free with free_env). */
+static Envelope *one_row(size_t i)
+{
+	struct xtcpd_buf buf;
+	Envelope *env;
+	int rc;
+
+	assert_int_equal(mt_batch(plugin, inst, &buf, data, sizeof(data), &recs[i], 1, &rc), 1);
+	assert_int_equal(rc, 0);
+	env = unpack_msg(&buf);
+	assert_non_null(env);
+	assert_int_equal(env->n_row, 1);
+	return env;
+}
+
+/* The enrichment groups (container, uplinks, pod) are encoded once and copied while
+ * their text's addresses and the host's enrichment generation stay the same (ABI 1.7):
+ * records of two namespaces interleaved each get their own text; text rewritten at the
+ * same address shows only once the generation moves (as the daemon moves it before it
+ * frees any); a string cut at the limit is counted on every record, cached or not. */
+static void test_enrichment_cache(void **state)
+{
+	static char longname[1100];
+	struct xtcpd_buf buf;
+	Envelope *env;
+	size_t n;
+	int rc;
+
+	(void)state;
+	mt_metrics_reset();
+	mt_fill(&recs[0], MT_FULL, 1);
+	mt_fill(&recs[1], MT_FULL, 2);
+	/* A, B, A, B: the second A and B point at the first ones' text */
+	recs[2] = recs[0];
+	recs[3] = recs[1];
+	n = mt_batch(plugin, inst, &buf, data, sizeof(data), recs, 4, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 4);
+	env = unpack_msg(&buf);
+	assert_non_null(env);
+	assert_int_equal(env->n_row, 4);
+	check_row(env->row[0], MT_FULL, 1);
+	check_row(env->row[1], MT_FULL, 2);
+	check_row(env->row[2], MT_FULL, 1);
+	check_row(env->row[3], MT_FULL, 2);
+	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+
+	/* Text rewritten in place, the generation unchanged: the cached bytes (this is
+	 * what the cache is for, and what the host's generation guards). */
+	env = one_row(0);
+	assert_string_equal(env->row[0]->container_name, recs[0].r.container_name);
+	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	char was[64];
+	snprintf(was, sizeof(was), "%s", recs[0].r.container_name);
+	strcpy((char *)recs[0].r.container_name, "renamed");
+	strcpy((char *)recs[0].up[0].ifname, "eth9");
+	strcpy((char *)recs[0].up[1].lldp_port_id, "Ethernet7");
+	strcpy((char *)recs[0].r.pod_name, "pod-b");
+	env = one_row(0);
+	assert_string_equal(env->row[0]->container_name, was);
+	assert_string_not_equal(env->row[0]->uplink1_ifname, "eth9");
+	assert_string_not_equal(env->row[0]->uplink2_lldp_port_id, "Ethernet7");
+	assert_string_not_equal(env->row[0]->pod_name, "pod-b");
+	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	/* the generation moves: every group is encoded again from the new text */
+	th_enrich_retire();
+	env = one_row(0);
+	assert_string_equal(env->row[0]->container_name, "renamed");
+	assert_string_equal(env->row[0]->uplink1_ifname, "eth9");
+	assert_string_equal(env->row[0]->uplink2_lldp_port_id, "Ethernet7");
+	assert_string_equal(env->row[0]->pod_name, "pod-b");
+	assert_string_equal(env->row[0]->container_id, recs[0].r.container_id);
+	assert_string_equal(env->row[0]->pod_namespace, recs[0].r.pod_namespace);
+	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	/* a record without enrichment after one with it: no group written */
+	mt_fill(&recs[4], MT_FEW, 5);
+	env = one_row(4);
+	check_row(env->row[0], MT_FEW, 5);
+	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+
+	/* Cut at 1024 bytes: counted per record, from the cache too. */
+	memset(longname, 'n', sizeof(longname) - 1);
+	recs[0].r.container_name = longname;
+	mt_metrics_reset();
+	recs[1] = recs[0];
+	n = mt_batch(plugin, inst, &buf, data, sizeof(data), recs, 2, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 2);
+	env = unpack_msg(&buf);
+	assert_non_null(env);
+	assert_int_equal(strlen(env->row[0]->container_name), 1024);
+	assert_string_equal(env->row[1]->container_name, env->row[0]->container_name);
+	assert_string_equal(env->row[1]->container_image, recs[0].r.container_image);
+	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	assert_int_equal(mt_metric("marshal_truncated_total"), 2);
+}
+
+/* A host older than ABI 1.7 lends no enrichment generation: nothing is cached, so text
+ * rewritten in place shows at once. */
+static void test_enrichment_old_host(void **state)
+{
+	struct xtcpd_host old = th_host;
+	struct xtcpd_ctx *ctx = th_ctx_new("old");
+	struct xtcpd_buf buf = { .data = data, .cap = sizeof(data) };
+	const struct xtcpd_marshaller_ops *ops = mt_ops(plugin);
+	void *oi = NULL;
+	Envelope *env;
+	int i;
+
+	(void)state;
+	old.struct_size = offsetof(struct xtcpd_host, enrich_generation);
+	old.abi_minor = 6;
+	assert_int_equal(ops->common.create(&old, ctx, NULL, &oi), 0);
+	mt_fill(&recs[0], MT_FULL, 1);
+	for (i = 0; i < 2; i++) {
+		snprintf((char *)recs[0].r.container_name, 64, "name-%d", i);
+		assert_int_equal(ops->begin(oi, &buf), 0);
+		assert_int_equal(ops->append(oi, &buf, &recs[0].r), 0);
+		assert_int_equal(ops->finish(oi, &buf), 0);
+		env = unpack_msg(&buf);
+		assert_non_null(env);
+		assert_string_equal(env->row[0]->container_name, i ? "name-1" : "name-0");
+		xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	}
+	ops->common.destroy(oi);
+	th_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +480,8 @@ int main(void)
 		cmocka_unit_test(test_too_big_for_empty_buffer),
 		cmocka_unit_test(test_tight_fit),
 		cmocka_unit_test(test_bad_strings),
+		cmocka_unit_test(test_enrichment_cache),
+		cmocka_unit_test(test_enrichment_old_host),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -29,7 +29,7 @@ ASAN_TESTS="tests/core/conf/test_conf tests/core/conf/test_compat tests/core/pip
 	tests/core/conf/config_corpus.sh tests/core/conf/compat_daemon.sh
 	tests/core/netns/enrich_container.sh tests/core/netns/enrich_docker.sh tests/core/ops/enrich_lldp.sh tests/core/ops/reload_ns.sh
 	tests/core/plugin/broken_plugins.sh tests/core/ops/lifecycle.sh tests/core/ops/metrics_http.sh
-	tests/core/ops/live_host.sh tests/core/pipeline/pipeline_metrics.sh
+	tests/core/ops/live_host.sh tests/core/pipeline/pipeline_metrics.sh tests/core/pipeline/old_source.sh
 	tests/plugins/marshallers/live_protobuf_list.sh tests/plugins/sinks/e2e_file.sh
 	tests/plugins/sinks/e2e_udp.sh tests/plugins/sinks/e2e_two_sinks.sh
 	tests/plugins/sources/io_uring/ring_daemon.sh"

@@ -6,6 +6,7 @@
 #include "pipeline/batch.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -146,9 +147,24 @@ static int emit(struct srcinst *src, unsigned lane, struct xtcpd_record *rec)
 	return 0;
 }
 
+/* A source built before ABI 1.6: its record ends before pod_namespace, and what lies past
+ * it is not the source's, yet every marshaller reads the whole record. It is copied into
+ * a whole one with the 1.6 fields empty (only such sources pay for the copy). */
+static int emit_short(struct srcinst *src, unsigned lane, const struct xtcpd_record *rec)
+{
+	struct xtcpd_record whole;
+
+	memcpy(&whole, rec, offsetof(struct xtcpd_record, pod_namespace));
+	whole.pod_namespace = NULL;
+	whole.pod_name = NULL;
+	return emit(src, lane, &whole);
+}
+
 int batch_emit(struct xtcpd_ctx *ctx, unsigned lane, struct xtcpd_record *rec)
 {
-	return emit((struct srcinst *)ctx, lane, rec); /* ctx is the first member */
+	struct srcinst *src = (struct srcinst *)ctx; /* ctx is the first member */
+
+	return src->rec_pod ? emit(src, lane, rec) : emit_short(src, lane, rec);
 }
 
 int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns *ns,
@@ -168,12 +184,12 @@ int batch_emit_ns(struct xtcpd_ctx *ctx, unsigned lane, const struct xtcpd_netns
 		rec->container_runtime = id ? id->runtime : NULL;
 		rec->container_name = id ? id->name : NULL;
 		rec->container_image = id ? id->image : NULL;
-		if (src->rec_pod) {  /* the source's record has the 1.6 fields */
-			rec->pod_namespace = id ? id->pod_ns : NULL;
-			rec->pod_name = id ? id->pod_name : NULL;
-		}
+		if (!src->rec_pod)  /* the source's record ends before the 1.6 fields */
+			return emit_short(src, lane, rec);
+		rec->pod_namespace = id ? id->pod_ns : NULL;
+		rec->pod_name = id ? id->pod_name : NULL;
 	}
-	return emit(src, lane, rec);
+	return src->rec_pod ? emit(src, lane, rec) : emit_short(src, lane, rec);
 }
 
 /* Lane l's lock, when the source is continuous and the caller does not hold them all. */

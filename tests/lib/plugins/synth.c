@@ -16,7 +16,16 @@
 
 #include "synth_record.h"
 
-#ifdef SYNTH_FALLBACK
+#if defined(SYNTH_OLD_ABI)
+/* ... or as "synthold", a source built against ABI 1.5 headers: its records end before
+ * the 1.6 fields (pod_namespace, pod_name), so what lies past them is not the source's;
+ * that is simulated here by a record whose 1.6 fields hold a pointer that must never be
+ * read. */
+#define SYNTH_NAME "synthold"
+#define SYNTH_MAX_RECORDS 100
+#define SYNTH_DEF_RECORDS "10"
+#define SYNTH_FALLBACK
+#elif defined(SYNTH_FALLBACK)
 #define SYNTH_NAME "synthfb"
 #define SYNTH_MAX_RECORDS 100
 #define SYNTH_DEF_RECORDS "10"
@@ -80,6 +89,9 @@ static void *lane_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		for (uint64_t i = l->id; i < s->records; i += s->lanes) {
 			synth_record_fill(&rec, i);
+#ifdef SYNTH_OLD_ABI
+			rec.pod_namespace = rec.pod_name = (const char *)(uintptr_t)1;
+#endif
 			s->host->emit(s->ctx, l->id, &rec);
 		}
 		pthread_mutex_lock(&s->lock);
@@ -179,5 +191,19 @@ static const struct xtcpd_source_ops synth_ops = {
 	.poll = synth_poll,
 };
 
+#ifdef SYNTH_OLD_ABI
+XTCPD_EXPORT const struct xtcpd_plugin xtcpd_plugin = {
+	.abi_major = XTCPD_ABI_MAJOR,
+	.abi_minor = 5,
+	.struct_size = sizeof(struct xtcpd_plugin),
+	.kind = XTCPD_KIND_SOURCE,
+	.name = SYNTH_NAME,
+	.version = "1.0",
+	.description = "synthetic records of an ABI 1.5 source",
+	.keys = synth_keys,
+	.ops = &synth_ops,
+};
+#else
 XTCPD_PLUGIN(XTCPD_KIND_SOURCE, SYNTH_NAME, "1.0", "synthetic records for tests and benchmarks",
 	     synth_keys, &synth_ops);
+#endif

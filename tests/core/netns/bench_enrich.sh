@@ -105,16 +105,20 @@ run() {
 }
 echo "$N sockets in $M namespaces, kernel $(uname -r), $R rounds of $P passes (period $PER); CPU = user + system of every thread"
 echo "enrichment on: container, docker, nic$([ -n "$LLDP" ] && echo ", lldp (a real lldpd)" || echo "; lldp left out (no lldpd, or xtcpd without liblldpctl)")"
-rs=
+rs= ons= offs=
 for r in $(seq "$R"); do
 	off=$(run | field cpu_us_per_cycle)
 	on=$(run -o core.enrich_container=true -o core.enrich_docker=true -o core.docker_socket="$T/docker.sock" \
 		-o core.enrich_nic=true -o core.enrich_root="$RT" $LLDP | field cpu_us_per_cycle)
 	[ -n "$off" ] && [ -n "$on" ] || { echo "  round $r: no number"; continue; }
-	rs="$rs $(ratio "$on" "$off")"
+	rs="$rs $(ratio "$on" "$off")" ons="$ons $on" offs="$offs $off"
 	echo "  round $r: enrichment off $(ms "$off") ms/pass, on $(ms "$on") ms/pass = $(ratio "$on" "$off")x"
 done
-echo "on/off ratios:$rs (median $(echo "$rs" | tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'))"
+# median (of an even count: the mean of the middle two) and sum of a list of numbers
+median() { echo "$1" | tr ' ' '\n' | grep . | sort -n |
+	awk '{ a[NR] = $1 } END { printf "%.4f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+sum() { echo "$1" | tr ' ' '\n' | grep . | awk '{ s += $1 } END { print s }'; }
+echo "on/off ratios:$rs (median $(median "$rs"); ratio of the means $(ratio "$(sum "$ons")" "$(sum "$offs")")x)"
 # What the records carried (one cycle, json): every field known.
 ip netns exec "$DNS" $AS "$XTCPD" -c "$T/xtcpd.conf" -C "$T/conf.d" --once --dest stdout --marshal json \
 	-o core.prom_listen= -o core.netns_proc_scan=false -o core.netns_dirs="$T/netns" \

@@ -18,20 +18,6 @@
 #include "netns/docker.h"
 #include "netns/ident.h"
 
-static _Atomic uint64_t enrich_gen = 1;
-
-uint64_t enrich_generation(void)
-{
-	return atomic_load_explicit(&enrich_gen, memory_order_acquire);
-}
-
-/* Before a free: the record that later meets the freed address again (in new text) was
- * made after this, so its marshaller sees the new generation. */
-void enrich_retire(void)
-{
-	atomic_fetch_add_explicit(&enrich_gen, 1, memory_order_acq_rel);
-}
-
 const struct netns_ident *netns_ident_of(const struct xtcpd_netns *ns)
 {
 	const struct netns_ent *e = (const struct netns_ent *)

@@ -19,7 +19,7 @@ for p in protobufList/protobuf_list:protobuf_list protoJson/proto_json:proto_jso
 	src=${p%%:*} name=${p#*:}
 	clang $CFLAGS -c -Dxtcpd_plugin=fz_plugin_$name -o "$T/$name.o" "$S/plugins/marshallers/$src.c" || exit 1
 done
-LIBS="$(pkg-config --libs json-c libprotobuf-c inih)"
+LIBS="$(pkg-config --libs json-c libprotobuf-c)" || { echo "fuzz: pkg-config: no json-c or libprotobuf-c"; exit 1; }
 # the core links libcurl when enrich_docker is built (core/netns/docker.c)
 for m in libmicrohttpd libcap libcurl; do pkg-config --exists $m && LIBS="$LIBS $(pkg-config --libs $m)"; done
 clang $CFLAGS -o "$T/fuzz_marshal" "$S/tests/plugins/marshallers/fuzz_marshal.c" "$T"/*.o \

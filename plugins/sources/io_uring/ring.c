@@ -97,12 +97,23 @@ static void nlu_unlist(struct nlu_lane *l, struct nls_ns *n)
 }
 
 /* A dead namespace with nothing left in the ring: its socket closes here (that releases
- * the namespace). One with a receive still armed is cancelled first. */
+ * the namespace). One with a receive still armed is cancelled first. It is freed only
+ * once ns_release handed it over and it no longer waits in the queue: its last
+ * completion can come while ns_del is still between marking it dead and releasing it,
+ * or while it is queued (poll()'s request, the release), and taking it from the queue
+ * reaps it again. */
 static void nlu_reap(struct nlu_lane *l, struct nls_ns *n)
 {
 	struct io_uring_sqe *sqe;
 
 	if (n->ops == 0) {
+		int mine;
+
+		pthread_mutex_lock(&l->qlock);
+		mine = n->released && !n->queued;
+		pthread_mutex_unlock(&l->qlock);
+		if (!mine)
+			return;  /* reaped again when taken from the queue */
 		if (n->listed)
 			nlu_unlist(l, n);
 		nlu_free(n);
@@ -357,6 +368,7 @@ void nlu_release(struct nls *s, struct nls_ns *n)
 		nlu_free(n);
 		return;
 	}
+	n->released = 1;
 	if (!n->queued) {
 		n->queued = 1;
 		n->q_next = l->q;

@@ -113,6 +113,7 @@ struct nls_ns {
 	unsigned lane;
 	struct nls_ns *q_next;   /* in its lane's queue (under the lane's lock) */
 	int queued;              /* in the queue (under the lane's lock) */
+	int released;            /* ns_release handed it to its reader (lane's lock) */
 	int tx;                  /* a request from poll() waits in req_q (lane's lock) */
 	int armed;               /* the multishot receive is in the kernel */
 	int cancelled, listed;   /* dead: its receive's cancel sent; on the lane's dying list */

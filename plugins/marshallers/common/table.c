@@ -18,6 +18,7 @@
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/humanize.h"
 #include "plugins/marshallers/common/mstr.h"
+#include "plugins/marshallers/common/mgroup.h"
 #include "plugins/marshallers/common/table.h"
 
 #define TZ_MAX_COLUMNS 4096
@@ -205,10 +206,9 @@ static uint8_t *tz_field(uint8_t *p, const uint8_t *end, unsigned f,
 	return p;
 }
 
-/* Every v1 field in schema order, straight through: the default column set, without a
- * dispatch per column. */
-#define TZ_ALL(num, name, camel, type, jmode, jkey, cond, val)                           \
-	if ((num) < TZ_EXTENSIONS) {                                                     \
+/* One v1 column, its delimiter first (but the first column's). */
+#define TZ_ONE(num, type, jmode, cond, val)                                              \
+	{                                                                                \
 		if ((num) != 1) {                                                        \
 			if (p == end)                                                    \
 				return NULL;                                             \
@@ -219,8 +219,56 @@ static uint8_t *tz_field(uint8_t *p, const uint8_t *end, unsigned f,
 			return NULL;                                                     \
 	}
 
+/* The enrichment groups of the v1 row (container, uplinks; common/mgroup.h): written
+ * once per thread, delimiters included, then copied. Every column is written, empty ones
+ * too, so a group whose pointers are all NULL has its bytes as well. */
+static __thread struct mg_entry tz_tls_cache[MG_N];
+
+#define TZ_ALL_IN(num, name, camel, type, jmode, jkey, cond, val)                        \
+	if ((num) < TZ_EXTENSIONS && MG_OF(num) == g)                                    \
+		TZ_ONE(num, type, jmode, cond, val)
+
+static inline __attribute__((always_inline)) uint8_t *
+tz_group_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r, uint8_t delim,
+		struct tz_stats *st, const int g)
+{
+	XTCPD_RECORD_FIELDS(TZ_ALL_IN)
+	return p;
+}
+
+static uint8_t *tz_group_write(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+			       int *truncated, unsigned *bad_utf8, int g, unsigned mode)
+{
+	struct tz_stats st = { 0, 0 };
+	const uint8_t delim = (uint8_t)mode;
+
+	switch (g) {
+	case MG_CONTAINER: p = tz_group_fields(p, end, r, delim, &st, MG_CONTAINER); break;
+	case MG_UPLINK1: p = tz_group_fields(p, end, r, delim, &st, MG_UPLINK1); break;
+	case MG_UPLINK2: p = tz_group_fields(p, end, r, delim, &st, MG_UPLINK2); break;
+	default: p = tz_group_fields(p, end, r, delim, &st, MG_POD); break;
+	}
+	*truncated |= st.truncated;
+	*bad_utf8 += st.bad_utf8;
+	return p;
+}
+
+/* Every v1 field in schema order, straight through: the default column set, without a
+ * dispatch per column. */
+#define TZ_ALL(num, name, camel, type, jmode, jkey, cond, val)                           \
+	if ((num) < TZ_EXTENSIONS) {                                                     \
+		if (MG_OF(num) == MG_NONE) {                                             \
+			TZ_ONE(num, type, jmode, cond, val)                              \
+		} else if (MG_FIRST(num)) {                                              \
+			p = mg_put(p, end, r, &st->truncated, &st->bad_utf8, row,        \
+				   MG_OF(num), 1, tz_group_write);                       \
+			if (p == NULL)                                                   \
+				return NULL;                                             \
+		}                                                                        \
+	}
+
 static uint8_t *tz_row_v1(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-			  uint8_t delim, struct tz_stats *st)
+			  uint8_t delim, struct tz_stats *st, struct mg_row *row)
 {
 	XTCPD_RECORD_FIELDS(TZ_ALL)
 	return p;
@@ -398,7 +446,10 @@ int table_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_record *r
 	size_t i;
 
 	if (m->v1) {
-		p = tz_row_v1(p, end, rec, m->delim, &st);
+		struct mg_row row = { XTCPD_HOST_HAS(m->host, enrich_generation) ? m->host : NULL,
+				      m->ctx, tz_tls_cache, 0, m->delim };
+
+		p = tz_row_v1(p, end, rec, m->delim, &st, &row);
 		if (p == NULL)
 			return -ENOSPC;
 	}

@@ -17,9 +17,12 @@
 #include <xtcpd/record_fields.h>
 #include "plugins/marshallers/common/humanize.h"
 #include "plugins/marshallers/common/mstr.h"
+#include "plugins/marshallers/common/mgroup.h"
 
 struct pt {
 	struct mstr_counters cnt;       /* truncated / invalid UTF-8 strings */
+	const struct xtcpd_host *host;  /* NULL: no enrichment cache (host older than 1.7) */
+	struct xtcpd_ctx *ctx;
 };
 
 struct pt_stats {
@@ -148,7 +151,6 @@ static uint8_t *pt_escape(uint8_t *p, const uint8_t *s, size_t n)
 #define PT_W_STR(name, cond, val) PT_W_STRN(name, cond, val, MSTR_MAX)
 #define PT_W_NAME(name, cond, val) PT_W_STRN(name, cond, val, sizeof(val) - 1)
 
-#define PT_FIELD(num, name, camel, type, jmode, jkey, cond, val) PT_W_##type(name, cond, val)
 
 static int pt_plain(const uint8_t *s, size_t n)
 {
@@ -172,9 +174,52 @@ static uint8_t *pt_str(uint8_t *p, const char *s, size_t n, unsigned *bad)
 	return pt_escape(p, tmp, n);
 }
 
+/* The enrichment groups (common/mgroup.h): each written once per thread, then copied. */
+static __thread struct mg_entry pt_tls_cache[MG_N];
+
+#define PT_FIELD_IN(num, name, camel, type, jmode, jkey, cond, val)                     \
+	if (MG_OF(num) == g) {                                                           \
+		PT_W_##type(name, cond, val)                                             \
+	}
+
+static inline __attribute__((always_inline)) uint8_t *
+pt_group_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+		struct pt_stats *st, const int g)
+{
+	XTCPD_RECORD_FIELDS(PT_FIELD_IN)
+	return p;
+}
+
+static uint8_t *pt_group_write(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
+			       int *truncated, unsigned *bad_utf8, int g, unsigned mode)
+{
+	struct pt_stats st = { 0, 0 };
+
+	(void)mode;
+	switch (g) {
+	case MG_CONTAINER: p = pt_group_fields(p, end, r, &st, MG_CONTAINER); break;
+	case MG_UPLINK1: p = pt_group_fields(p, end, r, &st, MG_UPLINK1); break;
+	case MG_UPLINK2: p = pt_group_fields(p, end, r, &st, MG_UPLINK2); break;
+	default: p = pt_group_fields(p, end, r, &st, MG_POD); break;
+	}
+	*truncated |= st.truncated;
+	*bad_utf8 += st.bad_utf8;
+	return p;
+}
+
+#define PT_FIELD(num, name, camel, type, jmode, jkey, cond, val)                        \
+	if (MG_OF(num) == MG_NONE) {                                                     \
+		PT_W_##type(name, cond, val)                                             \
+	} else if (MG_FIRST(num)) {                                                      \
+		p = mg_put(p, end, r, &st->truncated, &st->bad_utf8, row, MG_OF(num), 0,  \
+			   pt_group_write);                                              \
+		if (p == NULL)                                                           \
+			return NULL;                                                     \
+	}
+
 /* One "row { ... }" at p; NULL if it runs into end. */
 static uint8_t *pt_row(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-		       struct pt_stats *st)
+		       struct pt_stats *st, struct mg_row *row)
 {
 	if (end - p < (ptrdiff_t)(sizeof(PT_ROW_HEAD) + sizeof(PT_ROW_TAIL)))
 		return NULL;
@@ -209,6 +254,8 @@ static int pt_create(const struct xtcpd_host *host, struct xtcpd_ctx *ctx,
 	if (m == NULL)
 		return -ENOMEM;
 	*inst = m;
+	m->host = XTCPD_HOST_HAS(host, enrich_generation) ? host : NULL;
+	m->ctx = ctx;
 	return mstr_counters_init(&m->cnt, host, ctx);
 }
 
@@ -228,7 +275,8 @@ static int pt_append(void *inst, struct xtcpd_buf *buf, const struct xtcpd_recor
 {
 	struct pt *m = inst;
 	struct pt_stats st = { 0, 0 };
-	uint8_t *q = pt_row(buf->data + buf->len, buf->data + buf->cap, rec, &st);
+	struct mg_row row = { m->host, m->ctx, pt_tls_cache, 0, 0 };
+	uint8_t *q = pt_row(buf->data + buf->len, buf->data + buf->cap, rec, &st, &row);
 
 	if (q == NULL)
 		return -ENOSPC;

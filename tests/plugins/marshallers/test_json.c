@@ -506,6 +506,52 @@ static void test_enrichment_cache(void **state)
 	mt_destroy(pz, idx);
 }
 
+/* csv and tsv (the shared table engine) cache the same groups in their default v1 row,
+ * delimiters included and every column written, and protoText its four: the same bytes
+ * as writing them, text rewritten in place shown once the generation moves, and a tsv
+ * record without enrichment keeps every column (as many tabs). */
+static void test_enrichment_cache_table(void **state)
+{
+	static char a[16 << 10], b[16 << 10];
+	const char *const names[3] = { "csv", "tsv", "protoText" };
+	unsigned i, k, tabs[2];
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		const struct xtcpd_plugin *p = mt_load(names[i]);
+		void *in = NULL;
+
+		assert_non_null(p);
+		assert_int_equal(mt_create(p, NULL, &in), 0);
+		mt_fill(&recs[0], MT_FULL, 1);
+		mt_fill(&recs[1], MT_FULL, 2);
+		recs[2] = recs[0];
+		snprintf(a, sizeof(a), "%s", one_line(p, in, &recs[0], b, sizeof(b)));
+		assert_string_not_equal(one_line(p, in, &recs[1], b, sizeof(b)), a);
+		assert_string_equal(one_line(p, in, &recs[2], b, sizeof(b)), a);
+		assert_non_null(strstr(a, "f42-s1 "));   /* container_name (quoted: it has '"') */
+		assert_non_null(strstr(a, "f202-s1 "));  /* uplink2_nic_model */
+		strcpy((char *)recs[0].r.container_name, "renamed");
+		assert_null(strstr(one_line(p, in, &recs[0], b, sizeof(b)), "renamed"));
+		th_enrich_retire();
+		assert_non_null(strstr(one_line(p, in, &recs[0], b, sizeof(b)), "renamed"));
+		if (i == 1) {
+			/* tsv: as many columns with enrichment as without, before and after */
+			mt_fill(&recs[4], MT_FEW, 5);
+			for (k = 0; k < 2; k++) {
+				const char *x = one_line(p, in, k ? &recs[4] : &recs[0], b, sizeof(b));
+
+				tabs[k] = 0;
+				for (; *x; x++)
+					tabs[k] += *x == '\t';
+			}
+			assert_int_equal(tabs[0], tabs[1]);
+			assert_true(tabs[0] > 100);
+		}
+		mt_destroy(p, in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_bad_strings),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_enrichment_cache),
+		cmocka_unit_test(test_enrichment_cache_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

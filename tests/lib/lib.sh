@@ -8,6 +8,10 @@ chmod 755 "$TMP"
 CLEANUP=""
 cleanup() { eval "$CLEANUP"; rm -rf "$TMP"; }
 trap cleanup EXIT
+# Stopped by make check's per-test timeout (SIGTERM) or ^C: exit, so the EXIT trap still
+# tears down this test's namespaces and processes.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 on_exit() { CLEANUP="$1; $CLEANUP"; }
 
 # --- assertions: each one is a check, counted by finish (and by scripts/test.sh) ------

@@ -167,7 +167,7 @@ static uint8_t *jz_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 #define JZ_FIELD(num, name, camel, type, jmode, jkey, cond, val)                        \
 	if (MG_OF(num) == MG_NONE) {                                                     \
 		JZ_W_##jmode(type, jkey, cond, val)                                      \
-	} else if (MG_FIRST(num)) {                                                      \
+	} else if (MG_FIRST(num) && mg_any(r, MG_OF(num))) {                             \
 		p = mg_put(p, send, r, &st->truncated, &st->bad_utf8, row, MG_OF(num), 0, \
 			   jz_group_write);                                              \
 		if (p == NULL)                                                           \

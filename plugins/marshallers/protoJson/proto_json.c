@@ -227,7 +227,7 @@ static uint8_t *pj_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 	if ((num) < PJ_EXT_FIRST || opt->ext) {                                          \
 		if (MG_OF(num) == MG_NONE) {                                             \
 			PJ_W_##type(camel, cond, val)                                    \
-		} else if (MG_FIRST(num)) {                                              \
+		} else if (MG_FIRST(num) && (dflt || mg_any(r, MG_OF(num)))) {           \
 			p = mg_put(p, send, r, &st->truncated, &st->bad_utf8, row,       \
 				   MG_OF(num), dflt, pj_group_write);                    \
 			if (p == NULL)                                                   \

@@ -210,7 +210,7 @@ static uint8_t *pt_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 #define PT_FIELD(num, name, camel, type, jmode, jkey, cond, val)                        \
 	if (MG_OF(num) == MG_NONE) {                                                     \
 		PT_W_##type(name, cond, val)                                             \
-	} else if (MG_FIRST(num)) {                                                      \
+	} else if (MG_FIRST(num) && mg_any(r, MG_OF(num))) {                             \
 		p = mg_put(p, end, r, &st->truncated, &st->bad_utf8, row, MG_OF(num), 0,  \
 			   pt_group_write);                                              \
 		if (p == NULL)                                                           \

@@ -137,7 +137,7 @@ static __thread struct mg_entry pbl_tls_cache[MG_N];
 #define PBL_FIELD(num, name, camel, type, jmode, jkey, cond, val)                       \
 	if (MG_OF(num) == MG_NONE) {                                                     \
 		PBL_W_##type(num, cond, val)                                             \
-	} else if (MG_FIRST(num)) {                                                      \
+	} else if (MG_FIRST(num) && mg_any(r, MG_OF(num))) {                             \
 		p = mg_put(p, safe ? end : send, r, &st->truncated, &st->bad_utf8, row,  \
 			   MG_OF(num), 0, pbl_group_write);                              \
 		if (p == NULL)                                                           \

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,11 +54,13 @@ static unsigned long long fd_reserve(const struct daemon *d)
 
 /* Once the first namespace (the host's) is open, its cost is known: the budget is what
  * the limit leaves after the reserve and what was open before it. */
-static void fd_budget(struct daemon *d, unsigned before)
+static void fd_budget(struct daemon *d, const struct tuning_fd *before, size_t n)
 {
 	unsigned long long now = tuning_fds_open(), base, room;
 
-	d->fds_per_ns = 1 + (unsigned)(now - before); /* the manager's fd + the sources' */
+	/* the manager's fd + what the sources opened for it: counted by fd, so a connection
+	 * the endpoint opens or closes meanwhile is not taken for the namespace's */
+	d->fds_per_ns = 1 + (before ? tuning_fds_new(before, n) : 0);
 	base = now - d->fds_per_ns;
 	room = d->nofile > base + fd_reserve(d) ? d->nofile - base - fd_reserve(d) : 0;
 	d->max_ns = room / d->fds_per_ns > 1 ? room / d->fds_per_ns : 1;
@@ -73,11 +76,13 @@ static int ns_room_cb(void *arg, size_t n)
 static int ns_add_cb(void *arg, struct xtcpd_netns *ns)
 {
 	struct daemon *d = arg;
-	unsigned before = d->fds_per_ns ? 0 : tuning_fds_open();
+	size_t n = 0;
+	struct tuning_fd *before = d->fds_per_ns ? NULL : tuning_fds_list(&n);
 	int rc = pipeline_ns_add(d->pl, ns);
 
 	if (!d->fds_per_ns && !rc)
-		fd_budget(d, before);
+		fd_budget(d, before, n);
+	free(before);
 	ns_count(rc ? NS_REFUSED : NS_OPENED);
 	if (rc)
 		log_ratelimited(ns_add_cb, 60000, XTCPD_LOG_WARN, NULL,

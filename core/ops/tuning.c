@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 int tuning_parse_cpus(const char *list, cpu_set_t *set, char *err, size_t n)
 {
@@ -82,6 +84,79 @@ int tuning_raise_nofile(unsigned long long *from, unsigned long long *to)
 		return -errno;
 	*to = (unsigned long long)rl.rlim_cur;
 	return 0;
+}
+
+struct tuning_fd {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int fd_cmp(const void *a, const void *b)
+{
+	const struct tuning_fd *x = a, *y = b;
+
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+struct tuning_fd *tuning_fds_list(size_t *n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	size_t cap = 64;
+	struct tuning_fd *v = malloc(cap * sizeof(*v));
+	int self;
+
+	*n = 0;
+	if (!d || !v) {
+		if (d)
+			closedir(d);
+		free(v);
+		return NULL;
+	}
+	self = dirfd(d);
+	while ((de = readdir(d))) {
+		struct stat st;
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] == '.' || fd == self || fstat(fd, &st) < 0)
+			continue;
+		if (*n == cap) {
+			struct tuning_fd *w = realloc(v, 2 * cap * sizeof(*v));
+
+			if (!w)
+				break;
+			v = w, cap *= 2;
+		}
+		v[(*n)++] = (struct tuning_fd){ fd, st.st_dev, st.st_ino };
+	}
+	closedir(d);
+	qsort(v, *n, sizeof(*v), fd_cmp);
+	return v;
+}
+
+unsigned tuning_fds_new(const struct tuning_fd *before, size_t n)
+{
+	size_t k = 0;
+	struct tuning_fd *now = tuning_fds_list(&k);
+	unsigned added = 0;
+
+	for (size_t i = 0; now && i < k; i++) {
+		const struct tuning_fd *b = bsearch(&now[i], before, n, sizeof(*before), fd_cmp);
+		int dom = 0;
+		socklen_t len = sizeof(dom);
+
+		/* the same number may have been closed and opened again meanwhile: the same
+		 * file only if the same inode */
+		if (b && b->dev == now[i].dev && b->ino == now[i].ino)
+			continue;
+		if (getsockopt(now[i].fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+		    (dom == AF_INET || dom == AF_INET6))
+			continue;
+		added++;
+	}
+	free(now);
+	return added;
 }
 
 unsigned tuning_fds_open(void)

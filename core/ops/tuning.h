@@ -12,5 +12,13 @@ int tuning_apply(const char *cpus, int nice_value, char *err, size_t n);
 int tuning_raise_nofile(unsigned long long *from, unsigned long long *to);
 /* File descriptors open in this process now. */
 unsigned tuning_fds_open(void);
+/* The fds open now (number and inode, ascending), *n of them (malloc'd; NULL when
+ * /proc/self/fd cannot be read), and then how many fds are open that were not (a number
+ * closed and opened again is a new file), leaving out IP sockets: the
+ * endpoint's and the sinks' connections come and go meanwhile, and a namespace costs
+ * none. Together they measure what one namespace opened while other threads run. */
+struct tuning_fd;
+struct tuning_fd *tuning_fds_list(size_t *n);
+unsigned tuning_fds_new(const struct tuning_fd *before, size_t n);
 
 #endif

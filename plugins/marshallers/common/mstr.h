@@ -130,6 +130,23 @@ static inline unsigned mstr_copy(uint8_t *dst, const char *s, size_t n)
 	}
 }
 
+/* The common string, short plain ASCII, in one pass: copy s to dst until its NUL, as long
+ * as every byte is ASCII and the NUL comes within lim bytes. Returns the end of the copy,
+ * or NULL when s is not such a string (a byte >= 0x80, or no NUL in s[0..lim)): the
+ * caller then takes mstr_len + mstr_copy, whose result it would have been; dst holds
+ * lim bytes. s[0..lim) must be readable up to its NUL. */
+static inline uint8_t *mstr_ascii(uint8_t *dst, const char *s, size_t lim)
+{
+	for (size_t i = 0; i < lim; i++) {
+		const signed char c = (signed char)s[i];
+
+		if (c <= 0)  /* the NUL, or a byte >= 0x80 */
+			return c == 0 ? dst + i : NULL;
+		dst[i] = (uint8_t)c;
+	}
+	return NULL;
+}
+
 /* Write n bytes of s as the inside of a JSON string: '"', '\\' and control characters
  * escaped as Go's protojson (and encoding/json since Go 1.22) escapes them: \b \f \n \r
  * \t, else \u00xx in lower case; invalid UTF-8 bytes replaced by '?' (counted in *bad).

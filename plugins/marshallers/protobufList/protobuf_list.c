@@ -60,6 +60,33 @@ static inline uint8_t *pbl_varint(uint8_t *p, uint64_t v)
 	return p;
 }
 
+/* The 7-bit groups of v's low 56 bits, one per byte (little-endian order). */
+static inline uint64_t pbl_spread7(uint64_t v)
+{
+	v &= 0x00ffffffffffffffull;
+	v = (v & 0x000000000fffffffull) | ((v & 0x00fffffff0000000ull) << 4);
+	v = (v & 0x00003fff00003fffull) | ((v & 0x0fffc0000fffc000ull) << 2);
+	return (v & 0x007f007f007f007full) | ((v & 0x3f803f803f803f80ull) << 1);
+}
+
+/* pbl_varint for a 64-bit field, in a numeric field's slot (10 writable bytes at p). A
+ * value of 2^56 or more (a time in ns, an unlimited pacing rate: 9 or 10 bytes) has its
+ * first 8 bytes made in a register and stored at once, instead of 8 turns of the loop.
+ * Only for those: a varint of data-dependent length made without a loop puts its length
+ * on the chain of every later field's address, which measured slower than the loop. */
+static inline uint8_t *pbl_varint64(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (v >> 56) {
+		const uint64_t x = pbl_spread7(v) | 0x8080808080808080ull;
+
+		memcpy(p, &x, 8);
+		return pbl_varint(p + 8, v >> 56);
+	}
+#endif
+	return pbl_varint(p, v);
+}
+
 static size_t pbl_varint_size(uint64_t v)
 {
 	size_t n = 1;
@@ -93,7 +120,7 @@ static size_t pbl_varint_size(uint64_t v)
 		if (safe && end - p < PBL_NUM_MAX)                                       \
 			return NULL;                                                     \
 		PBL_TAG(p, num, 0);                                                      \
-		p = pbl_varint(p, (uint64_t)(val));                                      \
+		p = pbl_varint64(p, (uint64_t)(val));                                    \
 	}
 #define PBL_W_I64(num, cond, val) PBL_W_U64(num, cond, (uint64_t)(int64_t)(val))
 #define PBL_W_ENUM(num, cond, val) PBL_W_U32(num, cond, val)
@@ -113,11 +140,24 @@ static size_t pbl_varint_size(uint64_t v)
 		memcpy(p, (val), 16);                                                    \
 		p += 16;                                                                 \
 	}
+/* A string of fewer than 128 ASCII bytes (hostname, netns, version, the congestion
+ * algorithm: nearly every one) is copied after a 1-byte length in one pass (mstr_ascii);
+ * any other takes mstr_len + mstr_copy. Both write the same bytes. */
+#define PBL_ASCII_MAX 127
 #define PBL_W_STRN(num, cond, val, max)                                                  \
 	if ((cond) && (val)) {                                                           \
 		const char *s_ = (val);                                                  \
-		size_t n_ = mstr_len(s_, (max), &st->truncated);                         \
-		if (n_) {                                                                \
+		uint8_t *t_ = p, *q_ = NULL;                                             \
+		size_t n_;                                                               \
+		if (s_[0] && send - p >= 3 + 1 + PBL_ASCII_MAX) {                        \
+			PBL_TAG(t_, num, 2);                                             \
+			q_ = mstr_ascii(t_ + 1, s_,                                      \
+					(max) < PBL_ASCII_MAX ? (max) : PBL_ASCII_MAX);  \
+		}                                                                        \
+		if (q_) {                                                                \
+			*t_ = (uint8_t)(q_ - t_ - 1);                                    \
+			p = q_;                                                          \
+		} else if ((n_ = mstr_len(s_, (max), &st->truncated)) != 0) {            \
 			if (send - p < (ptrdiff_t)(3 + 2 + n_))                          \
 				return NULL;                                             \
 			PBL_TAG(p, num, 2);                                              \
@@ -179,27 +219,41 @@ static uint8_t *pbl_group_write(uint8_t *p, const uint8_t *end, const struct xtc
 	return p;
 }
 
-/* Encode the fields of one row at p; NULL if it runs into end. */
+/* Encode the fields of one row at p; NULL if it runs into end. `full`: the caller saw a
+ * tcp_info of at least PBL_TCPI_FULL bytes (what every kernel since 6.7 sends), so the
+ * length test of each member that ends by then (~65 of them) folds away; a member past
+ * it is still tested. XTCPD_TCPI_HAS is redefined for this function alone. */
+#define PBL_TCPI_END(field)                                                              \
+	(offsetof(struct xtcpd_tcp_info, field) + sizeof(((struct xtcpd_tcp_info *)0)->field))
+#define PBL_TCPI_FULL PBL_TCPI_END(total_rto_time)
+#pragma push_macro("XTCPD_TCPI_HAS")
+#undef XTCPD_TCPI_HAS
+#define XTCPD_TCPI_HAS(len, field)                                                       \
+	((full && PBL_TCPI_END(field) <= PBL_TCPI_FULL) || (size_t)(len) >= PBL_TCPI_END(field))
+
 static inline __attribute__((always_inline)) uint8_t *
 pbl_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
-           struct pbl_stats *st, struct mg_row *row, const int safe)
+           struct pbl_stats *st, struct mg_row *row, const int safe, const int full)
 {
 	const uint8_t *send = safe ? end : end - PBL_NUMERIC_MAX;
 
 	XTCPD_RECORD_FIELDS(PBL_FIELD)
 	return p;
 }
+#pragma pop_macro("XTCPD_TCPI_HAS")
 
 static uint8_t *pbl_fields_fast(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
                                 struct pbl_stats *st, struct mg_row *row)
 {
-	return pbl_fields(p, end, r, st, row, 0);
+	if (r->tcpi_len >= PBL_TCPI_FULL)
+		return pbl_fields(p, end, r, st, row, 0, 1);
+	return pbl_fields(p, end, r, st, row, 0, 0);
 }
 
 static uint8_t *pbl_fields_safe(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,
                                 struct pbl_stats *st, struct mg_row *row)
 {
-	return pbl_fields(p, end, r, st, row, 1);
+	return pbl_fields(p, end, r, st, row, 1, 0);
 }
 
 /* Append `Envelope.row` (tag, length, fields) at data[*len, cap). The row length is

@@ -182,9 +182,10 @@ static uint32_t nlp_attr(unsigned type, const uint8_t *p, size_t len, uint32_t d
 
 		if (!(decode & XTCPD_HAS_SKMEM))
 			return 0;
-		if (n > XTCPD_SKMEM_VARS)
-			n = XTCPD_SKMEM_VARS;
-		memcpy(rec->skmem, p, n * sizeof(uint32_t));
+		if (n >= XTCPD_SKMEM_VARS)  /* every kernel since 4.x: a fixed-size copy */
+			memcpy(rec->skmem, p, sizeof(rec->skmem));
+		else
+			memcpy(rec->skmem, p, n * sizeof(uint32_t));
 		return XTCPD_HAS_SKMEM;
 	}
 	case INET_DIAG_SHUTDOWN:

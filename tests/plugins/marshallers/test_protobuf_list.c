@@ -363,6 +363,110 @@ static Envelope *one_row(size_t i)
  * records of two namespaces interleaved each get their own text; text rewritten at the
  * same address shows only once the generation moves (as the daemon moves it before it
  * frees any); a string cut at the limit is counted on every record, cached or not. */
+/* One record through the plugin, decoded, its bytes checked canonical. */
+static Envelope *canon_row(struct mt_rec *m)
+{
+	struct xtcpd_buf buf;
+	Envelope *env;
+	uint8_t *repack;
+	size_t n;
+	int rc;
+
+	mt_batch(plugin, inst, &buf, data, sizeof(data), m, 1, &rc);
+	assert_int_equal(rc, 0);
+	env = unpack_msg(&buf);
+	assert_non_null(env);
+	assert_int_equal(env->n_row, 1);
+	n = xtcp_flat_record__v1__envelope__get_packed_size(env);
+	repack = malloc(n);
+	assert_non_null(repack);
+	xtcp_flat_record__v1__envelope__pack(env, repack);
+	assert_memory_equal(repack, buf.data + buf.len - n, n);
+	free(repack);
+	return env;
+}
+
+/* The encoder's short cuts write what the general path writes: strings of plain ASCII
+ * under 128 bytes in one pass (else mstr_len + mstr_copy), the tcp_info fields without
+ * length tests when tcpi_len covers them all, 64-bit values of 2^56 and more 8 bytes at
+ * once. Each is checked at and around its edges by value (decoded) and canonical form. */
+static void test_fast_paths(void **state)
+{
+	static const size_t lens[] = { 1, 2, 7, 8, 9, 15, 16, 126, 127, 128, 129, 300, 1024, 1025 };
+	static const uint64_t big[] = { (1ull << 56) - 1, 1ull << 56, (1ull << 56) + 1,
+					(1ull << 63) - 1, 1ull << 63, UINT64_MAX - 1, UINT64_MAX,
+					1796218491370307293ull, 0x7f, 0x80, 0x3fff, 0x4000 };
+	static char s[1100];
+	Envelope *env;
+	Row *row;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (k = 0; k < 3; k++) {
+			/* k = 0: ASCII; 1: "é" (valid) at the end; 2: an invalid byte at the end */
+			size_t n = lens[i], want = n > 1024 ? 1024 : n;
+
+			memset(s, 'a' + (int)(i % 26), n);
+			s[n] = 0;
+			if (k == 1 && n >= 2)
+				memcpy(s + n - 2, "\xc3\xa9", 2);
+			if (k == 1 && n - 2 == 1023)
+				want = 1023;  /* the cut lands on the character's start */
+			if (k == 2)
+				s[n - 1] = (char)0xff;
+			mt_fill(&recs[0], MT_FEW, 1);
+			mt_metrics_reset();
+			recs[0].r.hostname = s;
+			env = canon_row(&recs[0]);
+			row = env->row[0];
+			assert_int_equal(strlen(row->hostname), want);
+			assert_memory_equal(row->hostname, s, want - (k == 2 && n <= 1024));
+			if (k == 2 && n <= 1024)
+				assert_int_equal((uint8_t)row->hostname[want - 1], '?');
+			assert_int_equal(mt_metric("marshal_invalid_utf8_total"), k == 2 && n <= 1024);
+			assert_int_equal(mt_metric("marshal_truncated_total"), n > 1024);
+			xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+		}
+	}
+	/* The congestion name: a 16-byte array, NUL-padded or not terminated at all. */
+	for (i = 0; i <= 16; i++) {
+		mt_fill(&recs[0], MT_FEW, 1);
+		recs[0].r.present |= XTCPD_HAS_CONG;
+		memset(recs[0].r.cong_name, 0, sizeof(recs[0].r.cong_name));
+		memset(recs[0].r.cong_name, 'c', i);
+		env = canon_row(&recs[0]);
+		assert_int_equal(strlen(env->row[0]->congestion_algorithm_string), i > 15 ? 15 : i);
+		xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	}
+	/* tcp_info just short of, at and past the last schema field (total_rto_time ends at
+	 * byte 248): only the last length leaves it out. */
+	for (i = 0; i < 4; i++) {
+		static const uint16_t tl[] = { 247, 248, 249, 280 };
+
+		mt_fill(&recs[0], MT_FULL, 2);
+		recs[0].r.tcpi_len = tl[i];
+		env = canon_row(&recs[0]);
+		row = env->row[0];
+		assert_int_equal(row->tcp_info_total_rto_time, i == 0 ? 0 : recs[0].r.tcpi.total_rto_time);
+		assert_true(recs[0].r.tcpi.total_rto_time != 0);
+		assert_int_equal(row->tcp_info_total_rto_recoveries, recs[0].r.tcpi.total_rto_recoveries);
+		assert_int_equal(row->tcp_info_rtt, recs[0].r.tcpi.rtt);
+		assert_int_equal(row->tcp_info_length, tl[i]);
+		xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	}
+	/* 64-bit varints around 2^56 and up to 10 bytes, in a u64 and in an i64 field. */
+	for (i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		mt_fill(&recs[0], MT_FULL, 2);
+		recs[0].r.tcpi.pacing_rate = big[i];
+		recs[0].r.timestamp_ns = (int64_t)big[i];
+		env = canon_row(&recs[0]);
+		assert_int_equal(env->row[0]->tcp_info_pacing_rate, big[i]);
+		assert_int_equal((uint64_t)env->row[0]->timestamp_ns, big[i]);
+		xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
+	}
+}
+
 static void test_enrichment_cache(void **state)
 {
 	static char longname[1100];
@@ -480,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_too_big_for_empty_buffer),
 		cmocka_unit_test(test_tight_fit),
 		cmocka_unit_test(test_bad_strings),
+		cmocka_unit_test(test_fast_paths),
 		cmocka_unit_test(test_enrichment_cache),
 		cmocka_unit_test(test_enrichment_old_host),
 	};

@@ -48,6 +48,16 @@ struct mg_row {
 	unsigned mode;                  /* the marshaller's options that change the bytes */
 };
 
+/* The dispatch every marshaller's group writer makes: CALL(G) with G the constant group,
+ * so each group gets its own copy of the field writer, filtered at compile time. */
+#define MG_DISPATCH(g, CALL)                                                             \
+	switch (g) {                                                                     \
+	case MG_CONTAINER: CALL(MG_CONTAINER); break;                                    \
+	case MG_UPLINK1: CALL(MG_UPLINK1); break;                                        \
+	case MG_UPLINK2: CALL(MG_UPLINK2); break;                                        \
+	default: CALL(MG_POD); break;                                                    \
+	}
+
 /* Write group g of r at p, checked against end, as the marshaller's `mode` says; NULL
  * when it does not fit. The marshaller's own writer of the group's fields (its field
  * macros, filtered by MG_OF). */

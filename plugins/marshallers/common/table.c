@@ -242,12 +242,9 @@ static uint8_t *tz_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 	struct tz_stats st = { 0, 0 };
 	const uint8_t delim = (uint8_t)mode;
 
-	switch (g) {
-	case MG_CONTAINER: p = tz_group_fields(p, end, r, delim, &st, MG_CONTAINER); break;
-	case MG_UPLINK1: p = tz_group_fields(p, end, r, delim, &st, MG_UPLINK1); break;
-	case MG_UPLINK2: p = tz_group_fields(p, end, r, delim, &st, MG_UPLINK2); break;
-	default: p = tz_group_fields(p, end, r, delim, &st, MG_POD); break;
-	}
+#define TZ_GROUP(G) p = tz_group_fields(p, end, r, delim, &st, G)
+	MG_DISPATCH(g, TZ_GROUP)
+#undef TZ_GROUP
 	*truncated |= st.truncated;
 	*bad_utf8 += st.bad_utf8;
 	return p;

@@ -153,12 +153,9 @@ static uint8_t *jz_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 
 	(void)mode;
 
-	switch (g) {
-	case MG_CONTAINER: p = jz_group_fields(p, end, r, &st, MG_CONTAINER); break;
-	case MG_UPLINK1: p = jz_group_fields(p, end, r, &st, MG_UPLINK1); break;
-	case MG_UPLINK2: p = jz_group_fields(p, end, r, &st, MG_UPLINK2); break;
-	default: p = jz_group_fields(p, end, r, &st, MG_POD); break;
-	}
+#define JZ_GROUP(G) p = jz_group_fields(p, end, r, &st, G)
+	MG_DISPATCH(g, JZ_GROUP)
+#undef JZ_GROUP
 	*truncated |= st.truncated;
 	*bad_utf8 += st.bad_utf8;
 	return p;

@@ -212,12 +212,9 @@ static uint8_t *pj_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 	const int dflt = mode & 1;
 	struct pj_stats st = { 0, 0 };
 
-	switch (g) {
-	case MG_CONTAINER: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_CONTAINER); break;
-	case MG_UPLINK1: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_UPLINK1); break;
-	case MG_UPLINK2: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_UPLINK2); break;
-	default: p = pj_group_fields(p, end, r, &st, &o, dflt, MG_POD); break;
-	}
+#define PJ_GROUP(G) p = pj_group_fields(p, end, r, &st, &o, dflt, G)
+	MG_DISPATCH(g, PJ_GROUP)
+#undef PJ_GROUP
 	*truncated |= st.truncated;
 	*bad_utf8 += st.bad_utf8;
 	return p;

@@ -196,12 +196,9 @@ static uint8_t *pt_group_write(uint8_t *p, const uint8_t *end, const struct xtcp
 	struct pt_stats st = { 0, 0 };
 
 	(void)mode;
-	switch (g) {
-	case MG_CONTAINER: p = pt_group_fields(p, end, r, &st, MG_CONTAINER); break;
-	case MG_UPLINK1: p = pt_group_fields(p, end, r, &st, MG_UPLINK1); break;
-	case MG_UPLINK2: p = pt_group_fields(p, end, r, &st, MG_UPLINK2); break;
-	default: p = pt_group_fields(p, end, r, &st, MG_POD); break;
-	}
+#define PT_GROUP(G) p = pt_group_fields(p, end, r, &st, G)
+	MG_DISPATCH(g, PT_GROUP)
+#undef PT_GROUP
 	*truncated |= st.truncated;
 	*bad_utf8 += st.bad_utf8;
 	return p;

@@ -208,12 +208,9 @@ static uint8_t *pbl_group_write(uint8_t *p, const uint8_t *end, const struct xtc
 
 	(void)mode;
 
-	switch (g) {
-	case MG_CONTAINER: p = pbl_group_fields(p, end, r, &st, MG_CONTAINER); break;
-	case MG_UPLINK1: p = pbl_group_fields(p, end, r, &st, MG_UPLINK1); break;
-	case MG_UPLINK2: p = pbl_group_fields(p, end, r, &st, MG_UPLINK2); break;
-	default: p = pbl_group_fields(p, end, r, &st, MG_POD); break;
-	}
+#define PBL_GROUP(G) p = pbl_group_fields(p, end, r, &st, G)
+	MG_DISPATCH(g, PBL_GROUP)
+#undef PBL_GROUP
 	*truncated |= st.truncated;
 	*bad_utf8 += st.bad_utf8;
 	return p;

@@ -88,9 +88,11 @@ struct xtcpd_tcp_info {
 #define XTCPD_TCPI_RCV_WSCALE(t)          ((uint32_t)((t)->wscale >> 4))
 #define XTCPD_TCPI_APP_LIMITED(t)         ((uint32_t)((t)->rate_flags & 0x01))
 #define XTCPD_TCPI_FASTOPEN_FAIL(t)       ((uint32_t)(((t)->rate_flags >> 1) & 0x03))
+/* The byte where `field` of a tcp_info ends. */
+#define XTCPD_TCPI_END(field) \
+	(offsetof(struct xtcpd_tcp_info, field) + sizeof(((struct xtcpd_tcp_info *)0)->field))
 /* True when a tcp_info of `len` bytes carried `field` completely. */
-#define XTCPD_TCPI_HAS(len, field) \
-	((size_t)(len) >= offsetof(struct xtcpd_tcp_info, field) + sizeof(((struct xtcpd_tcp_info *)0)->field))
+#define XTCPD_TCPI_HAS(len, field) ((size_t)(len) >= XTCPD_TCPI_END(field))
 
 /* Indexes of struct xtcpd_record.skmem (the kernel's SK_MEMINFO_*). */
 enum xtcpd_skmem {

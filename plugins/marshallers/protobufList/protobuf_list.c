@@ -220,13 +220,11 @@ static uint8_t *pbl_group_write(uint8_t *p, const uint8_t *end, const struct xtc
  * tcp_info of at least PBL_TCPI_FULL bytes (what every kernel since 6.7 sends), so the
  * length test of each member that ends by then (~65 of them) folds away; a member past
  * it is still tested. XTCPD_TCPI_HAS is redefined for this function alone. */
-#define PBL_TCPI_END(field)                                                              \
-	(offsetof(struct xtcpd_tcp_info, field) + sizeof(((struct xtcpd_tcp_info *)0)->field))
-#define PBL_TCPI_FULL PBL_TCPI_END(total_rto_time)
+#define PBL_TCPI_FULL XTCPD_TCPI_END(total_rto_time)
 #pragma push_macro("XTCPD_TCPI_HAS")
 #undef XTCPD_TCPI_HAS
 #define XTCPD_TCPI_HAS(len, field)                                                       \
-	((full && PBL_TCPI_END(field) <= PBL_TCPI_FULL) || (size_t)(len) >= PBL_TCPI_END(field))
+	((full && XTCPD_TCPI_END(field) <= PBL_TCPI_FULL) || (size_t)(len) >= XTCPD_TCPI_END(field))
 
 static inline __attribute__((always_inline)) uint8_t *
 pbl_fields(uint8_t *p, const uint8_t *end, const struct xtcpd_record *r,

@@ -343,28 +343,9 @@ static void test_bad_strings(void **state)
 	xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
 }
 
-/* One row of a one-record batch of recs[i], decoded (free with free_env). */
+/* One row of a one-record batch of recs[i], decoded (free with free_env); its bytes are
+ * checked canonical (protobuf-c's repack of the decode is byte-identical). */
 static Envelope *one_row(size_t i)
-{
-	struct xtcpd_buf buf;
-	Envelope *env;
-	int rc;
-
-	assert_int_equal(mt_batch(plugin, inst, &buf, data, sizeof(data), &recs[i], 1, &rc), 1);
-	assert_int_equal(rc, 0);
-	env = unpack_msg(&buf);
-	assert_non_null(env);
-	assert_int_equal(env->n_row, 1);
-	return env;
-}
-
-/* The enrichment groups (container, uplinks, pod) are encoded once and copied while
- * their text's addresses and the host's enrichment generation stay the same (ABI 1.7):
- * records of two namespaces interleaved each get their own text; text rewritten at the
- * same address shows only once the generation moves (as the daemon moves it before it
- * frees any); a string cut at the limit is counted on every record, cached or not. */
-/* One record through the plugin, decoded, its bytes checked canonical. */
-static Envelope *canon_row(struct mt_rec *m)
 {
 	struct xtcpd_buf buf;
 	Envelope *env;
@@ -372,7 +353,7 @@ static Envelope *canon_row(struct mt_rec *m)
 	size_t n;
 	int rc;
 
-	mt_batch(plugin, inst, &buf, data, sizeof(data), m, 1, &rc);
+	assert_int_equal(mt_batch(plugin, inst, &buf, data, sizeof(data), &recs[i], 1, &rc), 1);
 	assert_int_equal(rc, 0);
 	env = unpack_msg(&buf);
 	assert_non_null(env);
@@ -386,6 +367,11 @@ static Envelope *canon_row(struct mt_rec *m)
 	return env;
 }
 
+/* The enrichment groups (container, uplinks, pod) are encoded once and copied while
+ * their text's addresses and the host's enrichment generation stay the same (ABI 1.7):
+ * records of two namespaces interleaved each get their own text; text rewritten at the
+ * same address shows only once the generation moves (as the daemon moves it before it
+ * frees any); a string cut at the limit is counted on every record, cached or not. */
 /* The encoder's short cuts write what the general path writes: strings of plain ASCII
  * under 128 bytes in one pass (else mstr_len + mstr_copy), the tcp_info fields without
  * length tests when tcpi_len covers them all, 64-bit values of 2^56 and more 8 bytes at
@@ -418,7 +404,7 @@ static void test_fast_paths(void **state)
 			mt_fill(&recs[0], MT_FEW, 1);
 			mt_metrics_reset();
 			recs[0].r.hostname = s;
-			env = canon_row(&recs[0]);
+			env = one_row(0);
 			row = env->row[0];
 			assert_int_equal(strlen(row->hostname), want);
 			assert_memory_equal(row->hostname, s, want - (k == 2 && n <= 1024));
@@ -435,7 +421,7 @@ static void test_fast_paths(void **state)
 		recs[0].r.present |= XTCPD_HAS_CONG;
 		memset(recs[0].r.cong_name, 0, sizeof(recs[0].r.cong_name));
 		memset(recs[0].r.cong_name, 'c', i);
-		env = canon_row(&recs[0]);
+		env = one_row(0);
 		assert_int_equal(strlen(env->row[0]->congestion_algorithm_string), i > 15 ? 15 : i);
 		xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);
 	}
@@ -446,7 +432,7 @@ static void test_fast_paths(void **state)
 
 		mt_fill(&recs[0], MT_FULL, 2);
 		recs[0].r.tcpi_len = tl[i];
-		env = canon_row(&recs[0]);
+		env = one_row(0);
 		row = env->row[0];
 		assert_int_equal(row->tcp_info_total_rto_time, i == 0 ? 0 : recs[0].r.tcpi.total_rto_time);
 		assert_true(recs[0].r.tcpi.total_rto_time != 0);
@@ -460,7 +446,7 @@ static void test_fast_paths(void **state)
 		mt_fill(&recs[0], MT_FULL, 2);
 		recs[0].r.tcpi.pacing_rate = big[i];
 		recs[0].r.timestamp_ns = (int64_t)big[i];
-		env = canon_row(&recs[0]);
+		env = one_row(0);
 		assert_int_equal(env->row[0]->tcp_info_pacing_rate, big[i]);
 		assert_int_equal((uint64_t)env->row[0]->timestamp_ns, big[i]);
 		xtcp_flat_record__v1__envelope__free_unpacked(env, NULL);

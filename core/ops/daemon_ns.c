@@ -56,11 +56,13 @@ static unsigned long long fd_reserve(const struct daemon *d)
  * the limit leaves after the reserve and what was open before it. */
 static void fd_budget(struct daemon *d, const struct tuning_fd *before, size_t n)
 {
-	unsigned long long now = tuning_fds_open(), base, room;
-
+	unsigned nopen;
 	/* the manager's fd + what the sources opened for it: counted by fd, so a connection
 	 * the endpoint opens or closes meanwhile is not taken for the namespace's */
-	d->fds_per_ns = 1 + (before ? tuning_fds_new(before, n) : 0);
+	unsigned added = tuning_fds_new(before, n, &nopen);
+	unsigned long long now = nopen, base, room;
+
+	d->fds_per_ns = 1 + (before ? added : 0);
 	base = now - d->fds_per_ns;
 	room = d->nofile > base + fd_reserve(d) ? d->nofile - base - fd_reserve(d) : 0;
 	d->max_ns = room / d->fds_per_ns > 1 ? room / d->fds_per_ns : 1;

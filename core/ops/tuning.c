@@ -135,14 +135,16 @@ struct tuning_fd *tuning_fds_list(size_t *n)
 	return v;
 }
 
-unsigned tuning_fds_new(const struct tuning_fd *before, size_t n)
+unsigned tuning_fds_new(const struct tuning_fd *before, size_t n, unsigned *nopen)
 {
 	size_t k = 0;
 	struct tuning_fd *now = tuning_fds_list(&k);
 	unsigned added = 0;
 
+	*nopen = (unsigned)k;
 	for (size_t i = 0; now && i < k; i++) {
-		const struct tuning_fd *b = bsearch(&now[i], before, n, sizeof(*before), fd_cmp);
+		const struct tuning_fd *b = before && n ?
+			bsearch(&now[i], before, n, sizeof(*before), fd_cmp) : NULL;
 		int dom = 0;
 		socklen_t len = sizeof(dom);
 
@@ -159,16 +161,3 @@ unsigned tuning_fds_new(const struct tuning_fd *before, size_t n)
 	return added;
 }
 
-unsigned tuning_fds_open(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	unsigned n = 0;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n ? n - 1 : 0;  /* not the directory's own fd */
-}

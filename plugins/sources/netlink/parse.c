@@ -186,6 +186,16 @@ static uint32_t nlp_attr(unsigned type, const uint8_t *p, size_t len, uint32_t d
 			memcpy(rec->skmem, p, sizeof(rec->skmem));
 		else
 			memcpy(rec->skmem, p, n * sizeof(uint32_t));
+		/* meminfo is not requested when skmem is (nlr_deserializers): its values
+		 * are skmem's, unless the kernel sent a MEMINFO (a capture) before. */
+		if ((decode & XTCPD_HAS_MEMINFO) && !(rec->present & XTCPD_HAS_MEMINFO) &&
+		    n > XTCPD_SKMEM_WMEM_QUEUED) {
+			rec->mem_rmem = rec->skmem[XTCPD_SKMEM_RMEM_ALLOC];
+			rec->mem_wmem = rec->skmem[XTCPD_SKMEM_WMEM_QUEUED];
+			rec->mem_fmem = rec->skmem[XTCPD_SKMEM_FWD_ALLOC];
+			rec->mem_tmem = rec->skmem[XTCPD_SKMEM_WMEM_ALLOC];
+			return XTCPD_HAS_SKMEM | XTCPD_HAS_MEMINFO;
+		}
 		return XTCPD_HAS_SKMEM;
 	}
 	case INET_DIAG_SHUTDOWN:

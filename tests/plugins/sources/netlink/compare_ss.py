@@ -2,7 +2,7 @@
 """compare_ss.py NLPOLL_OUT NS SS_TANE SS_TINMEA IDLE_PORTS...
 Checks that every socket `ss -tane` lists in namespace NS appears exactly once in the
 nlpoll output with the same state, addresses, ports, inode and cookie, and nothing
-else; and that for sockets touching an idle port, tcp_info/cong/skmem equal ss -tinme."""
+else; and that for sockets touching an idle port, tcp_info/cong/skmem/meminfo equal ss -tinme."""
 import ipaddress, re, sys
 
 STATES = {1: 'ESTAB', 2: 'SYN-SENT', 3: 'SYN-RECV', 4: 'FIN-WAIT-1', 5: 'FIN-WAIT-2',
@@ -54,7 +54,7 @@ for s in ss:
 if len(recs) != len(ss):
     fails.append('namespace %s: ss lists %d sockets, xtcpd %d' % (ns, len(ss), len(recs)))
 
-# tcp_info / cong / skmem of idle sockets against ss -tinme
+# tcp_info / cong / skmem / meminfo of idle sockets against ss -tinme
 cur, checked = None, 0
 detail = {}
 for line in open(ss_tinm):
@@ -82,6 +82,12 @@ for c, d in list(detail.items()):
     m = re.search(r'skmem:\((\S+)\)', d)
     if m and m.group(1) != r.get('skmem'):
         fails.append('%s skmem ss=%s xtcpd=%s' % (c, m.group(1), r.get('skmem')))
+    # meminfo (r, w, f, t): asked of the kernel as part of skmem, compared the same way
+    if m:
+        sk = dict(re.match(r'([a-z]+)(\d+)$', t).groups() for t in m.group(1).split(','))
+        want = '%s,%s,%s,%s' % (sk['r'], sk['w'], sk['f'], sk['t'])
+        if r.get('mem') != want:
+            fails.append('%s mem ss=%s xtcpd=%s' % (c, want, r.get('mem')))
     if r.get('cong') not in d.split():
         fails.append('%s cong %s not in ss: %s' % (c, r.get('cong'), d))
     for k in NUM:

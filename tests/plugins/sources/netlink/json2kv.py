@@ -37,4 +37,6 @@ for line in sys.stdin:
         out += ['%s=%d' % (k, int(g('tcp_info_' + f))) for k, f in TI]
     if 'sk_mem_info_rcv_buf' in r:
         out.append('skmem=' + ','.join('%s%d' % (p, g('sk_mem_info_' + k)) for p, k in zip(SKP, SK)))
+    if 'mem_info_rmem' in r:
+        out.append('mem=' + ','.join('%d' % g('mem_info_' + k) for k in ('rmem', 'wmem', 'fmem', 'tmem')))
     print(' '.join(out))

@@ -12,11 +12,15 @@ cpu_us_per_cycle (the mean), the same split by thread name (the threads are name
 role), and the daemon's peak RSS until then (VmHWM: the child's ru_maxrss would count
 the Python process it was forked from).
 
+cpu_us_best is the cheapest measured cycle: on a shared machine noise only ever adds
+CPU time, so the best of several cycles is the closest to the work itself (as
+bench_marshal's best of 7 rounds).
+
 --floor CMD (a shell command printing cpu_us_per_pass=N, e.g. one nldump pass) runs
 once in the idle time after each measured cycle but the last, so every daemon cycle has
 a baseline measured next to it on a shared machine; also prints the floor's mean and
-the median, lowest and highest of the per-cycle ratios (cycle k+1 against the floor run
-just before it). The period must leave room for it.
+best, and the median, lowest and highest of the per-cycle ratios (cycle k+1 against the
+floor run just before it). The period must leave room for it.
 
 A dump cut short at the cycle deadline (a loaded machine, a period too short) would make
 a cycle look cheap: if the daemon reports one, this fails instead of printing a number."""
@@ -96,11 +100,14 @@ def main():
     total = sum(b.values()) - sum(a.values())
     roles = " ".join("%s=%d" % (k, (b[k] - a.get(k, 0)) // 1000 // passes) for k in sorted(b))
     line = "cpu_us_per_cycle=%d maxrss_kib=%d" % (total // 1000 // passes, rss)
+    cycles = [(sum(snaps[k].values()) - sum(snaps[k - 1].values())) / 1000
+              for k in range(warm + 1, warm + passes + 1)]
+    line += " cpu_us_best=%d" % min(cycles)
     if floor:
-        ratios = [(sum(snaps[k].values()) - sum(snaps[k - 1].values())) / 1000 / floors[k]
-                  for k in sorted(floors)]
-        line += " floor_us_per_pass=%d ratio_median=%.3f ratio_min=%.3f ratio_max=%.3f" % (
-            statistics.mean(floors.values()), statistics.median(ratios), min(ratios), max(ratios))
+        ratios = [cycles[k - warm - 1] / floors[k] for k in sorted(floors)]
+        line += " floor_us_per_pass=%d floor_us_best=%d ratio_median=%.3f ratio_min=%.3f ratio_max=%.3f" % (
+            statistics.mean(floors.values()), min(floors.values()), statistics.median(ratios),
+            min(ratios), max(ratios))
     print(line + " threads: " + roles)
 
 

@@ -117,7 +117,7 @@ int nlr_deserializers(const char *list, uint8_t *ext, uint32_t *decode)
 	/* meminfo's four values are four of skmem's nine (rmem = RMEM_ALLOC, wmem =
 	 * WMEM_QUEUED, fmem = FWD_ALLOC, tmem = WMEM_ALLOC: the same reads in the kernel):
 	 * with both decoded, only SKMEMINFO is asked for and the parser fills mem_* from it.
-	 * The kernel then builds one attribute less per socket (~2.5 % of a dump's CPU). */
+	 * The kernel then builds one attribute less per socket (~3 % of a dump's CPU). */
 	if ((acc.decode & (XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM)) ==
 	    (XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM))
 		acc.ext &= (uint8_t)~NLR_EXT(INET_DIAG_MEMINFO);

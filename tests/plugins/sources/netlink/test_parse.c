@@ -182,6 +182,17 @@ static void test_full_message(void **state)
 	assert_int_equal(c.bad_attr, 0);
 }
 
+/* The record's presence bits and its four mem_* values. */
+static void check_mem(const struct xtcpd_record *rec, uint32_t present, uint32_t rmem,
+		      uint32_t wmem, uint32_t fmem, uint32_t tmem)
+{
+	assert_int_equal(rec->present, present);
+	assert_int_equal(rec->mem_rmem, rmem);
+	assert_int_equal(rec->mem_wmem, wmem);
+	assert_int_equal(rec->mem_fmem, fmem);
+	assert_int_equal(rec->mem_tmem, tmem);
+}
+
 /* meminfo is not requested when skmem is (nlr_deserializers): mem_* come from skmem's
  * RMEM_ALLOC, WMEM_QUEUED, FWD_ALLOC and WMEM_ALLOC, only when meminfo is decoded, not
  * over a MEMINFO the message carried, and not from an skmem too short to hold them. */
@@ -189,6 +200,7 @@ static void test_meminfo_from_skmem(void **state)
 {
 	const uint32_t skmem[9] = { 10, 20, 30, 40, 50, 60, 70, 80, 90 };
 	const struct inet_diag_meminfo mi = { 1, 2, 3, 4 };
+	const uint32_t both = XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM;
 	struct xtcpd_record rec;
 	struct nlp_counts c = { 0 };
 	struct nlmsghdr *nlh;
@@ -196,47 +208,31 @@ static void test_meminfo_from_skmem(void **state)
 
 	nlh = msg_start(TCPDIAG_GETSOCK);
 	mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, sizeof(skmem), skmem);
-	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len),
-				   XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM, &rec, &c), 0);
-	assert_int_equal(rec.present, XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM);
-	assert_int_equal(rec.mem_rmem, 10);
-	assert_int_equal(rec.mem_wmem, 60);
-	assert_int_equal(rec.mem_fmem, 50);
-	assert_int_equal(rec.mem_tmem, 30);
+	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len), both, &rec, &c), 0);
+	check_mem(&rec, both, 10, 60, 50, 30);
 	assert_int_equal(rec.skmem[XTCPD_SKMEM_DROPS], 90);
 
 	/* skmem decoded, meminfo not: no mem_*. */
 	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len), XTCPD_HAS_SKMEM, &rec, &c), 0);
-	assert_int_equal(rec.present, XTCPD_HAS_SKMEM);
-	assert_int_equal(rec.mem_rmem, 0);
-	assert_int_equal(rec.mem_wmem, 0);
+	check_mem(&rec, XTCPD_HAS_SKMEM, 0, 0, 0, 0);
 
 	/* A MEMINFO first (a capture made by an older xtcpd, or by ss): its values stand. */
 	nlh = msg_start(TCPDIAG_GETSOCK);
 	mnl_attr_put(nlh, INET_DIAG_MEMINFO, sizeof(mi), &mi);
 	mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, sizeof(skmem), skmem);
-	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len),
-				   XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM, &rec, &c), 0);
-	assert_int_equal(rec.present, XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM);
-	assert_int_equal(rec.mem_rmem, 1);
-	assert_int_equal(rec.mem_wmem, 2);
-	assert_int_equal(rec.mem_fmem, 3);
-	assert_int_equal(rec.mem_tmem, 4);
+	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len), both, &rec, &c), 0);
+	check_mem(&rec, both, 1, 2, 3, 4);
 
 	/* Five values end before WMEM_QUEUED: nothing to derive from. Six are enough. */
 	nlh = msg_start(TCPDIAG_GETSOCK);
 	mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, 5 * sizeof(uint32_t), skmem);
-	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len),
-				   XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM, &rec, &c), 0);
-	assert_int_equal(rec.present, XTCPD_HAS_SKMEM);
-	assert_int_equal(rec.mem_rmem, 0);
+	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len), both, &rec, &c), 0);
+	check_mem(&rec, XTCPD_HAS_SKMEM, 0, 0, 0, 0);
 	assert_int_equal(rec.skmem[XTCPD_SKMEM_FWD_ALLOC], 50);
 	nlh = msg_start(TCPDIAG_GETSOCK);
 	mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, 6 * sizeof(uint32_t), skmem);
-	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len),
-				   XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM, &rec, &c), 0);
-	assert_int_equal(rec.present, XTCPD_HAS_MEMINFO | XTCPD_HAS_SKMEM);
-	assert_int_equal(rec.mem_wmem, 60);
+	assert_int_equal(nlp_parse(guarded(nlh, nlh->nlmsg_len), both, &rec, &c), 0);
+	check_mem(&rec, both, 10, 60, 50, 30);
 	assert_int_equal(rec.skmem[XTCPD_SKMEM_OPTMEM], 0);
 	assert_int_equal(c.records, 5);
 	assert_int_equal(c.bad_attr, 0);

@@ -109,6 +109,8 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f", a / 1000 }'; }
 mib() { case $1 in ""|*[!0-9]*) echo "n/a" ;; *) awk -v a="$1" 'BEGIN { printf "%.1f", a / 1024 }' ;; esac; }
 # range LIST: "min-max" of numbers
 range() { echo "$*" | tr ' ' '\n' | grep . | sort -n | awk 'NR == 1 { a = $1 } { b = $1 } END { if (a == b) print a; else print a "-" b }'; }
+# least LIST: the smallest number
+least() { echo "$*" | tr ' ' '\n' | grep . | sort -n | head -1; }
 
 mkdir "$T/netns" "$T/conf.d" "$T/out"
 printf '[source netlink]\n' > "$T/xtcpd.conf"
@@ -151,7 +153,7 @@ paired() {
 		bd="$bd $cb" bf="$bf $fb" rb="$rb $(ratio "$cb" "$fb")"
 		echo "  round $r: floor $(ms "$f") ms, daemon $(ms "$c") ms = $(ratio "$c" "$f")x; per cycle median ${med}x ($lo-$hi); best cycle $(ms "$cb") ms against best floor $(ms "$fb") ms = $(ratio "$cb" "$fb")x  (${d#*threads: })"
 	done
-	bd=$(echo $bd | tr ' ' '\n' | sort -n | head -1) bf=$(echo $bf | tr ' ' '\n' | sort -n | head -1)
+	bd=$(least $bd) bf=$(least $bf)
 	printf '%-62s %14s %12s\n' "what" "CPU ms/pass" "x floor"
 	printf '%-62s %14s %12s\n' "floor: raw legacy dump, one walk, no parsing" "$(range $fl)" "1.00"
 	printf '%-62s %14s %12s\n' "whole daemon: netlink -> protobufList -> null (steady state)" "$(range $xd)" "$(range $rt)"

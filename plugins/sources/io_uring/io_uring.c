@@ -16,11 +16,11 @@
 enum { NLU_K_RECV_BATCH = NLS_K_COUNT, NLU_K_CQE_BATCH, NLU_K_COUNT };
 
 static const struct xtcpd_key nlu_keys[] = {
-	NLS_KEYS("32KiB", "bytes of each provided receive buffer (a dump datagram is at most 32 KiB)"),
+	NLS_KEYS("32KiB", "bytes of each receive slot's buffer (a dump datagram is at most 32 KiB)"),
 	/* 1: a busy ring then holds one datagram, as a netlink reader does (README: Cost) */
 	[NLU_K_RECV_BATCH] = { "recv_batch", XTCPD_KEY_INT, "1", 1, 4096, NULL, 0,
-		"receive buffers in each reader's provided-buffer ring (rounded up to a power of two): "
-		"datagrams the kernel may hand over per wait; each busy reader keeps this many resident "
+		"receive slots (each with a buffer) of each reader's ring: datagrams it takes per "
+		"io_uring_enter; each busy reader keeps this many buffers resident "
 		"(xtcp2 -ioUringRecvBatch)" },
 	[NLU_K_CQE_BATCH] = { "cqe_batch", XTCPD_KEY_INT, "128", 1, 4096, NULL, 0,
 		"completions reaped per batch; the completion queue holds as many (xtcp2 -ioUringCqeBatch)" },
@@ -53,7 +53,7 @@ static unsigned nlu_pow2(unsigned v)
 static int nlu_init(struct nls *s, const struct xtcpd_config *cfg)
 {
 	const struct xtcpd_value *v = cfg->values;
-	unsigned nbufs = nlu_pow2((unsigned)v[NLU_K_RECV_BATCH].num);
+	unsigned nbufs = (unsigned)v[NLU_K_RECV_BATCH].num;
 	uint8_t req[NLR_REQ_MAX] __attribute__((aligned(4)));
 	struct nlu *u;
 	int err;
@@ -72,7 +72,9 @@ static int nlu_init(struct nls *s, const struct xtcpd_config *cfg)
 	 * few entries per completion and submits when the queue is full (nlu_sqe); the kernel
 	 * keeps completions beyond the queue's size (IORING_FEAT_NODROP, Linux >= 5.5). */
 	u->cq_entries = nlu_pow2((unsigned)v[NLU_K_CQE_BATCH].num);
-	u->sq_entries = NLU_SQ_ENTRIES < u->cq_entries ? NLU_SQ_ENTRIES : u->cq_entries;
+	u->sq_entries = nlu_pow2(nbufs + 2) > NLU_SQ_ENTRIES ? nlu_pow2(nbufs + 2) : NLU_SQ_ENTRIES;
+	if (u->sq_entries > u->cq_entries)
+		u->sq_entries = u->cq_entries;
 	/* the longest request this configuration sends (legacy or per-family) */
 	u->req_cap = nlr_build(req, 0, 1, s->ext, s->states, s->bc, s->bc_len)->nlmsg_len;
 	if (nlr_build(req, AF_INET6, 1, s->ext, s->states, s->bc, s->bc_len)->nlmsg_len > u->req_cap)
@@ -91,13 +93,12 @@ static int nlu_init(struct nls *s, const struct xtcpd_config *cfg)
 
 		l->src = s;
 		l->id = i;
-		l->nbufs = nbufs;
+		l->nslots = nbufs;
 		l->cqe_batch = (unsigned)v[NLU_K_CQE_BATCH].num;
 		l->wakefd = -1;
-		l->mh.msg_namelen = sizeof(struct sockaddr_nl);
 		pthread_mutex_init(&l->qlock, NULL);
-		l->bufs = calloc(nbufs, sizeof(*l->bufs));
-		if (!l->bufs)
+		l->slots = calloc(nbufs, sizeof(*l->slots));
+		if (!l->slots)
 			return -ENOMEM;
 	}
 	return 0;
@@ -112,7 +113,7 @@ static void nlu_fini(struct nls *s)
 	nlu_stop(s);
 	for (unsigned i = 0; u->lanes && i < u->n_lanes; i++) {
 		pthread_mutex_destroy(&u->lanes[i].qlock);
-		free(u->lanes[i].bufs);
+		free(u->lanes[i].slots);
 	}
 	free(u->lanes);
 	free(u);

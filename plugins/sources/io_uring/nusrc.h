@@ -5,12 +5,22 @@
 
 #include <liburing.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 
 #include "plugins/sources/netlink/nlsrc.h"
 
-#define NLU_BGID 1              /* the provided-buffer group of every ring */
 #define NLU_CQE_BATCH_MAX 4096
 #define NLU_SQ_ENTRIES 16       /* submission queue: one page of entries (64 B each) */
+
+/* One receive: its buffer (from the pool, for good) and the msghdr the kernel reads when
+ * the receive is submitted and writes the sender and flags back into when it completes. */
+struct nlu_slot {
+	struct msghdr mh;
+	struct iovec iov;
+	struct sockaddr_nl from;
+	struct nls_ns *n;                /* whose receive it is, while in the ring */
+	struct nlu_slot *next;           /* on its lane's free list */
+};
 
 /* One reader thread and its ring. */
 struct nlu_lane {
@@ -18,13 +28,12 @@ struct nlu_lane {
 	unsigned id;
 	struct io_uring ring;
 	int ring_ok;
-	struct io_uring_buf_ring *br;    /* provided buffers: recv_batch of the pool's */
-	size_t br_size;
-	unsigned nbufs;                  /* a power of two */
-	uint8_t **bufs;                  /* by buffer id */
+	struct nlu_slot *slots;          /* recv_batch receives, each with its buffer */
+	unsigned nslots;
+	struct nlu_slot *free;           /* the slots not in the ring */
+	struct nls_ns *ready, **ready_tail; /* namespaces with a datagram waiting, oldest first */
 	unsigned cqe_batch;
 	unsigned submits;                /* io_uring_submit calls (reader only) */
-	struct msghdr mh;                /* multishot recvmsg layout: name, no control */
 	int wakefd;                      /* eventfd: the queue has work, or stop */
 	uint64_t wakebuf;
 	pthread_mutex_t qlock;

@@ -1,5 +1,5 @@
-/* probe — can this process use io_uring as the source needs it (a ring, a provided-buffer
- * ring, multishot recvmsg)? If not, one line with the cause and the remedy, and
+/* probe — can this process use io_uring as the source needs it (a ring; recvmsg, send,
+ * poll and cancel)? If not, one line with the cause and the remedy, and
  * XTCPD_ERR_UNAVAILABLE: the core then exits 2 or switches to the section's fallback. */
 #include <config.h>
 
@@ -36,7 +36,8 @@ static int nlu_disabled_sysctl(void)
 	return r > 0 ? atoi(b) : -1;
 }
 
-/* Multishot recvmsg came with Linux 6.0 (provided-buffer rings with 5.19). */
+/* Linux 6.0: the oldest kernel the source is built and tested against (io_uring's
+ * networking changed much before it). */
 static int nlu_kernel_ok(char *rel, size_t n)
 {
 	struct utsname u;
@@ -83,13 +84,14 @@ int nlu_probe(const struct xtcpd_host *host, struct xtcpd_ctx *ctx)
 	p = io_uring_get_probe_ring(&ring);
 	err = !p || !io_uring_opcode_supported(p, IORING_OP_RECVMSG) ||
 	      !io_uring_opcode_supported(p, IORING_OP_SEND) ||
+	      !io_uring_opcode_supported(p, IORING_OP_POLL_ADD) ||
 	      !io_uring_opcode_supported(p, IORING_OP_ASYNC_CANCEL);
 	if (p)
 		io_uring_free_probe(p);
 	io_uring_queue_exit(&ring);
 	if (err || !nlu_kernel_ok(rel, sizeof(rel))) {
-		snprintf(cause, sizeof(cause), "kernel %s too old: the source needs multishot recvmsg "
-			 "with provided-buffer rings (Linux >= 6.0)", rel[0] ? rel : "?");
+		snprintf(cause, sizeof(cause), "kernel %s too old: the source needs io_uring's "
+			 "recvmsg, send, poll and cancel as in Linux >= 6.0", rel[0] ? rel : "?");
 		return nlu_unavailable(host, ctx, cause, "run Linux >= 6.0");
 	}
 	return 0;

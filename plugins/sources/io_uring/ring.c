@@ -1,14 +1,19 @@
 /* ring — the io_uring source's transport: one ring per reader thread (`uring/N`), each
- * owning a share of the namespaces. Each namespace's socket has one multishot recvmsg in
- * its ring for its whole life, fed by the ring's provided buffers (taken from a core
- * pool once); a cycle's requests are queued to their rings by poll() and sent by the
- * readers, so every namespace's dump is in flight at once and a reader sleeps in one
- * io_uring_enter for all of them. Answers are checked and decoded by dump.c. */
+ * owning a share of the namespaces. A cycle's requests are queued to their rings by
+ * poll() and sent by the readers, so every namespace's dump is in flight at once and a
+ * reader sleeps in one io_uring_enter for all of them. A namespace with a datagram
+ * waiting gets receives (recvmsg, MSG_DONTWAIT) from its ring's slots, each with a
+ * buffer taken from a core pool once: the kernel runs them during the submission, as
+ * the dump's next datagram is made inside the receive before it, so a slot is never
+ * held across a wait. A receive that finds the socket empty leaves the namespace
+ * waiting in the ring with POLLIN, no buffer held. Answers are checked and decoded by
+ * dump.c. */
 #include <config.h>
 
 #include "nusrc.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +23,10 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
-/* user_data: the namespace (8-byte aligned) | what the operation is */
-enum { NLU_OP_RECV, NLU_OP_SEND, NLU_OP_CANCEL, NLU_OP_WAKE };
+/* user_data: the namespace, or for a receive its slot (8-byte aligned) | the operation */
+enum { NLU_OP_RECV, NLU_OP_SEND, NLU_OP_CANCEL, NLU_OP_WAKE, NLU_OP_POLL };
 #define NLU_UD(p, op) ((uint64_t)(uintptr_t)(p) | (op))
-#define NLU_UD_PTR(ud) ((struct nls_ns *)(uintptr_t)((ud) & ~(uint64_t)7))
+#define NLU_UD_PTR(ud) ((void *)(uintptr_t)((ud) & ~(uint64_t)7))
 #define NLU_UD_OP(ud) ((unsigned)((ud) & 7))
 
 static __thread struct nlu_lane *nlu_self; /* the ring this reader owns */
@@ -39,18 +44,77 @@ static struct io_uring_sqe *nlu_sqe(struct nlu_lane *l)
 	return sqe;
 }
 
-static void nlu_arm_recv(struct nlu_lane *l, struct nls_ns *n)
+/* n waits in the ring for its next datagram, holding no buffer. */
+static void nlu_arm_poll(struct nlu_lane *l, struct nls_ns *n)
 {
-	struct io_uring_sqe *sqe = nlu_sqe(l);
+	struct io_uring_sqe *sqe;
 
-	if (!sqe)
+	if (n->armed || !(sqe = nlu_sqe(l)))
 		return;
-	io_uring_prep_recvmsg_multishot(sqe, n->fd, &l->mh, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = NLU_BGID;
-	io_uring_sqe_set_data64(sqe, NLU_UD(n, NLU_OP_RECV));
+	io_uring_prep_poll_add(sqe, n->fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, NLU_UD(n, NLU_OP_POLL));
 	n->armed = 1;
 	n->ops++;
+}
+
+/* n has a datagram waiting (or will have once its request is sent): on the ready list. */
+static void nlu_want(struct nlu_lane *l, struct nls_ns *n)
+{
+	if (n->ready || n->dead)
+		return;
+	n->ready = 1;
+	n->ready_next = NULL;
+	*l->ready_tail = n;
+	l->ready_tail = &n->ready_next;
+}
+
+static void nlu_unready(struct nlu_lane *l, struct nls_ns *n)
+{
+	struct nls_ns **pp = &l->ready;
+
+	if (!n->ready)
+		return;
+	while (*pp != n)
+		pp = &(*pp)->ready_next;
+	*pp = n->ready_next;
+	if (l->ready_tail == &n->ready_next)
+		l->ready_tail = pp;
+	n->ready = 0;
+}
+
+/* Receives for the ready namespaces, oldest first, while slots are free: the first takes
+ * every free slot, its receives run one after the other in the next io_uring_enter (each
+ * finds the datagram the one before made), so recv_batch datagrams of one dump cost one
+ * system call. MSG_DONTWAIT: one that finds the socket empty completes at once with
+ * EAGAIN instead of waiting in the ring with its buffer. */
+static void nlu_issue(struct nlu_lane *l)
+{
+	while (l->ready && l->free) {
+		struct nls_ns *n = l->ready;
+
+		nlu_unready(l, n);
+		if (n->dead)
+			continue; /* reaped when its release is taken from the queue */
+		while (l->free) {
+			struct nlu_slot *sl = l->free;
+			struct io_uring_sqe *sqe = nlu_sqe(l);
+
+			if (!sqe) {
+				if (!n->rx)
+					nlu_want(l, n);
+				return;
+			}
+			l->free = sl->next;
+			sl->n = n;
+			sl->mh.msg_namelen = sizeof(sl->from);
+			io_uring_prep_recvmsg(sqe, n->fd, &sl->mh, MSG_DONTWAIT);
+			io_uring_sqe_set_data64(sqe, NLU_UD(sl, NLU_OP_RECV));
+			n->rx++;
+			n->ops++;
+		}
+	}
+	if (l->ready) /* they wait for this batch's slots to come back */
+		NLS_ADD(l->src, NLS_M_URING_NOBUFS, 1);
 }
 
 static void nlu_send_req(struct nlu_lane *l, struct nls_ns *n)
@@ -66,6 +130,11 @@ static void nlu_send_req(struct nlu_lane *l, struct nls_ns *n)
 	io_uring_sqe_set_data64(sqe, NLU_UD(n, NLU_OP_SEND));
 	n->ops++;
 	n->req_gen = l->submits + 1;
+	/* the kernel makes the first datagram inside the send: receive it right after */
+	if (n->rx)
+		n->rx_want = 1;
+	else
+		nlu_want(l, n);
 }
 
 static void nlu_arm_wake(struct nlu_lane *l)
@@ -114,6 +183,7 @@ static void nlu_reap(struct nlu_lane *l, struct nls_ns *n)
 		pthread_mutex_unlock(&l->qlock);
 		if (!mine)
 			return;  /* reaped again when taken from the queue */
+		nlu_unready(l, n);
 		if (n->listed)
 			nlu_unlist(l, n);
 		nlu_free(n);
@@ -124,8 +194,9 @@ static void nlu_reap(struct nlu_lane *l, struct nls_ns *n)
 		n->grave_next = l->dying;
 		l->dying = n;
 	}
+	/* its receives complete by themselves (MSG_DONTWAIT); its wait does not */
 	if (n->armed && !n->cancelled && (sqe = nlu_sqe(l))) {
-		io_uring_prep_cancel64(sqe, NLU_UD(n, NLU_OP_RECV), 0);
+		io_uring_prep_cancel64(sqe, NLU_UD(n, NLU_OP_POLL), 0);
 		io_uring_sqe_set_data64(sqe, NLU_UD(n, NLU_OP_CANCEL));
 		n->ops++;
 		n->cancelled = 1;
@@ -172,65 +243,82 @@ static void nlu_take_queue(struct nlu_lane *l)
 			nlu_reap(l, n);
 			continue;
 		}
-		if (!n->armed)
-			nlu_arm_recv(l, n);
 		if (n->send)
 			nlu_send_req(l, n);
 		n->send = 0;
 	}
 }
 
-/* One received datagram in provided buffer bid. */
-static void nlu_datagram(struct nlu_lane *l, struct nls_ns *n, int res, unsigned bid)
+/* One received datagram, in slot sl's buffer. */
+static void nlu_datagram(struct nlu_lane *l, struct nls_ns *n, struct nlu_slot *sl, int res)
 {
 	struct nls *s = l->src;
-	uint8_t *buf = l->bufs[bid];
-	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(buf, res, &l->mh);
 	int emit;
 
-	if (!o) {
-		NLS_ADD(s, NLS_M_ERR_TRUNC, 1);
-	} else if (!nls_from_kernel(io_uring_recvmsg_name(o), o->namelen)) {
+	if (!nls_from_kernel(&sl->from, sl->mh.msg_namelen)) {
 		if (!n->dead)
-			nls_foreign(s, n, io_uring_recvmsg_name(o), o->namelen);
+			nls_foreign(s, n, &sl->from, sl->mh.msg_namelen);
 	} else if (nls_datagram_begin(s, n, &emit) == 0) {
-		uint8_t *p = io_uring_recvmsg_payload(o, &l->mh);
-		unsigned len = io_uring_recvmsg_payload_length(o, res, &l->mh);
-
-		if (o->flags & MSG_TRUNC)
+		if (sl->mh.msg_flags & MSG_TRUNC)
 			NLS_ADD(s, NLS_M_ERR_TRUNC, 1);
 		NLS_ADD(s, NLS_M_DATAGRAMS, 1);
-		NLS_ADD(s, NLS_M_BYTES, len);
+		NLS_ADD(s, NLS_M_BYTES, res);
 		if (n->capture_fd >= 0)
-			nls_capture(s, n, p, len);
-		nls_process(s, n, p, len, l->id, 1, emit);
+			nls_capture(s, n, sl->iov.iov_base, (size_t)res);
+		nls_process(s, n, sl->iov.iov_base, (size_t)res, l->id, 1, emit);
 		nls_datagram_end(s);
 	}
-	/* the buffer goes back to the ring at once */
-	io_uring_buf_ring_add(l->br, buf, (unsigned)s->recv_buffer, (unsigned short)bid,
-			      io_uring_buf_ring_mask(l->nbufs), 0);
-	io_uring_buf_ring_advance(l->br, 1);
 }
 
-static void nlu_recv_done(struct nlu_lane *l, struct nls_ns *n, const struct io_uring_cqe *cqe)
+/* A receive is back: its slot is free again. When n's last receive of the batch is in,
+ * n receives again if every one found a datagram or a request went out since, else it
+ * waits in the ring (the dump ended, or the kernel has not made its next datagram). */
+static void nlu_recv_done(struct nlu_lane *l, struct nlu_slot *sl, int res)
+{
+	struct nls *s = l->src;
+	struct nls_ns *n = sl->n;
+
+	n->rx--;
+	n->ops--;
+	if (res > 0) {
+		nlu_datagram(l, n, sl, res);
+	} else {
+		n->rx_empty = 1;
+		if (res < 0 && res != -EAGAIN && res != -ECANCELED && !n->dead) {
+			NLS_ADD(s, NLS_M_ERR_RECV, 1);
+			s->host->log_ratelimited(s->ctx, nlu_recv_done, 10000, XTCPD_LOG_WARN,
+				"namespace %s: recvmsg: %s", n->ns ? n->ns->name : "?", strerror(-res));
+		}
+	}
+	sl->n = NULL;
+	sl->next = l->free;
+	l->free = sl;
+	if (n->rx || n->dead)
+		return;
+	if (n->rx_empty && !n->rx_want)
+		nlu_arm_poll(l, n);
+	else
+		nlu_want(l, n);
+	n->rx_empty = n->rx_want = 0;
+}
+
+/* n's wait saw POLLIN: receive (unless its receives already run, or the wait failed). */
+static void nlu_poll_done(struct nlu_lane *l, struct nls_ns *n, int res)
 {
 	struct nls *s = l->src;
 
-	if (!(cqe->flags & IORING_CQE_F_MORE)) {
-		n->armed = 0;
-		n->ops--;
-	}
-	if (cqe->res >= 0 && (cqe->flags & IORING_CQE_F_BUFFER))
-		nlu_datagram(l, n, cqe->res, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-	else if (cqe->res == -ENOBUFS)
-		NLS_ADD(s, NLS_M_URING_NOBUFS, 1); /* every buffer was full: re-armed below */
-	else if (cqe->res < 0 && cqe->res != -ECANCELED && !n->dead) {
+	n->armed = 0;
+	n->ops--;
+	if (n->dead || res == -ECANCELED)
+		return;
+	if (res < 0) { /* not re-armed: its next request makes it receive again */
 		NLS_ADD(s, NLS_M_ERR_RECV, 1);
-		s->host->log_ratelimited(s->ctx, nlu_recv_done, 10000, XTCPD_LOG_WARN,
-			"namespace %s: recvmsg: %s", n->ns ? n->ns->name : "?", strerror(-cqe->res));
+		s->host->log_ratelimited(s->ctx, nlu_poll_done, 10000, XTCPD_LOG_WARN,
+			"namespace %s: poll: %s", n->ns ? n->ns->name : "?", strerror(-res));
+		return;
 	}
-	if (!n->armed && !n->dead)
-		nlu_arm_recv(l, n);
+	if (!n->rx)
+		nlu_want(l, n);
 }
 
 static void nlu_complete(struct nlu_lane *l, const struct io_uring_cqe *cqe)
@@ -243,8 +331,15 @@ static void nlu_complete(struct nlu_lane *l, const struct io_uring_cqe *cqe)
 			nlu_arm_wake(l);
 		nlu_take_queue(l);
 		return;
-	case NLU_OP_RECV:
-		nlu_recv_done(l, n, cqe);
+	case NLU_OP_RECV: {
+		struct nlu_slot *sl = NLU_UD_PTR(cqe->user_data);
+
+		n = sl->n;
+		nlu_recv_done(l, sl, cqe->res);
+		break;
+	}
+	case NLU_OP_POLL:
+		nlu_poll_done(l, n, cqe->res);
 		break;
 	case NLU_OP_SEND:
 		n->ops--;
@@ -275,7 +370,10 @@ static void *nlu_reader(void *arg)
 	nlu_take_queue(l);
 	while (!atomic_load(&l->stopping)) {
 		unsigned k;
-		int r = io_uring_submit_and_wait(&l->ring, 1);
+		int r;
+
+		nlu_issue(l);
+		r = io_uring_submit_and_wait(&l->ring, 1);
 
 		l->submits++;
 		NLS_ADD(s, NLS_M_URING_ENTERS, 1);
@@ -378,12 +476,10 @@ void nlu_release(struct nls *s, struct nls_ns *n)
 	nlu_wake(l);
 }
 
-/* The ring, its provided-buffer ring and its buffers (from the pool, for good). */
+/* The ring and its slots' buffers (from the pool, for good). */
 static int nlu_lane_init(struct nls *s, struct nlu *u, struct nlu_lane *l)
 {
-	struct io_uring_buf_reg reg = { 0 };
 	struct io_uring_params p = { 0 };
-	size_t brsz = l->nbufs * sizeof(struct io_uring_buf);
 	int err;
 
 	p.flags = IORING_SETUP_CQSIZE;
@@ -392,29 +488,24 @@ static int nlu_lane_init(struct nls *s, struct nlu *u, struct nlu_lane *l)
 	if (err < 0)
 		return err;
 	l->ring_ok = 1;
-	l->br = mmap(NULL, brsz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-	if (l->br == MAP_FAILED) {
-		l->br = NULL;
-		return -errno;
-	}
-	l->br_size = brsz;
-	io_uring_buf_ring_init(l->br);
-	reg.ring_addr = (uint64_t)(uintptr_t)l->br;
-	reg.ring_entries = l->nbufs;
-	reg.bgid = NLU_BGID;
-	err = io_uring_register_buf_ring(&l->ring, &reg, 0);
-	if (err < 0)
-		return err;
-	for (unsigned i = 0; i < l->nbufs; i++) {
-		l->bufs[i] = s->host->pool_get(s->bufs, 0);
-		if (!l->bufs[i]) {
+	l->free = NULL;
+	l->ready = NULL;
+	l->ready_tail = &l->ready;
+	for (unsigned i = 0; i < l->nslots; i++) {
+		struct nlu_slot *sl = &l->slots[i];
+
+		sl->iov.iov_base = s->host->pool_get(s->bufs, 0);
+		if (!sl->iov.iov_base) {
 			NLS_ADD(s, NLS_M_ERR_POOL, 1);
 			return -ENOMEM;
 		}
-		io_uring_buf_ring_add(l->br, l->bufs[i], (unsigned)s->recv_buffer, (unsigned short)i,
-				      io_uring_buf_ring_mask(l->nbufs), (int)i);
+		sl->iov.iov_len = s->recv_buffer;
+		sl->mh.msg_name = &sl->from;
+		sl->mh.msg_iov = &sl->iov;
+		sl->mh.msg_iovlen = 1;
+		sl->next = l->free;
+		l->free = sl;
 	}
-	io_uring_buf_ring_advance(l->br, (int)l->nbufs);
 	l->wakefd = eventfd(0, EFD_CLOEXEC);
 	return l->wakefd < 0 ? -errno : 0;
 }
@@ -424,13 +515,11 @@ static void nlu_lane_fini(struct nls *s, struct nlu_lane *l)
 	if (l->ring_ok)
 		io_uring_queue_exit(&l->ring); /* cancels what is still in flight */
 	l->ring_ok = 0;
-	if (l->br)
-		munmap(l->br, l->br_size);
-	l->br = NULL;
-	for (unsigned i = 0; i < l->nbufs; i++)
-		if (l->bufs[i])
-			s->host->pool_put(s->bufs, l->bufs[i]);
-	memset(l->bufs, 0, l->nbufs * sizeof(*l->bufs));
+	for (unsigned i = 0; i < l->nslots; i++)
+		if (l->slots[i].iov.iov_base)
+			s->host->pool_put(s->bufs, l->slots[i].iov.iov_base);
+	memset(l->slots, 0, l->nslots * sizeof(*l->slots));
+	l->free = NULL;
 	if (l->wakefd >= 0)
 		close(l->wakefd);
 	l->wakefd = -1;
@@ -487,6 +576,8 @@ void nlu_stop(struct nls *s)
 		q = l->q;
 		l->q = NULL;
 		pthread_mutex_unlock(&l->qlock);
+		while (l->ready)
+			nlu_unready(l, l->ready);
 		nlu_lane_fini(s, l);
 		while (l->dying) {
 			struct nls_ns *n = l->dying;
@@ -500,6 +591,7 @@ void nlu_stop(struct nls *s)
 			q = n->q_next;
 			n->queued = 0;
 			n->armed = 0;
+			n->rx = 0;
 			n->ops = 0;
 			if (n->dead && !n->listed)
 				nlu_free(n);

@@ -51,7 +51,7 @@ static const struct {
 	[NLS_M_CYCLE_MESSAGES] = { "netlink_cycle_messages", NULL, "netlink messages received in the last cycle", XTCPD_METRIC_GAUGE },
 	[NLS_M_CYCLE_BYTES] = { "netlink_cycle_bytes", NULL, "bytes received in the last cycle", XTCPD_METRIC_GAUGE },
 	/* io_uring transport only */
-	[NLS_M_URING_NOBUFS] = { "io_uring_nobufs_total", NULL, "multishot receives stopped for want of a free buffer (re-armed)", XTCPD_METRIC_COUNTER },
+	[NLS_M_URING_NOBUFS] = { "io_uring_nobufs_total", NULL, "times namespaces with a datagram waiting had to wait for a free receive slot of their ring", XTCPD_METRIC_COUNTER },
 	[NLS_M_URING_ENTERS] = { "io_uring_enters_total", NULL, "io_uring_enter calls of the readers (submit and wait)", XTCPD_METRIC_COUNTER },
 };
 

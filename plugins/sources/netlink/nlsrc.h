@@ -115,9 +115,14 @@ struct nls_ns {
 	int queued;              /* in the queue (under the lane's lock) */
 	int released;            /* ns_release handed it to its reader (lane's lock) */
 	int tx;                  /* a request from poll() waits in req_q (lane's lock) */
-	int armed;               /* the multishot receive is in the kernel */
+	int armed;               /* its wait for a datagram (POLLIN) is in the ring */
+	unsigned rx;             /* its receives in the ring */
+	int rx_empty;            /* one of them found the socket empty (or failed) */
+	int rx_want;             /* a request went out meanwhile: receive again */
+	int ready;               /* on its lane's ready list */
+	struct nls_ns *ready_next;
 	int cancelled, listed;   /* dead: its receive's cancel sent; on the lane's dying list */
-	unsigned ops;            /* its operations in the ring (requests, receive, cancel) */
+	unsigned ops;            /* its operations in the ring (requests, receives, wait, cancel) */
 	uint8_t *req;            /* the request being sent: the ring reads it after xmit;
 	                          * written by its reader only */
 	size_t req_len;

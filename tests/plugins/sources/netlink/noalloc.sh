@@ -3,7 +3,7 @@
 # realloc from any thread (nlpoll -A wraps them) over 5 more cycles of a namespace with
 # listeners, idle and data-moving connections and a time-wait socket, with every
 # attribute decoded, in both dump modes; the same for the io_uring source (nupoll: its
-# rings, provided buffers and request slots are set up in the first cycle), and for the
+# rings, receive slots and request slots are set up in the first cycle), and for the
 # bpf_iter source (bipoll), plain and changed_only, when they are built. Root only.
 . "${XTCPD_SRCDIR:-.}/tests/lib/lib.sh"
 need_root

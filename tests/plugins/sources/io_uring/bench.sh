@@ -6,22 +6,23 @@
 # no sink) over BENCH_PASSES passes (default 10): CPU per pass of every thread, peak RSS
 # (GNU time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of
 # 1+P passes minus a run of 1: start-up left out); io_uring at each recv_batch of
-# BENCH_RECV_BATCHES (default "1 2 64": the default, twice it, xtcp2's). Then the whole
-# daemon (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with
-# each source (io_uring at its defaults). BENCH_CPU (default: the last CPU; "none" =
-# unpinned): the drivers' CPU runs are pinned to that one CPU (taskset), so both sources
-# run where the same interrupts and neighbours are (see netlink's bench.sh). Prints
-# numbers only.
+# BENCH_RECV_BATCHES (default "1 2 64 2/1": the default, twice it, xtcp2's; "R/N" = recv_batch R
+# with netlinkers N, here one ring for every namespace). Then the whole daemon (source ->
+# protobufList -> null, P cycles): CPU (user + system) and peak RSS with each source
+# (io_uring at its defaults). Every round runs each driver twice: pinned to BENCH_CPU
+# (default: the last CPU; "none" = pinned runs skipped), so both sources run where the
+# same interrupts and neighbours are (see netlink's bench.sh), and unpinned, as a
+# daemon runs (its readers spread over the CPUs: with several namespaces, that changes
+# which dumps share a CPU's caches). Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 N=${BENCH_SOCKETS:-200000}
 M=${BENCH_NS:-10}
 P=${BENCH_PASSES:-10}
 R=${BENCH_ROUNDS:-3}
-RB=${BENCH_RECV_BATCHES:-1 2 64} # io_uring recv_batch values to run (1: the default; 64: xtcp2's)
+RB=${BENCH_RECV_BATCHES:-1 2 64 2/1} # io_uring recv_batch[/netlinkers] to run (1: the default; 64: xtcp2's)
 CPU=${BENCH_CPU-$(($(nproc) - 1))}
 [ "$CPU" = none ] && CPU=
-PIN=${CPU:+taskset -c $CPU}
 T=$(mktemp -d)
 PFX=xt-ubench-$$
 PIDS= NSS= WANT=0
@@ -77,44 +78,63 @@ wait_sockets() {
 	done
 	echo "bench: sockets not ready"; exit 1
 }
-# one DRIVER [-o KEY=VALUE]: "cpu_us rss_kb threads syscalls_per_pass records_per_pass"
+# one PIN DRIVER [-o KEY=VALUE]: "cpu_us rss_kb threads syscalls_per_pass records_per_pass"
+# (PIN: a CPU, or "-" for none)
 one() {
-	drv=$1
-	shift
+	PIN=
+	[ "$1" = - ] || PIN="taskset -c $1"
+	drv=$2
+	shift 2
 	$PIN /usr/bin/time -f "rss=%M" "$drv" "$@" -d "$T/netns" -q -t -c "$P" -T 600000 >"$T/o" 2>"$T/e" || { cat "$T/e" >&2; exit 1; }
 	cpu=$(sed -n 's/.*cpu_us_per_cycle=\([0-9]*\).*/\1/p' "$T/o")
 	thr=$(sed -n 's/^threads=\([0-9]*\) .*/\1/p' "$T/o")
 	recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/o")
 	rss=$(sed -n 's/^rss=//p' "$T/e")
-	s1=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c 1 -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
-	sp=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c $((P + 1)) -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
-	echo "$cpu $rss $thr $(( (sp - s1) / P )) $((recs / P))"
+	if [ -n "$PIN" ] || [ -z "$CPU" ]; then # (once a round: pinning does not change them)
+		s1=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c 1 -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
+		sp=$(perf stat -x, -e raw_syscalls:sys_enter "$drv" "$@" -d "$T/netns" -q -c $((P + 1)) -T 600000 2>&1 >/dev/null | sed -n 's/^\([0-9]*\),.*/\1/p')
+		sc=$(( (sp - s1) / P ))
+	else
+		sc=-
+	fi
+	echo "$cpu $rss $thr $sc $((recs / P))"
+}
+# uopts VARIANT: nupoll's options for "R" (recv_batch) or "R/N" (and netlinkers)
+uopts() {
+	case $1 in
+	*/*) echo "-o recv_batch=${1%/*} -o netlinkers=${1#*/}" ;;
+	*) echo "-o recv_batch=$1" ;;
+	esac
 }
 layout() { # NAME
-	echo "== $1: $(( $(ls "$T/netns" | wc -l) )) namespaces (+ the host's), $N sockets${CPU:+; CPU runs on CPU $CPU}"
-	printf '%-6s %-9s %12s %10s %8s %14s %12s\n' round source "CPU ms/pass" "RSS MiB" threads "syscalls/pass" records/pass
-	bn= bu=
+	echo "== $1: $(( $(ls "$T/netns" | wc -l) )) namespaces (+ the host's), $N sockets; CPU runs pinned to CPU ${CPU:-(none)}, then unpinned"
+	printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s\n' round cpu source "CPU ms/pass" "RSS MiB" threads "syscalls/pass" records/pass
+	best=
 	for r in $(seq "$R"); do
-		set -- $(one "$NL")
-		a_cpu=$1 a_rss=$2
-		bn="$bn $1"
-		printf '%-6s %-9s %12s %10s %8s %14s %12s\n' "$r" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
-			"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
-		for rb in $RB; do
-			set -- $(one "$NU" -o recv_batch=$rb)
-			bu="$bu $rb:$1"
-			printf '%-6s %-9s %12s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "uring/$rb" \
-				"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
-				"$3" "$4" "$5" "$(echo "$1 $a_cpu" | awk '{printf "%.2fx", $1/$2}')" \
-				"$(echo "$2 $a_rss" | awk '{printf "%.2fx", $1/$2}')"
+		for pin in $CPU -; do
+			set -- $(one "$pin" "$NL")
+			a_cpu=$1 a_rss=$2
+			best="$best $pin:netlink:$1"
+			printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s\n' "$r" "$pin" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
+				"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
+			for rb in $RB; do
+				set -- $(one "$pin" "$NU" $(uopts "$rb"))
+				best="$best $pin:$rb:$1"
+				printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "$pin" "uring/$rb" \
+					"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
+					"$3" "$4" "$5" "$(echo "$1 $a_cpu" | awk '{printf "%.2fx", $1/$2}')" \
+					"$(echo "$2 $a_rss" | awk '{printf "%.2fx", $1/$2}')"
+			done
 		done
 	done
 	# Noise only adds CPU time (this VM counts what the host steals as the task's): the
 	# cheapest pass of each over the rounds is the closest to its work.
-	mn=$(echo $bn | tr ' ' '\n' | sort -n | head -1)
-	for rb in $RB; do
-		mu=$(echo $bu | tr ' ' '\n' | sed -n "s/^$rb://p" | sort -n | head -1)
-		echo "best of $R rounds: netlink $(echo "$mn" | awk '{printf "%.1f", $1/1000}') ms, uring/$rb $(echo "$mu" | awk '{printf "%.1f", $1/1000}') ms: $(echo "$mu $mn" | awk '{printf "%.3fx", $1/$2}')"
+	for pin in $CPU -; do
+		mn=$(echo $best | tr ' ' '\n' | sed -n "s|^$pin:netlink:||p" | sort -n | head -1)
+		for rb in $RB; do
+			mu=$(echo $best | tr ' ' '\n' | sed -n "s|^$pin:$rb:||p" | sort -n | head -1)
+			echo "best of $R rounds, cpu $pin: netlink $(echo "$mn" | awk '{printf "%.1f", $1/1000}') ms, uring/$rb $(echo "$mu" | awk '{printf "%.1f", $1/1000}') ms: $(echo "$mu $mn" | awk '{printf "%.3fx", $1/$2}')"
+		done
 	done
 	for src in netlink io_uring; do
 		printf '[source %s]\n' "$src" >"$T/d.conf"

@@ -71,6 +71,10 @@ umount "$T/netns/$NS1" && ip netns del "$NS1" && rm -f "$T/netns/$NS1"
 expect_ok "the deleted namespace is let go (of $nss)" wait_for 900 at_most netlink_namespaces $((nss - 1))
 before=$(m netlink_sockets_total)
 expect_ok "still polling the other" wait_for 900 at_least netlink_sockets_total $((before + 2 * K))
+# Two slots: a dump's datagrams come two per io_uring_enter (one each with one slot, and
+# the cycles' wake-ups and ends add a few), so fewer enters than 3/4 of the datagrams.
+d=$(m netlink_datagrams_total) e=$(m io_uring_enters_total)
+expect_ok "two datagrams per io_uring_enter ($e enters for $d datagrams)" [ "$d" -gt 0 -a $((4 * e)) -lt $((3 * d)) ]
 stop $pid
 # (warnings aside: on a loaded machine a cycle may time out; a sanitizer report or an
 # error is not a warning line)

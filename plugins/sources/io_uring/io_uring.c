@@ -16,7 +16,11 @@
 enum { NLU_K_RECV_BATCH = NLS_K_COUNT, NLU_K_CQE_BATCH, NLU_K_COUNT };
 
 static const struct xtcpd_key nlu_keys[] = {
-	NLS_KEYS("32KiB", "bytes of each receive slot's buffer (a dump datagram is at most 32 KiB)"),
+	/* 1: every namespace's dump in one ring; walks on several CPUs at once cost more CPU
+	 * (the kernel's socket table is one for all namespaces: README, Cost) */
+	NLS_KEYS("1", "reader threads, each with its own ring, shared by all namespaces (1: every "
+		 "dump through one ring, the least CPU; more: dumps walked on several CPUs at once)",
+		 "32KiB", "bytes of each receive slot's buffer (a dump datagram is at most 32 KiB)"),
 	/* 1: a busy ring then holds one datagram, as a netlink reader does (README: Cost) */
 	[NLU_K_RECV_BATCH] = { "recv_batch", XTCPD_KEY_INT, "1", 1, 4096, NULL, 0,
 		"receive slots (each with a buffer) of each reader's ring: datagrams it takes per "

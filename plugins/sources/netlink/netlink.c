@@ -6,7 +6,8 @@
 #include "nlsrc.h"
 
 static const struct xtcpd_key nls_keys[] = {
-	NLS_KEYS("64KiB", "receive buffer per read (the kernel sends dumps in datagrams up to 32 KiB)"),
+	NLS_KEYS("4", "reader threads shared by all namespaces",
+		 "64KiB", "receive buffer per read (the kernel sends dumps in datagrams up to 32 KiB)"),
 	[NLS_K_COUNT] = XTCPD_KEYS_END,
 };
 

@@ -32,10 +32,11 @@ enum {
 	NLS_K_SRC, NLS_K_DST, NLS_K_RECVBUF, NLS_K_SKIP_EMPTY, NLS_K_REPLAY, NLS_K_COUNT
 };
 
-/* RECVBUF_DEFAULT: the recv_buffer default (a size string). */
-#define NLS_KEYS(RECVBUF_DEFAULT, RECVBUF_HELP)                                          \
-	[NLS_K_NETLINKERS] = { "netlinkers", XTCPD_KEY_INT, "4", 1, 64, NULL, 0,         \
-		"reader threads shared by all namespaces" },                             \
+/* READERS_DEFAULT: the netlinkers default, RECVBUF_DEFAULT: the recv_buffer default (a
+ * size string); each with its help. */
+#define NLS_KEYS(READERS_DEFAULT, READERS_HELP, RECVBUF_DEFAULT, RECVBUF_HELP)           \
+	[NLS_K_NETLINKERS] = { "netlinkers", XTCPD_KEY_INT, READERS_DEFAULT, 1, 64, NULL, 0, \
+		READERS_HELP },                                                          \
 	[NLS_K_DESER] = { "deserializers", XTCPD_KEY_LIST, "default", 0, 0,              \
 		"meminfo|info|vegas|cong|tos|tc|skmem|shut|dctcp|bbr|classid|cgroup|sockopt|mark|all|default", 0, \
 		"attributes to request and decode (default = meminfo,info,cong,skmem)" }, \

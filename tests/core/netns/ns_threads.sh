@@ -54,7 +54,7 @@ expect_eq "skip_empty: dumps and skipped" "2 $((2 * N))" \
 # once its metrics show a cycle that polled them all.
 expect_ok "mount $P-1 alone" bind "$P-1" "$T/one"
 mkdir "$T/conf.d"
-printf '[source %s]\n' "$SOURCE" >"$T/xtcpd.conf"
+printf '[source %s]\nnetlinkers = 4\n' "$SOURCE" >"$T/xtcpd.conf" # (io_uring's default is 1)
 # dthreads DIR WANT: start the daemon on DIR, await a completed cycle knowing WANT
 # namespaces; DTHREADS = the daemon's thread count then.
 dthreads() {

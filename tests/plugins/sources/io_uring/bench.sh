@@ -1,26 +1,31 @@
 #!/bin/sh
 # bench — the io_uring source against the netlink source (A/B, same run, same sockets),
 # root only: BENCH_SOCKETS loopback sockets (default 200000) in 1 namespace, then spread
-# over BENCH_NS namespaces (default 10). For each source and layout, BENCH_ROUNDS rounds
-# (default 3) of the nlpoll driver (nupoll for io_uring; 4 readers, default attributes,
-# no sink) over BENCH_PASSES passes (default 10): CPU per pass of every thread, peak RSS
-# (GNU time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of
-# 1+P passes minus a run of 1: start-up left out); io_uring at each recv_batch of
-# BENCH_RECV_BATCHES (default "1 2 64 2/1": the default, twice it, xtcp2's; "R/N" = recv_batch R
-# with netlinkers N, here one ring for every namespace). Then the whole daemon (source ->
-# protobufList -> null, P cycles): CPU (user + system) and peak RSS with each source
-# (io_uring at its defaults). Every round runs each driver twice: pinned to BENCH_CPU
+# over BENCH_NS namespaces (default 10), then BENCH_SMALL small namespaces (default 500,
+# "0" skips them) of BENCH_SMALL_CONNS connections each (default 10: 21 sockets with the
+# listener), as containers on a host are. For each source and layout, BENCH_ROUNDS rounds
+# (default 3) of the nlpoll driver (nupoll for io_uring; default attributes, no sink,
+# each source's default readers: 4 for netlink, 1 ring for io_uring) over BENCH_PASSES
+# passes (default 10): CPU per pass of every thread, peak RSS (GNU time), threads, and
+# syscalls per pass (perf stat raw_syscalls:sys_enter, a run of 1+P passes minus a run of
+# 1: start-up left out); io_uring at each variant of BENCH_RECV_BATCHES (default
+# "1 2 64 1/4": recv_batch 1 (the default), twice it, xtcp2's 64; "R/N" = recv_batch R with
+# netlinkers N, here four rings as netlink has four readers). Then the whole daemon
+# (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with each
+# source at its defaults. Every round runs each driver twice: pinned to BENCH_CPU
 # (default: the last CPU; "none" = pinned runs skipped), so both sources run where the
 # same interrupts and neighbours are (see netlink's bench.sh), and unpinned, as a
-# daemon runs (its readers spread over the CPUs: with several namespaces, that changes
-# which dumps share a CPU's caches). Prints numbers only.
+# daemon runs (its readers spread over the CPUs: that changes which dumps share a CPU's
+# caches, and which walk the kernel's socket table at the same time). Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 N=${BENCH_SOCKETS:-200000}
 M=${BENCH_NS:-10}
 P=${BENCH_PASSES:-10}
 R=${BENCH_ROUNDS:-3}
-RB=${BENCH_RECV_BATCHES:-1 2 64 2/1} # io_uring recv_batch[/netlinkers] to run (1: the default; 64: xtcp2's)
+RB=${BENCH_RECV_BATCHES:-1 2 64 1/4} # io_uring recv_batch[/netlinkers] to run (1: the default; 64: xtcp2's)
+SMALL=${BENCH_SMALL:-500}
+SMALL_CONNS=${BENCH_SMALL_CONNS:-10}
 CPU=${BENCH_CPU-$(($(nproc) - 1))}
 [ "$CPU" = none ] && CPU=
 T=$(mktemp -d)
@@ -36,7 +41,7 @@ command -v perf >/dev/null || { echo "bench: perf missing (Debian package linux-
 cleanup() {
 	stop_sockets
 	for f in "$T"/netns/*; do [ -e "$f" ] && umount "$f" 2>/dev/null; done
-	for ns in $NSS; do ip netns del "$ns" 2>/dev/null; done
+	for ns in $(printf "%s\n" $NSS | sort -u); do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -71,9 +76,34 @@ time.sleep(3600)' "$per" "$T/ready-$1-$j" $((9000 + j)) &
 		WANT=$((WANT + 1))
 	done
 }
+# small_sockets CONNS NS...: one helper holds CONNS connections (and a listener) in each
+# NS, entering them in turn (setns): sockets stay in the namespace they were made in.
+small_sockets() {
+	c=$1
+	shift
+	/usr/bin/python3 -c '
+import ctypes, os, resource, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
+n, keep = int(sys.argv[2]), []
+for ns in sys.argv[3:]:
+    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0: # CLONE_NEWNET
+        sys.exit("setns %s: %s" % (ns, os.strerror(ctypes.get_errno())))
+    os.close(fd)
+    l = socket.socket(); l.bind(("127.0.0.1", 9000)); l.listen(4096); keep.append(l)
+    for k in range(n):
+        c = socket.create_connection(("127.0.0.1", 9000)); keep.extend([c, l.accept()[0]])
+open(sys.argv[1], "w").close()
+time.sleep(3600)' "$T/ready-small-$WANT" "$c" "$@" &
+	PIDS="$PIDS $!"
+	WANT=$((WANT + 1))
+}
 wait_sockets() {
 	for w in $(seq 2400); do
 		[ "$(ls "$T" | grep -c '^ready-')" = "$WANT" ] && return 0
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null || { echo "bench: a socket helper died"; exit 1; }; done
 		sleep 0.5
 	done
 	echo "bench: sockets not ready"; exit 1
@@ -106,8 +136,8 @@ uopts() {
 	*) echo "-o recv_batch=$1" ;;
 	esac
 }
-layout() { # NAME
-	echo "== $1: $(( $(ls "$T/netns" | wc -l) )) namespaces (+ the host's), $N sockets; CPU runs pinned to CPU ${CPU:-(none)}, then unpinned"
+layout() { # NAME SOCKETS
+	echo "== $1: $(( $(ls "$T/netns" | wc -l) )) namespaces (+ the host's), $2 sockets; CPU runs pinned to CPU ${CPU:-(none)}, then unpinned"
 	printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s\n' round cpu source "CPU ms/pass" "RSS MiB" threads "syscalls/pass" records/pass
 	best=
 	for r in $(seq "$R"); do
@@ -148,7 +178,7 @@ layout() { # NAME
 newns "$PFX-0"
 sockets "$PFX-0" "$N"
 wait_sockets
-layout "1 namespace"
+layout "1 namespace" "$N"
 stop_sockets
 # The closed connections leave ~100k TIME-WAIT sockets in $PFX-0 for a minute: a fresh
 # namespace, so the second layout has the sockets it says.
@@ -157,4 +187,22 @@ newns "$PFX-0"
 for i in $(seq 1 $((M - 1))); do newns "$PFX-$i"; done
 for i in $(seq 0 $((M - 1))); do sockets "$PFX-$i" $((N / M)); done
 wait_sockets
-layout "$M namespaces"
+layout "$M namespaces" "$N"
+[ "$SMALL" -gt 0 ] || exit 0
+stop_sockets
+for f in "$T"/netns/*; do umount "$f" && rm -f "$f" || exit 1; done
+for ns in $(printf "%s\n" $NSS | sort -u); do ip netns del "$ns" || exit 1; done
+NSS=
+# (RLIMIT_NOFILE hard limits here are ~20000: a helper per 19000 sockets)
+chunk=$((19000 / (2 * SMALL_CONNS + 1)))
+list=
+for i in $(seq "$SMALL"); do
+	newns "$PFX-s$i"
+	list="$list $PFX-s$i"
+	if [ $((i % chunk)) = 0 ] || [ "$i" = "$SMALL" ]; then
+		small_sockets "$SMALL_CONNS" $list
+		list=
+	fi
+done
+wait_sockets
+layout "$SMALL small namespaces" $((SMALL * (2 * SMALL_CONNS + 1)))

@@ -6,11 +6,12 @@
 # listener), as containers on a host are. For each source and layout, BENCH_ROUNDS rounds
 # (default 3) of the nlpoll driver (nupoll for io_uring; default attributes, no sink,
 # each source's default readers: 4 for netlink, 1 ring for io_uring) over BENCH_PASSES
-# passes (default 10): CPU per pass of every thread, peak RSS (GNU time), threads, and
-# syscalls per pass (perf stat raw_syscalls:sys_enter, a run of 1+P passes minus a run of
-# 1: start-up left out); io_uring at each variant of BENCH_RECV_BATCHES (default
-# "1 2 64 1/4": recv_batch 1 (the default), twice it, xtcp2's 64; "R/N" = recv_batch R with
-# netlinkers N, here four rings as netlink has four readers). Then the whole daemon
+# passes (default 10): CPU per pass of every thread, wall time per pass, peak RSS (GNU
+# time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of 1+P
+# passes minus a run of 1: start-up left out); io_uring at each variant of
+# BENCH_RECV_BATCHES (default "1 2 64 1/4": recv_batch 1 (the default), twice it, xtcp2's
+# 64; "R/N" = recv_batch R with netlinkers N, here four rings as netlink has four
+# readers). Then the whole daemon
 # (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with each
 # source at its defaults. Every round runs each driver twice: pinned to BENCH_CPU
 # (default: the last CPU; "none" = pinned runs skipped), so both sources run where the
@@ -108,7 +109,8 @@ wait_sockets() {
 	done
 	echo "bench: sockets not ready"; exit 1
 }
-# one PIN DRIVER [-o KEY=VALUE]: "cpu_us rss_kb threads syscalls_per_pass records_per_pass"
+# one PIN DRIVER [-o KEY=VALUE]: "cpu_us rss_kb threads syscalls_per_pass records_per_pass
+# wall_us" (wall: from a pass's start to its last dump's end)
 # (PIN: a CPU, or "-" for none)
 one() {
 	PIN=
@@ -117,6 +119,7 @@ one() {
 	shift 2
 	$PIN /usr/bin/time -f "rss=%M" "$drv" "$@" -d "$T/netns" -q -t -c "$P" -T 600000 >"$T/o" 2>"$T/e" || { cat "$T/e" >&2; exit 1; }
 	cpu=$(sed -n 's/.*cpu_us_per_cycle=\([0-9]*\).*/\1/p' "$T/o")
+	wall=$(sed -n 's/.*wall_us_per_cycle=\([0-9]*\).*/\1/p' "$T/o")
 	thr=$(sed -n 's/^threads=\([0-9]*\) .*/\1/p' "$T/o")
 	recs=$(sed -n 's/^records=\([0-9]*\) .*/\1/p' "$T/o")
 	rss=$(sed -n 's/^rss=//p' "$T/e")
@@ -127,7 +130,7 @@ one() {
 	else
 		sc=-
 	fi
-	echo "$cpu $rss $thr $sc $((recs / P))"
+	echo "$cpu $rss $thr $sc $((recs / P)) $wall"
 }
 # uopts VARIANT: nupoll's options for "R" (recv_batch) or "R/N" (and netlinkers)
 uopts() {
@@ -138,20 +141,21 @@ uopts() {
 }
 layout() { # NAME SOCKETS
 	echo "== $1: $(( $(ls "$T/netns" | wc -l) )) namespaces (+ the host's), $2 sockets; CPU runs pinned to CPU ${CPU:-(none)}, then unpinned"
-	printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s\n' round cpu source "CPU ms/pass" "RSS MiB" threads "syscalls/pass" records/pass
+	printf '%-6s %-4s %-11s %12s %13s %10s %8s %14s %12s\n' round cpu source "CPU ms/pass" "wall ms/pass" "RSS MiB" threads "syscalls/pass" records/pass
 	best=
 	for r in $(seq "$R"); do
 		for pin in $CPU -; do
 			set -- $(one "$pin" "$NL")
 			a_cpu=$1 a_rss=$2
 			best="$best $pin:netlink:$1"
-			printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s\n' "$r" "$pin" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
-				"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
+			printf '%-6s %-4s %-11s %12s %13s %10s %8s %14s %12s\n' "$r" "$pin" netlink "$(echo "$1" | awk '{printf "%.1f", $1/1000}')" \
+				"$(echo "$6" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" "$3" "$4" "$5"
 			for rb in $RB; do
 				set -- $(one "$pin" "$NU" $(uopts "$rb"))
 				best="$best $pin:$rb:$1"
-				printf '%-6s %-4s %-11s %12s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "$pin" "uring/$rb" \
-					"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
+				printf '%-6s %-4s %-11s %12s %13s %10s %8s %14s %12s   /netlink: CPU %s, RSS %s\n' "$r" "$pin" "uring/$rb" \
+					"$(echo "$1" | awk '{printf "%.1f", $1/1000}')" "$(echo "$6" | awk '{printf "%.1f", $1/1000}')" \
+					"$(echo "$2" | awk '{printf "%.1f", $1/1024}')" \
 					"$3" "$4" "$5" "$(echo "$1 $a_cpu" | awk '{printf "%.2fx", $1/$2}')" \
 					"$(echo "$2 $a_rss" | awk '{printf "%.2fx", $1/$2}')"
 			done

@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 	struct netns_mgr *m;
 	const char *wait_file = NULL;
 	int err, prc, rc = 0;
-	int64_t cpu0 = 0;
+	int64_t cpu0 = 0, wall_ns = 0; /* wall: the time spent in poll() over the cycles */
 
 	while ((opt = getopt(argc, argv, "o:d:pHc:i:r:C:qtT:w:L:AF")) != -1) {
 		switch (opt) {
@@ -253,7 +253,9 @@ int main(int argc, char **argv)
 		cyc.n_ns = netns_mgr_list(m, &cyc.ns);
 		before = n_records;
 		in_poll = 1;
+		wall_ns -= clock_mono_ns();
 		prc = ops->poll(src_inst, &cyc);
+		wall_ns += clock_mono_ns();
 		in_poll = 0;
 		if (prc < 0)
 			rc = 1;
@@ -280,7 +282,9 @@ int main(int argc, char **argv)
 		usleep((useconds_t)interval * 1000); /* late answers now arrive outside poll() */
 	printf("emits_outside_poll=%lu\n", outside_poll);
 	/* CPU of every thread of the process (readers included) over the cycles. */
-	printf("cycles=%d cpu_us_per_cycle=%lld\n", cycles, (long long)((cpu_us() - cpu0) / (cycles ? cycles : 1)));
+	printf("cycles=%d cpu_us_per_cycle=%lld wall_us_per_cycle=%lld\n", cycles,
+	       (long long)((cpu_us() - cpu0) / (cycles ? cycles : 1)),
+	       (long long)(wall_ns / 1000 / (cycles ? cycles : 1)));
 	if (threads)
 		printf("threads=%d namespaces=%zu\n", count_threads(), netns_mgr_count(m));
 	printf("records=%lu dumps=%llu sockets_total=%llu skipped=%llu missed=%llu errors_seq=%llu nlmsg_error=%llu\n",

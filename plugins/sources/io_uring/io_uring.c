@@ -21,8 +21,8 @@ static const struct xtcpd_key nlu_keys[] = {
 	NLS_KEYS("1", "reader threads, each with its own ring, shared by all namespaces (1: every "
 		 "dump through one ring, the least CPU; more: dumps walked on several CPUs at once)",
 		 "32KiB", "bytes of each receive slot's buffer (a dump datagram is at most 32 KiB)"),
-	/* 1: a busy ring then holds one datagram, as a netlink reader does (README: Cost) */
-	[NLU_K_RECV_BATCH] = { "recv_batch", XTCPD_KEY_INT, "1", 1, 4096, NULL, 0,
+	/* 2: half the system calls of 1 for one more 32 KiB buffer in the one ring (README: Cost) */
+	[NLU_K_RECV_BATCH] = { "recv_batch", XTCPD_KEY_INT, "2", 1, 4096, NULL, 0,
 		"receive slots (each with a buffer) of each reader's ring: datagrams it takes per "
 		"io_uring_enter; each busy reader keeps this many buffers resident "
 		"(xtcp2 -ioUringRecvBatch)" },

@@ -9,9 +9,8 @@
 # passes (default 10): CPU per pass of every thread, wall time per pass, peak RSS (GNU
 # time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of 1+P
 # passes minus a run of 1: start-up left out); io_uring at each variant of
-# BENCH_RECV_BATCHES (default "1 2 64 1/4": recv_batch 1 (the default), twice it, xtcp2's
-# 64; "R/N" = recv_batch R with netlinkers N, here four rings as netlink has four
-# readers). Then the whole daemon
+# BENCH_RECV_BATCHES (default "2 1 64 2/4": recv_batch 2 (the default), 1, xtcp2's 64;
+# "R/N" = recv_batch R with netlinkers N, here four rings as netlink has four readers). Then the whole daemon
 # (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with each
 # source at its defaults. Every round runs each driver twice: pinned to BENCH_CPU
 # (default: the last CPU; "none" = pinned runs skipped), so both sources run where the
@@ -24,7 +23,7 @@ N=${BENCH_SOCKETS:-200000}
 M=${BENCH_NS:-10}
 P=${BENCH_PASSES:-10}
 R=${BENCH_ROUNDS:-3}
-RB=${BENCH_RECV_BATCHES:-1 2 64 1/4} # io_uring recv_batch[/netlinkers] to run (1: the default; 64: xtcp2's)
+RB=${BENCH_RECV_BATCHES:-2 1 64 2/4} # io_uring recv_batch[/netlinkers] to run (2: the default; 64: xtcp2's)
 SMALL=${BENCH_SMALL:-500}
 SMALL_CONNS=${BENCH_SMALL_CONNS:-10}
 CPU=${BENCH_CPU-$(($(nproc) - 1))}

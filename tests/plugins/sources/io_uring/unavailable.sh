@@ -58,8 +58,22 @@ DPID=$!
 kill_on_exit $DPID
 expect_ok "fallback daemon: a cycle" wait_for 300 eval 'scrape "$TMP/m" && [ "$(metric_or "$TMP/m" xtcpd_poll_cycles_total 0)" -ge 1 ]'
 expect_eq "fallback daemon: xtcpd_source_fallback" 1 "$(grep '^xtcpd_source_fallback{' "$TMP/m" | sed 's/.* //')"
+# threads NAME: the daemon's threads whose name starts with NAME
+threads() { cat /proc/$DPID/task/*/comm | grep -c "^$1"; }
+# keys the section does not set take the fallback's defaults: netlink's four readers
+expect_eq "fallback daemon: netlink's readers, at its default" "4 0" "$(threads nl-read/) $(threads uring/)"
 stop $DPID
 expect_eq "fallback daemon: exit status" 0 "$STOP_RC"
+# The same section with io_uring allowed: one ring (its default), no fallback.
+"$XTCPD" -c "$TMP/x.conf" -C "$TMP/none" --dest null --marshal json -o core.frequency=1s \
+	-o core.netns=host -o core.prom_listen=$PROM 2>"$TMP/derr" &
+DPID=$!
+kill_on_exit $DPID
+expect_ok "io_uring daemon: a cycle" wait_for 300 eval 'scrape "$TMP/m" && [ "$(metric_or "$TMP/m" xtcpd_poll_cycles_total 0)" -ge 1 ]'
+expect_eq "io_uring daemon: one ring, at its default" "1 0" "$(threads uring/) $(threads nl-read/)"
+expect_eq "io_uring daemon: no fallback gauge" 0 "$(grep -c '^xtcpd_source_fallback{' "$TMP/m")"
+stop $DPID
+expect_eq "io_uring daemon: exit status" 0 "$STOP_RC"
 
 # Without seccomp the same configuration uses io_uring (no fallback) and its metrics.
 run "" ""

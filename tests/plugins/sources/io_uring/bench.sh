@@ -10,13 +10,14 @@
 # time), threads, and syscalls per pass (perf stat raw_syscalls:sys_enter, a run of 1+P
 # passes minus a run of 1: start-up left out); io_uring at each variant of
 # BENCH_RECV_BATCHES (default "2 1 64 2/4": recv_batch 2 (the default), 1, xtcp2's 64;
-# "R/N" = recv_batch R with netlinkers N, here four rings as netlink has four readers). Then the whole daemon
-# (source -> protobufList -> null, P cycles): CPU (user + system) and peak RSS with each
-# source at its defaults. Every round runs each driver twice: pinned to BENCH_CPU
-# (default: the last CPU; "none" = pinned runs skipped), so both sources run where the
-# same interrupts and neighbours are (see netlink's bench.sh), and unpinned, as a
-# daemon runs (its readers spread over the CPUs: that changes which dumps share a CPU's
-# caches, and which walk the kernel's socket table at the same time). Prints numbers only.
+# "R/N" = recv_batch R with netlinkers N, here four rings as netlink has four readers).
+# Then the whole daemon (source -> protobufList -> null, P cycles): CPU (user + system)
+# and peak RSS with each source at its defaults. Every round runs each driver twice:
+# pinned to BENCH_CPU (default: the last CPU; "none" = pinned runs skipped), so both
+# sources run where the same interrupts and neighbours are (see netlink's bench.sh), and
+# unpinned, as a daemon runs (its readers spread over the CPUs: that changes which dumps
+# share a CPU's caches, and which walk the kernel's socket table at the same time).
+# Prints numbers only.
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces)"; exit 77; }
 B=${XTCPD_BUILDDIR:-.}
 N=${BENCH_SOCKETS:-200000}

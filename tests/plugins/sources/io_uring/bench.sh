@@ -58,48 +58,35 @@ newns() {
 	NSS="$NSS $1"
 	mkdir -p "$T/netns" && touch "$T/netns/$1" && mount --bind "/run/netns/$1" "$T/netns/$1"
 }
-# sockets NS COUNT: COUNT sockets (COUNT/2 connections) in NS, 19000 per helper at most
-sockets() {
-	nproc=$(( ($2 + 18999) / 19000 ))
-	per=$(( ($2 / nproc - 1) / 2 ))
-	for j in $(seq "$nproc"); do
-		ip netns exec "$1" /usr/bin/python3 -c '
-import resource, socket, sys, time
-h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
-n, port = int(sys.argv[1]), int(sys.argv[3]); keep = []
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", port)); l.listen(4096); keep.append(l)
-for k in range(n):
-    c = socket.create_connection(("127.0.0.1", port)); keep.extend([c, l.accept()[0]])
-open(sys.argv[2], "w").close()
-time.sleep(3600)' "$per" "$T/ready-$1-$j" $((9000 + j)) &
-		PIDS="$PIDS $!"
-		WANT=$((WANT + 1))
-	done
-}
-# small_sockets CONNS NS...: one helper holds CONNS connections (and a listener) in each
-# NS, entering them in turn (setns): sockets stay in the namespace they were made in.
-small_sockets() {
-	c=$1
-	shift
+# hold CONNS PORT NS...: a helper holds CONNS connections and their listener (on PORT) in
+# each NS, entering them in turn (setns): sockets stay in the namespace they were made in.
+hold() {
 	/usr/bin/python3 -c '
 import ctypes, os, resource, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))
-n, keep = int(sys.argv[2]), []
-for ns in sys.argv[3:]:
+n, port, keep = int(sys.argv[2]), int(sys.argv[3]), []
+for ns in sys.argv[4:]:
     fd = os.open("/run/netns/" + ns, os.O_RDONLY)
     if libc.setns(fd, 0x40000000) != 0: # CLONE_NEWNET
         sys.exit("setns %s: %s" % (ns, os.strerror(ctypes.get_errno())))
     os.close(fd)
-    l = socket.socket(); l.bind(("127.0.0.1", 9000)); l.listen(4096); keep.append(l)
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("127.0.0.1", port)); l.listen(4096); keep.append(l)
     for k in range(n):
-        c = socket.create_connection(("127.0.0.1", 9000)); keep.extend([c, l.accept()[0]])
+        c = socket.create_connection(("127.0.0.1", port)); keep.extend([c, l.accept()[0]])
 open(sys.argv[1], "w").close()
-time.sleep(3600)' "$T/ready-small-$WANT" "$c" "$@" &
+time.sleep(3600)' "$T/ready-$WANT" "$@" &
 	PIDS="$PIDS $!"
 	WANT=$((WANT + 1))
+}
+# sockets NS COUNT: COUNT sockets (COUNT/2 connections) in NS, 19000 per helper at most
+sockets() {
+	nproc=$(( ($2 + 18999) / 19000 ))
+	for j in $(seq "$nproc"); do
+		hold $(( ($2 / nproc - 1) / 2 )) $((9000 + j)) "$1"
+	done
 }
 wait_sockets() {
 	for w in $(seq 2400); do
@@ -204,7 +191,7 @@ for i in $(seq "$SMALL"); do
 	newns "$PFX-s$i"
 	list="$list $PFX-s$i"
 	if [ $((i % chunk)) = 0 ] || [ "$i" = "$SMALL" ]; then
-		small_sockets "$SMALL_CONNS" $list
+		hold "$SMALL_CONNS" 9000 $list
 		list=
 	fi
 done
